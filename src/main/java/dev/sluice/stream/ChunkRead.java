@@ -1,0 +1,31 @@
+package dev.sluice.stream;
+
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+
+/**
+ * One positional read of a chunk, run on the read pool. Positional reads leave the channel's own position
+ * alone, so the same channel could be read by several threads; the transfer keeps one read in flight anyway.
+ * A read that meets the end of the file before {@code length} bytes means the file shrank: the response
+ * promised bytes that no longer exist.
+ */
+record ChunkRead(Transfer transfer, FileChannel channel, long position, int length, ByteBuffer buffer)
+        implements Runnable {
+
+    @Override
+    public void run() {
+        try {
+            buffer.clear().limit(length);
+            while (buffer.hasRemaining()) {
+                if (channel.read(buffer, position + buffer.position()) < 0) {
+                    throw new FileShrankException(position + buffer.position());
+                }
+            }
+            buffer.flip();
+        } catch (Exception e) {
+            transfer.readFailed(buffer, e);
+            return;
+        }
+        transfer.readCompleted(buffer);
+    }
+}

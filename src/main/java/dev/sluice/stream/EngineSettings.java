@@ -1,0 +1,66 @@
+package dev.sluice.stream;
+
+import java.time.Duration;
+import java.util.Objects;
+
+/**
+ * The engine's settings. Bounds are checked here so that no engine can be built with settings that break its
+ * guarantees; the servlet layer checks them earlier, with messages that name the setting and the value.
+ *
+ * @param chunkSize bytes per read and per write
+ * @param readAhead pooled buffers one transfer may hold (being read, read, or being written)
+ * @param maxBufferMemory bytes of chunk buffers all transfers together may hold
+ * @param readThreads threads doing file reads
+ * @param stallTimeout how long a client may accept no byte before its transfer ends
+ * @param bufferKind where chunk buffers live
+ */
+public record EngineSettings(int chunkSize, int readAhead, long maxBufferMemory, int readThreads,
+        Duration stallTimeout, BufferKind bufferKind) {
+
+    public static final int MIN_CHUNK_SIZE = 1024;
+    public static final int MAX_CHUNK_SIZE = 16 * 1024 * 1024;
+
+    public EngineSettings {
+        Objects.requireNonNull(stallTimeout, "stallTimeout");
+        Objects.requireNonNull(bufferKind, "bufferKind");
+        if (chunkSize < MIN_CHUNK_SIZE || chunkSize > MAX_CHUNK_SIZE) {
+            throw new IllegalArgumentException("chunkSize out of range: " + chunkSize);
+        }
+        if (readAhead < 1 || readAhead > 64) {
+            throw new IllegalArgumentException("readAhead out of range: " + readAhead);
+        }
+        if (maxBufferMemory < chunkSize) {
+            throw new IllegalArgumentException("maxBufferMemory " + maxBufferMemory + " is below one chunk");
+        }
+        if (readThreads < 1 || readThreads > 1024) {
+            throw new IllegalArgumentException("readThreads out of range: " + readThreads);
+        }
+        if (stallTimeout.isNegative() || stallTimeout.isZero()) {
+            throw new IllegalArgumentException("stallTimeout must be positive: " + stallTimeout);
+        }
+    }
+
+    public static EngineSettings defaults() {
+        return new EngineSettings(256 * 1024, 2, 256L * 1024 * 1024, 8, Duration.ofSeconds(60), BufferKind.DIRECT);
+    }
+
+    public EngineSettings withChunkSize(int value) {
+        return new EngineSettings(value, readAhead, maxBufferMemory, readThreads, stallTimeout, bufferKind);
+    }
+
+    public EngineSettings withReadAhead(int value) {
+        return new EngineSettings(chunkSize, value, maxBufferMemory, readThreads, stallTimeout, bufferKind);
+    }
+
+    public EngineSettings withMaxBufferMemory(long value) {
+        return new EngineSettings(chunkSize, readAhead, value, readThreads, stallTimeout, bufferKind);
+    }
+
+    public EngineSettings withStallTimeout(Duration value) {
+        return new EngineSettings(chunkSize, readAhead, maxBufferMemory, readThreads, value, bufferKind);
+    }
+
+    public EngineSettings withBufferKind(BufferKind value) {
+        return new EngineSettings(chunkSize, readAhead, maxBufferMemory, readThreads, stallTimeout, value);
+    }
+}

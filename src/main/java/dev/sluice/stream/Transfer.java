@@ -1,0 +1,430 @@
+package dev.sluice.stream;
+
+import jakarta.servlet.ServletOutputStream;
+import jakarta.servlet.WriteListener;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.util.ArrayDeque;
+import java.util.List;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.atomic.AtomicReference;
+import org.apache.commons.io.IOUtils;
+
+/**
+ * Streams one response body: the servlet form of "write while the socket takes data, park when it does not,
+ * resume when it is writable, clean up at once when the client goes away".
+ *
+ * <h2>One owner at a time</h2>
+ * Five kinds of thread poke a transfer: the container ({@link #onWritePossible}, {@link #onError}), the read pool
+ * (a chunk was read), whichever thread releases a buffer (a buffer was granted), the stall timer, and engine
+ * shutdown. None of them touches the transfer's state directly. Each one posts an event to the inbox and then
+ * calls {@link #wake}. {@code wake} moves the state from a parked state to {@link State#PROCESSING} with a
+ * compare-and-set. The single thread that wins the CAS becomes the owner and runs {@link #process} passes until
+ * it parks again. An event that arrives while an owner is running only flips the state to
+ * {@link State#PROCESSING_AGAIN}, and the owner then runs one more pass. So:
+ * <ul>
+ *   <li>two write loops never run at once, and everything below "owner-confined" needs no lock: the CAS on
+ *       {@code state} hands it from one owner to the next with a happens-before edge;</li>
+ *   <li>a read that completes synchronously on the owner's own thread (a direct executor, a cached read) does
+ *       not recurse: its {@code wake} sees {@code PROCESSING} and returns, and the owner loops;</li>
+ *   <li>no wake-up is lost: the event is in the inbox before the state is read, and an owner can only park with
+ *       a CAS from {@code PROCESSING}, which fails when an event has arrived since its last pass.</li>
+ * </ul>
+ *
+ * <h2>Buffers</h2>
+ * The transfer holds at most {@code readAhead} pooled buffers: the one being read, the ones read and waiting, and
+ * the one the container is writing. Servlet 6.1 allows the container to use a written buffer until the next
+ * {@code isReady()} returns true, so a chunk goes back to the pool only then. If the transfer ends while the
+ * container may still hold a chunk, that chunk is retired instead of reused.
+ */
+public final class Transfer implements WriteListener, BufferPool.Waiter {
+
+    /** Where a transfer stands. Parked states hold no thread; terminal states are final. */
+    public enum State {
+        /** Listener registered; waiting for the container's first {@code onWritePossible}. */
+        STARTING,
+        /** One thread owns the transfer and runs {@code process()}: it alone touches the output and the chunks. */
+        PROCESSING,
+        /** Owned, and an event arrived since the pass began: the owner must run another pass before parking. */
+        PROCESSING_AGAIN,
+        /** Parked: {@code isReady()} returned false. The container's {@code onWritePossible} resumes it. */
+        WAITING_FOR_SOCKET,
+        /** Parked: the socket takes data, the next chunk is being read. The read's completion resumes it. */
+        WAITING_FOR_READ,
+        /** Parked: the shared buffer budget is spent. A buffer granted by the pool resumes it. */
+        WAITING_FOR_BUFFER,
+        /** Ended: every byte was written and the container accepted it. */
+        COMPLETED,
+        /** Ended: the client went away, a write failed, the client stalled, or the engine shut down. */
+        ABORTED,
+        /** Ended: the file could not be read, or shrank below the promised length. */
+        FAILED;
+
+        public boolean isTerminal() {
+            return this == COMPLETED || this == ABORTED || this == FAILED;
+        }
+
+        static State of(Outcome outcome) {
+            return switch (outcome) {
+                case COMPLETED -> COMPLETED;
+                case ABORTED -> ABORTED;
+                case FAILED -> FAILED;
+            };
+        }
+    }
+
+    private sealed interface Event {
+    }
+
+    private record WritePossible() implements Event {
+    }
+
+    private record ReadDone(ByteBuffer buffer) implements Event {
+    }
+
+    private record ReadFailed(ByteBuffer buffer, Throwable cause) implements Event {
+    }
+
+    private record Granted(ByteBuffer buffer) implements Event {
+    }
+
+    private record Failure(Outcome outcome, Throwable cause) implements Event {
+    }
+
+    private record Stalled() implements Event {
+    }
+
+    private static final Event WRITE_POSSIBLE = new WritePossible();
+    private static final Event STALLED = new Stalled();
+
+    /** A buffer on its way to the socket; {@code pooled} is false for literal segments. */
+    private record Chunk(ByteBuffer data, boolean pooled) {
+    }
+
+    private final AtomicReference<State> state = new AtomicReference<>(State.STARTING);
+    private final ConcurrentLinkedQueue<Event> inbox = new ConcurrentLinkedQueue<>();
+    private final TransferEngine engine;
+    private final BufferPool pool;
+    private final ServletOutputStream out;
+    private final FileChannel channel;
+    private final List<Segment> segments;
+    private final TransferListener listener;
+    private final int readAhead;
+
+    /** When the socket stopped taking data, for the stall timer; 0 while it takes data. */
+    private volatile long blockedSinceNanos;
+
+    // Owner-confined: read and written only by the thread that owns the transfer (see the class comment).
+    private final ArrayDeque<Chunk> ready = new ArrayDeque<>();
+    private int segmentIndex;
+    private long segmentOffset;
+    private long bytesLeft;
+    private long bytesWritten;
+    private Chunk inContainer;
+    private ByteBuffer spare;
+    private int buffersHeld;
+    private boolean readInFlight;
+    private boolean waitingForBuffer;
+    private boolean socketBlocked;
+    private Outcome endOutcome;
+    private Throwable endCause;
+
+    Transfer(TransferEngine engine, ServletOutputStream out, FileChannel channel, List<Segment> segments,
+            TransferListener listener) {
+        this.engine = engine;
+        this.pool = engine.pool();
+        this.out = out;
+        this.channel = channel;
+        this.segments = List.copyOf(segments);
+        this.listener = listener;
+        this.readAhead = engine.settings().readAhead();
+        this.bytesLeft = this.segments.stream().mapToLong(Segment::length).sum();
+    }
+
+    /** The current state, for metrics and tests; stale as soon as it is read. */
+    public State state() {
+        return state.get();
+    }
+
+    // ---------------------------------------------------------------- events (any thread)
+
+    @Override
+    public void onWritePossible() {
+        post(WRITE_POSSIBLE);
+    }
+
+    @Override
+    public void onError(Throwable cause) {
+        post(new Failure(Outcome.ABORTED, cause));
+    }
+
+    void readCompleted(ByteBuffer buffer) {
+        post(new ReadDone(buffer));
+    }
+
+    void readFailed(ByteBuffer buffer, Throwable cause) {
+        post(new ReadFailed(buffer, cause));
+    }
+
+    /**
+     * A buffer from the pool, on the thread that released one. The owner's pass runs on the engine's executor
+     * rather than here: the releasing thread may itself be an owner in mid-pass, and running this transfer's
+     * pass inline would nest one transfer's loop inside another's.
+     */
+    @Override
+    public void granted(ByteBuffer buffer) {
+        inbox.add(new Granted(buffer));
+        engine.wakeLater(this);
+    }
+
+    /** Called by the stall timer: ends the transfer if the socket has taken nothing for the stall timeout. */
+    void checkStall(long nowNanos) {
+        long since = blockedSinceNanos;
+        if (since != 0 && nowNanos - since >= engine.settings().stallTimeout().toNanos()) {
+            post(STALLED);
+        }
+    }
+
+    /** Ends the transfer because the engine stops. */
+    void shutdown() {
+        post(new Failure(Outcome.ABORTED, new IOException("server stopping")));
+    }
+
+    private void post(Event event) {
+        inbox.add(event);
+        wake();
+    }
+
+    /** Runs the transfer on this thread if it is parked; otherwise makes the current owner look again. */
+    void wake() {
+        for (;;) {
+            State s = state.get();
+            if (s.isTerminal()) {
+                releaseLateEvents();
+                return;
+            }
+            if (s == State.PROCESSING) {
+                if (state.compareAndSet(s, State.PROCESSING_AGAIN)) {
+                    return;
+                }
+            } else if (s == State.PROCESSING_AGAIN) {
+                return;
+            } else if (state.compareAndSet(s, State.PROCESSING)) {
+                run();
+                return;
+            }
+        }
+    }
+
+    // ---------------------------------------------------------------- the owner
+
+    private void run() {
+        for (;;) {
+            State next;
+            try {
+                next = process();
+            } catch (RuntimeException | Error e) {
+                fail(Outcome.FAILED, e);
+                next = State.FAILED;
+            }
+            if (next.isTerminal()) {
+                finish(next);
+                return;
+            }
+            if (state.compareAndSet(State.PROCESSING, next)) {
+                return;
+            }
+            state.set(State.PROCESSING);
+        }
+    }
+
+    /** One pass: apply the events, then write while the socket takes data and chunks are ready. */
+    private State process() {
+        for (Event event; (event = inbox.poll()) != null; ) {
+            apply(event);
+        }
+        for (;;) {
+            requestReads();
+            if (endOutcome != null) {
+                return State.of(endOutcome);
+            }
+            if (socketBlocked) {
+                return State.WAITING_FOR_SOCKET;
+            }
+            if (!out.isReady()) {
+                socketBlocked = true;
+                blockedSinceNanos = Math.max(1, engine.nanoTime());
+                return State.WAITING_FOR_SOCKET;
+            }
+            if (inContainer != null) {
+                recycle(inContainer);
+                inContainer = null;
+                requestReads();
+                if (endOutcome != null) {
+                    return State.of(endOutcome);
+                }
+            }
+            if (bytesLeft == 0) {
+                return State.COMPLETED;
+            }
+            Chunk chunk = ready.poll();
+            if (chunk == null) {
+                return waitingForBuffer ? State.WAITING_FOR_BUFFER : State.WAITING_FOR_READ;
+            }
+            int length = chunk.data().remaining();
+            inContainer = chunk;
+            try {
+                engine.write(out, chunk.data());
+            } catch (IOException e) {
+                fail(Outcome.ABORTED, e);
+                return State.ABORTED;
+            }
+            bytesLeft -= length;
+            bytesWritten += length;
+            engine.countSent(length);
+        }
+    }
+
+    private void apply(Event event) {
+        if (event instanceof WritePossible) {
+            socketBlocked = false;
+            blockedSinceNanos = 0;
+        } else if (event instanceof ReadDone done) {
+            readInFlight = false;
+            ready.add(new Chunk(done.buffer(), true));
+        } else if (event instanceof ReadFailed failed) {
+            readInFlight = false;
+            buffersHeld--;
+            pool.release(failed.buffer());
+            fail(Outcome.FAILED, failed.cause());
+        } else if (event instanceof Granted granted) {
+            waitingForBuffer = false;
+            buffersHeld++;
+            spare = granted.buffer();
+        } else if (event instanceof Failure failure) {
+            fail(failure.outcome(), failure.cause());
+        } else if (event instanceof Stalled && socketBlocked) {
+            fail(Outcome.ABORTED, new StalledException(engine.settings().stallTimeout()));
+        }
+    }
+
+    /**
+     * Keeps the read-ahead full: one read in flight at a time (so chunks arrive in order and literal segments
+     * can be queued between them), and no more than {@code readAhead} pooled buffers held.
+     */
+    private void requestReads() {
+        while (!readInFlight && endOutcome == null && segmentIndex < segments.size()) {
+            Segment segment = segments.get(segmentIndex);
+            long remaining = segment.length() - segmentOffset;
+            if (remaining == 0) {
+                segmentIndex++;
+                segmentOffset = 0;
+                continue;
+            }
+            if (segment instanceof Segment.Literal literal) {
+                ready.add(new Chunk(literal.bytes().duplicate(), false));
+                segmentOffset = remaining;
+                continue;
+            }
+            ByteBuffer buffer = spare;
+            if (buffer == null) {
+                if (waitingForBuffer || buffersHeld >= readAhead) {
+                    return;
+                }
+                buffer = pool.acquire(this);
+                if (buffer == null) {
+                    waitingForBuffer = true;
+                    return;
+                }
+                buffersHeld++;
+            }
+            spare = null;
+            long position = ((Segment.FileRegion) segment).position() + segmentOffset;
+            int length = (int) Math.min(buffer.capacity(), remaining);
+            readInFlight = true;
+            segmentOffset += length;
+            try {
+                engine.read(new ChunkRead(this, channel, position, length, buffer));
+            } catch (RejectedExecutionException e) {
+                readInFlight = false;
+                buffersHeld--;
+                pool.release(buffer);
+                fail(Outcome.ABORTED, new IOException("server stopping", e));
+            }
+        }
+    }
+
+    private void fail(Outcome outcome, Throwable cause) {
+        if (endOutcome == null) {
+            endOutcome = outcome;
+            endCause = cause;
+        }
+    }
+
+    private void recycle(Chunk chunk) {
+        if (chunk.pooled()) {
+            buffersHeld--;
+            pool.release(chunk.data());
+        }
+    }
+
+    /**
+     * Ends the transfer: terminal state first (so late events know to clean up after themselves), then the
+     * channel, the buffers, the counters, and the listener, exactly once.
+     */
+    private void finish(State terminal) {
+        state.set(terminal);
+        Outcome outcome = terminal == State.COMPLETED ? Outcome.COMPLETED : endOutcome;
+        if (waitingForBuffer) {
+            pool.cancel(this);
+        }
+        if (inContainer != null && inContainer.pooled()) {
+            if (terminal == State.COMPLETED) {
+                pool.release(inContainer.data());
+            } else {
+                pool.retire(inContainer.data());
+            }
+        }
+        inContainer = null;
+        for (Chunk chunk; (chunk = ready.poll()) != null; ) {
+            if (chunk.pooled()) {
+                pool.release(chunk.data());
+            }
+        }
+        if (spare != null) {
+            pool.release(spare);
+            spare = null;
+        }
+        if (!readInFlight) {
+            IOUtils.closeQuietly(channel);
+        }
+        releaseLateEvents();
+        engine.ended(this, outcome);
+        try {
+            listener.ended(outcome, bytesWritten, outcome == Outcome.COMPLETED ? null : endCause);
+        } catch (RuntimeException e) {
+            engine.listenerFailed(e);
+        }
+    }
+
+    /**
+     * After the end, events still arrive: the read that was in flight, a buffer granted just before the waiter
+     * was cancelled. Their buffers go straight back, and the read's return means the channel can close without
+     * making a container thread wait for a disk read. Safe on any thread: each event is polled once.
+     */
+    private void releaseLateEvents() {
+        for (Event event; (event = inbox.poll()) != null; ) {
+            if (event instanceof ReadDone done) {
+                pool.release(done.buffer());
+                IOUtils.closeQuietly(channel);
+            } else if (event instanceof ReadFailed failed) {
+                pool.release(failed.buffer());
+                IOUtils.closeQuietly(channel);
+            } else if (event instanceof Granted granted) {
+                pool.release(granted.buffer());
+            }
+        }
+    }
+}

@@ -1,0 +1,181 @@
+package dev.sluice.stream;
+
+import jakarta.servlet.ServletOutputStream;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executor;
+import java.util.concurrent.Executors;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ThreadFactory;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.LongAdder;
+import java.util.function.LongSupplier;
+import java.util.logging.Level;
+import java.util.logging.Logger;
+
+/**
+ * Owns what transfers share: the read pool, the buffer pool under the memory budget, the stall timer and the
+ * counters. One engine per servlet; {@link #close} ends every transfer still running.
+ *
+ * <p>The engine knows nothing of HTTP: it is handed an output stream, an open file and a list of segments.
+ */
+public final class TransferEngine implements AutoCloseable {
+
+    private static final Logger LOG = Logger.getLogger(TransferEngine.class.getName());
+
+    private final EngineSettings settings;
+    private final BufferPool pool;
+    private final Executor reads;
+    private final ThreadPoolExecutor readPool;
+    private final ScheduledExecutorService timer;
+    private final LongSupplier nanoClock;
+    private final boolean byteBufferWrites;
+    private final Set<Transfer> active = ConcurrentHashMap.newKeySet();
+    private final AtomicLong activeCount = new AtomicLong();
+    private final LongAdder bytesSent = new LongAdder();
+    private final LongAdder completed = new LongAdder();
+    private final LongAdder aborted = new LongAdder();
+    private final LongAdder failed = new LongAdder();
+
+    /** An engine with its own read threads and stall timer. */
+    public TransferEngine(EngineSettings settings) {
+        this.settings = settings;
+        this.pool = newPool(settings);
+        this.readPool = new ThreadPoolExecutor(settings.readThreads(), settings.readThreads(), 60, TimeUnit.SECONDS,
+                new LinkedBlockingQueue<>(), daemonThreads("sluice-read-"));
+        this.reads = readPool;
+        this.nanoClock = System::nanoTime;
+        this.byteBufferWrites = ChunkWriter.BYTE_BUFFER_WRITES;
+        this.timer = Executors.newSingleThreadScheduledExecutor(daemonThreads("sluice-timer-"));
+        long period = Math.max(50, Math.min(1000, settings.stallTimeout().toMillis() / 4));
+        timer.scheduleWithFixedDelay(this::checkStalls, period, period, TimeUnit.MILLISECONDS);
+    }
+
+    /**
+     * An engine whose reads run on {@code reads} and whose clock is {@code nanoClock}, with no timer of its own:
+     * tests complete reads by hand and call {@link #checkStalls()} themselves.
+     */
+    TransferEngine(EngineSettings settings, Executor reads, LongSupplier nanoClock, boolean byteBufferWrites) {
+        this.settings = settings;
+        this.byteBufferWrites = byteBufferWrites;
+        this.pool = new BufferPool(settings.chunkSize(), settings.maxBufferMemory(),
+                settings.bufferKind() == BufferKind.DIRECT && byteBufferWrites);
+        this.reads = reads;
+        this.readPool = null;
+        this.timer = null;
+        this.nanoClock = nanoClock;
+    }
+
+    private static BufferPool newPool(EngineSettings settings) {
+        boolean direct = settings.bufferKind() == BufferKind.DIRECT && ChunkWriter.BYTE_BUFFER_WRITES;
+        return new BufferPool(settings.chunkSize(), settings.maxBufferMemory(), direct);
+    }
+
+    public EngineSettings settings() {
+        return settings;
+    }
+
+    BufferPool pool() {
+        return pool;
+    }
+
+    /**
+     * Streams {@code body} from {@code channel} to {@code out}, which must belong to a started async request.
+     * From here on the transfer owns the channel: it is closed when the transfer ends, and {@code listener} is
+     * told exactly once how it ended.
+     */
+    public Transfer start(ServletOutputStream out, FileChannel channel, List<Segment> body,
+            TransferListener listener) {
+        Transfer transfer = new Transfer(this, out, channel, body, listener);
+        active.add(transfer);
+        activeCount.incrementAndGet();
+        out.setWriteListener(transfer);
+        return transfer;
+    }
+
+    /** Ends every running transfer and stops the engine's threads. */
+    @Override
+    public void close() {
+        for (Transfer transfer : active) {
+            transfer.shutdown();
+        }
+        if (readPool != null) {
+            readPool.shutdown();
+        }
+        if (timer != null) {
+            timer.shutdownNow();
+        }
+    }
+
+    public TransferMetrics metrics() {
+        long queued = readPool == null ? 0 : readPool.getQueue().size();
+        return new TransferMetrics(activeCount.get(), bytesSent.sum(), completed.sum(), aborted.sum(), failed.sum(),
+                pool.bytesInUse(), pool.highWater(), pool.waits(), queued);
+    }
+
+    /** Asks every transfer that waits for its socket whether it has waited past the stall timeout. */
+    void checkStalls() {
+        long now = nanoClock.getAsLong();
+        for (Transfer transfer : active) {
+            transfer.checkStall(now);
+        }
+    }
+
+    long nanoTime() {
+        return nanoClock.getAsLong();
+    }
+
+    void write(ServletOutputStream out, ByteBuffer data) throws IOException {
+        ChunkWriter.write(out, data, byteBufferWrites);
+    }
+
+    void read(ChunkRead read) {
+        reads.execute(read);
+    }
+
+    /** Runs a transfer's pass on the read executor, or here if the executor no longer takes work. */
+    void wakeLater(Transfer transfer) {
+        try {
+            reads.execute(transfer::wake);
+        } catch (RejectedExecutionException e) {
+            transfer.wake();
+        }
+    }
+
+    void countSent(int bytes) {
+        bytesSent.add(bytes);
+    }
+
+    void ended(Transfer transfer, Outcome outcome) {
+        if (active.remove(transfer)) {
+            activeCount.decrementAndGet();
+        }
+        switch (outcome) {
+            case COMPLETED -> completed.increment();
+            case ABORTED -> aborted.increment();
+            case FAILED -> failed.increment();
+        }
+    }
+
+    void listenerFailed(RuntimeException e) {
+        LOG.log(Level.WARNING, "transfer listener failed", e);
+    }
+
+    private static ThreadFactory daemonThreads(String prefix) {
+        AtomicInteger counter = new AtomicInteger();
+        return runnable -> {
+            Thread thread = new Thread(runnable, prefix + counter.incrementAndGet());
+            thread.setDaemon(true);
+            return thread;
+        };
+    }
+}

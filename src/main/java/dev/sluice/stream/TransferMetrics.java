@@ -1,0 +1,19 @@
+package dev.sluice.stream;
+
+/**
+ * A snapshot of the engine's counters: what an operator watches, and what tests use to prove that nothing
+ * leaks.
+ *
+ * @param activeTransfers transfers started and not yet ended
+ * @param bytesSent body bytes handed to the container since start
+ * @param completed transfers that sent every byte
+ * @param aborted transfers ended by the client (gone, write error, stalled) or by shutdown
+ * @param failed transfers ended by the server (read error, file shrank)
+ * @param bufferBytesInUse chunk-buffer bytes held by transfers now
+ * @param bufferBytesHighWater the most chunk-buffer bytes ever held at once
+ * @param bufferWaits times a transfer had to wait for a buffer because the budget was spent
+ * @param readQueueLength reads waiting for a read thread
+ */
+public record TransferMetrics(long activeTransfers, long bytesSent, long completed, long aborted, long failed,
+        long bufferBytesInUse, long bufferBytesHighWater, long bufferWaits, long readQueueLength) {
+}

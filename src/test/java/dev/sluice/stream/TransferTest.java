@@ -1,0 +1,495 @@
+package dev.sluice.stream;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.RandomAccessFile;
+import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.time.Duration;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Random;
+import java.util.concurrent.atomic.AtomicLong;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/**
+ * The transfer state machine, one interleaving at a time: a fake output stream whose writability the test
+ * toggles, and a read pool whose reads the test completes by hand. Every test checks the bytes that reached the
+ * "socket", that the listener heard exactly one end, that the channel is closed and that every buffer is back.
+ */
+class TransferTest {
+
+    private static final int CHUNK = 4096;
+
+    @TempDir
+    Path dir;
+
+    private final ManualExecutor reads = new ManualExecutor();
+    private final AtomicLong clock = new AtomicLong(1_000_000_000L);
+    private final FakeOutputStream out = new FakeOutputStream();
+    private final RecordingListener listener = new RecordingListener();
+
+    private TransferEngine engine(EngineSettings settings, java.util.concurrent.Executor executor) {
+        return new TransferEngine(settings, executor, clock::get, true);
+    }
+
+    private static EngineSettings settings() {
+        return EngineSettings.defaults().withChunkSize(CHUNK).withMaxBufferMemory(64 * CHUNK)
+                .withStallTimeout(Duration.ofSeconds(30));
+    }
+
+    private byte[] file(String name, int size) throws IOException {
+        byte[] data = new byte[size];
+        new Random(size).nextBytes(data);
+        Files.write(dir.resolve(name), data);
+        return data;
+    }
+
+    private FileChannel open(String name) throws IOException {
+        return FileChannel.open(dir.resolve(name), StandardOpenOption.READ);
+    }
+
+    private static List<Segment> whole(long length) {
+        return List.of(new Segment.FileRegion(0, length));
+    }
+
+    private static void assertReleased(TransferEngine engine) {
+        TransferMetrics m = engine.metrics();
+        assertEquals(0, m.bufferBytesInUse(), "buffer bytes still in use");
+        assertEquals(0, m.activeTransfers(), "transfers still active");
+    }
+
+    @Test
+    void sendsEveryByteWhenTheSocketAlwaysTakesData() throws IOException {
+        byte[] data = file("a.bin", 100 * CHUNK + 123);
+        TransferEngine engine = engine(settings(), reads);
+        FileChannel channel = open("a.bin");
+        Transfer transfer = engine.start(out, channel, whole(data.length), listener);
+
+        out.start();
+        reads.runAll();
+
+        assertArrayEquals(data, out.sent());
+        assertEquals(Outcome.COMPLETED, listener.only().outcome());
+        assertEquals(data.length, listener.only().bytesWritten());
+        assertNull(listener.only().cause());
+        assertEquals(Transfer.State.COMPLETED, transfer.state());
+        assertFalse(channel.isOpen());
+        assertReleased(engine);
+        assertEquals(1, engine.metrics().completed());
+        assertEquals(data.length, engine.metrics().bytesSent());
+        assertEquals(0, out.protocolViolations());
+    }
+
+    @Test
+    void readsCompletingOnTheCallingThreadDoNotRecurse() throws IOException {
+        byte[] small = file("small.bin", 4 * CHUNK);
+        byte[] big = file("big.bin", 400 * CHUNK);
+
+        int smallDepth = depthOfDirectTransfer("small.bin", small);
+        int bigDepth = depthOfDirectTransfer("big.bin", big);
+
+        // A recursive design adds frames per chunk: 100 times the chunks would mean a far deeper stack.
+        assertEquals(smallDepth, bigDepth, "stack depth grew with the number of chunks");
+    }
+
+    private int depthOfDirectTransfer(String name, byte[] data) throws IOException {
+        FakeOutputStream direct = new FakeOutputStream();
+        RecordingListener ends = new RecordingListener();
+        TransferEngine engine = engine(settings(), Runnable::run);
+        engine.start(direct, open(name), whole(data.length), ends);
+        direct.start();
+        assertArrayEquals(data, direct.sent());
+        assertEquals(Outcome.COMPLETED, ends.only().outcome());
+        assertReleased(engine);
+        return direct.maxStackDepth();
+    }
+
+    @Test
+    void readCompletingWhileTheSocketIsNotWritableWaitsForOnWritePossible() throws IOException {
+        byte[] data = file("a.bin", 3 * CHUNK);
+        TransferEngine engine = engine(settings(), reads);
+        Transfer transfer = engine.start(out, open("a.bin"), whole(data.length), listener);
+        out.start();
+        assertEquals(Transfer.State.WAITING_FOR_READ, transfer.state());
+
+        out.fillOnNextWrite();
+        reads.runNext(); // chunk 0 arrives and is written; it fills the socket; the next read starts
+        assertEquals(1, out.writes());
+        assertEquals(Transfer.State.WAITING_FOR_SOCKET, transfer.state());
+        assertEquals(1, reads.pending());
+        reads.runNext(); // chunk 1 arrives while the socket is full
+        assertEquals(1, out.writes(), "wrote while the socket was not writable");
+        assertEquals(Transfer.State.WAITING_FOR_SOCKET, transfer.state());
+        assertEquals(0, reads.pending(), "read past the read-ahead while parked");
+
+        out.setWritable(true);
+        reads.runAll();
+
+        assertArrayEquals(data, out.sent());
+        assertEquals(Outcome.COMPLETED, listener.only().outcome());
+        assertReleased(engine);
+        assertEquals(0, out.protocolViolations());
+    }
+
+    @Test
+    void writabilityReturningWhileAReadIsPendingWaitsForTheRead() throws IOException {
+        byte[] data = file("a.bin", 2 * CHUNK + 10);
+        TransferEngine engine = engine(settings(), reads);
+        Transfer transfer = engine.start(out, open("a.bin"), whole(data.length), listener);
+        out.start();
+        out.fillOnNextWrite();
+        reads.runNext();
+        assertEquals(Transfer.State.WAITING_FOR_SOCKET, transfer.state());
+        assertEquals(1, reads.pending());
+
+        out.setWritable(true); // onWritePossible with the next chunk still being read
+
+        assertEquals(Transfer.State.WAITING_FOR_READ, transfer.state());
+        assertEquals(1, out.writes());
+        reads.runAll();
+        assertArrayEquals(data, out.sent());
+        assertEquals(Outcome.COMPLETED, listener.only().outcome());
+        assertReleased(engine);
+    }
+
+    @Test
+    void theLastWriteMustBeAcceptedBeforeTheTransferCompletes() throws IOException {
+        byte[] data = file("a.bin", CHUNK);
+        TransferEngine engine = engine(settings(), reads);
+        Transfer transfer = engine.start(out, open("a.bin"), whole(data.length), listener);
+        out.start();
+        out.fillOnNextWrite();
+        reads.runAll();
+
+        assertFalse(listener.ended(), "completed while the last chunk was still in the container");
+        assertEquals(Transfer.State.WAITING_FOR_SOCKET, transfer.state());
+        assertTrue(out.hasPendingWrite());
+
+        out.setWritable(true);
+        assertArrayEquals(data, out.sent());
+        assertEquals(Outcome.COMPLETED, listener.only().outcome());
+        assertReleased(engine);
+    }
+
+    @Test
+    void clientAbortingDuringAReadEndsAtOnceAndTheReadCleansUp() throws IOException {
+        byte[] data = file("a.bin", 10 * CHUNK);
+        TransferEngine engine = engine(settings(), reads);
+        FileChannel channel = open("a.bin");
+        Transfer transfer = engine.start(out, channel, whole(data.length), listener);
+        out.start();
+        assertEquals(1, reads.pending());
+
+        IOException gone = new IOException("connection reset");
+        out.error(gone);
+
+        assertEquals(Transfer.State.ABORTED, transfer.state());
+        assertEquals(Outcome.ABORTED, listener.only().outcome());
+        assertEquals(gone, listener.only().cause());
+        assertEquals(0, engine.metrics().activeTransfers());
+        assertTrue(channel.isOpen(), "closing now would make this thread wait for the read in flight");
+
+        reads.runAll();
+        assertFalse(channel.isOpen());
+        assertReleased(engine);
+        assertEquals(1, listener.ends.size());
+        assertEquals(1, engine.metrics().aborted());
+    }
+
+    @Test
+    void aStalledClientIsEndedAfterTheStallTimeout() throws IOException {
+        byte[] data = file("a.bin", 10 * CHUNK);
+        TransferEngine engine = engine(settings(), reads);
+        FileChannel channel = open("a.bin");
+        Transfer transfer = engine.start(out, channel, whole(data.length), listener);
+        out.start();
+        out.setWritable(false);
+        reads.runAll();
+        assertEquals(Transfer.State.WAITING_FOR_SOCKET, transfer.state());
+
+        clock.addAndGet(Duration.ofSeconds(29).toNanos());
+        engine.checkStalls();
+        assertFalse(listener.ended(), "ended before the stall timeout");
+
+        clock.addAndGet(Duration.ofSeconds(2).toNanos());
+        engine.checkStalls();
+
+        assertEquals(Outcome.ABORTED, listener.only().outcome());
+        assertInstanceOf(StalledException.class, listener.only().cause());
+        assertFalse(channel.isOpen());
+        assertReleased(engine);
+    }
+
+    @Test
+    void aClientThatKeepsTakingDataIsNeverStalled() throws IOException {
+        byte[] data = file("a.bin", 20 * CHUNK);
+        TransferEngine engine = engine(settings(), reads);
+        engine.start(out, open("a.bin"), whole(data.length), listener);
+        out.start();
+        while (!listener.ended()) {
+            out.setWritable(false);
+            reads.runAll();
+            clock.addAndGet(Duration.ofSeconds(20).toNanos()); // 20 s per chunk is slow, but it is progress
+            engine.checkStalls();
+            out.setWritable(true);
+            reads.runAll();
+        }
+        assertArrayEquals(data, out.sent());
+        assertEquals(Outcome.COMPLETED, listener.only().outcome());
+    }
+
+    @Test
+    void aReadErrorFailsTheTransferWithoutSendingWrongBytes() throws IOException {
+        byte[] data = file("a.bin", 10 * CHUNK);
+        TransferEngine engine = engine(settings(), reads);
+        FailingChannel channel = new FailingChannel(open("a.bin"), 3 * CHUNK);
+        engine.start(out, channel, whole(data.length), listener);
+        out.start();
+        reads.runAll();
+
+        assertEquals(Outcome.FAILED, listener.only().outcome());
+        assertEquals("Input/output error (injected)", listener.only().cause().getMessage());
+        assertArrayEquals(Arrays.copyOf(data, 3 * CHUNK), out.sent());
+        assertFalse(channel.isOpen());
+        assertReleased(engine);
+        assertEquals(1, engine.metrics().failed());
+    }
+
+    @Test
+    void aFileThatShrinksWhileServedFailsAndIsNeverPadded() throws IOException {
+        byte[] data = file("a.bin", 10 * CHUNK);
+        TransferEngine engine = engine(settings(), reads);
+        engine.start(out, open("a.bin"), whole(data.length), listener);
+        out.start();
+        reads.runNext();
+        try (RandomAccessFile file = new RandomAccessFile(dir.resolve("a.bin").toFile(), "rw")) {
+            file.setLength(4 * CHUNK + 100);
+        }
+        reads.runAll();
+
+        assertEquals(Outcome.FAILED, listener.only().outcome());
+        assertInstanceOf(FileShrankException.class, listener.only().cause());
+        byte[] sent = out.sent();
+        assertTrue(sent.length <= 4 * CHUNK + 100, "sent bytes past the new end of the file");
+        assertArrayEquals(Arrays.copyOf(data, sent.length), sent);
+        assertReleased(engine);
+    }
+
+    @Test
+    void aFileDeletedWhileServedIsServedWholeFromTheOpenChannel() throws IOException {
+        byte[] data = file("a.bin", 10 * CHUNK);
+        TransferEngine engine = engine(settings(), reads);
+        engine.start(out, open("a.bin"), whole(data.length), listener);
+        out.start();
+        reads.runNext();
+        Files.delete(dir.resolve("a.bin"));
+        reads.runAll();
+
+        assertArrayEquals(data, out.sent());
+        assertEquals(Outcome.COMPLETED, listener.only().outcome());
+        assertReleased(engine);
+    }
+
+    @Test
+    void aFailedWriteAbortsAndRetiresTheBufferTheContainerMayHold() throws IOException {
+        byte[] data = file("a.bin", 10 * CHUNK);
+        TransferEngine engine = engine(settings(), reads);
+        FileChannel channel = open("a.bin");
+        engine.start(out, channel, whole(data.length), listener);
+        out.start();
+        reads.runNext();
+        out.failNextWrite(new IOException("broken pipe"));
+        reads.runAll();
+
+        assertEquals(Outcome.ABORTED, listener.only().outcome());
+        assertEquals("broken pipe", listener.only().cause().getMessage());
+        assertFalse(channel.isOpen());
+        assertReleased(engine);
+    }
+
+    @Test
+    void transfersBeyondTheBudgetWaitForABufferAndThenFinish() throws IOException {
+        byte[] data = file("a.bin", 8 * CHUNK + 7);
+        EngineSettings oneBuffer = settings().withMaxBufferMemory(CHUNK);
+        TransferEngine engine = engine(oneBuffer, reads);
+        FakeOutputStream out2 = new FakeOutputStream();
+        RecordingListener listener2 = new RecordingListener();
+        Transfer first = engine.start(out, open("a.bin"), whole(data.length), listener);
+        Transfer second = engine.start(out2, open("a.bin"), whole(data.length), listener2);
+        out.start();
+        out2.start();
+        assertEquals(Transfer.State.WAITING_FOR_READ, first.state());
+        assertEquals(Transfer.State.WAITING_FOR_BUFFER, second.state());
+        assertEquals(1, engine.metrics().bufferWaits());
+
+        reads.runAll();
+
+        assertArrayEquals(data, out.sent());
+        assertArrayEquals(data, out2.sent());
+        assertEquals(Outcome.COMPLETED, listener.only().outcome());
+        assertEquals(Outcome.COMPLETED, listener2.only().outcome());
+        assertEquals(CHUNK, engine.metrics().bufferBytesHighWater());
+        assertReleased(engine);
+    }
+
+    @Test
+    void aTransferEndedWhileWaitingForABufferGivesUpItsPlace() throws IOException {
+        byte[] data = file("a.bin", 4 * CHUNK);
+        TransferEngine engine = engine(settings().withMaxBufferMemory(CHUNK), reads);
+        FakeOutputStream out2 = new FakeOutputStream();
+        RecordingListener listener2 = new RecordingListener();
+        engine.start(out, open("a.bin"), whole(data.length), listener);
+        FileChannel secondChannel = open("a.bin");
+        Transfer second = engine.start(out2, secondChannel, whole(data.length), listener2);
+        out.start();
+        out2.start();
+        assertEquals(Transfer.State.WAITING_FOR_BUFFER, second.state());
+
+        out2.error(new IOException("gone"));
+        assertEquals(Outcome.ABORTED, listener2.only().outcome());
+        assertFalse(secondChannel.isOpen());
+
+        reads.runAll();
+        assertArrayEquals(data, out.sent());
+        assertEquals(0, out2.sent().length);
+        assertReleased(engine);
+    }
+
+    @Test
+    void literalSegmentsAreInterleavedWithFileRegionsInOrder() throws IOException {
+        byte[] data = file("a.bin", 5 * CHUNK);
+        TransferEngine engine = engine(settings(), reads);
+        List<Segment> body = List.of(
+                Segment.Literal.of("--head\r\n".getBytes(StandardCharsets.US_ASCII)),
+                new Segment.FileRegion(10, 100),
+                Segment.Literal.of("\r\n--mid\r\n".getBytes(StandardCharsets.US_ASCII)),
+                new Segment.FileRegion(CHUNK - 5, 2 * CHUNK + 11),
+                Segment.Literal.of(new byte[0]),
+                Segment.Literal.of("\r\n--end--".getBytes(StandardCharsets.US_ASCII)));
+        engine.start(out, open("a.bin"), body, listener);
+        out.start();
+        reads.runAll();
+
+        ByteArrayOutputStream expected = new ByteArrayOutputStream();
+        expected.writeBytes("--head\r\n".getBytes(StandardCharsets.US_ASCII));
+        expected.write(data, 10, 100);
+        expected.writeBytes("\r\n--mid\r\n".getBytes(StandardCharsets.US_ASCII));
+        expected.write(data, CHUNK - 5, 2 * CHUNK + 11);
+        expected.writeBytes("\r\n--end--".getBytes(StandardCharsets.US_ASCII));
+        assertArrayEquals(expected.toByteArray(), out.sent());
+        assertEquals(Outcome.COMPLETED, listener.only().outcome());
+        assertReleased(engine);
+    }
+
+    @Test
+    void anEmptyBodyCompletesWithoutReading() throws IOException {
+        file("empty.bin", 0);
+        TransferEngine engine = engine(settings(), reads);
+        engine.start(out, open("empty.bin"), whole(0), listener);
+        out.start();
+        assertEquals(0, reads.pending());
+        assertEquals(Outcome.COMPLETED, listener.only().outcome());
+        assertEquals(0, out.sent().length);
+    }
+
+    @Test
+    void shutdownEndsRunningTransfers() throws IOException {
+        byte[] data = file("a.bin", 10 * CHUNK);
+        TransferEngine engine = engine(settings(), reads);
+        FileChannel channel = open("a.bin");
+        engine.start(out, channel, whole(data.length), listener);
+        out.start();
+        out.setWritable(false);
+        reads.runAll();
+
+        engine.close();
+
+        assertEquals(Outcome.ABORTED, listener.only().outcome());
+        assertFalse(channel.isOpen());
+        assertReleased(engine);
+    }
+
+    @Test
+    void byteArrayWritesOnServlet60ContainersSendTheSameBytes() throws IOException {
+        byte[] data = file("a.bin", 7 * CHUNK + 1);
+        TransferEngine engine = new TransferEngine(settings(), reads, clock::get, false);
+        engine.start(out, open("a.bin"), whole(data.length), listener);
+        out.start();
+        reads.runAll();
+        assertArrayEquals(data, out.sent());
+        assertEquals(Outcome.COMPLETED, listener.only().outcome());
+        assertReleased(engine);
+    }
+
+    @Test
+    void theReadAheadNeverHoldsMoreThanItsBuffers() throws IOException {
+        byte[] data = file("a.bin", 50 * CHUNK);
+        TransferEngine engine = engine(settings().withReadAhead(3), reads);
+        engine.start(out, open("a.bin"), whole(data.length), listener);
+        out.start();
+        out.setWritable(false);
+        for (int i = 0; i < 10; i++) {
+            reads.runAll();
+            assertTrue(engine.metrics().bufferBytesInUse() <= 3L * CHUNK, "held more than readAhead buffers");
+        }
+        assertEquals(3L * CHUNK, engine.metrics().bufferBytesInUse(), "did not read ahead while parked");
+        out.setWritable(true);
+        reads.runAll();
+        assertArrayEquals(data, out.sent());
+        assertReleased(engine);
+    }
+
+    /**
+     * Thousands of seeded random interleavings of the events a container and a read pool can produce, each
+     * checked for exact bytes, one end, and every buffer back.
+     */
+    @ParameterizedTest
+    @ValueSource(ints = {1, 2, 3})
+    void randomInterleavingsAlwaysDeliverExactBytes(int readAhead) throws IOException {
+        byte[] data = file("a.bin", 37 * CHUNK + 1234);
+        Random random = new Random(42 + readAhead);
+        for (int round = 0; round < 300; round++) {
+            ManualExecutor executor = new ManualExecutor();
+            FakeOutputStream stream = new FakeOutputStream();
+            RecordingListener ends = new RecordingListener();
+            TransferEngine engine = engine(settings().withReadAhead(readAhead).withMaxBufferMemory(4L * CHUNK),
+                    executor);
+            long start = random.nextInt(data.length);
+            long length = random.nextInt((int) (data.length - start) + 1);
+            engine.start(stream, open("a.bin"), List.of(new Segment.FileRegion(start, length)), ends);
+            stream.start();
+            int steps = 0;
+            while (!ends.ended()) {
+                switch (random.nextInt(3)) {
+                    case 0 -> executor.runNext();
+                    case 1 -> stream.setWritable(false);
+                    default -> stream.setWritable(true);
+                }
+                if (++steps > 100_000) {
+                    throw new AssertionError("no progress in round " + round + ": " + engine.metrics()
+                            + " pending reads " + executor.pending() + " sent " + stream.sent().length);
+                }
+            }
+            executor.runAll();
+            assertArrayEquals(Arrays.copyOfRange(data, (int) start, (int) (start + length)), stream.sent(),
+                    "round " + round);
+            assertEquals(Outcome.COMPLETED, ends.only().outcome());
+            assertEquals(0, stream.protocolViolations());
+            assertReleased(engine);
+        }
+    }
+}
