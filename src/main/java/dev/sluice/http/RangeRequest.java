@@ -1,0 +1,195 @@
+package dev.sluice.http;
+
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+
+/**
+ * Interprets a Range header field against a representation (RFC 9110 Sections 14.1 and 14.2).
+ *
+ * <p>Syntax accepted: the case-insensitive unit {@code bytes}, {@code =}, then a comma-separated
+ * list of {@code first-last}, {@code first-} and {@code -suffix} specs with optional whitespace
+ * around the commas and after {@code =}, and empty list elements ignored
+ * (RFC 9110 Sections 5.6.1.2, 14.1.1 and 14.1.2). Positions are at most 18 decimal digits, which
+ * covers every length a {@code long} can describe with room to spare; a longer position makes the
+ * whole field invalid.
+ *
+ * <p>Defences against range abuse (RFC 9110 Sections 14.2 and 17.15):
+ * <ul>
+ *   <li>More syntactically valid specs than {@code maxRanges}: the field is ignored and the whole
+ *       representation is served, so a request for many small ranges costs no more than one plain
+ *       GET.</li>
+ *   <li>Overlapping or adjacent ranges are always merged, which RFC 9110 Section 15.3.7.2 permits
+ *       regardless of the order the specs appeared in, so the bytes sent never exceed the
+ *       representation length however often a request repeats them.</li>
+ *   <li>Ranges come out in ascending order of offset. This departs from the SHOULD of RFC 9110
+ *       Section 15.3.7.2 (send parts in request order) in favour of a single forward pass over the
+ *       file; RFC 9110 Section 14.2 lets a server ignore out-of-order sets entirely.</li>
+ * </ul>
+ */
+public final class RangeRequest {
+
+    private static final String BYTES_UNIT = "bytes";
+
+    private static final int MAX_POSITION_DIGITS = 18;
+
+    private static final RangeOutcome FULL = new RangeOutcome.Full();
+
+    private static final RangeOutcome UNSATISFIABLE = new RangeOutcome.Unsatisfiable();
+
+    private RangeRequest() {
+    }
+
+    /**
+     * Decides how to answer a Range header field.
+     *
+     * <ul>
+     *   <li>{@link RangeOutcome.Full}: the field is absent, has a unit other than {@code bytes}, is
+     *       syntactically invalid (including a spec whose last position is below its first, or an
+     *       empty range set), has more than {@code maxRanges} specs, or the length is unknown
+     *       (negative). A server may ignore Range (RFC 9110 Section 14.2) and must ignore an
+     *       invalid one.</li>
+     *   <li>{@link RangeOutcome.Partial}: at least one spec is satisfiable (RFC 9110 Section
+     *       14.1.1). Each is clamped to the representation: a last position at or beyond the end
+     *       means the last byte, {@code first-} runs to the end and {@code -n} selects the final
+     *       {@code n} bytes, or all of them when {@code n} is at least the length. Unsatisfiable
+     *       specs are dropped and the rest are sorted and merged when they overlap or touch.</li>
+     *   <li>{@link RangeOutcome.Unsatisfiable}: the field is valid but no spec overlaps the
+     *       representation: every first position is at or beyond the length, every suffix is
+     *       {@code -0}, or the representation is empty (RFC 9110 Sections 14.1.1 and 15.5.17).</li>
+     * </ul>
+     *
+     * @param rangeHeader the Range field value, possibly {@code null}
+     * @param representationLength the selected representation's length in bytes, or negative if
+     *     unknown
+     * @param maxRanges the largest number of specs honoured; below 1 disables range requests
+     * @return the outcome, never {@code null}
+     */
+    public static RangeOutcome evaluate(String rangeHeader, long representationLength, int maxRanges) {
+        if (rangeHeader == null || representationLength < 0 || maxRanges < 1) {
+            return FULL;
+        }
+        String text = HeaderSyntax.trimOws(rangeHeader);
+        int equals = BYTES_UNIT.length();
+        if (text.length() <= equals || text.charAt(equals) != '='
+                || !text.regionMatches(true, 0, BYTES_UNIT, 0, equals)) {
+            return FULL;
+        }
+        List<ByteRange> satisfiable = new ArrayList<>();
+        int specs = 0;
+        boolean separatorRequired = false;
+        int i = equals + 1;
+        while (true) {
+            i = HeaderSyntax.skipOws(text, i);
+            if (i == text.length()) {
+                break;
+            }
+            if (text.charAt(i) == ',') {
+                separatorRequired = false;
+                i++;
+                continue;
+            }
+            if (separatorRequired || ++specs > maxRanges) {
+                return FULL;
+            }
+            i = parseSpec(text, i, representationLength, satisfiable);
+            if (i < 0) {
+                return FULL;
+            }
+            separatorRequired = true;
+        }
+        if (specs == 0) {
+            return FULL;
+        }
+        if (satisfiable.isEmpty()) {
+            return UNSATISFIABLE;
+        }
+        return new RangeOutcome.Partial(coalesce(satisfiable));
+    }
+
+    /**
+     * Formats the Content-Range field value of one part of a 206 response (RFC 9110 Section 14.4).
+     *
+     * @param range the range being sent
+     * @param length the complete representation length
+     * @return {@code bytes first-last/length}
+     */
+    public static String contentRange(ByteRange range, long length) {
+        return BYTES_UNIT + " " + range.first() + "-" + range.last() + "/" + length;
+    }
+
+    /**
+     * Formats the Content-Range field value of a 416 response (RFC 9110 Sections 14.4 and 15.5.17).
+     *
+     * @param length the complete representation length
+     * @return {@code bytes *&#47;length}
+     */
+    public static String unsatisfiedContentRange(long length) {
+        return BYTES_UNIT + " */" + length;
+    }
+
+    /**
+     * Parses one {@code int-range} or {@code suffix-range} at {@code start}, adds its clamped form to
+     * {@code out} when satisfiable, and returns the index after it, or -1 if it is invalid.
+     */
+    private static int parseSpec(String s, int start, long length, List<ByteRange> out) {
+        if (s.charAt(start) == '-') {
+            int end = digitsEnd(s, start + 1);
+            if (end < 0) {
+                return -1;
+            }
+            long suffix = Long.parseLong(s, start + 1, end, 10);
+            if (suffix > 0 && length > 0) {
+                out.add(new ByteRange(Math.max(0, length - suffix), length - 1));
+            }
+            return end;
+        }
+        int firstEnd = digitsEnd(s, start);
+        if (firstEnd < 0 || firstEnd == s.length() || s.charAt(firstEnd) != '-') {
+            return -1;
+        }
+        long first = Long.parseLong(s, start, firstEnd, 10);
+        long last = Long.MAX_VALUE;
+        int end = firstEnd + 1;
+        if (end < s.length() && HeaderSyntax.isDigit(s.charAt(end))) {
+            end = digitsEnd(s, end);
+            if (end < 0) {
+                return -1;
+            }
+            last = Long.parseLong(s, firstEnd + 1, end, 10);
+            if (last < first) {
+                return -1;
+            }
+        }
+        if (first < length) {
+            out.add(new ByteRange(first, Math.min(last, length - 1)));
+        }
+        return end;
+    }
+
+    /** Returns the index after the run of 1 to 18 digits at {@code start}, or -1 if there is no such run. */
+    private static int digitsEnd(String s, int start) {
+        int end = start;
+        while (end < s.length() && HeaderSyntax.isDigit(s.charAt(end))) {
+            end++;
+        }
+        int digits = end - start;
+        return digits == 0 || digits > MAX_POSITION_DIGITS ? -1 : end;
+    }
+
+    private static List<ByteRange> coalesce(List<ByteRange> ranges) {
+        ranges.sort(Comparator.comparingLong(ByteRange::first));
+        List<ByteRange> merged = new ArrayList<>(ranges.size());
+        ByteRange current = ranges.get(0);
+        for (ByteRange next : ranges.subList(1, ranges.size())) {
+            if (next.first() <= current.last() + 1) {
+                current = new ByteRange(current.first(), Math.max(current.last(), next.last()));
+            } else {
+                merged.add(current);
+                current = next;
+            }
+        }
+        merged.add(current);
+        return merged;
+    }
+}

@@ -1,0 +1,358 @@
+package dev.sluice.resource;
+
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.CodingErrorAction;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.InvalidPathException;
+import java.nio.file.LinkOption;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.attribute.BasicFileAttributes;
+import java.text.Normalizer;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Objects;
+import java.util.Set;
+
+/**
+ * Maps the raw (still percent-encoded) request path to a file under a document root, refusing
+ * anything that could reach outside the root or expose what should not be served.
+ *
+ * <p>The rules, in the order they are applied, and why:
+ * <ol>
+ *   <li>The raw path must not contain {@code ;}, {@code %2F} or {@code %5C} (404). Containers and
+ *       proxies disagree about path parameters ({@code /..;/}) and encoded separators, so a path
+ *       using them may mean one thing to the front end and another here.</li>
+ *   <li>Percent-escapes are decoded exactly once, strictly as UTF-8 (400 on a stray {@code %},
+ *       invalid or overlong UTF-8 such as {@code %C0%AE}). Decoding twice or leniently is how
+ *       {@code %252e} and {@code %C0%AE} turn into "." behind a filter that already checked for it.
+ *       {@code +} stays a plus: this is a path, not a query.</li>
+ *   <li>The decoded path must not contain NUL or other control characters (400), nor {@code \}
+ *       (404), which is a separator on Windows.</li>
+ *   <li>Each segment between slashes (empty ones are dropped) must not be {@code .} or {@code ..},
+ *       a Windows device name ({@code CON}, {@code nul.txt}, {@code COM1}...), or end in a dot or a
+ *       space, which Windows silently strips so that {@code secret.txt.} opens {@code secret.txt}
+ *       (404). A segment starting with a dot is hidden (404) unless hidden files are served.</li>
+ *   <li>Symbolic links follow the {@link SymlinkPolicy}: with {@code NEVER} no component may be a
+ *       link (or another reparse point); with {@code INSIDE_ROOT} the real path must lie inside the
+ *       real root, and the hidden rule also applies to the real path, so that a link cannot expose
+ *       {@code .git/config} under an innocent name.</li>
+ *   <li>Each requested name must match the name on disk exactly (compared in Unicode NFC). On
+ *       case-insensitive file systems this keeps {@code /Secret.TXT} or an 8.3 short name such as
+ *       {@code PROGRA~1} from bypassing rules the caller applies by name.</li>
+ *   <li>Only regular files and directories are returned; a file requested with a trailing slash is
+ *       not found, as POSIX would say.</li>
+ * </ol>
+ *
+ * <p>The checks are done when {@link #resolve} is called; the caller opens the file later. Someone
+ * able to swap files or links under the root in between can defeat them, so the root's contents are
+ * assumed not to be changed by untrusted parties.
+ *
+ * <p>Instances are immutable and thread-safe.
+ */
+public final class FileResolver {
+
+    /** Longer raw paths cannot name a file on any supported file system; refused before decoding. */
+    static final int MAX_RAW_LENGTH = 64 * 1024;
+
+    private static final Set<String> DEVICE_NAMES = Set.of(
+            "CON", "PRN", "AUX", "NUL",
+            "COM1", "COM2", "COM3", "COM4", "COM5", "COM6", "COM7", "COM8", "COM9",
+            "COM\u00b9", "COM\u00b2", "COM\u00b3",
+            "LPT1", "LPT2", "LPT3", "LPT4", "LPT5", "LPT6", "LPT7", "LPT8", "LPT9",
+            "LPT\u00b9", "LPT\u00b2", "LPT\u00b3");
+
+    private final Path root;
+    private final SymlinkPolicy symlinks;
+    private final boolean serveHidden;
+
+    /**
+     * @param root        the document root; must be an existing, readable directory
+     * @param symlinks    how symbolic links under the root are treated
+     * @param serveHidden whether names starting with a dot may be served
+     * @throws IllegalArgumentException if {@code root} is missing, not a directory or not readable
+     */
+    public FileResolver(Path root, SymlinkPolicy symlinks, boolean serveHidden) {
+        Objects.requireNonNull(root, "root");
+        this.symlinks = Objects.requireNonNull(symlinks, "symlinks");
+        this.serveHidden = serveHidden;
+        Path real;
+        try {
+            real = root.toRealPath();
+        } catch (NoSuchFileException e) {
+            throw new IllegalArgumentException("Document root does not exist: " + root, e);
+        } catch (IOException | SecurityException e) {
+            throw new IllegalArgumentException("Document root cannot be accessed: " + root + " (" + e + ")", e);
+        }
+        if (!Files.isDirectory(real)) {
+            throw new IllegalArgumentException("Document root is not a directory: " + root);
+        }
+        if (!Files.isReadable(real)) {
+            throw new IllegalArgumentException("Document root is not readable: " + root);
+        }
+        this.root = real;
+    }
+
+    /** The real path of the document root. */
+    public Path root() {
+        return root;
+    }
+
+    /**
+     * Resolves a raw request path relative to the mount point, such as
+     * {@code "/videos/big%20file.mp4"}; {@code ""} and {@code "/"} mean the root. Never throws.
+     */
+    public Resolution resolve(String rawPath) {
+        try {
+            return resolveOrReject(rawPath);
+        } catch (Rejected r) {
+            return r.resolution;
+        }
+    }
+
+    private Resolution resolveOrReject(String raw) throws Rejected {
+        if (raw == null) {
+            throw badRequest("null path");
+        }
+        if (raw.length() > MAX_RAW_LENGTH) {
+            throw notFound("path too long");
+        }
+        checkRaw(raw);
+        String decoded = decode(raw);
+        checkDecoded(decoded);
+        List<String> segments = segments(decoded);
+        boolean trailingSlash = raw.endsWith("/");
+        if (segments.isEmpty()) {
+            return new Resolution.Directory(root, "/", trailingSlash);
+        }
+        String decodedPath = "/" + String.join("/", segments);
+        try {
+            Path real = locate(segments);
+            BasicFileAttributes attrs = Files.readAttributes(real, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
+            if (attrs.isRegularFile()) {
+                if (trailingSlash) {
+                    throw notFound("trailing slash on a file");
+                }
+                return new Resolution.Found(real, decodedPath);
+            }
+            if (attrs.isDirectory()) {
+                return new Resolution.Directory(real, decodedPath, trailingSlash);
+            }
+            throw notFound("not a regular file or directory");
+        } catch (NoSuchFileException e) {
+            throw notFound("no such file");
+        } catch (IOException | InvalidPathException | SecurityException e) {
+            throw notFound("cannot check: " + e.getClass().getSimpleName());
+        }
+    }
+
+    private static void checkRaw(String raw) throws Rejected {
+        if (raw.indexOf(';') >= 0) {
+            throw notFound("path parameter");
+        }
+        for (int i = raw.indexOf('%'); i >= 0 && i + 2 < raw.length(); i = raw.indexOf('%', i + 1)) {
+            if (raw.regionMatches(true, i, "%2f", 0, 3) || raw.regionMatches(true, i, "%5c", 0, 3)) {
+                throw notFound("encoded separator");
+            }
+        }
+    }
+
+    private static String decode(String raw) throws Rejected {
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream(raw.length());
+        for (int i = 0; i < raw.length(); i++) {
+            char c = raw.charAt(i);
+            if (c == '%') {
+                int hi = i + 1 < raw.length() ? hexValue(raw.charAt(i + 1)) : -1;
+                int lo = i + 2 < raw.length() ? hexValue(raw.charAt(i + 2)) : -1;
+                if (hi < 0 || lo < 0) {
+                    throw badRequest("malformed percent-escape");
+                }
+                bytes.write(hi << 4 | lo);
+                i += 2;
+            } else if (c < 0x80) {
+                bytes.write(c);
+            } else {
+                int cp = raw.codePointAt(i);
+                if (Character.isBmpCodePoint(cp) && Character.isSurrogate((char) cp)) {
+                    throw badRequest("unpaired surrogate");
+                }
+                bytes.writeBytes(Character.toString(cp).getBytes(StandardCharsets.UTF_8));
+                i += Character.charCount(cp) - 1;
+            }
+        }
+        try {
+            return StandardCharsets.UTF_8.newDecoder()
+                    .onMalformedInput(CodingErrorAction.REPORT)
+                    .onUnmappableCharacter(CodingErrorAction.REPORT)
+                    .decode(ByteBuffer.wrap(bytes.toByteArray()))
+                    .toString();
+        } catch (CharacterCodingException e) {
+            throw badRequest("invalid UTF-8");
+        }
+    }
+
+    private static int hexValue(char c) {
+        if (c >= '0' && c <= '9') {
+            return c - '0';
+        }
+        if (c >= 'a' && c <= 'f') {
+            return c - 'a' + 10;
+        }
+        if (c >= 'A' && c <= 'F') {
+            return c - 'A' + 10;
+        }
+        return -1;
+    }
+
+    private static void checkDecoded(String decoded) throws Rejected {
+        for (int i = 0; i < decoded.length(); i++) {
+            char c = decoded.charAt(i);
+            if (c == 0) {
+                throw badRequest("NUL in path");
+            }
+            if (c < 0x20 || c == 0x7f) {
+                throw badRequest("control character in path");
+            }
+        }
+        if (decoded.indexOf('\\') >= 0) {
+            throw notFound("backslash in path");
+        }
+    }
+
+    private List<String> segments(String decoded) throws Rejected {
+        List<String> segments = new ArrayList<>();
+        int start = 0;
+        while (start <= decoded.length()) {
+            int end = decoded.indexOf('/', start);
+            if (end < 0) {
+                end = decoded.length();
+            }
+            String segment = decoded.substring(start, end);
+            if (!segment.isEmpty()) {
+                checkSegment(segment);
+                segments.add(segment);
+            }
+            start = end + 1;
+        }
+        return segments;
+    }
+
+    private void checkSegment(String segment) throws Rejected {
+        if (segment.equals(".") || segment.equals("..")) {
+            throw notFound("dot segment");
+        }
+        char last = segment.charAt(segment.length() - 1);
+        if (last == '.' || last == ' ') {
+            throw notFound("name ends in dot or space");
+        }
+        if (isDeviceName(segment)) {
+            throw notFound("Windows device name");
+        }
+        if (!serveHidden && segment.charAt(0) == '.') {
+            throw notFound("hidden name");
+        }
+    }
+
+    static boolean isDeviceName(String segment) {
+        int dot = segment.indexOf('.');
+        String base = (dot < 0 ? segment : segment.substring(0, dot)).stripTrailing();
+        return DEVICE_NAMES.contains(base.toUpperCase(Locale.ROOT));
+    }
+
+    /** Applies the symlink, containment, hidden and case rules; returns the real path. */
+    private Path locate(List<String> segments) throws IOException, Rejected {
+        Path candidate = root;
+        for (String segment : segments) {
+            Path name = root.getFileSystem().getPath(segment);
+            if (name.isAbsolute() || name.getRoot() != null || name.getNameCount() != 1
+                    || !name.toString().equals(segment)) {
+                throw notFound("not a plain file name");
+            }
+            candidate = candidate.resolve(name);
+            if (symlinks == SymlinkPolicy.NEVER) {
+                BasicFileAttributes attrs =
+                        Files.readAttributes(candidate, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
+                if (attrs.isSymbolicLink()) {
+                    throw notFound("symbolic link refused");
+                }
+                if (attrs.isOther()) {
+                    throw notFound("special file or reparse point");
+                }
+            }
+        }
+        Path real = candidate.toRealPath();
+        if (!real.startsWith(root)) {
+            throw notFound("outside root");
+        }
+        List<String> realNames = new ArrayList<>();
+        for (int i = root.getNameCount(); i < real.getNameCount(); i++) {
+            realNames.add(real.getName(i).toString());
+        }
+        if (!serveHidden && realNames.stream().anyMatch(n -> n.startsWith("."))) {
+            throw notFound("hidden target");
+        }
+        if (!namesMatch(segments, realNames)
+                && (symlinks == SymlinkPolicy.NEVER || !namesMatch(segments, namesOnDisk(segments)))) {
+            throw notFound("name differs from the name on disk");
+        }
+        return real;
+    }
+
+    /**
+     * The on-disk name of each requested component, links included (they differ from their
+     * targets' names, so the real path alone cannot tell a link from a case mismatch).
+     */
+    private List<String> namesOnDisk(List<String> segments) throws IOException {
+        List<String> names = new ArrayList<>(segments.size());
+        Path entry = root;
+        for (String segment : segments) {
+            entry = entry.resolve(segment);
+            BasicFileAttributes attrs =
+                    Files.readAttributes(entry, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
+            Path real = attrs.isSymbolicLink() || attrs.isOther()
+                    ? entry.toRealPath(LinkOption.NOFOLLOW_LINKS)
+                    : entry.toRealPath();
+            Path fileName = real.getFileName();
+            names.add(fileName == null ? "" : fileName.toString());
+        }
+        return names;
+    }
+
+    /** Exact, case-sensitive comparison; NFC first, as macOS may store names decomposed. */
+    static boolean namesMatch(List<String> requested, List<String> onDisk) {
+        if (requested.size() != onDisk.size()) {
+            return false;
+        }
+        for (int i = 0; i < requested.size(); i++) {
+            if (!Normalizer.normalize(requested.get(i), Normalizer.Form.NFC)
+                    .equals(Normalizer.normalize(onDisk.get(i), Normalizer.Form.NFC))) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    private static Rejected notFound(String reason) {
+        return new Rejected(new Resolution.NotFound(reason));
+    }
+
+    private static Rejected badRequest(String reason) {
+        return new Rejected(new Resolution.BadRequest(reason));
+    }
+
+    /** Carries a refusal out of the nested checks; no stack trace, as it is not an error. */
+    private static final class Rejected extends Exception {
+        private static final long serialVersionUID = 1L;
+        final transient Resolution resolution;
+
+        Rejected(Resolution resolution) {
+            super(null, null, false, false);
+            this.resolution = resolution;
+        }
+    }
+}

@@ -1,0 +1,65 @@
+package dev.sluice.resource;
+
+import java.io.Closeable;
+import java.io.IOException;
+import java.nio.channels.FileChannel;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.BasicFileAttributes;
+import java.util.Objects;
+
+/**
+ * A file opened once for one response, with the size and modification time that describe the bytes the channel
+ * will deliver. Headers and body come from the same snapshot: if the file is replaced between the look at its
+ * attributes and the open, the attributes are read again, so a response never announces one file's length and
+ * sends another's bytes.
+ *
+ * @param path the file's real path
+ * @param channel open for reading; whoever sends the body closes it
+ * @param size bytes in the file when it was opened
+ * @param lastModifiedMillis modification time, milliseconds since the epoch
+ */
+public record OpenedFile(Path path, FileChannel channel, long size, long lastModifiedMillis) implements Closeable {
+
+    private static final int ATTEMPTS = 3;
+
+    /** Opens {@code path}, which must be a regular file. */
+    public static OpenedFile open(Path path) throws IOException {
+        OpenedFile last = null;
+        for (int attempt = 0; attempt < ATTEMPTS; attempt++) {
+            BasicFileAttributes before = Files.readAttributes(path, BasicFileAttributes.class);
+            if (!before.isRegularFile()) {
+                throw new NoSuchFileException(path.toString(), null, "not a regular file");
+            }
+            FileChannel channel = FileChannel.open(path, StandardOpenOption.READ);
+            try {
+                long size = channel.size();
+                BasicFileAttributes after = Files.readAttributes(path, BasicFileAttributes.class);
+                OpenedFile opened = new OpenedFile(path, channel, size, after.lastModifiedTime().toMillis());
+                if (Objects.equals(before.fileKey(), after.fileKey())
+                        && before.lastModifiedTime().equals(after.lastModifiedTime())
+                        && before.size() == size && after.size() == size) {
+                    if (last != null) {
+                        last.close();
+                    }
+                    return opened;
+                }
+                if (last != null) {
+                    last.close();
+                }
+                last = opened;
+            } catch (IOException | RuntimeException e) {
+                channel.close();
+                throw e;
+            }
+        }
+        return last; // still changing: serve what the open channel holds now, with its own size
+    }
+
+    @Override
+    public void close() throws IOException {
+        channel.close();
+    }
+}

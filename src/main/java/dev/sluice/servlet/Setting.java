@@ -1,0 +1,52 @@
+package dev.sluice.servlet;
+
+import java.util.Arrays;
+import java.util.Optional;
+
+/**
+ * Every setting Sluice has, with the one name it goes by everywhere: a {@code web.xml} init-param, a launcher
+ * option {@code --name=value}, and a Jetty module property {@code sluice.name}.
+ */
+public enum Setting {
+    ROOT("root", null, "Directory to serve. Required (the launcher serves a demo directory without it)."),
+    CHUNK_SIZE("chunkSize", "256KiB", "Bytes per file read and per write: 1KiB to 16MiB."),
+    READ_AHEAD("readAhead", "2", "Chunk buffers one download may hold (being read, ready, being written): 1 to 64."),
+    MAX_BUFFER_MEMORY("maxBufferMemory", "256MiB",
+            "Chunk-buffer bytes all downloads together may hold; a download that finds it spent waits."),
+    READ_THREADS("readThreads", "8", "Threads reading files: 1 to 1024."),
+    STALL_TIMEOUT("stallTimeout", "60s",
+            "A download whose client accepts no byte for this long is ended (ms, s, m or h; plain number: seconds)."),
+    BUFFER_KIND("bufferKind", "direct",
+            "direct or heap chunk buffers (heap is forced on Servlet 6.0 containers)."),
+    FOLLOW_SYMLINKS("followSymlinks", "inside-root",
+            "inside-root: serve symlinks whose target stays under the root; never: refuse every symlink."),
+    SERVE_HIDDEN("serveHidden", "false", "Serve files and directories whose name starts with a dot.");
+
+    private final String key;
+    private final String defaultValue;
+    private final String description;
+
+    Setting(String key, String defaultValue, String description) {
+        this.key = key;
+        this.defaultValue = defaultValue;
+        this.description = description;
+    }
+
+    /** The setting's name, the same in web.xml, on the launcher's command line and in the Jetty module. */
+    public String key() {
+        return key;
+    }
+
+    /** The default as a user would write it, or {@code null} for a required setting. */
+    public String defaultValue() {
+        return defaultValue;
+    }
+
+    public String description() {
+        return description;
+    }
+
+    public static Optional<Setting> byKey(String key) {
+        return Arrays.stream(values()).filter(s -> s.key.equals(key)).findFirst();
+    }
+}

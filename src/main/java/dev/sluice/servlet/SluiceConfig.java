@@ -1,0 +1,166 @@
+package dev.sluice.servlet;
+
+import dev.sluice.resource.SymlinkPolicy;
+import dev.sluice.stream.BufferKind;
+import dev.sluice.stream.EngineSettings;
+import java.nio.file.Files;
+import java.nio.file.InvalidPathException;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+import java.util.function.UnaryOperator;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * Sluice's settings, read and checked once at start-up. Any problem stops start-up with a
+ * {@link ConfigException} whose message names the setting and the value, so that a typo never leaves a server
+ * running on the wrong directory or with a setting silently ignored.
+ *
+ * @param root the real path of the directory to serve
+ * @param engine the transfer engine's settings
+ * @param symlinks which symlinks may be followed
+ * @param serveHidden whether dot-files are served
+ */
+public record SluiceConfig(Path root, EngineSettings engine, SymlinkPolicy symlinks, boolean serveHidden) {
+
+    private static final Pattern SIZE = Pattern.compile("(\\d{1,19})\\s*([kmg]i?b?|b)?", Pattern.CASE_INSENSITIVE);
+    private static final Pattern DURATION = Pattern.compile("(\\d{1,12})\\s*(ms|s|m|h)?", Pattern.CASE_INSENSITIVE);
+
+    /**
+     * Reads every setting through {@code lookup} (which answers {@code null} for an absent one). {@code present}
+     * lists the names actually given, so that a misspelt name is reported instead of ignored.
+     */
+    public static SluiceConfig from(UnaryOperator<String> lookup, Set<String> present) {
+        for (String name : present) {
+            if (Setting.byKey(name).isEmpty()) {
+                throw new ConfigException("Unknown Sluice setting '" + name + "'; known settings: "
+                        + String.join(", ", java.util.Arrays.stream(Setting.values()).map(Setting::key).toList()));
+            }
+        }
+        Path root = root(lookup.apply(Setting.ROOT.key()));
+        int chunkSize = (int) size(Setting.CHUNK_SIZE, lookup, EngineSettings.MIN_CHUNK_SIZE,
+                EngineSettings.MAX_CHUNK_SIZE);
+        int readAhead = (int) integer(Setting.READ_AHEAD, lookup, 1, 64);
+        long maxBufferMemory = size(Setting.MAX_BUFFER_MEMORY, lookup, 1, Long.MAX_VALUE / 2);
+        if (maxBufferMemory < chunkSize) {
+            throw ConfigException.invalid(Setting.MAX_BUFFER_MEMORY, value(Setting.MAX_BUFFER_MEMORY, lookup),
+                    "must hold at least one chunk (" + chunkSize + " bytes)");
+        }
+        int readThreads = (int) integer(Setting.READ_THREADS, lookup, 1, 1024);
+        Duration stallTimeout = duration(Setting.STALL_TIMEOUT, lookup);
+        BufferKind bufferKind = choice(Setting.BUFFER_KIND, lookup, Map.of("direct", BufferKind.DIRECT,
+                "heap", BufferKind.HEAP));
+        SymlinkPolicy symlinks = choice(Setting.FOLLOW_SYMLINKS, lookup, Map.of("inside-root",
+                SymlinkPolicy.INSIDE_ROOT, "never", SymlinkPolicy.NEVER));
+        boolean serveHidden = choice(Setting.SERVE_HIDDEN, lookup, Map.of("true", true, "false", false));
+        EngineSettings engine = new EngineSettings(chunkSize, readAhead, maxBufferMemory, readThreads,
+                stallTimeout, bufferKind);
+        return new SluiceConfig(root, engine, symlinks, serveHidden);
+    }
+
+    /** Reads settings from a map of names to values, as the launcher and tests have them. */
+    public static SluiceConfig from(Map<String, String> values) {
+        return from(values::get, values.keySet());
+    }
+
+    private static String value(Setting setting, UnaryOperator<String> lookup) {
+        String value = lookup.apply(setting.key());
+        if (value == null || value.isBlank()) {
+            return setting.defaultValue();
+        }
+        return value.trim();
+    }
+
+    private static Path root(String value) {
+        if (value == null || value.isBlank()) {
+            throw new ConfigException("Sluice setting 'root' is missing: set it to the directory to serve");
+        }
+        Path path;
+        try {
+            path = Path.of(value.trim());
+        } catch (InvalidPathException e) {
+            throw ConfigException.invalid(Setting.ROOT, value, "not a valid path");
+        }
+        if (!Files.isDirectory(path)) {
+            throw ConfigException.invalid(Setting.ROOT, value, "not an existing directory");
+        }
+        if (!Files.isReadable(path) || !Files.isExecutable(path)) {
+            throw ConfigException.invalid(Setting.ROOT, value, "directory is not readable");
+        }
+        try {
+            return path.toRealPath();
+        } catch (java.io.IOException e) {
+            throw ConfigException.invalid(Setting.ROOT, value, "cannot be resolved: " + e.getMessage());
+        }
+    }
+
+    static long size(Setting setting, UnaryOperator<String> lookup, long min, long max) {
+        String value = value(setting, lookup);
+        Matcher m = SIZE.matcher(value);
+        String expected = "expected a size from " + min + " to " + max + " bytes, such as 65536, 64KiB or 1MiB";
+        if (!m.matches()) {
+            throw ConfigException.invalid(setting, value, expected);
+        }
+        long unit = switch (m.group(2) == null ? "b" : m.group(2).substring(0, 1).toLowerCase(Locale.ROOT)) {
+            case "k" -> 1L << 10;
+            case "m" -> 1L << 20;
+            case "g" -> 1L << 30;
+            default -> 1;
+        };
+        long number;
+        try {
+            number = Math.multiplyExact(Long.parseLong(m.group(1)), unit);
+        } catch (ArithmeticException | NumberFormatException e) {
+            throw ConfigException.invalid(setting, value, expected);
+        }
+        if (number < min || number > max) {
+            throw ConfigException.invalid(setting, value, expected);
+        }
+        return number;
+    }
+
+    static long integer(Setting setting, UnaryOperator<String> lookup, long min, long max) {
+        String value = value(setting, lookup);
+        try {
+            long number = Long.parseLong(value);
+            if (number >= min && number <= max) {
+                return number;
+            }
+        } catch (NumberFormatException e) {
+            // reported below
+        }
+        throw ConfigException.invalid(setting, value, "expected a whole number from " + min + " to " + max);
+    }
+
+    static Duration duration(Setting setting, UnaryOperator<String> lookup) {
+        String value = value(setting, lookup);
+        Matcher m = DURATION.matcher(value);
+        if (m.matches()) {
+            long number = Long.parseLong(m.group(1));
+            String unit = m.group(2) == null ? "s" : m.group(2).toLowerCase(Locale.ROOT);
+            Duration duration = switch (unit) {
+                case "ms" -> Duration.ofMillis(number);
+                case "m" -> Duration.ofMinutes(number);
+                case "h" -> Duration.ofHours(number);
+                default -> Duration.ofSeconds(number);
+            };
+            if (!duration.isZero()) {
+                return duration;
+            }
+        }
+        throw ConfigException.invalid(setting, value, "expected a positive duration such as 500ms, 60s, 5m or 1h");
+    }
+
+    static <T> T choice(Setting setting, UnaryOperator<String> lookup, Map<String, T> choices) {
+        String value = value(setting, lookup);
+        T choice = choices.get(value.toLowerCase(Locale.ROOT));
+        if (choice == null) {
+            throw ConfigException.invalid(setting, value, "expected one of " + String.join(", ",
+                    choices.keySet().stream().sorted().toList()));
+        }
+        return choice;
+    }
+}

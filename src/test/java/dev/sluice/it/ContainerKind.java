@@ -1,0 +1,136 @@
+package dev.sluice.it;
+
+import jakarta.servlet.Servlet;
+import java.net.URI;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Map;
+import org.apache.catalina.Context;
+import org.apache.catalina.Wrapper;
+import org.apache.catalina.connector.Connector;
+import org.apache.catalina.core.StandardContext;
+import org.apache.catalina.startup.Tomcat;
+import org.eclipse.jetty.server.Server;
+import org.eclipse.jetty.server.ServerConnector;
+import org.eclipse.jetty.util.thread.QueuedThreadPool;
+
+/** The containers every integration test runs on, embedded, with the servlet mounted at {@code /}. */
+public enum ContainerKind {
+    JETTY_EE11, JETTY_EE10, TOMCAT;
+
+    /** A started container; closing it stops the container and destroys the servlet. */
+    public interface Running extends AutoCloseable {
+        URI uri();
+
+        @Override
+        void close() throws Exception;
+    }
+
+    /**
+     * Starts {@code servlet} with {@code initParams}. {@code maxThreads} bounds the container's request threads
+     * (0 for the container's default).
+     */
+    public Running start(Servlet servlet, Map<String, String> initParams, int maxThreads) throws Exception {
+        return switch (this) {
+            case JETTY_EE11 -> startJetty(maxThreads, server -> {
+                var context = new org.eclipse.jetty.ee11.servlet.ServletContextHandler("/");
+                context.getServletHandler().setStartWithUnavailable(false);
+                var holder = new org.eclipse.jetty.ee11.servlet.ServletHolder("sluice", servlet);
+                holder.setInitParameters(initParams);
+                holder.setAsyncSupported(true);
+                holder.setInitOrder(0);
+                context.addServlet(holder, "/");
+                return context;
+            });
+            case JETTY_EE10 -> startJetty(maxThreads, server -> {
+                var context = new org.eclipse.jetty.ee10.servlet.ServletContextHandler("/");
+                context.getServletHandler().setStartWithUnavailable(false);
+                var holder = new org.eclipse.jetty.ee10.servlet.ServletHolder("sluice", servlet);
+                holder.setInitParameters(initParams);
+                holder.setAsyncSupported(true);
+                holder.setInitOrder(0);
+                context.addServlet(holder, "/");
+                return context;
+            });
+            case TOMCAT -> startTomcat(servlet, initParams, maxThreads);
+        };
+    }
+
+    private interface ContextFactory {
+        org.eclipse.jetty.server.Handler create(Server server);
+    }
+
+    private static Running startJetty(int maxThreads, ContextFactory contexts) throws Exception {
+        QueuedThreadPool threads = maxThreads > 0 ? new QueuedThreadPool(maxThreads, Math.min(4, maxThreads))
+                : new QueuedThreadPool();
+        threads.setName("jetty");
+        Server server = new Server(threads);
+        ServerConnector connector = new ServerConnector(server, 1, 1);
+        connector.setHost("127.0.0.1");
+        connector.setPort(0);
+        server.addConnector(connector);
+        server.setHandler(contexts.create(server));
+        try {
+            server.start();
+        } catch (Exception e) {
+            server.stop();
+            throw e;
+        }
+        URI uri = URI.create("http://127.0.0.1:" + connector.getLocalPort() + "/");
+        return new Running() {
+            @Override
+            public URI uri() {
+                return uri;
+            }
+
+            @Override
+            public void close() throws Exception {
+                server.stop();
+            }
+        };
+    }
+
+    private static Running startTomcat(Servlet servlet, Map<String, String> initParams, int maxThreads)
+            throws Exception {
+        Path base = Files.createTempDirectory("sluice-tomcat-");
+        Tomcat tomcat = new Tomcat();
+        tomcat.setBaseDir(base.toString());
+        Connector connector = new Connector();
+        connector.setPort(0);
+        connector.setProperty("address", "127.0.0.1");
+        if (maxThreads > 0) {
+            connector.setProperty("maxThreads", Integer.toString(maxThreads));
+            connector.setProperty("minSpareThreads", Integer.toString(Math.min(4, maxThreads)));
+        }
+        tomcat.setConnector(connector);
+        tomcat.getHost().setAutoDeploy(false);
+        Context context = tomcat.addContext("", base.toString());
+        ((StandardContext) context).setFailCtxIfServletStartFails(true);
+        Tomcat.addDefaultMimeTypeMappings(context);
+        Wrapper wrapper = Tomcat.addServlet(context, "sluice", servlet);
+        wrapper.setAsyncSupported(true);
+        wrapper.setLoadOnStartup(0);
+        initParams.forEach(wrapper::addInitParameter);
+        context.addServletMappingDecoded("/", "sluice");
+        tomcat.start();
+        if (context.getState() != org.apache.catalina.LifecycleState.STARTED) {
+            tomcat.stop();
+            tomcat.destroy();
+            throw new IllegalStateException("the webapp failed to start: " + context.getState());
+        }
+        URI uri = URI.create("http://127.0.0.1:" + connector.getLocalPort() + "/");
+        return new Running() {
+            @Override
+            public URI uri() {
+                return uri;
+            }
+
+            @Override
+            public void close() throws Exception {
+                tomcat.stop();
+                tomcat.destroy();
+                org.apache.commons.io.file.PathUtils.deleteDirectory(base);
+            }
+        };
+    }
+}

@@ -1,0 +1,83 @@
+package dev.sluice.it;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.sluice.servlet.SluiceServlet;
+import dev.sluice.stream.TransferMetrics;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.locks.LockSupport;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
+
+/** 200 slow clients never push the chunk buffers past maxBufferMemory, and every one gets its bytes. */
+class MemoryBoundIT {
+
+    private static final int CLIENTS = 200;
+    private static final long BUDGET = 2L * 1024 * 1024;
+
+    @TempDir
+    Path root;
+
+    @ParameterizedTest
+    @EnumSource(ContainerKind.class)
+    void slowClientsStayUnderTheBufferBudget(ContainerKind kind) throws Exception {
+        byte[] data = new byte[4 * 1024 * 1024];
+        new Random(7).nextBytes(data);
+        Files.write(root.resolve("video.bin"), data);
+        String expected = TestClient.sha256(data);
+        SluiceServlet servlet = new SluiceServlet();
+        try (ContainerKind.Running container = kind.start(servlet, Map.of("root", root.toString(),
+                "chunkSize", "64KiB", "maxBufferMemory", Long.toString(BUDGET)), 0)) {
+            ExecutorService pool = Executors.newFixedThreadPool(CLIENTS);
+            try {
+                List<Future<String>> downloads = new ArrayList<>();
+                for (int i = 0; i < CLIENTS; i++) {
+                    downloads.add(pool.submit(() -> slowDownload(container)));
+                }
+                for (Future<String> download : downloads) {
+                    assertEquals(expected, download.get());
+                }
+            } finally {
+                pool.shutdownNow();
+            }
+            Await.until("every download ended and released its buffers", Duration.ofSeconds(30),
+                    () -> servlet.metrics().activeTransfers() == 0 && servlet.metrics().bufferBytesInUse() == 0,
+                    () -> servlet.metrics().toString());
+            TransferMetrics m = servlet.metrics();
+            assertEquals(CLIENTS, m.completed());
+            assertTrue(m.bufferBytesHighWater() <= BUDGET, "over the budget: " + m);
+            assertTrue(m.bufferWaits() > 0, "the budget was never under pressure, so this proved nothing: " + m);
+        }
+    }
+
+    /** Reads 16 KiB at a time with a pause between reads, through an 8 KiB receive window. */
+    private static String slowDownload(ContainerKind.Running container) throws Exception {
+        try (TestClient client = new TestClient(container.uri(), 8 * 1024)) {
+            TestClient.Head head = client.send("GET", "/video.bin", Map.of(), true);
+            var digest = TestClient.newDigest();
+            byte[] buffer = new byte[16 * 1024];
+            long left = head.contentLength();
+            while (left > 0) {
+                int n = client.read(buffer, 0, (int) Math.min(buffer.length, left));
+                if (n < 0) {
+                    throw new java.io.EOFException("cut off with " + left + " bytes to go");
+                }
+                digest.update(buffer, 0, n);
+                left -= n;
+                LockSupport.parkNanos(Duration.ofMillis(5).toNanos()); // a slow reader, not a wait for a condition
+            }
+            return java.util.HexFormat.of().formatHex(digest.digest());
+        }
+    }
+}
