@@ -11,6 +11,8 @@ public record ByteRange(long first, long last) {
     /**
      * Validates the offsets.
      *
+     * @param first offset of the first byte
+     * @param last offset of the last byte
      * @throws IllegalArgumentException unless {@code 0 <= first <= last < Long.MAX_VALUE}
      */
     public ByteRange {

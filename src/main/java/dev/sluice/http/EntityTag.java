@@ -17,6 +17,8 @@ public record EntityTag(String opaque, boolean weak) {
     /**
      * Validates the components.
      *
+     * @param opaque the characters between the double quotes
+     * @param weak whether the tag is weak
      * @throws NullPointerException if {@code opaque} is null
      * @throws IllegalArgumentException if {@code opaque} contains a character outside {@code etagc}
      */

@@ -36,8 +36,8 @@ public final class Preconditions {
      *   <li>If-Match present: {@code *} holds because the representation exists; otherwise the
      *       condition holds only if a listed tag strongly matches the current one
      *       (RFC 9110 Section 13.1.1). If it fails: 412. A value that is not a valid list also
-     *       fails, as Apache httpd does: a client that made the request conditional on a state it
-     *       cannot express must not have the request performed unconditionally.</li>
+     *       fails, as in Apache httpd: the client asked for a condition and the server cannot
+     *       show that it holds.</li>
      *   <li>Otherwise If-Unmodified-Since with a valid HTTP-date: 412 if the representation was
      *       modified after that date. An invalid date is ignored (RFC 9110 Section 13.1.4).</li>
      *   <li>If-None-Match present: if it is {@code *} or a listed tag weakly matches the current one

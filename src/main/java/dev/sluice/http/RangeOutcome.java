@@ -25,6 +25,7 @@ public sealed interface RangeOutcome {
         /**
          * Copies the ranges.
          *
+         * @param ranges one or more ranges, sorted, neither overlapping nor adjacent
          * @throws IllegalArgumentException if {@code ranges} is empty
          */
         public Partial {

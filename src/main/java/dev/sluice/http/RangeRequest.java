@@ -10,9 +10,9 @@ import java.util.List;
  * <p>Syntax accepted: the case-insensitive unit {@code bytes}, {@code =}, then a comma-separated
  * list of {@code first-last}, {@code first-} and {@code -suffix} specs with optional whitespace
  * around the commas and after {@code =}, and empty list elements ignored
- * (RFC 9110 Sections 5.6.1.2, 14.1.1 and 14.1.2). Positions are at most 18 decimal digits, which
- * covers every length a {@code long} can describe with room to spare; a longer position makes the
- * whole field invalid.
+ * (RFC 9110 Sections 5.6.1.2, 14.1.1 and 14.1.2). A position has at most 18 decimal digits, so it
+ * always fits a {@code long} while still reaching far beyond any real file; a longer position makes
+ * the whole field invalid.
  *
  * <p>Defences against range abuse (RFC 9110 Sections 14.2 and 17.15):
  * <ul>
@@ -55,8 +55,8 @@ public final class RangeRequest {
      *       {@code n} bytes, or all of them when {@code n} is at least the length. Unsatisfiable
      *       specs are dropped and the rest are sorted and merged when they overlap or touch.</li>
      *   <li>{@link RangeOutcome.Unsatisfiable}: the field is valid but no spec overlaps the
-     *       representation: every first position is at or beyond the length, every suffix is
-     *       {@code -0}, or the representation is empty (RFC 9110 Sections 14.1.1 and 15.5.17).</li>
+     *       representation, because each spec starts at or beyond the length or is {@code -0}, or
+     *       the representation is empty (RFC 9110 Sections 14.1.1 and 15.5.17).</li>
      * </ul>
      *
      * @param rangeHeader the Range field value, possibly {@code null}

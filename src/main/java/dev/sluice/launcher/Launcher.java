@@ -163,13 +163,17 @@ public final class Launcher {
     static void usage(PrintStream out) {
         out.println("Usage: java -jar sluice-launcher.jar [--root DIR] [--port N] [--host ADDR] [--name=value ...]");
         out.println();
-        out.println("  --host ADDR           address to listen on (default " + DEFAULT_HOST
-                + "; 0.0.0.0 for every interface)");
-        out.println("  --port N              port to listen on (default " + DEFAULT_PORT + "; 0 picks a free one)");
+        out.printf("  %-28s%s%n", "--host ADDR", "Address to listen on (default " + DEFAULT_HOST
+                + "; 0.0.0.0 for every interface).");
+        out.printf("  %-28s%s%n", "--port N", "Port to listen on (default " + DEFAULT_PORT + "; 0 picks a free one).");
         for (Setting setting : Setting.values()) {
             String option = "--" + setting.key() + "=" + (setting.defaultValue() == null ? "DIR"
                     : setting.defaultValue());
-            out.printf("  %-22.22s%s%n", option.length() > 21 ? "--" + setting.key() : option, setting.description());
+            if (option.length() > 27) {
+                out.printf("  %s%n  %-28s%s%n", option, "", setting.description());
+            } else {
+                out.printf("  %-28s%s%n", option, setting.description());
+            }
         }
     }
 

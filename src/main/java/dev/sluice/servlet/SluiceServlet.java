@@ -40,6 +40,7 @@ public class SluiceServlet extends HttpServlet {
 
     private static final Logger LOG = Logger.getLogger(SluiceServlet.class.getName());
     private static final String DEFAULT_CONTENT_TYPE = "application/octet-stream";
+    private static final String WELCOME_FILE = "index.html";
 
     /** Request attribute that makes a dispatched request cut off its connection; see {@link #cutOff}. */
     static final String CUT_OFF = SluiceServlet.class.getName() + ".cutOff";
@@ -96,8 +97,16 @@ public class SluiceServlet extends HttpServlet {
         if (request.getAttribute(CUT_OFF) != null) {
             throw new IOException("Sluice cut off a response whose file could not be read as announced");
         }
-        Resolution resolution = resolver.resolve(rawPath(request));
-        if (resolution instanceof Resolution.BadRequest bad) {
+        String rawPath = rawPath(request);
+        Resolution resolution = resolver.resolve(rawPath);
+        if (resolution instanceof Resolution.Directory directory) {
+            if (!directory.hasTrailingSlash()) {
+                redirectToDirectory(request, response);
+                return;
+            }
+            resolution = resolver.resolve(rawPath + WELCOME_FILE);
+        }
+        if (resolution instanceof Resolution.BadRequest) {
             plainError(response, HttpServletResponse.SC_BAD_REQUEST, "Bad Request");
             return;
         }
@@ -185,6 +194,14 @@ public class SluiceServlet extends HttpServlet {
             path = cut < 0 ? "" : path.substring(cut);
         }
         return path;
+    }
+
+    /** A directory named without its trailing slash: send the client to it, so relative links resolve. */
+    private static void redirectToDirectory(HttpServletRequest request, HttpServletResponse response) {
+        String query = request.getQueryString();
+        response.setStatus(HttpServletResponse.SC_FOUND);
+        response.setHeader("Location", request.getRequestURI() + "/" + (query == null ? "" : "?" + query));
+        response.setContentLength(0);
     }
 
     private static void plainError(HttpServletResponse response, int status, String message) throws IOException {

@@ -114,6 +114,23 @@ class DownloadIT {
 
     @ParameterizedTest
     @EnumSource(ContainerKind.class)
+    void aDirectoryRedirectsToItsSlashAndServesItsIndex(ContainerKind kind) throws Exception {
+        start(kind, Map.of());
+        Files.createDirectories(root.resolve("docs/empty"));
+        Files.writeString(root.resolve("docs/index.html"), "<h1>docs</h1>");
+
+        TestClient.Response redirect = TestClient.get(container.uri(), "/docs?x=1");
+        assertEquals(302, redirect.status());
+        assertTrue(redirect.header("location").endsWith("/docs/?x=1"), redirect.header("location"));
+        TestClient.Response index = TestClient.get(container.uri(), "/docs/");
+        assertEquals(200, index.status());
+        assertEquals("<h1>docs</h1>", index.text());
+        assertTrue(index.header("content-type").startsWith("text/html"), index.header("content-type"));
+        assertEquals(404, TestClient.get(container.uri(), "/docs/empty/").status());
+    }
+
+    @ParameterizedTest
+    @EnumSource(ContainerKind.class)
     void anEmptyFileIsAnEmptyBody(ContainerKind kind) throws Exception {
         start(kind, Map.of());
         write("empty.bin", 0);

@@ -1,0 +1,80 @@
+package dev.sluice.launcher;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.sluice.servlet.Setting;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class LauncherTest {
+
+    @TempDir
+    Path root;
+
+    @Test
+    void parsesHostPortAndEverySettingInBothForms() {
+        Launcher.Options options = Launcher.parse(new String[] {"--root", "/srv", "--port=9000", "--host", "::1",
+            "--chunkSize=1MiB", "--readAhead", "3"});
+        assertEquals("::1", options.host());
+        assertEquals(9000, options.port());
+        assertEquals(Map.of("root", "/srv", "chunkSize", "1MiB", "readAhead", "3"), options.settings());
+        assertFalse(options.help());
+        assertTrue(Launcher.parse(new String[] {"--help"}).help());
+    }
+
+    @Test
+    void refusesUnknownOptionsBadPortsAndMissingValues() {
+        assertEquals("unknown option --chunksize", assertThrows(IllegalArgumentException.class,
+                () -> Launcher.parse(new String[] {"--chunksize=1"})).getMessage());
+        assertTrue(assertThrows(IllegalArgumentException.class,
+                () -> Launcher.parse(new String[] {"--port=http"})).getMessage().contains("'http'"));
+        assertThrows(IllegalArgumentException.class, () -> Launcher.parse(new String[] {"--port", "70000"}));
+        assertThrows(IllegalArgumentException.class, () -> Launcher.parse(new String[] {"--root"}));
+        assertThrows(IllegalArgumentException.class, () -> Launcher.parse(new String[] {"stray"}));
+    }
+
+    @Test
+    void helpListsEverySetting() {
+        ByteArrayOutputStream text = new ByteArrayOutputStream();
+        Launcher.usage(new PrintStream(text, true, StandardCharsets.UTF_8));
+        String help = text.toString(StandardCharsets.UTF_8);
+        for (Setting setting : Setting.values()) {
+            assertTrue(help.contains("--" + setting.key() + "="), setting.key());
+        }
+    }
+
+    @Test
+    void servesADirectoryOnAFreePort() throws Exception {
+        Files.writeString(root.resolve("hello.txt"), "hello");
+        Launcher launcher = Launcher.start("127.0.0.1", 0, Map.of("root", root.toString()));
+        try {
+            HttpResponse<String> response = HttpClient.newHttpClient().send(
+                    HttpRequest.newBuilder(URI.create(launcher.url() + "hello.txt")).build(),
+                    HttpResponse.BodyHandlers.ofString());
+            assertEquals(200, response.statusCode());
+            assertEquals("hello", response.body());
+        } finally {
+            launcher.stop();
+        }
+    }
+
+    @Test
+    void theDemoDirectoryHasAnIndexAndSampleFiles() throws Exception {
+        Path demo = Launcher.createDemoDirectory();
+        assertTrue(Files.readString(demo.resolve("index.html")).contains("Sluice"));
+        assertEquals(16L << 20, Files.size(demo.resolve("sample-16MiB.bin")));
+    }
+}

@@ -1,0 +1,107 @@
+package dev.sluice.servlet;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.sluice.resource.SymlinkPolicy;
+import dev.sluice.stream.BufferKind;
+import dev.sluice.stream.EngineSettings;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+class SluiceConfigTest {
+
+    @TempDir
+    Path root;
+
+    private SluiceConfig config(String... pairs) {
+        Map<String, String> values = new HashMap<>();
+        values.put("root", root.toString());
+        for (int i = 0; i < pairs.length; i += 2) {
+            values.put(pairs[i], pairs[i + 1]);
+        }
+        return SluiceConfig.from(values);
+    }
+
+    private String error(String... pairs) {
+        return assertThrows(ConfigException.class, () -> config(pairs)).getMessage();
+    }
+
+    @Test
+    void defaultsAreTheDocumentedOnes() throws Exception {
+        SluiceConfig config = config();
+        assertEquals(root.toRealPath(), config.root());
+        EngineSettings engine = config.engine();
+        assertEquals(256 * 1024, engine.chunkSize());
+        assertEquals(2, engine.readAhead());
+        assertEquals(256L << 20, engine.maxBufferMemory());
+        assertEquals(8, engine.readThreads());
+        assertEquals(Duration.ofSeconds(60), engine.stallTimeout());
+        assertEquals(BufferKind.DIRECT, engine.bufferKind());
+        assertEquals(SymlinkPolicy.INSIDE_ROOT, config.symlinks());
+        assertFalse(config.serveHidden());
+        assertEquals(EngineSettings.defaults(), engine, "Setting defaults and engine defaults disagree");
+    }
+
+    @ParameterizedTest
+    @CsvSource({"65536, 65536", "64KiB, 65536", "64k, 65536", "64 KB, 65536", "1MiB, 1048576", "1m, 1048576",
+        "16MiB, 16777216", "1024, 1024"})
+    void sizesTakeBinaryUnits(String value, int bytes) {
+        assertEquals(bytes, config("chunkSize", value).engine().chunkSize());
+    }
+
+    @ParameterizedTest
+    @CsvSource({"500ms, 500", "60s, 60000", "60, 60000", "5m, 300000", "1h, 3600000"})
+    void durationsTakeUnits(String value, long millis) {
+        assertEquals(millis, config("stallTimeout", value).engine().stallTimeout().toMillis());
+    }
+
+    @ParameterizedTest
+    @CsvSource({"chunkSize, lots", "chunkSize, 512", "chunkSize, 17MiB", "chunkSize, -1", "chunkSize, 99999999999999999999",
+        "readAhead, 0", "readAhead, 65", "readAhead, two", "readThreads, 0", "readThreads, 1.5",
+        "stallTimeout, 0", "stallTimeout, soon", "stallTimeout, -5s", "bufferKind, mapped",
+        "followSymlinks, always", "serveHidden, yes", "maxBufferMemory, 1KiB", "maxBufferMemory, much"})
+    void everyBadValueIsNamedWithItsSetting(String setting, String value) {
+        String message = error(setting, value);
+        assertTrue(message.contains("'" + setting + "'") && message.contains("'" + value + "'"), message);
+    }
+
+    @Test
+    void theRootMustBeAnExistingReadableDirectory() throws Exception {
+        assertTrue(assertThrows(ConfigException.class, () -> SluiceConfig.from(Map.of())).getMessage()
+                .contains("'root' is missing"));
+        String missing = root.resolve("nope").toString();
+        assertTrue(error("root", missing).contains("'" + missing + "'"));
+        Path file = Files.writeString(root.resolve("file.txt"), "x");
+        assertTrue(error("root", file.toString()).contains("not an existing directory"));
+    }
+
+    @Test
+    void aMisspeltSettingIsReportedNotIgnored() {
+        String message = error("chunksize", "1MiB");
+        assertTrue(message.contains("'chunksize'") && message.contains("chunkSize"), message);
+    }
+
+    @Test
+    void theBudgetMustHoldOneChunk() {
+        String message = error("chunkSize", "1MiB", "maxBufferMemory", "512KiB");
+        assertTrue(message.contains("'maxBufferMemory'") && message.contains("one chunk"), message);
+    }
+
+    @Test
+    void everySettingHasADescriptionAndADefaultExceptTheRoot() {
+        for (Setting setting : Setting.values()) {
+            assertFalse(setting.description().isBlank(), setting.key());
+            assertEquals(setting == Setting.ROOT, setting.defaultValue() == null, setting.key());
+        }
+    }
+}
