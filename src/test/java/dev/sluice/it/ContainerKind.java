@@ -31,6 +31,7 @@ public enum ContainerKind {
      * (0 for the container's default).
      */
     public Running start(Servlet servlet, Map<String, String> initParams, int maxThreads) throws Exception {
+        assumeInThisRun();
         return switch (this) {
             case JETTY_EE11 -> startJetty(maxThreads, server -> {
                 var context = new org.eclipse.jetty.ee11.servlet.ServletContextHandler("/");
@@ -54,6 +55,13 @@ public enum ContainerKind {
             });
             case TOMCAT -> startTomcat(servlet, initParams, maxThreads);
         };
+    }
+
+    /** Skips the calling test unless this container is in the run ({@code -Dsluice.it.containers=A,B}). */
+    public void assumeInThisRun() {
+        String only = System.getProperty("sluice.it.containers");
+        org.junit.jupiter.api.Assumptions.assumeTrue(only == null || only.contains(name()),
+                () -> name() + " is not in this run (sluice.it.containers=" + only + ")");
     }
 
     private interface ContextFactory {

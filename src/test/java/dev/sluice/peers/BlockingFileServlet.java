@@ -21,8 +21,10 @@ import jakarta.servlet.http.HttpServletResponse;
  * small thread pool.
  *
  * <p>GET and HEAD of a regular file under a root directory: the root comes from the constructor or
- * from the init-param {@code root}; the file is {@code request.getPathInfo()} resolved under the root
- * (map the servlet at {@code /*} or {@code /prefix/*}). Paths with a {@code ..} segment, or that leave
+ * from the init-param {@code root}; the file is the request's path in the context, servlet path plus
+ * path info, resolved under the root, so map the servlet at {@code /} (the default servlet, where
+ * there is no path info) or at {@code /*} (where the servlet path is empty and the path info is the
+ * whole path). Paths with a {@code ..} segment, or that leave
  * the root (also through a symlink), are answered 404, as are missing files and directories. The
  * response has Content-Length and Content-Type {@code application/octet-stream}; the body is copied
  * with a plain blocking loop through a 64 KiB {@code byte[]}, {@link InputStream} to
@@ -101,18 +103,18 @@ public class BlockingFileServlet extends HttpServlet {
         }
     }
 
-    /** The regular file that {@code pathInfo} names under the root, or null (answered 404). */
-    private Path resolve(String pathInfo) {
-        if (pathInfo == null || pathInfo.isEmpty() || pathInfo.indexOf('\0') >= 0) {
+    /** The regular file that {@code path} (in the context) names under the root, or null (answered 404). */
+    private Path resolve(String path) {
+        if (path.isEmpty() || path.indexOf('\0') >= 0) {
             return null;
         }
-        for (String segment : pathInfo.split("/")) {
+        for (String segment : path.split("/")) {
             if (segment.equals("..")) {
                 return null;
             }
         }
         try {
-            Path candidate = root.resolve(pathInfo.replaceFirst("^/+", "")).normalize();
+            Path candidate = root.resolve(path.replaceFirst("^/+", "")).normalize();
             if (!candidate.startsWith(root) || !Files.isRegularFile(candidate)) {
                 return null;
             }

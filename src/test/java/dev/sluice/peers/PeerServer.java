@@ -1,0 +1,107 @@
+package dev.sluice.peers;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+import org.eclipse.jetty.ee11.servlet.DefaultServlet;
+import org.eclipse.jetty.ee11.servlet.ServletContextHandler;
+import org.eclipse.jetty.ee11.servlet.ServletHolder;
+import org.eclipse.jetty.server.Server;
+import org.eclipse.jetty.server.ServerConnector;
+
+/**
+ * Starts an embedded Jetty 12.1 (ee11) that serves a directory, as a peer for the benchmark
+ * ({@code bench/run}) to compare Sluice against: a <strong>test peer, not production code</strong>.
+ *
+ * <pre>
+ * java -cp ... dev.sluice.peers.PeerServer --kind=jetty-default|blocking --root=DIR [--port=N] [--host=H]
+ * </pre>
+ *
+ * <ul>
+ *   <li>{@code --kind=jetty-default}: Jetty's own {@link DefaultServlet}, mapped at {@code /}, with its
+ *       default settings (only the context's base resource and {@code dirAllowed=false} are set): the
+ *       defaults a user gets.</li>
+ *   <li>{@code --kind=blocking}: {@link BlockingFileServlet}, mapped at {@code /*}.</li>
+ * </ul>
+ *
+ * <p>Options may also be given as {@code --name value}. {@code --port=0} (the default) picks a free
+ * port. The connector listens on {@code --host} (default 127.0.0.1), and the server has Jetty's default
+ * {@code QueuedThreadPool} (200 threads). When started it prints one line
+ * {@code READY http://127.0.0.1:PORT/} on stdout; it stops on SIGTERM or Ctrl-C.
+ */
+public final class PeerServer {
+    private PeerServer() {
+    }
+
+    public static void main(String[] args) throws Exception {
+        String kind = null;
+        String root = null;
+        String host = "127.0.0.1";
+        int port = 0;
+        for (int i = 0; i < args.length; i++) {
+            String arg = args[i];
+            String name = arg;
+            String value = null;
+            int eq = arg.indexOf('=');
+            if (arg.startsWith("--") && eq > 0) {
+                name = arg.substring(0, eq);
+                value = arg.substring(eq + 1);
+            } else if (arg.startsWith("--") && i + 1 < args.length) {
+                value = args[++i];
+            }
+            if (value == null) {
+                usage("missing value for " + arg);
+            }
+            switch (name) {
+                case "--kind" -> kind = value;
+                case "--root" -> root = value;
+                case "--host" -> host = value;
+                case "--port" -> port = Integer.parseInt(value);
+                default -> usage("unknown option " + arg);
+            }
+        }
+        if (kind == null || root == null) {
+            usage("--kind and --root are required");
+        }
+        Path rootDir = Path.of(root).toRealPath();
+        if (!Files.isDirectory(rootDir)) {
+            usage("not a directory: " + root);
+        }
+
+        Server server = new Server(); // default QueuedThreadPool: 200 threads
+        ServerConnector connector = new ServerConnector(server);
+        connector.setHost(host);
+        connector.setPort(port);
+        server.addConnector(connector);
+
+        ServletContextHandler context = new ServletContextHandler("/");
+        switch (kind) {
+            case "jetty-default" -> {
+                context.setBaseResourceAsPath(rootDir);
+                ServletHolder holder = new ServletHolder("default", DefaultServlet.class);
+                holder.setInitParameter("dirAllowed", "false");
+                context.addServlet(holder, "/");
+            }
+            case "blocking" -> {
+                ServletHolder holder = new ServletHolder("blocking", BlockingFileServlet.class);
+                holder.setInitParameter("root", rootDir.toString());
+                context.addServlet(holder, "/*");
+            }
+            default -> usage("unknown --kind " + kind + " (jetty-default or blocking)");
+        }
+        server.setHandler(context);
+        server.setStopAtShutdown(true);
+        server.start();
+
+        String shownHost = host.contains(":") ? "[" + host + "]" : host;
+        System.out.println("READY http://" + shownHost + ":" + connector.getLocalPort() + "/");
+        System.out.flush();
+        server.join();
+    }
+
+    private static void usage(String problem) {
+        System.err.println("PeerServer: " + problem);
+        System.err.println("usage: PeerServer --kind=jetty-default|blocking --root=DIR [--port=N] [--host=127.0.0.1]");
+        System.exit(2);
+    }
+}
