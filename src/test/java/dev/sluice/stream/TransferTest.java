@@ -23,7 +23,8 @@ import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.ValueSource;
+import org.junit.jupiter.params.provider.CsvSource;
+import org.junit.jupiter.params.provider.EnumSource;
 
 /**
  * The transfer state machine, one interleaving at a time: a fake output stream whose writability the test
@@ -453,21 +454,75 @@ class TransferTest {
         assertReleased(engine);
     }
 
+    @ParameterizedTest
+    @EnumSource(BufferKind.class)
+    void everyBufferKindSendsTheSameBytes(BufferKind kind) throws IOException {
+        byte[] data = file("a.bin", 50 * CHUNK + 99);
+        TransferEngine engine = engine(settings().withBufferKind(kind), reads);
+        FileChannel channel = open("a.bin");
+        engine.start(out, channel, List.of(new Segment.FileRegion(7, data.length - 7),
+                Segment.Literal.of(new byte[] {1, 2, 3})), listener);
+        out.start();
+        while (!listener.ended()) {
+            out.fillOnNextWrite();
+            reads.runAll();
+            out.setWritable(true);
+        }
+        byte[] expected = Arrays.copyOf(Arrays.copyOfRange(data, 7, data.length), data.length - 7 + 3);
+        expected[expected.length - 3] = 1;
+        expected[expected.length - 2] = 2;
+        expected[expected.length - 1] = 3;
+        assertArrayEquals(expected, out.sent());
+        assertEquals(Outcome.COMPLETED, listener.only().outcome());
+        assertFalse(channel.isOpen());
+        assertReleased(engine);
+    }
+
+    /** The engine's own read threads, where reads chain on the thread that asked for them. */
+    @ParameterizedTest
+    @EnumSource(BufferKind.class)
+    void theEnginesOwnReadThreadsDeliverExactBytes(BufferKind kind) throws IOException {
+        byte[] data = file("a.bin", 300 * CHUNK + 5);
+        try (TransferEngine engine = new TransferEngine(settings().withBufferKind(kind))) {
+            List<FakeOutputStream> outs = new java.util.ArrayList<>();
+            List<RecordingListener> ends = new java.util.ArrayList<>();
+            for (int i = 0; i < 4; i++) {
+                FakeOutputStream stream = new FakeOutputStream();
+                RecordingListener ended = new RecordingListener();
+                engine.start(stream, open("a.bin"), whole(data.length), ended);
+                outs.add(stream);
+                ends.add(ended);
+            }
+            outs.forEach(FakeOutputStream::start);
+            long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+            while (ends.stream().anyMatch(e -> !e.ended())) {
+                assertTrue(System.nanoTime() < deadline, "transfers did not end: " + engine.metrics());
+                java.util.concurrent.locks.LockSupport.parkNanos(1_000_000);
+            }
+            for (int i = 0; i < 4; i++) {
+                assertEquals(Outcome.COMPLETED, ends.get(i).only().outcome());
+                assertArrayEquals(data, outs.get(i).sent());
+                assertEquals(0, outs.get(i).protocolViolations());
+            }
+            assertReleased(engine);
+        }
+    }
+
     /**
      * Thousands of seeded random interleavings of the events a container and a read pool can produce, each
      * checked for exact bytes, one end, and every buffer back.
      */
     @ParameterizedTest
-    @ValueSource(ints = {1, 2, 3})
-    void randomInterleavingsAlwaysDeliverExactBytes(int readAhead) throws IOException {
+    @CsvSource({"1, DIRECT", "2, DIRECT", "3, DIRECT", "2, HEAP"})
+    void randomInterleavingsAlwaysDeliverExactBytes(int readAhead, BufferKind kind) throws IOException {
         byte[] data = file("a.bin", 37 * CHUNK + 1234);
-        Random random = new Random(42 + readAhead);
+        Random random = new Random(42 + readAhead + kind.ordinal());
         for (int round = 0; round < 300; round++) {
             ManualExecutor executor = new ManualExecutor();
             FakeOutputStream stream = new FakeOutputStream();
             RecordingListener ends = new RecordingListener();
-            TransferEngine engine = engine(settings().withReadAhead(readAhead).withMaxBufferMemory(4L * CHUNK),
-                    executor);
+            TransferEngine engine = engine(settings().withReadAhead(readAhead).withMaxBufferMemory(4L * CHUNK)
+                    .withBufferKind(kind), executor);
             long start = random.nextInt(data.length);
             long length = random.nextInt((int) (data.length - start) + 1);
             engine.start(stream, open("a.bin"), List.of(new Segment.FileRegion(start, length)), ends);
