@@ -20,7 +20,18 @@ public enum Setting {
             "direct or heap chunk buffers (heap is forced on Servlet 6.0 containers)."),
     FOLLOW_SYMLINKS("followSymlinks", "inside-root",
             "inside-root: serve symlinks whose target stays under the root; never: refuse every symlink."),
-    SERVE_HIDDEN("serveHidden", "false", "Serve files and directories whose name starts with a dot.");
+    SERVE_HIDDEN("serveHidden", "false", "Serve files and directories whose name starts with a dot."),
+    ACCEPT_RANGES("acceptRanges", "true", "Answer Range requests (206, multipart/byteranges, 416)."),
+    MAX_RANGES("maxRanges", "16",
+            "Most ranges one request may ask for; more are answered with the whole file (200): 1 to 1000."),
+    CACHE_CONTROL("cacheControl", "", "Cache-Control value sent with files, e.g. 'public, max-age=3600'; empty: none."),
+    ATTACHMENT_EXTENSIONS("attachmentExtensions", "",
+            "Comma-separated extensions (e.g. 'zip,iso') sent as downloads (Content-Disposition: attachment)."),
+    TEXT_CHARSET("textCharset", "utf-8", "Charset announced for text types; empty: none."),
+    PRECOMPRESSED("precompressed", "",
+            "Comma-separated codings (br, gzip, zstd) whose precompressed files (.br, .gz, .zst) are served."),
+    WELCOME_FILES("welcomeFiles", "index.html", "Comma-separated files served for a directory, first found wins."),
+    DIR_LISTING("dirListing", "false", "List directories that have no welcome file (otherwise 403).");
 
     private final String key;
     private final String defaultValue;

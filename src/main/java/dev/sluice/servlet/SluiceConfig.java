@@ -3,10 +3,15 @@ package dev.sluice.servlet;
 import dev.sluice.resource.SymlinkPolicy;
 import dev.sluice.stream.BufferKind;
 import dev.sluice.stream.EngineSettings;
+import java.nio.charset.Charset;
 import java.nio.file.Files;
 import java.nio.file.InvalidPathException;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashSet;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
@@ -24,7 +29,31 @@ import java.util.regex.Pattern;
  * @param symlinks which symlinks may be followed
  * @param serveHidden whether dot-files are served
  */
-public record SluiceConfig(Path root, EngineSettings engine, SymlinkPolicy symlinks, boolean serveHidden) {
+public record SluiceConfig(Path root, EngineSettings engine, SymlinkPolicy symlinks, boolean serveHidden,
+        Responses responses) {
+
+    /**
+     * How files are answered.
+     *
+     * @param acceptRanges whether Range requests are honoured
+     * @param maxRanges most ranges one request may ask for
+     * @param cacheControl the Cache-Control value, or null
+     * @param attachmentExtensions lower-case extensions sent as attachments
+     * @param textCharset charset announced for text types, or null
+     * @param precompressed content codings with precompressed variants, in the server's order of preference
+     * @param welcomeFiles names served for a directory, in order
+     * @param dirListing whether directories without a welcome file are listed
+     */
+    public record Responses(boolean acceptRanges, int maxRanges, String cacheControl,
+            Set<String> attachmentExtensions, String textCharset, List<String> precompressed,
+            List<String> welcomeFiles, boolean dirListing) {
+    }
+
+    /** Content codings Sluice can serve precompressed, with the suffix of their files. */
+    public static final Map<String, String> CODING_SUFFIXES = Map.of("br", ".br", "gzip", ".gz", "zstd", ".zst");
+
+    private static final Pattern EXTENSION = Pattern.compile("[A-Za-z0-9_-]+");
+    private static final Pattern FILE_NAME = Pattern.compile("[^/\\\u0000-\u001f]+");
 
     private static final Pattern SIZE = Pattern.compile("(\\d{1,19})\\s*([kmg]i?b?|b)?", Pattern.CASE_INSENSITIVE);
     private static final Pattern DURATION = Pattern.compile("(\\d{1,12})\\s*(ms|s|m|h)?", Pattern.CASE_INSENSITIVE);
@@ -37,7 +66,7 @@ public record SluiceConfig(Path root, EngineSettings engine, SymlinkPolicy symli
         for (String name : present) {
             if (Setting.byKey(name).isEmpty()) {
                 throw new ConfigException("Unknown Sluice setting '" + name + "'; known settings: "
-                        + String.join(", ", java.util.Arrays.stream(Setting.values()).map(Setting::key).toList()));
+                        + String.join(", ", Arrays.stream(Setting.values()).map(Setting::key).toList()));
             }
         }
         Path root = root(lookup.apply(Setting.ROOT.key()));
@@ -58,7 +87,57 @@ public record SluiceConfig(Path root, EngineSettings engine, SymlinkPolicy symli
         boolean serveHidden = choice(Setting.SERVE_HIDDEN, lookup, Map.of("true", true, "false", false));
         EngineSettings engine = new EngineSettings(chunkSize, readAhead, maxBufferMemory, readThreads,
                 stallTimeout, bufferKind);
-        return new SluiceConfig(root, engine, symlinks, serveHidden);
+        return new SluiceConfig(root, engine, symlinks, serveHidden, responses(lookup));
+    }
+
+    private static Responses responses(UnaryOperator<String> lookup) {
+        boolean acceptRanges = choice(Setting.ACCEPT_RANGES, lookup, Map.of("true", true, "false", false));
+        int maxRanges = (int) integer(Setting.MAX_RANGES, lookup, 1, 1000);
+        String cacheControl = value(Setting.CACHE_CONTROL, lookup);
+        if (cacheControl.chars().anyMatch(c -> c < 0x20 || c == 0x7f)) {
+            throw ConfigException.invalid(Setting.CACHE_CONTROL, cacheControl, "control characters are not allowed");
+        }
+        Set<String> attachments = new LinkedHashSet<>();
+        for (String extension : list(Setting.ATTACHMENT_EXTENSIONS, lookup)) {
+            if (!EXTENSION.matcher(extension).matches()) {
+                throw ConfigException.invalid(Setting.ATTACHMENT_EXTENSIONS, value(Setting.ATTACHMENT_EXTENSIONS,
+                        lookup), "'" + extension + "' is not an extension (letters, digits, '-', '_'; no dot)");
+            }
+            attachments.add(extension.toLowerCase(Locale.ROOT));
+        }
+        String charset = value(Setting.TEXT_CHARSET, lookup);
+        if (!charset.isEmpty()) {
+            try {
+                charset = Charset.forName(charset).name().toLowerCase(Locale.ROOT);
+            } catch (IllegalArgumentException e) {
+                throw ConfigException.invalid(Setting.TEXT_CHARSET, charset, "not a charset this JVM knows");
+            }
+        }
+        List<String> codings = new ArrayList<>();
+        for (String coding : list(Setting.PRECOMPRESSED, lookup)) {
+            String lower = coding.toLowerCase(Locale.ROOT);
+            if (!CODING_SUFFIXES.containsKey(lower)) {
+                throw ConfigException.invalid(Setting.PRECOMPRESSED, value(Setting.PRECOMPRESSED, lookup),
+                        "'" + coding + "' is not one of br, gzip, zstd");
+            }
+            codings.add(lower);
+        }
+        List<String> welcome = list(Setting.WELCOME_FILES, lookup);
+        for (String name : welcome) {
+            if (!FILE_NAME.matcher(name).matches() || name.equals(".") || name.equals("..")) {
+                throw ConfigException.invalid(Setting.WELCOME_FILES, value(Setting.WELCOME_FILES, lookup),
+                        "'" + name + "' is not a plain file name");
+            }
+        }
+        boolean dirListing = choice(Setting.DIR_LISTING, lookup, Map.of("true", true, "false", false));
+        return new Responses(acceptRanges, maxRanges, cacheControl.isEmpty() ? null : cacheControl,
+                Set.copyOf(attachments), charset.isEmpty() ? null : charset, List.copyOf(codings),
+                List.copyOf(welcome), dirListing);
+    }
+
+    private static List<String> list(Setting setting, UnaryOperator<String> lookup) {
+        return Arrays.stream(value(setting, lookup).split(",")).map(String::trim).filter(v -> !v.isEmpty())
+                .toList();
     }
 
     /** Reads settings from a map of names to values, as the launcher and tests have them. */
@@ -68,10 +147,12 @@ public record SluiceConfig(Path root, EngineSettings engine, SymlinkPolicy symli
 
     private static String value(Setting setting, UnaryOperator<String> lookup) {
         String value = lookup.apply(setting.key());
-        if (value == null || value.isBlank()) {
+        if (value == null) {
             return setting.defaultValue();
         }
-        return value.trim();
+        value = value.trim();
+        return value.isEmpty() && setting.defaultValue() != null && !setting.defaultValue().isEmpty()
+                ? setting.defaultValue() : value;
     }
 
     private static Path root(String value) {

@@ -1,7 +1,13 @@
 package dev.sluice.servlet;
 
+import dev.sluice.http.AcceptEncoding;
+import dev.sluice.http.ConditionalHeaders;
+import dev.sluice.http.ContentDisposition;
+import dev.sluice.http.DirectoryListing;
 import dev.sluice.http.EntityTag;
-import dev.sluice.http.HttpDate;
+import dev.sluice.http.FilePlanner;
+import dev.sluice.http.MultipartByteranges;
+import dev.sluice.http.ResponsePlan;
 import dev.sluice.resource.FileResolver;
 import dev.sluice.resource.OpenedFile;
 import dev.sluice.resource.Resolution;
@@ -20,10 +26,16 @@ import jakarta.servlet.http.MappingMatch;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.AccessDeniedException;
+import java.nio.file.DirectoryStream;
+import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.attribute.BasicFileAttributes;
+import java.util.ArrayList;
 import java.util.Collections;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Locale;
 import java.util.Set;
 import java.util.logging.Level;
 import java.util.logging.Logger;
@@ -33,14 +45,16 @@ import java.util.logging.Logger;
  * slow client: headers are written here, the body is handed to the {@link TransferEngine} after
  * {@code startAsync()}.
  *
- * <p>This class is glue. Path safety lives in {@link FileResolver}, HTTP rules in {@code dev.sluice.http}, and
- * streaming in {@code dev.sluice.stream}.
+ * <p>This class is glue. Path safety lives in {@link FileResolver}, HTTP rules in {@code dev.sluice.http}
+ * ({@link FilePlanner} decides every status and header), and streaming in {@code dev.sluice.stream}.
  */
 public class SluiceServlet extends HttpServlet {
 
     private static final Logger LOG = Logger.getLogger(SluiceServlet.class.getName());
     private static final String DEFAULT_CONTENT_TYPE = "application/octet-stream";
-    private static final String WELCOME_FILE = "index.html";
+    private static final String ALLOW = "GET, HEAD, OPTIONS";
+    private static final Set<String> TEXT_LIKE = Set.of("application/javascript", "application/json",
+            "application/xml", "image/svg+xml");
 
     /** Request attribute that makes a dispatched request cut off its connection; see {@link #cutOff}. */
     static final String CUT_OFF = SluiceServlet.class.getName() + ".cutOff";
@@ -83,20 +97,27 @@ public class SluiceServlet extends HttpServlet {
     }
 
     @Override
-    protected void doGet(HttpServletRequest request, HttpServletResponse response) throws IOException {
-        serve(request, response, true);
-    }
-
-    @Override
-    protected void doHead(HttpServletRequest request, HttpServletResponse response) throws IOException {
-        serve(request, response, false);
+    protected void service(HttpServletRequest request, HttpServletResponse response) throws IOException {
+        if (request.getAttribute(CUT_OFF) != null) {
+            throw new IOException("Sluice cut off a response whose file could not be read as announced");
+        }
+        switch (request.getMethod()) {
+            case "GET" -> serve(request, response, true);
+            case "HEAD" -> serve(request, response, false);
+            case "OPTIONS" -> {
+                response.setHeader("Allow", ALLOW);
+                response.setContentLength(0);
+            }
+            default -> {
+                response.setHeader("Allow", ALLOW);
+                send(response, FilePlanner.text(HttpServletResponse.SC_METHOD_NOT_ALLOWED, "Method Not Allowed",
+                        List.of()), true);
+            }
+        }
     }
 
     private void serve(HttpServletRequest request, HttpServletResponse response, boolean withBody)
             throws IOException {
-        if (request.getAttribute(CUT_OFF) != null) {
-            throw new IOException("Sluice cut off a response whose file could not be read as announced");
-        }
         String rawPath = rawPath(request);
         Resolution resolution = resolver.resolve(rawPath);
         if (resolution instanceof Resolution.Directory directory) {
@@ -104,42 +125,228 @@ public class SluiceServlet extends HttpServlet {
                 redirectToDirectory(request, response);
                 return;
             }
-            resolution = resolver.resolve(rawPath + WELCOME_FILE);
+            resolution = welcomeFile(rawPath);
+            if (resolution == null) {
+                directoryWithoutWelcome(directory, response, withBody);
+                return;
+            }
         }
         if (resolution instanceof Resolution.BadRequest) {
-            plainError(response, HttpServletResponse.SC_BAD_REQUEST, "Bad Request");
+            send(response, FilePlanner.text(HttpServletResponse.SC_BAD_REQUEST, "Bad Request", List.of()), withBody);
             return;
         }
         if (!(resolution instanceof Resolution.Found found)) {
-            plainError(response, HttpServletResponse.SC_NOT_FOUND, "Not Found");
+            notFound(response, withBody);
             return;
         }
+        Variant variant = variant(request, rawPath, found);
         OpenedFile file;
         try {
-            file = OpenedFile.open(found.file());
+            file = OpenedFile.open(variant.path());
         } catch (NoSuchFileException e) {
-            plainError(response, HttpServletResponse.SC_NOT_FOUND, "Not Found");
+            notFound(response, withBody);
             return;
         } catch (AccessDeniedException e) {
-            plainError(response, HttpServletResponse.SC_FORBIDDEN, "Forbidden");
+            send(response, FilePlanner.text(HttpServletResponse.SC_FORBIDDEN, "Forbidden", List.of()), withBody);
             return;
         }
+        ResponsePlan plan;
         try {
-            String contentType = getServletContext().getMimeType(found.decodedPath());
-            response.setContentType(contentType == null ? DEFAULT_CONTENT_TYPE : contentType);
-            response.setContentLengthLong(file.size());
-            response.setHeader("Last-Modified", HttpDate.format(file.lastModifiedMillis()));
-            response.setHeader("ETag", EntityTag.strong(file.size(), file.lastModifiedMillis()).toHeaderValue());
-            response.setHeader("Accept-Ranges", "bytes");
+            plan = FilePlanner.plan(planRequest(request), representation(request, found, variant, file),
+                    new FilePlanner.Options(config.responses().acceptRanges(), config.responses().maxRanges(),
+                            config.responses().cacheControl()), MultipartByteranges::newBoundary);
         } catch (RuntimeException e) {
             file.close();
             throw e;
         }
-        if (!withBody || file.size() == 0) {
+        if (!withBody || plan.body().isEmpty() || plan.body().stream().noneMatch(
+                p -> p instanceof ResponsePlan.FilePart)) {
             file.close();
+            send(response, plan, withBody);
             return;
         }
-        stream(request, response, file, List.of(new Segment.FileRegion(0, file.size())));
+        applyHead(response, plan);
+        stream(request, response, file, segments(plan));
+    }
+
+    /** A file, or the precompressed variant of it chosen by Accept-Encoding. */
+    private record Variant(Path path, String coding) {
+    }
+
+    private Variant variant(HttpServletRequest request, String rawPath, Resolution.Found found) {
+        List<String> codings = config.responses().precompressed();
+        if (codings.isEmpty()) {
+            return new Variant(found.file(), null);
+        }
+        AcceptEncoding accepted = AcceptEncoding.parse(request.getHeader("Accept-Encoding"));
+        List<String> fresh = new ArrayList<>();
+        List<Path> paths = new ArrayList<>();
+        try {
+            long original = Files.getLastModifiedTime(found.file()).toMillis();
+            for (String coding : codings) {
+                if (!accepted.accepts(coding)) {
+                    continue;
+                }
+                Resolution candidate = resolver.resolve(rawPath + SluiceConfig.CODING_SUFFIXES.get(coding));
+                if (candidate instanceof Resolution.Found compressed
+                        && Files.getLastModifiedTime(compressed.file()).toMillis() >= original) {
+                    fresh.add(coding);
+                    paths.add(compressed.file());
+                }
+            }
+        } catch (IOException e) {
+            return new Variant(found.file(), null);
+        }
+        return AcceptEncoding.choose(accepted, fresh).map(c -> new Variant(paths.get(fresh.indexOf(c)), c))
+                .orElse(new Variant(found.file(), null));
+    }
+
+    private FilePlanner.Representation representation(HttpServletRequest request, Resolution.Found found,
+            Variant variant, OpenedFile file) {
+        EntityTag etag = EntityTag.strong(file.size(), file.lastModifiedMillis());
+        if (variant.coding() != null) {
+            etag = new EntityTag(etag.opaque() + "-" + variant.coding(), false);
+        }
+        String name = found.decodedPath().substring(found.decodedPath().lastIndexOf('/') + 1);
+        return new FilePlanner.Representation(file.size(), file.lastModifiedMillis(), etag,
+                contentType(found.decodedPath()), variant.coding(), !config.responses().precompressed().isEmpty(),
+                disposition(request, name));
+    }
+
+    private static FilePlanner.Request planRequest(HttpServletRequest request) {
+        return new FilePlanner.Request(FilePlanner.normalizeMethod(request.getMethod()),
+                new ConditionalHeaders(request.getHeader("If-Match"), request.getHeader("If-None-Match"),
+                        request.getHeader("If-Modified-Since"), request.getHeader("If-Unmodified-Since"),
+                        request.getHeader("If-Range")),
+                request.getHeader("Range"));
+    }
+
+    private String contentType(String decodedPath) {
+        String type = getServletContext().getMimeType(decodedPath);
+        if (type == null) {
+            return DEFAULT_CONTENT_TYPE;
+        }
+        String charset = config.responses().textCharset();
+        String base = type.toLowerCase(Locale.ROOT);
+        if (charset != null && !base.contains("charset=") && (base.startsWith("text/") || TEXT_LIKE.contains(base))) {
+            return type + ";charset=" + charset;
+        }
+        return type;
+    }
+
+    private String disposition(HttpServletRequest request, String name) {
+        int dot = name.lastIndexOf('.');
+        String extension = dot < 0 ? "" : name.substring(dot + 1).toLowerCase(Locale.ROOT);
+        if (hasDownloadFlag(request.getQueryString()) || config.responses().attachmentExtensions().contains(extension)) {
+            return ContentDisposition.attachment(name);
+        }
+        return null;
+    }
+
+    /** {@code ?download} (with or without a value) asks for the file as an attachment. */
+    static boolean hasDownloadFlag(String query) {
+        if (query == null) {
+            return false;
+        }
+        for (String pair : query.split("&")) {
+            String key = pair.contains("=") ? pair.substring(0, pair.indexOf('=')) : pair;
+            if (key.equals("download")) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private Resolution welcomeFile(String rawPath) {
+        for (String name : config.responses().welcomeFiles()) {
+            Resolution candidate = resolver.resolve(rawPath + encodeSegment(name));
+            if (candidate instanceof Resolution.Found) {
+                return candidate;
+            }
+        }
+        return null;
+    }
+
+    private void directoryWithoutWelcome(Resolution.Directory directory, HttpServletResponse response,
+            boolean withBody) throws IOException {
+        if (!config.responses().dirListing()) {
+            send(response, FilePlanner.text(HttpServletResponse.SC_FORBIDDEN, "Forbidden", List.of()), withBody);
+            return;
+        }
+        List<DirectoryListing.Entry> entries = new ArrayList<>();
+        String base = directory.decodedPath().endsWith("/") ? directory.decodedPath() : directory.decodedPath() + "/";
+        try (DirectoryStream<Path> children = Files.newDirectoryStream(directory.dir())) {
+            for (Path child : children) {
+                String name = child.getFileName().toString();
+                Resolution shown = resolver.resolve(encodeSegment(base + name));
+                if (shown instanceof Resolution.Found || shown instanceof Resolution.Directory) {
+                    BasicFileAttributes attributes = Files.readAttributes(child, BasicFileAttributes.class);
+                    entries.add(new DirectoryListing.Entry(name, shown instanceof Resolution.Directory,
+                            attributes.size(), attributes.lastModifiedTime().toMillis()));
+                }
+            }
+        }
+        byte[] html = DirectoryListing.html(base, entries).getBytes(StandardCharsets.UTF_8);
+        send(response, new ResponsePlan(200, List.of(
+                new ResponsePlan.Header("Content-Type", "text/html;charset=utf-8"),
+                new ResponsePlan.Header("X-Content-Type-Options", "nosniff")),
+                List.of(new ResponsePlan.Bytes(html)), html.length), withBody);
+    }
+
+    /** Percent-encodes a decoded path so the resolver can check it like a request path. */
+    private static String encodeSegment(String decodedPath) {
+        StringBuilder encoded = new StringBuilder();
+        for (byte b : decodedPath.getBytes(StandardCharsets.UTF_8)) {
+            int c = b & 0xff;
+            if (c == '/' || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')
+                    || c == '-' || c == '_' || c == '.' || c == '~') {
+                encoded.append((char) c);
+            } else {
+                encoded.append('%').append(Character.toUpperCase(Character.forDigit(c >> 4, 16)))
+                        .append(Character.toUpperCase(Character.forDigit(c & 15, 16)));
+            }
+        }
+        return encoded.toString();
+    }
+
+    private static List<Segment> segments(ResponsePlan plan) {
+        List<Segment> segments = new ArrayList<>(plan.body().size());
+        for (ResponsePlan.Part part : plan.body()) {
+            if (part instanceof ResponsePlan.FilePart file) {
+                segments.add(new Segment.FileRegion(file.first(), file.length()));
+            } else if (part instanceof ResponsePlan.Bytes bytes) {
+                segments.add(Segment.Literal.of(bytes.bytes()));
+            }
+        }
+        return segments;
+    }
+
+    private static void applyHead(HttpServletResponse response, ResponsePlan plan) {
+        response.setStatus(plan.status());
+        for (ResponsePlan.Header header : plan.headers()) {
+            if (header.name().equals("Content-Type")) {
+                response.setContentType(header.value());
+            } else {
+                response.setHeader(header.name(), header.value());
+            }
+        }
+        if (plan.contentLength() >= 0) {
+            response.setContentLengthLong(plan.contentLength());
+        }
+    }
+
+    /** Sends a plan whose body, if any, is literal bytes only: small enough to write on this thread. */
+    private static void send(HttpServletResponse response, ResponsePlan plan, boolean withBody) throws IOException {
+        applyHead(response, plan);
+        if (withBody) {
+            for (ResponsePlan.Part part : plan.body()) {
+                response.getOutputStream().write(((ResponsePlan.Bytes) part).bytes());
+            }
+        }
+    }
+
+    private static void notFound(HttpServletResponse response, boolean withBody) throws IOException {
+        send(response, FilePlanner.text(HttpServletResponse.SC_NOT_FOUND, "Not Found", List.of()), withBody);
     }
 
     private void stream(HttpServletRequest request, HttpServletResponse response, OpenedFile file,
@@ -202,13 +409,5 @@ public class SluiceServlet extends HttpServlet {
         response.setStatus(HttpServletResponse.SC_FOUND);
         response.setHeader("Location", request.getRequestURI() + "/" + (query == null ? "" : "?" + query));
         response.setContentLength(0);
-    }
-
-    private static void plainError(HttpServletResponse response, int status, String message) throws IOException {
-        response.setStatus(status);
-        response.setContentType("text/plain;charset=utf-8");
-        byte[] body = (message + "\n").getBytes(StandardCharsets.UTF_8);
-        response.setContentLength(body.length);
-        response.getOutputStream().write(body);
     }
 }
