@@ -168,6 +168,7 @@ public final class Launcher {
         out.printf("  %-28s%s%n", "--port N", "Port to listen on (default " + DEFAULT_PORT + "; 0 picks a free one).");
         for (Setting setting : Setting.values()) {
             String option = "--" + setting.key() + "=" + (setting.defaultValue() == null ? "DIR"
+                    : setting.defaultValue().contains(" ") ? "'" + setting.defaultValue() + "'"
                     : setting.defaultValue());
             if (option.length() > 27) {
                 out.printf("  %s%n  %-28s%s%n", option, "", setting.description());

@@ -27,7 +27,7 @@ public enum Setting {
     CACHE_CONTROL("cacheControl", "", "Cache-Control value sent with files, e.g. 'public, max-age=3600'; empty: none."),
     ATTACHMENT_EXTENSIONS("attachmentExtensions", "",
             "Comma-separated extensions (e.g. 'zip,iso') sent as downloads (Content-Disposition: attachment)."),
-    TEXT_CHARSET("textCharset", "utf-8", "Charset announced for text types; empty: none."),
+    TEXT_CHARSET("textCharset", "utf-8", "Charset announced for text types; none: no charset."),
     PRECOMPRESSED("precompressed", "",
             "Comma-separated codings (br, gzip, zstd) whose precompressed files (.br, .gz, .zst) are served."),
     WELCOME_FILES("welcomeFiles", "index.html", "Comma-separated files served for a directory, first found wins."),

@@ -106,7 +106,9 @@ public record SluiceConfig(Path root, EngineSettings engine, SymlinkPolicy symli
             attachments.add(extension.toLowerCase(Locale.ROOT));
         }
         String charset = value(Setting.TEXT_CHARSET, lookup);
-        if (!charset.isEmpty()) {
+        if (charset.equalsIgnoreCase("none")) {
+            charset = "";
+        } else {
             try {
                 charset = Charset.forName(charset).name().toLowerCase(Locale.ROOT);
             } catch (IllegalArgumentException e) {

@@ -15,7 +15,8 @@ class ReadmeTest {
         String readme = Files.readString(Path.of("README.md"));
         for (Setting setting : Setting.values()) {
             String expected = "| `" + setting.key() + "` | "
-                    + (setting.defaultValue() == null ? "(required)" : "`" + setting.defaultValue() + "`") + " |";
+                    + (setting.defaultValue() == null ? "(required)"
+                    : setting.defaultValue().isEmpty() ? "(none)" : "`" + setting.defaultValue() + "`") + " |";
             assertTrue(readme.contains(expected), "README lacks the row " + expected);
         }
     }

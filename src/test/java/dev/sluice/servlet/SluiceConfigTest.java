@@ -86,6 +86,51 @@ class SluiceConfigTest {
     }
 
     @Test
+    void responseSettingsHaveTheirDocumentedDefaults() {
+        SluiceConfig.Responses responses = config().responses();
+        assertTrue(responses.acceptRanges());
+        assertEquals(16, responses.maxRanges());
+        assertEquals(null, responses.cacheControl());
+        assertTrue(responses.attachmentExtensions().isEmpty());
+        assertEquals("utf-8", responses.textCharset());
+        assertTrue(responses.precompressed().isEmpty());
+        assertEquals(java.util.List.of("index.html"), responses.welcomeFiles());
+        assertFalse(responses.dirListing());
+    }
+
+    @Test
+    void responseSettingsAreParsed() {
+        SluiceConfig.Responses responses = config("acceptRanges", "false", "maxRanges", "3",
+                "cacheControl", "public, max-age=60", "attachmentExtensions", "ZIP, iso", "textCharset", "ISO-8859-1",
+                "precompressed", "br,GZIP", "welcomeFiles", "home.htm, index.html", "dirListing", "true").responses();
+        assertFalse(responses.acceptRanges());
+        assertEquals(3, responses.maxRanges());
+        assertEquals("public, max-age=60", responses.cacheControl());
+        assertEquals(java.util.Set.of("zip", "iso"), responses.attachmentExtensions());
+        assertEquals("iso-8859-1", responses.textCharset());
+        assertEquals(java.util.List.of("br", "gzip"), responses.precompressed());
+        assertEquals(java.util.List.of("home.htm", "index.html"), responses.welcomeFiles());
+        assertTrue(responses.dirListing());
+        assertEquals(null, config("textCharset", "none").responses().textCharset());
+        assertEquals("utf-8", config("textCharset", "").responses().textCharset());
+    }
+
+    @ParameterizedTest
+    @CsvSource(delimiter = '|', value = {"maxRanges|0", "maxRanges|1001", "acceptRanges|maybe",
+        "attachmentExtensions|.zip", "textCharset|klingon-8", "precompressed|deflate",
+        "welcomeFiles|../index.html", "dirListing|on"})
+    void badResponseSettingsAreNamed(String setting, String value) {
+        String message = error(setting, value);
+        assertTrue(message.contains("'" + setting + "'") && message.contains(value), message);
+    }
+
+    @Test
+    void aCacheControlWithALineBreakCannotInjectHeaders() {
+        String message = error("cacheControl", "max-age=1\r\nSet-Cookie: x=1");
+        assertTrue(message.contains("'cacheControl'") && message.contains("control characters"), message);
+    }
+
+    @Test
     void aMisspeltSettingIsReportedNotIgnored() {
         String message = error("chunksize", "1MiB");
         assertTrue(message.contains("'chunksize'") && message.contains("chunkSize"), message);

@@ -1,0 +1,156 @@
+package dev.sluice.http;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+class FilePlannerTest {
+
+    private static final long LENGTH = 10_000;
+    private static final long MTIME = 1_700_000_000_000L;
+    private static final EntityTag ETAG = EntityTag.strong(LENGTH, MTIME);
+    private static final FilePlanner.Options OPTIONS = new FilePlanner.Options(true, 4, null);
+    private static final FilePlanner.Representation FILE = new FilePlanner.Representation(LENGTH, MTIME, ETAG,
+            "text/plain;charset=utf-8", null, false, null);
+
+    private static ResponsePlan plan(String method, String range, ConditionalHeaders conditional) {
+        return plan(method, range, conditional, FILE, OPTIONS);
+    }
+
+    private static ResponsePlan plan(String method, String range, ConditionalHeaders conditional,
+            FilePlanner.Representation file, FilePlanner.Options options) {
+        return FilePlanner.plan(new FilePlanner.Request(method, conditional, range), file, options,
+                () -> "BOUNDARY");
+    }
+
+    private static ConditionalHeaders ifNoneMatch(String value) {
+        return new ConditionalHeaders(null, value, null, null, null);
+    }
+
+    private static ConditionalHeaders ifRange(String value) {
+        return new ConditionalHeaders(null, null, null, null, value);
+    }
+
+    @Test
+    void aPlainGetIsTheWholeFileWithItsValidators() {
+        ResponsePlan plan = plan("GET", null, ConditionalHeaders.none());
+        assertEquals(200, plan.status());
+        assertEquals(LENGTH, plan.contentLength());
+        assertEquals(List.of(new ResponsePlan.FilePart(0, LENGTH)), plan.body());
+        assertEquals(ETAG.toHeaderValue(), plan.header("ETag"));
+        assertEquals(HttpDate.format(MTIME), plan.header("Last-Modified"));
+        assertEquals("bytes", plan.header("Accept-Ranges"));
+        assertEquals("nosniff", plan.header("X-Content-Type-Options"));
+        assertEquals("text/plain;charset=utf-8", plan.header("Content-Type"));
+        assertNull(plan.header("Cache-Control"));
+        assertNull(plan.header("Vary"));
+    }
+
+    @Test
+    void notModifiedRepeatsTheValidatorsAndHasNoBodyNorLength() {
+        FilePlanner.Options cached = new FilePlanner.Options(true, 4, "public, max-age=60");
+        FilePlanner.Representation varies = new FilePlanner.Representation(LENGTH, MTIME, ETAG, "text/plain", null,
+                true, null);
+        ResponsePlan plan = plan("GET", "bytes=0-1", ifNoneMatch(ETAG.toHeaderValue()), varies, cached);
+        assertEquals(304, plan.status());
+        assertEquals(-1, plan.contentLength());
+        assertTrue(plan.body().isEmpty());
+        assertEquals(ETAG.toHeaderValue(), plan.header("ETag"));
+        assertEquals("public, max-age=60", plan.header("Cache-Control"));
+        assertEquals("Accept-Encoding", plan.header("Vary"));
+        assertNull(plan.header("Content-Type"));
+    }
+
+    @Test
+    void aFailedPreconditionIs412WithAShortText() {
+        ResponsePlan plan = plan("GET", null, new ConditionalHeaders("\"other\"", null, null, null, null));
+        assertEquals(412, plan.status());
+        assertEquals("Precondition Failed\n", new String(((ResponsePlan.Bytes) plan.body().get(0)).bytes(),
+                StandardCharsets.UTF_8));
+        assertEquals(plan.contentLength(), plan.body().get(0).length());
+    }
+
+    @Test
+    void oneRangeIs206WithItsContentRange() {
+        ResponsePlan plan = plan("GET", "bytes=100-199", ConditionalHeaders.none());
+        assertEquals(206, plan.status());
+        assertEquals("bytes 100-199/10000", plan.header("Content-Range"));
+        assertEquals(List.of(new ResponsePlan.FilePart(100, 100)), plan.body());
+        assertEquals(100, plan.contentLength());
+    }
+
+    @Test
+    void anUnsatisfiableRangeIs416WithTheLength() {
+        ResponsePlan plan = plan("GET", "bytes=20000-", ConditionalHeaders.none());
+        assertEquals(416, plan.status());
+        assertEquals("bytes */10000", plan.header("Content-Range"));
+    }
+
+    @Test
+    void severalRangesAreAMultipartBodyWithAnExactLength() {
+        ResponsePlan plan = plan("GET", "bytes=0-9,100-109", ConditionalHeaders.none());
+        assertEquals(206, plan.status());
+        assertEquals("multipart/byteranges; boundary=BOUNDARY", plan.header("Content-Type"));
+        String expectedFirst = "--BOUNDARY\r\nContent-Type: text/plain;charset=utf-8\r\nContent-Range: bytes 0-9/10000"
+                + "\r\n\r\n";
+        assertArrayEquals(expectedFirst.getBytes(StandardCharsets.US_ASCII),
+                ((ResponsePlan.Bytes) plan.body().get(0)).bytes());
+        assertEquals(new ResponsePlan.FilePart(0, 10), plan.body().get(1));
+        assertEquals(new ResponsePlan.FilePart(100, 10), plan.body().get(3));
+        long sum = plan.body().stream().mapToLong(ResponsePlan.Part::length).sum();
+        assertEquals(sum, plan.contentLength());
+        assertTrue(new String(((ResponsePlan.Bytes) plan.body().get(4)).bytes(), StandardCharsets.US_ASCII)
+                .endsWith("--BOUNDARY--\r\n"));
+    }
+
+    @Test
+    void ifRangeThatDoesNotMatchGivesTheWholeFile() {
+        assertEquals(206, plan("GET", "bytes=0-1", ifRange(ETAG.toHeaderValue())).status());
+        assertEquals(200, plan("GET", "bytes=0-1", ifRange("\"changed\"")).status());
+        assertEquals(206, plan("GET", "bytes=0-1", ifRange(HttpDate.format(MTIME))).status());
+        assertEquals(200, plan("GET", "bytes=0-1", ifRange(HttpDate.format(MTIME - 5000))).status());
+    }
+
+    @Test
+    void rangesAreIgnoredForHeadAndWhenSwitchedOff() {
+        assertEquals(200, plan("HEAD", "bytes=0-1", ConditionalHeaders.none()).status());
+        ResponsePlan off = plan("GET", "bytes=0-1", ConditionalHeaders.none(), FILE,
+                new FilePlanner.Options(false, 4, null));
+        assertEquals(200, off.status());
+        assertEquals("none", off.header("Accept-Ranges"));
+    }
+
+    @Test
+    void moreRangesThanAllowedGiveTheWholeFile() {
+        assertEquals(200, plan("GET", "bytes=0-1,10-11,20-21,30-31,40-41", ConditionalHeaders.none()).status());
+    }
+
+    @Test
+    void aVariantCarriesItsEncodingAndVaryAndADisposition() {
+        FilePlanner.Representation gz = new FilePlanner.Representation(500, MTIME,
+                new EntityTag(ETAG.opaque() + "-gzip", false), "text/plain", "gzip", true,
+                ContentDisposition.attachment("a.txt"));
+        ResponsePlan plan = plan("GET", "bytes=0-3", ConditionalHeaders.none(), gz, OPTIONS);
+        assertEquals(206, plan.status());
+        assertEquals("gzip", plan.header("Content-Encoding"));
+        assertEquals("Accept-Encoding", plan.header("Vary"));
+        assertEquals("bytes 0-3/500", plan.header("Content-Range"));
+        assertTrue(plan.header("Content-Disposition").startsWith("attachment"));
+    }
+
+    @Test
+    void anEmptyFileHasAnEmptyBody() {
+        FilePlanner.Representation empty = new FilePlanner.Representation(0, MTIME, EntityTag.strong(0, MTIME),
+                "text/plain", null, false, null);
+        ResponsePlan plan = plan("GET", null, ConditionalHeaders.none(), empty, OPTIONS);
+        assertEquals(200, plan.status());
+        assertEquals(0, plan.contentLength());
+        assertTrue(plan.body().isEmpty());
+        assertEquals(416, plan("GET", "bytes=0-0", ConditionalHeaders.none(), empty, OPTIONS).status());
+    }
+}
