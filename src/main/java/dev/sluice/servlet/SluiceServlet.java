@@ -364,15 +364,21 @@ public class SluiceServlet extends HttpServlet {
     }
 
     private void ended(AsyncContext async, OpenedFile file, Outcome outcome, long bytes, Throwable cause) {
-        if (outcome == Outcome.FAILED) {
-            LOG.log(Level.WARNING, "Sluice: sending " + file.path() + " failed after " + bytes + " bytes: " + cause);
-            cutOff(async);
-            return;
-        }
         if (outcome == Outcome.ABORTED && LOG.isLoggable(Level.FINE)) {
             LOG.fine("Sluice: download of " + file.path() + " aborted after " + bytes + " bytes: " + cause);
         }
-        async.complete();
+        try {
+            if (outcome == Outcome.FAILED) {
+                LOG.log(Level.WARNING, "Sluice: sending " + file.path() + " failed after " + bytes + " bytes: "
+                        + cause);
+                cutOff(async);
+            } else {
+                async.complete();
+            }
+        } catch (IllegalStateException e) {
+            // The container already ended the request (Tomcat does after an onError left uncompleted).
+            LOG.fine("Sluice: request already ended by the container: " + e.getMessage());
+        }
     }
 
     /**

@@ -253,7 +253,13 @@ public final class Transfer implements WriteListener, BufferPool.Waiter {
             if (socketBlocked) {
                 return State.WAITING_FOR_SOCKET;
             }
-            if (!out.isReady()) {
+            boolean writable;
+            try {
+                writable = out.isReady();
+            } catch (RuntimeException e) {
+                return containerFailed(e);
+            }
+            if (!writable) {
                 socketBlocked = true;
                 blockedSinceNanos = Math.max(1, engine.nanoTime());
                 return State.WAITING_FOR_SOCKET;
@@ -277,14 +283,24 @@ public final class Transfer implements WriteListener, BufferPool.Waiter {
             inContainer = chunk;
             try {
                 engine.write(out, chunk.data());
-            } catch (IOException e) {
-                fail(Outcome.ABORTED, e);
-                return State.ABORTED;
+            } catch (IOException | RuntimeException e) {
+                return containerFailed(e);
             }
             bytesLeft -= length;
             bytesWritten += length;
             engine.countSent(length);
         }
+    }
+
+    /**
+     * The container's output threw: the connection is gone or the container has ended the request on its own.
+     * Tomcat, for one, completes and recycles a request whose {@code onError} returned without completing it,
+     * so an owner that was running elsewhere meets an {@code IllegalStateException} instead of an
+     * {@code IOException}. Either way the client is gone: the transfer is aborted, not failed.
+     */
+    private State containerFailed(Exception e) {
+        fail(Outcome.ABORTED, e);
+        return State.ABORTED;
     }
 
     private void apply(Event event) {

@@ -126,7 +126,7 @@ class DownloadIT {
         assertEquals(200, index.status());
         assertEquals("<h1>docs</h1>", index.text());
         assertTrue(index.header("content-type").startsWith("text/html"), index.header("content-type"));
-        assertEquals(404, TestClient.get(container.uri(), "/docs/empty/").status());
+        assertEquals(403, TestClient.get(container.uri(), "/docs/empty/").status());
     }
 
     @ParameterizedTest

@@ -25,12 +25,21 @@ final class FakeOutputStream extends ServletOutputStream {
     private ByteBuffer pending;
     private IOException failNextWrite;
     private boolean fillOnNextWrite;
+    private RuntimeException recycled;
     private int writes;
     private int maxStackDepth;
     private int protocolViolations;
 
+    /** Like Tomcat after it completed the request itself: every further call throws. */
+    void recycle() {
+        recycled = new IllegalStateException("The output buffer object has been recycled");
+    }
+
     @Override
     public boolean isReady() {
+        if (recycled != null) {
+            throw recycled;
+        }
         if (!writable) {
             owesWritePossible = true;
             mayWrite = false;

@@ -323,6 +323,23 @@ class TransferTest {
     }
 
     @Test
+    void aRequestTheContainerRecycledIsAbortedNotFailed() throws IOException {
+        byte[] data = file("a.bin", 10 * CHUNK);
+        TransferEngine engine = engine(settings(), reads);
+        FileChannel channel = open("a.bin");
+        engine.start(out, channel, whole(data.length), listener);
+        out.start();
+        reads.runNext();
+        out.recycle();
+        reads.runAll();
+
+        assertEquals(Outcome.ABORTED, listener.only().outcome());
+        assertInstanceOf(IllegalStateException.class, listener.only().cause());
+        assertFalse(channel.isOpen());
+        assertReleased(engine);
+    }
+
+    @Test
     void transfersBeyondTheBudgetWaitForABufferAndThenFinish() throws IOException {
         byte[] data = file("a.bin", 8 * CHUNK + 7);
         EngineSettings oneBuffer = settings().withMaxBufferMemory(CHUNK);
