@@ -4,6 +4,7 @@ import java.io.Closeable;
 import java.io.IOException;
 import java.nio.channels.FileChannel;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
@@ -15,6 +16,11 @@ import java.util.Objects;
  * will deliver. Headers and body come from the same snapshot: if the file is replaced between the look at its
  * attributes and the open, the attributes are read again, so a response never announces one file's length and
  * sends another's bytes.
+ *
+ * <p>{@code path} is the real path the resolver checked, so it is opened without following a symlink: one
+ * swapped in for the file after the check fails to open rather than leading elsewhere. (A parent directory
+ * swapped for a symlink in that instant is not caught: that would take {@code openat}-style walking, which
+ * Java does not offer.)
  *
  * @param path the file's real path
  * @param channel open for reading; whoever sends the body closes it
@@ -29,14 +35,16 @@ public record OpenedFile(Path path, FileChannel channel, long size, long lastMod
     public static OpenedFile open(Path path) throws IOException {
         OpenedFile last = null;
         for (int attempt = 0; attempt < ATTEMPTS; attempt++) {
-            BasicFileAttributes before = Files.readAttributes(path, BasicFileAttributes.class);
+            BasicFileAttributes before = Files.readAttributes(path, BasicFileAttributes.class,
+                    LinkOption.NOFOLLOW_LINKS);
             if (!before.isRegularFile()) {
                 throw new NoSuchFileException(path.toString(), null, "not a regular file");
             }
-            FileChannel channel = FileChannel.open(path, StandardOpenOption.READ);
+            FileChannel channel = FileChannel.open(path, StandardOpenOption.READ, LinkOption.NOFOLLOW_LINKS);
             try {
                 long size = channel.size();
-                BasicFileAttributes after = Files.readAttributes(path, BasicFileAttributes.class);
+                BasicFileAttributes after = Files.readAttributes(path, BasicFileAttributes.class,
+                        LinkOption.NOFOLLOW_LINKS);
                 OpenedFile opened = new OpenedFile(path, channel, size, after.lastModifiedTime().toMillis());
                 if (Objects.equals(before.fileKey(), after.fileKey())
                         && before.lastModifiedTime().equals(after.lastModifiedTime())

@@ -1,0 +1,41 @@
+package dev.sluice.resource;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.attribute.FileTime;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class OpenedFileTest {
+
+    @TempDir
+    Path dir;
+
+    @Test
+    void sizeAndTimeComeWithTheOpenChannel() throws IOException {
+        Path file = Files.write(dir.resolve("a.bin"), new byte[1234]);
+        Files.setLastModifiedTime(file, FileTime.fromMillis(1_600_000_000_500L));
+        try (OpenedFile opened = OpenedFile.open(file)) {
+            assertEquals(1234, opened.size());
+            assertEquals(1_600_000_000_500L, opened.lastModifiedMillis());
+            assertEquals(1234, opened.channel().size());
+        }
+    }
+
+    @Test
+    void aSymlinkSwappedInForTheFileIsNotFollowed() throws IOException {
+        Path outside = Files.writeString(dir.resolve("outside.txt"), "secret");
+        Path link = Files.createSymbolicLink(dir.resolve("swapped"), outside);
+        assertThrows(IOException.class, () -> OpenedFile.open(link));
+    }
+
+    @Test
+    void aDirectoryIsNotAFile() {
+        assertThrows(NoSuchFileException.class, () -> OpenedFile.open(dir));
+    }
+}
