@@ -79,9 +79,26 @@ public class SluiceServlet extends HttpServlet {
         getServletContext().log("Sluice serving " + config.root() + " with " + config.engine());
     }
 
+    /** Prefix of context init-params that set Sluice settings, as the Jetty module's properties are named. */
+    public static final String CONTEXT_PREFIX = "sluice.";
+
+    /**
+     * Reads the settings: a context init-param {@code sluice.<name>} (where a deployment puts it: a Tomcat
+     * context file, the Jetty module) wins over the servlet's own init-param {@code <name>} (the WAR's
+     * {@code web.xml}), which wins over the default.
+     */
     static SluiceConfig readConfig(ServletConfig servletConfig) {
+        var context = servletConfig.getServletContext();
         Set<String> names = new HashSet<>(Collections.list(servletConfig.getInitParameterNames()));
-        return SluiceConfig.from(servletConfig::getInitParameter, names);
+        for (String name : Collections.list(context.getInitParameterNames())) {
+            if (name.startsWith(CONTEXT_PREFIX)) {
+                names.add(name.substring(CONTEXT_PREFIX.length()));
+            }
+        }
+        return SluiceConfig.from(name -> {
+            String deployed = context.getInitParameter(CONTEXT_PREFIX + name);
+            return deployed != null ? deployed : servletConfig.getInitParameter(name);
+        }, names);
     }
 
     @Override
