@@ -85,8 +85,10 @@ public record SluiceConfig(Path root, EngineSettings engine, SymlinkPolicy symli
         SymlinkPolicy symlinks = choice(Setting.FOLLOW_SYMLINKS, lookup, Map.of("inside-root",
                 SymlinkPolicy.INSIDE_ROOT, "never", SymlinkPolicy.NEVER));
         boolean serveHidden = choice(Setting.SERVE_HIDDEN, lookup, Map.of("true", true, "false", false));
+        long limitRate = size(Setting.LIMIT_RATE, lookup, 0, Long.MAX_VALUE / 2);
+        long limitRateAfter = size(Setting.LIMIT_RATE_AFTER, lookup, 0, Long.MAX_VALUE / 2);
         EngineSettings engine = new EngineSettings(chunkSize, readAhead, maxBufferMemory, readThreads,
-                stallTimeout, bufferKind);
+                stallTimeout, bufferKind, limitRate, limitRateAfter);
         return new SluiceConfig(root, engine, symlinks, serveHidden, responses(lookup));
     }
 

@@ -13,9 +13,11 @@ import java.util.Objects;
  * @param readThreads threads doing file reads
  * @param stallTimeout how long a client may accept no byte before its transfer ends
  * @param bufferKind where chunk buffers live
+ * @param limitRate most bytes per second one transfer sends, 0 for no limit
+ * @param limitRateAfter bytes one transfer sends at full speed before {@code limitRate} applies
  */
 public record EngineSettings(int chunkSize, int readAhead, long maxBufferMemory, int readThreads,
-        Duration stallTimeout, BufferKind bufferKind) {
+        Duration stallTimeout, BufferKind bufferKind, long limitRate, long limitRateAfter) {
 
     public static final int MIN_CHUNK_SIZE = 1024;
     public static final int MAX_CHUNK_SIZE = 16 * 1024 * 1024;
@@ -38,29 +40,43 @@ public record EngineSettings(int chunkSize, int readAhead, long maxBufferMemory,
         if (stallTimeout.isNegative() || stallTimeout.isZero()) {
             throw new IllegalArgumentException("stallTimeout must be positive: " + stallTimeout);
         }
+        if (limitRate < 0 || limitRateAfter < 0) {
+            throw new IllegalArgumentException("negative limitRate or limitRateAfter");
+        }
     }
 
     public static EngineSettings defaults() {
-        return new EngineSettings(256 * 1024, 2, 256L * 1024 * 1024, 8, Duration.ofSeconds(60), BufferKind.DIRECT);
+        return new EngineSettings(256 * 1024, 2, 256L * 1024 * 1024, 8, Duration.ofSeconds(60), BufferKind.DIRECT,
+                0, 0);
     }
 
     public EngineSettings withChunkSize(int value) {
-        return new EngineSettings(value, readAhead, maxBufferMemory, readThreads, stallTimeout, bufferKind);
+        return new EngineSettings(value, readAhead, maxBufferMemory, readThreads, stallTimeout, bufferKind,
+                limitRate, limitRateAfter);
     }
 
     public EngineSettings withReadAhead(int value) {
-        return new EngineSettings(chunkSize, value, maxBufferMemory, readThreads, stallTimeout, bufferKind);
+        return new EngineSettings(chunkSize, value, maxBufferMemory, readThreads, stallTimeout, bufferKind,
+                limitRate, limitRateAfter);
     }
 
     public EngineSettings withMaxBufferMemory(long value) {
-        return new EngineSettings(chunkSize, readAhead, value, readThreads, stallTimeout, bufferKind);
+        return new EngineSettings(chunkSize, readAhead, value, readThreads, stallTimeout, bufferKind,
+                limitRate, limitRateAfter);
     }
 
     public EngineSettings withStallTimeout(Duration value) {
-        return new EngineSettings(chunkSize, readAhead, maxBufferMemory, readThreads, value, bufferKind);
+        return new EngineSettings(chunkSize, readAhead, maxBufferMemory, readThreads, value, bufferKind,
+                limitRate, limitRateAfter);
+    }
+
+    public EngineSettings withLimitRate(long value, long after) {
+        return new EngineSettings(chunkSize, readAhead, maxBufferMemory, readThreads, stallTimeout, bufferKind,
+                value, after);
     }
 
     public EngineSettings withBufferKind(BufferKind value) {
-        return new EngineSettings(chunkSize, readAhead, maxBufferMemory, readThreads, stallTimeout, value);
+        return new EngineSettings(chunkSize, readAhead, maxBufferMemory, readThreads, stallTimeout, value,
+                limitRate, limitRateAfter);
     }
 }

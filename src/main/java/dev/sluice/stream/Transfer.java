@@ -55,6 +55,8 @@ public final class Transfer implements WriteListener, BufferPool.Waiter {
         WAITING_FOR_READ,
         /** Parked: the shared buffer budget is spent. A buffer granted by the pool resumes it. */
         WAITING_FOR_BUFFER,
+        /** Parked: over its speed limit. The throttle's timer resumes it when the next chunk's time has come. */
+        WAITING_FOR_THROTTLE,
         /** Ended: every byte was written and the container accepted it. */
         COMPLETED,
         /** Ended: the client went away, a write failed, the client stalled, or the engine shut down. */
@@ -96,8 +98,12 @@ public final class Transfer implements WriteListener, BufferPool.Waiter {
     private record Stalled() implements Event {
     }
 
+    private record ThrottleElapsed() implements Event {
+    }
+
     private static final Event WRITE_POSSIBLE = new WritePossible();
     private static final Event STALLED = new Stalled();
+    private static final Event THROTTLE_ELAPSED = new ThrottleElapsed();
 
     /** A buffer on its way to the socket; {@code pooled} is false for literal segments. */
     private record Chunk(ByteBuffer data, boolean pooled) {
@@ -112,6 +118,7 @@ public final class Transfer implements WriteListener, BufferPool.Waiter {
     private final List<Segment> segments;
     private final TransferListener listener;
     private final int readAhead;
+    private final Throttle throttle;
 
     /** When the socket stopped taking data, for the stall timer; 0 while it takes data. */
     private volatile long blockedSinceNanos;
@@ -122,6 +129,8 @@ public final class Transfer implements WriteListener, BufferPool.Waiter {
     private long segmentOffset;
     private long bytesLeft;
     private long bytesWritten;
+    private long bytesScheduled;
+    private boolean throttleTimerSet;
     private Chunk inContainer;
     private ByteBuffer spare;
     private int buffersHeld;
@@ -140,6 +149,7 @@ public final class Transfer implements WriteListener, BufferPool.Waiter {
         this.segments = List.copyOf(segments);
         this.listener = listener;
         this.readAhead = engine.settings().readAhead();
+        this.throttle = new Throttle(engine.settings().limitRate(), engine.settings().limitRateAfter());
         this.bytesLeft = this.segments.stream().mapToLong(Segment::length).sum();
     }
 
@@ -275,11 +285,21 @@ public final class Transfer implements WriteListener, BufferPool.Waiter {
             if (bytesLeft == 0) {
                 return State.COMPLETED;
             }
-            Chunk chunk = ready.poll();
+            Chunk chunk = ready.peek();
             if (chunk == null) {
                 return waitingForBuffer ? State.WAITING_FOR_BUFFER : State.WAITING_FOR_READ;
             }
             int length = chunk.data().remaining();
+            if (throttleTimerSet) {
+                return State.WAITING_FOR_THROTTLE;
+            }
+            long delay = throttle.delayNanos(bytesWritten, length, engine.nanoTime());
+            if (delay > 0) {
+                throttleTimerSet = true;
+                engine.schedule(() -> post(THROTTLE_ELAPSED), delay);
+                return State.WAITING_FOR_THROTTLE;
+            }
+            ready.poll();
             inContainer = chunk;
             try {
                 engine.write(out, chunk.data());
@@ -321,6 +341,8 @@ public final class Transfer implements WriteListener, BufferPool.Waiter {
             spare = granted.buffer();
         } else if (event instanceof Failure failure) {
             fail(failure.outcome(), failure.cause());
+        } else if (event instanceof ThrottleElapsed) {
+            throttleTimerSet = false;
         } else if (event instanceof Stalled && socketBlocked) {
             fail(Outcome.ABORTED, new StalledException(engine.settings().stallTimeout()));
         }
@@ -342,6 +364,7 @@ public final class Transfer implements WriteListener, BufferPool.Waiter {
             if (segment instanceof Segment.Literal literal) {
                 ready.add(new Chunk(literal.bytes().duplicate(), false));
                 segmentOffset = remaining;
+                bytesScheduled += remaining;
                 continue;
             }
             ByteBuffer buffer = spare;
@@ -358,11 +381,15 @@ public final class Transfer implements WriteListener, BufferPool.Waiter {
             }
             spare = null;
             long position = ((Segment.FileRegion) segment).position() + segmentOffset;
-            int length = (int) Math.min(buffer.capacity(), remaining);
+            long length = Math.min(buffer.capacity(), remaining);
+            if (throttle.limits() && bytesScheduled < throttle.freeBytes()) {
+                length = Math.min(length, throttle.freeBytes() - bytesScheduled); // full speed ends at a chunk's end
+            }
             readInFlight = true;
             segmentOffset += length;
+            bytesScheduled += length;
             try {
-                engine.read(new ChunkRead(this, channel, position, length, buffer));
+                engine.read(new ChunkRead(this, channel, position, (int) length, buffer));
             } catch (RejectedExecutionException e) {
                 readInFlight = false;
                 buffersHeld--;

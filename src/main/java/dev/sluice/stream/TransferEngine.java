@@ -39,6 +39,7 @@ public final class TransferEngine implements AutoCloseable {
     private final ScheduledExecutorService timer;
     private final LongSupplier nanoClock;
     private final boolean byteBufferWrites;
+    private final Scheduler scheduler;
     private final Set<Transfer> active = ConcurrentHashMap.newKeySet();
     private final AtomicLong activeCount = new AtomicLong();
     private final LongAdder bytesSent = new LongAdder();
@@ -56,16 +57,25 @@ public final class TransferEngine implements AutoCloseable {
         this.nanoClock = System::nanoTime;
         this.byteBufferWrites = ChunkWriter.BYTE_BUFFER_WRITES;
         this.timer = Executors.newSingleThreadScheduledExecutor(daemonThreads("sluice-timer-"));
+        this.scheduler = (task, delay) -> timer.schedule(task, delay, TimeUnit.NANOSECONDS);
         long period = Math.max(50, Math.min(1000, settings.stallTimeout().toMillis() / 4));
         timer.scheduleWithFixedDelay(this::checkStalls, period, period, TimeUnit.MILLISECONDS);
     }
 
+    /** Runs a task after a delay: the engine's timer, or a test's hand-driven clock. */
+    interface Scheduler {
+        void schedule(Runnable task, long delayNanos);
+    }
+
     /**
-     * An engine whose reads run on {@code reads} and whose clock is {@code nanoClock}, with no timer of its own:
-     * tests complete reads by hand and call {@link #checkStalls()} themselves.
+     * An engine whose reads run on {@code reads}, whose clock is {@code nanoClock} and whose timed tasks go to
+     * {@code scheduler}, with no threads of its own: tests complete reads and fire timers by hand and call
+     * {@link #checkStalls()} themselves.
      */
-    TransferEngine(EngineSettings settings, Executor reads, LongSupplier nanoClock, boolean byteBufferWrites) {
+    TransferEngine(EngineSettings settings, Executor reads, LongSupplier nanoClock, boolean byteBufferWrites,
+            Scheduler scheduler) {
         this.settings = settings;
+        this.scheduler = scheduler;
         this.byteBufferWrites = byteBufferWrites;
         this.pool = new BufferPool(settings.chunkSize(), settings.maxBufferMemory(),
                 settings.bufferKind() == BufferKind.DIRECT && byteBufferWrites);
@@ -128,6 +138,15 @@ public final class TransferEngine implements AutoCloseable {
         long now = nanoClock.getAsLong();
         for (Transfer transfer : active) {
             transfer.checkStall(now);
+        }
+    }
+
+    /** Runs {@code task} after {@code delayNanos}, or now if the engine has stopped. */
+    void schedule(Runnable task, long delayNanos) {
+        try {
+            scheduler.schedule(task, delayNanos);
+        } catch (RejectedExecutionException e) {
+            task.run();
         }
     }
 

@@ -47,6 +47,9 @@ class SluiceConfigTest {
         assertEquals(8, engine.readThreads());
         assertEquals(Duration.ofSeconds(60), engine.stallTimeout());
         assertEquals(BufferKind.DIRECT, engine.bufferKind());
+        assertEquals(0, engine.limitRate());
+        assertEquals(0, engine.limitRateAfter());
+        assertEquals(1024 * 1024, config("limitRate", "1MiB", "limitRateAfter", "4MiB").engine().limitRate());
         assertEquals(SymlinkPolicy.INSIDE_ROOT, config.symlinks());
         assertFalse(config.serveHidden());
         assertEquals(EngineSettings.defaults(), engine, "Setting defaults and engine defaults disagree");

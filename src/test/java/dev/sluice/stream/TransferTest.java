@@ -42,9 +42,10 @@ class TransferTest {
     private final AtomicLong clock = new AtomicLong(1_000_000_000L);
     private final FakeOutputStream out = new FakeOutputStream();
     private final RecordingListener listener = new RecordingListener();
+    private final ManualScheduler timers = new ManualScheduler(clock);
 
     private TransferEngine engine(EngineSettings settings, java.util.concurrent.Executor executor) {
-        return new TransferEngine(settings, executor, clock::get, true);
+        return new TransferEngine(settings, executor, clock::get, true, timers);
     }
 
     private static EngineSettings settings() {
@@ -444,7 +445,7 @@ class TransferTest {
     @Test
     void byteArrayWritesOnServlet60ContainersSendTheSameBytes() throws IOException {
         byte[] data = file("a.bin", 7 * CHUNK + 1);
-        TransferEngine engine = new TransferEngine(settings(), reads, clock::get, false);
+        TransferEngine engine = new TransferEngine(settings(), reads, clock::get, false, timers);
         engine.start(out, open("a.bin"), whole(data.length), listener);
         out.start();
         reads.runAll();
@@ -491,6 +492,75 @@ class TransferTest {
         expected[expected.length - 1] = 3;
         assertArrayEquals(expected, out.sent());
         assertEquals(Outcome.COMPLETED, listener.only().outcome());
+        assertFalse(channel.isOpen());
+        assertReleased(engine);
+    }
+
+    @Test
+    void aSpeedLimitSpacesTheChunksByTheirWorthInTime() throws IOException {
+        byte[] data = file("a.bin", 16 * CHUNK);
+        long rate = 4L * CHUNK; // four chunks a second: the body is worth 4 s
+        TransferEngine engine = engine(settings().withLimitRate(rate, 0), reads);
+        Transfer transfer = engine.start(out, open("a.bin"), whole(data.length), listener);
+        long start = clock.get();
+        out.start();
+        reads.runAll();
+        assertEquals(Transfer.State.WAITING_FOR_THROTTLE, transfer.state());
+        assertEquals(0, out.writes(), "the first chunk went before its time");
+        List<Long> sentAt = new java.util.ArrayList<>();
+        while (!listener.ended()) {
+            int writes = out.writes();
+            assertTrue(timers.fireNext() || reads.runNext(), "stuck: " + transfer.state());
+            reads.runAll();
+            if (out.writes() > writes) {
+                sentAt.add(clock.get() - start);
+            }
+        }
+        assertArrayEquals(data, out.sent());
+        assertEquals(16, sentAt.size());
+        for (int i = 0; i < 16; i++) {
+            assertEquals((i + 1) * 250_000_000L, sentAt.get(i), 1_000, "chunk " + i);
+        }
+        assertEquals(Duration.ofSeconds(4).toNanos(), clock.get() - start, 1_000, "4 chunks/s for 16 chunks");
+        assertReleased(engine);
+    }
+
+    @Test
+    void limitRateAfterHoldsToTheByte() throws IOException {
+        byte[] data = file("a.bin", 10 * CHUNK);
+        long free = 3L * CHUNK + 100;
+        TransferEngine engine = engine(settings().withLimitRate(CHUNK, free), reads);
+        engine.start(out, open("a.bin"), whole(data.length), listener);
+        out.start();
+        reads.runAll();
+
+        assertFalse(out.hasPendingWrite());
+        assertEquals(free, out.sent().length, "bytes sent at full speed");
+        assertEquals(1, timers.pending(), "no timer set for the limited rest");
+        while (!listener.ended()) {
+            assertTrue(timers.fireNext() || reads.runNext());
+            reads.runAll();
+        }
+        assertArrayEquals(data, out.sent());
+        long limited = data.length - free;
+        assertEquals(limited * 1_000_000_000L / CHUNK, clock.get() - 1_000_000_000L, 1_000);
+    }
+
+    @Test
+    void aThrottledTransferAbortedWhileItsTimerIsSetEndsOnceAndReleasesEverything() throws IOException {
+        byte[] data = file("a.bin", 8 * CHUNK);
+        TransferEngine engine = engine(settings().withLimitRate(CHUNK, 0), reads);
+        FileChannel channel = open("a.bin");
+        engine.start(out, channel, whole(data.length), listener);
+        out.start();
+        reads.runAll();
+        assertEquals(1, timers.pending());
+
+        out.error(new IOException("gone"));
+        timers.fireNext();
+        reads.runAll();
+
+        assertEquals(Outcome.ABORTED, listener.only().outcome());
         assertFalse(channel.isOpen());
         assertReleased(engine);
     }
