@@ -68,6 +68,13 @@ class TransferTest {
         return List.of(new Segment.FileRegion(0, length));
     }
 
+    /** One end, with the given outcome; the channel closed; every buffer back. */
+    private void assertEndedCleanly(TransferEngine engine, FileChannel channel, Outcome outcome) {
+        assertEquals(outcome, listener.only().outcome());
+        assertFalse(channel.isOpen());
+        assertReleased(engine);
+    }
+
     private static void assertReleased(TransferEngine engine) {
         TransferMetrics m = engine.metrics();
         assertEquals(0, m.bufferBytesInUse(), "buffer bytes still in use");
@@ -437,9 +444,7 @@ class TransferTest {
 
         engine.close();
 
-        assertEquals(Outcome.ABORTED, listener.only().outcome());
-        assertFalse(channel.isOpen());
-        assertReleased(engine);
+        assertEndedCleanly(engine, channel, Outcome.ABORTED);
     }
 
     @Test
@@ -491,9 +496,7 @@ class TransferTest {
         expected[expected.length - 2] = 2;
         expected[expected.length - 1] = 3;
         assertArrayEquals(expected, out.sent());
-        assertEquals(Outcome.COMPLETED, listener.only().outcome());
-        assertFalse(channel.isOpen());
-        assertReleased(engine);
+        assertEndedCleanly(engine, channel, Outcome.COMPLETED);
     }
 
     @Test
@@ -560,9 +563,7 @@ class TransferTest {
         timers.fireNext();
         reads.runAll();
 
-        assertEquals(Outcome.ABORTED, listener.only().outcome());
-        assertFalse(channel.isOpen());
-        assertReleased(engine);
+        assertEndedCleanly(engine, channel, Outcome.ABORTED);
     }
 
     /** The engine's own read threads, where reads chain on the thread that asked for them. */
