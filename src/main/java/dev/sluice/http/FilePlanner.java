@@ -56,7 +56,10 @@ public final class FilePlanner {
         List<ResponsePlan.Header> validators = validatorHeaders(file, options);
         switch (Preconditions.evaluate(file.validators(), request.conditional(), getOrHead)) {
             case NOT_MODIFIED:
-                return new ResponsePlan(304, validators, List.of(), -1);
+                // The length a 200 would have had (RFC 9110 8.6): otherwise Jetty adds a false "0" of its own.
+                List<ResponsePlan.Header> notModified = new ArrayList<>(validators);
+                notModified.add(new ResponsePlan.Header("Content-Length", Long.toString(file.length())));
+                return new ResponsePlan(304, notModified, List.of(), -1);
             case PRECONDITION_FAILED:
                 return text(412, "Precondition Failed", validators);
             default:

@@ -113,24 +113,40 @@ public class SluiceServlet extends HttpServlet {
         return engine.metrics();
     }
 
+    /**
+     * GET, HEAD and OPTIONS go to their {@code doXxx} methods, which are declared because Tomcat builds the
+     * {@code Allow} header of the 405s it answers itself (TRACE) from them; every other method is a 405 here.
+     */
     @Override
-    protected void service(HttpServletRequest request, HttpServletResponse response) throws IOException {
+    protected void service(HttpServletRequest request, HttpServletResponse response)
+            throws IOException, ServletException {
         if (request.getAttribute(CUT_OFF) != null) {
             throw new IOException("Sluice cut off a response whose file could not be read as announced");
         }
-        switch (request.getMethod()) {
-            case "GET" -> serve(request, response, true);
-            case "HEAD" -> serve(request, response, false);
-            case "OPTIONS" -> {
-                response.setHeader("Allow", ALLOW);
-                response.setContentLength(0);
-            }
-            default -> {
-                response.setHeader("Allow", ALLOW);
-                send(response, FilePlanner.text(HttpServletResponse.SC_METHOD_NOT_ALLOWED, "Method Not Allowed",
-                        List.of()), true);
-            }
+        String method = request.getMethod();
+        if (method.equals("GET") || method.equals("HEAD") || method.equals("OPTIONS")) {
+            super.service(request, response);
+            return;
         }
+        response.setHeader("Allow", ALLOW);
+        send(response, FilePlanner.text(HttpServletResponse.SC_METHOD_NOT_ALLOWED, "Method Not Allowed",
+                List.of()), true);
+    }
+
+    @Override
+    protected void doGet(HttpServletRequest request, HttpServletResponse response) throws IOException {
+        serve(request, response, true);
+    }
+
+    @Override
+    protected void doHead(HttpServletRequest request, HttpServletResponse response) throws IOException {
+        serve(request, response, false);
+    }
+
+    @Override
+    protected void doOptions(HttpServletRequest request, HttpServletResponse response) {
+        response.setHeader("Allow", ALLOW);
+        response.setContentLength(0);
     }
 
     private void serve(HttpServletRequest request, HttpServletResponse response, boolean withBody)
@@ -139,14 +155,15 @@ public class SluiceServlet extends HttpServlet {
         Resolution resolution = resolver.resolve(rawPath);
         if (resolution instanceof Resolution.Directory directory) {
             if (!directory.hasTrailingSlash()) {
-                redirectToDirectory(request, response);
+                redirectToDirectory(request, response, directory);
                 return;
             }
-            resolution = welcomeFile(rawPath);
-            if (resolution == null) {
+            rawPath = welcomeFile(rawPath);
+            if (rawPath == null) {
                 directoryWithoutWelcome(directory, response, withBody);
                 return;
             }
+            resolution = resolver.resolve(rawPath);
         }
         if (resolution instanceof Resolution.BadRequest) {
             send(response, FilePlanner.text(HttpServletResponse.SC_BAD_REQUEST, "Bad Request", List.of()), withBody);
@@ -274,10 +291,11 @@ public class SluiceServlet extends HttpServlet {
         return false;
     }
 
-    private Resolution welcomeFile(String rawPath) {
+    /** The raw path of the directory's first existing welcome file, or null. */
+    private String welcomeFile(String rawDirectoryPath) {
         for (String name : config.responses().welcomeFiles()) {
-            Resolution candidate = resolver.resolve(rawPath + encodeSegment(name));
-            if (candidate instanceof Resolution.Found) {
+            String candidate = rawDirectoryPath + encodeSegment(name);
+            if (resolver.resolve(candidate) instanceof Resolution.Found) {
                 return candidate;
             }
         }
@@ -426,11 +444,20 @@ public class SluiceServlet extends HttpServlet {
         return path;
     }
 
-    /** A directory named without its trailing slash: send the client to it, so relative links resolve. */
-    private static void redirectToDirectory(HttpServletRequest request, HttpServletResponse response) {
+    /**
+     * A directory named without its trailing slash: send the client to it, so relative links resolve. The
+     * location is rebuilt from the normalized path, never copied from the request: {@code //host} as a request
+     * path would otherwise become a redirect to another site.
+     */
+    private static void redirectToDirectory(HttpServletRequest request, HttpServletResponse response,
+            Resolution.Directory directory) {
+        HttpServletMapping mapping = request.getHttpServletMapping();
+        String servletPrefix = mapping != null && mapping.getMappingMatch() == MappingMatch.PATH
+                ? encodeSegment(request.getServletPath()) : "";
         String query = request.getQueryString();
         response.setStatus(HttpServletResponse.SC_FOUND);
-        response.setHeader("Location", request.getRequestURI() + "/" + (query == null ? "" : "?" + query));
+        response.setHeader("Location", request.getContextPath() + servletPrefix
+                + encodeSegment(directory.decodedPath()) + "/" + (query == null ? "" : "?" + query));
         response.setContentLength(0);
     }
 }

@@ -60,6 +60,7 @@ class FilePlannerTest {
         assertEquals(304, plan.status());
         assertEquals(-1, plan.contentLength());
         assertTrue(plan.body().isEmpty());
+        assertEquals(Long.toString(LENGTH), plan.header("Content-Length"), "the length a 200 would have had");
         assertEquals(ETAG.toHeaderValue(), plan.header("ETag"));
         assertEquals("public, max-age=60", plan.header("Cache-Control"));
         assertEquals("Accept-Encoding", plan.header("Vary"));
