@@ -1,0 +1,224 @@
+package dev.sluice.it;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The Jetty module as a user runs it: the real jetty-home from Maven Central (unpacked by the build into
+ * target/jetty-home/), {@code java -jar start.jar} as a separate process, on a copy of {@code jetty-base/} and on a
+ * fresh base made with {@code --add-modules}.
+ */
+class JettyModuleIT {
+
+    private static final Path JETTY_BASE = Path.of("jetty-base");
+    private static final Path WAR = Path.of("target", "sluice.war");
+    private static final Duration START = Duration.ofSeconds(60);
+
+    @TempDir
+    Path work;
+
+    private Path files;
+    private byte[] big;
+    private final List<ExternalServer> servers = new ArrayList<>();
+
+    @BeforeEach
+    void files() throws IOException {
+        files = Files.createDirectory(work.resolve("files"));
+        big = new byte[6 * 1024 * 1024 + 123];
+        new Random(42).nextBytes(big);
+        Files.write(files.resolve("big.bin"), big);
+        Files.writeString(files.resolve("hello.txt"), "hello from the Jetty module");
+        Files.createDirectory(work.resolve("tmp"));
+    }
+
+    @AfterEach
+    void stopAll() throws InterruptedException {
+        for (ExternalServer server : servers) {
+            server.close();
+        }
+    }
+
+    @Test
+    void theReadyBaseServesByteExactAndRangesAndTakesChangedSettingsAfterARestart() throws Exception {
+        Path base = copyOfJettyBase();
+        setRoot(base);
+
+        URI url = start(base);
+        TestClient.Response whole = TestClient.get(url, "/big.bin");
+        assertEquals(200, whole.status());
+        assertEquals(big.length, whole.head().contentLength());
+        assertEquals(TestClient.sha256(big), TestClient.sha256(whole.body()));
+        assertEquals("bytes", whole.header("Accept-Ranges"));
+        assertNull(whole.header("Cache-Control"), "an unset sluice.cacheControl must send no Cache-Control");
+
+        TestClient.Response range = TestClient.exchange(url, "GET", "/big.bin", Map.of("Range", "bytes=1000000-3099999"));
+        assertEquals(206, range.status());
+        assertEquals("bytes 1000000-3099999/" + big.length, range.header("Content-Range"));
+        assertArrayEquals(Arrays.copyOfRange(big, 1_000_000, 3_100_000), range.body());
+
+        assertEquals(HttpClient.Version.HTTP_2, h2cVersion(url), "the ready base enables http2c");
+        stop();
+
+        Files.writeString(base.resolve("start.d/sluice.ini"),
+                "\nsluice.cacheControl=public, max-age=7\nsluice.acceptRanges=false\n", StandardOpenOption.APPEND);
+        url = start(base);
+        TestClient.Response changed = TestClient.exchange(url, "GET", "/big.bin", Map.of("Range", "bytes=0-9"));
+        assertEquals(200, changed.status(), "sluice.acceptRanges=false must answer a Range request whole");
+        assertEquals(TestClient.sha256(big), TestClient.sha256(changed.body()));
+        assertEquals("public, max-age=7", changed.header("Cache-Control"));
+        assertEquals("none", changed.header("Accept-Ranges"));
+    }
+
+    @Test
+    void addModulesInstallsTheModuleIntoAFreshBase() throws Exception {
+        Path base = Files.createDirectory(work.resolve("fresh"));
+        copyTree(JETTY_BASE.resolve("modules"), base.resolve("modules"));
+        ExternalServer.run(List.of(ExternalServer.java(), "-jar", startJar().toString(), "jetty.base=" + base,
+                "--add-modules=http,sluice"), work, START);
+        assertEquals(Files.readString(JETTY_BASE.resolve("modules/sluice/sluice.xml")),
+                Files.readString(base.resolve("webapps/sluice.xml")), "--add-modules must install the context file");
+        String ini = Files.readString(base.resolve("start.d/sluice.ini"));
+        assertTrue(ini.contains("--modules=sluice") && ini.contains("# sluice.chunkSize=256KiB"), ini);
+
+        // Without the WAR, start-up fails with a message that names it.
+        int port = ExternalServer.freePort();
+        ExternalServer noWar = launch(base, port);
+        assertTrue(noWar.awaitExitOrHttp(URI.create("http://127.0.0.1:" + port + "/"), START),
+                "Jetty started without the WAR");
+        assertTrue(noWar.log().contains("FileNotFoundException: " + base.resolve("webapps") + "/sluice.war"),
+                noWar.log());
+
+        Files.copy(WAR, base.resolve("webapps/sluice.war"));
+        Files.writeString(base.resolve("start.d/sluice.ini"), "\nsluice.root=" + files + "\n",
+                StandardOpenOption.APPEND);
+        URI url = start(base);
+        TestClient.Response whole = TestClient.get(url, "/big.bin");
+        assertEquals(200, whole.status());
+        assertEquals(TestClient.sha256(big), TestClient.sha256(whole.body()));
+        assertEquals("hello from the Jetty module", TestClient.get(url, "/hello.txt").text());
+    }
+
+    @Test
+    void aBadSettingStopsTheWebappWithAMessageNamingIt() throws Exception {
+        Path base = copyOfJettyBase();
+        setRoot(base);
+        Files.writeString(base.resolve("start.d/sluice.ini"), "\nsluice.chunkSize=lots\n", StandardOpenOption.APPEND);
+        int port = ExternalServer.freePort();
+        URI url = URI.create("http://127.0.0.1:" + port + "/");
+        ExternalServer jetty = launch(base, port);
+        boolean ended = jetty.awaitExitOrHttp(url, START);
+        Await.until("the log names the setting and the value", Duration.ofSeconds(10),
+                () -> jetty.log().contains("Sluice setting 'chunkSize' has invalid value 'lots'"), jetty::log);
+        if (!ended) {
+            assertNotEquals(200, TestClient.get(url, "/big.bin").status(), "served files despite a bad setting");
+        }
+    }
+
+    private Path copyOfJettyBase() throws IOException {
+        Path base = work.resolve("base");
+        copyTree(JETTY_BASE, base);
+        try (Stream<Path> wars = Files.list(base.resolve("webapps"))) {
+            for (Path war : wars.filter(p -> p.toString().endsWith(".war")).toList()) {
+                Files.delete(war); // a WAR a developer left there is not the one under test
+            }
+        }
+        Files.copy(WAR, base.resolve("webapps/sluice.war"));
+        return base;
+    }
+
+    /** Points the shipped start.d/sluice.ini at the test files, as its comment tells users to. */
+    private void setRoot(Path base) throws IOException {
+        Path ini = base.resolve("start.d/sluice.ini");
+        String text = Files.readString(ini);
+        String placeholder = "\nsluice.root=/srv/files\n";
+        assertTrue(text.contains(placeholder), "start.d/sluice.ini lost its sluice.root line:\n" + text);
+        Files.writeString(ini, text.replace(placeholder, "\nsluice.root=" + files + "\n"));
+    }
+
+    private URI start(Path base) throws IOException {
+        int port = ExternalServer.freePort();
+        URI url = URI.create("http://127.0.0.1:" + port + "/");
+        launch(base, port).awaitHttp(url, START);
+        return url;
+    }
+
+    private ExternalServer launch(Path base, int port) throws IOException {
+        Path log = Files.createTempFile(work, "jetty", ".log");
+        ExternalServer server = ExternalServer.start("Jetty", List.of(ExternalServer.java(),
+                "-Djava.io.tmpdir=" + work.resolve("tmp"), "-jar", startJar().toString(), "jetty.base=" + base,
+                "jetty.http.host=127.0.0.1", "jetty.http.port=" + port), Map.of(), work, log);
+        servers.add(server);
+        return server;
+    }
+
+    private void stop() throws InterruptedException {
+        for (ExternalServer server : servers) {
+            server.close();
+        }
+        servers.clear();
+    }
+
+    private static HttpClient.Version h2cVersion(URI url) throws IOException, InterruptedException {
+        HttpClient client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_2)
+                .connectTimeout(Duration.ofSeconds(10)).build();
+        HttpResponse<String> response = client.send(HttpRequest.newBuilder(url.resolve("/hello.txt"))
+                .timeout(Duration.ofSeconds(30)).build(), HttpResponse.BodyHandlers.ofString(StandardCharsets.UTF_8));
+        assertEquals(200, response.statusCode());
+        assertEquals("hello from the Jetty module", response.body());
+        return response.version();
+    }
+
+    /** start.jar of the jetty-home the build unpacked in pre-integration-test. */
+    static Path startJar() throws IOException {
+        Path homes = Path.of("target", "jetty-home");
+        try (Stream<Path> dirs = Files.isDirectory(homes) ? Files.list(homes) : Stream.empty()) {
+            return dirs.map(d -> d.resolve("start.jar")).filter(Files::isRegularFile).findFirst()
+                    .orElseThrow(() -> new AssertionError("no jetty-home under " + homes.toAbsolutePath()
+                            + ": run the integration tests through Maven (mvn verify), which unpacks it"))
+                    .toAbsolutePath();
+        }
+    }
+
+    static void copyTree(Path from, Path to) throws IOException {
+        try (Stream<Path> paths = Files.walk(from)) {
+            paths.forEach(path -> {
+                try {
+                    Path target = to.resolve(from.relativize(path).toString());
+                    if (Files.isDirectory(path)) {
+                        Files.createDirectories(target);
+                    } else {
+                        Files.copy(path, target, StandardCopyOption.COPY_ATTRIBUTES);
+                    }
+                } catch (IOException e) {
+                    throw new UncheckedIOException(e);
+                }
+            });
+        }
+    }
+}

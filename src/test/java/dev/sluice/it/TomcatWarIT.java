@@ -1,0 +1,159 @@
+package dev.sluice.it;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.net.URI;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.stream.Collectors;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * target/sluice.war in a real Tomcat 11 (the distribution from Maven Central, unpacked by the build into
+ * target/tomcat/), run by {@code bin/catalina.sh run} with its own CATALINA_BASE, configured the way the README
+ * tells Tomcat users: a context file {@code conf/Catalina/localhost/sluice.xml}.
+ */
+class TomcatWarIT {
+
+    private static final Path WAR = Path.of("target", "sluice.war");
+    private static final Duration START = Duration.ofSeconds(60);
+
+    @TempDir
+    Path work;
+
+    private Path files;
+    private byte[] big;
+    private final List<ExternalServer> servers = new ArrayList<>();
+
+    @BeforeEach
+    void files() throws IOException {
+        files = Files.createDirectory(work.resolve("files"));
+        big = new byte[5 * 1024 * 1024 + 77];
+        new Random(7).nextBytes(big);
+        Files.write(files.resolve("big.bin"), big);
+    }
+
+    @AfterEach
+    void stopAll() throws InterruptedException {
+        for (ExternalServer server : servers) {
+            server.close();
+        }
+    }
+
+    @Test
+    void theWarServesByteExactAndRangesWithTheRootFromAContextFile() throws Exception {
+        int port = ExternalServer.freePort();
+        Path base = catalinaBase(port, Map.of("sluice.root", files.toString()));
+        ExternalServer tomcat = start(base);
+        URI url = URI.create("http://127.0.0.1:" + port + "/");
+        tomcat.awaitHttp(url, START);
+
+        TestClient.Response whole = TestClient.get(url, "/sluice/big.bin");
+        assertEquals(200, whole.status(), tomcat::log);
+        assertEquals(big.length, whole.head().contentLength());
+        assertEquals(TestClient.sha256(big), TestClient.sha256(whole.body()));
+
+        TestClient.Response range = TestClient.exchange(url, "GET", "/sluice/big.bin",
+                Map.of("Range", "bytes=4000000-"));
+        assertEquals(206, range.status());
+        assertEquals("bytes 4000000-" + (big.length - 1) + "/" + big.length, range.header("Content-Range"));
+        assertArrayEquals(Arrays.copyOfRange(big, 4_000_000, big.length), range.body());
+    }
+
+    @Test
+    void aBadSettingFailsTheContextWithAMessageNamingIt() throws Exception {
+        int port = ExternalServer.freePort();
+        Path base = catalinaBase(port, Map.of("sluice.root", files.toString(), "sluice.readAhead", "lots"));
+        ExternalServer tomcat = start(base);
+        URI url = URI.create("http://127.0.0.1:" + port + "/");
+        tomcat.awaitHttp(url, START);
+
+        String message = "Sluice setting 'readAhead' has invalid value 'lots'";
+        Await.until("Tomcat's log names the setting and the value", Duration.ofSeconds(20),
+                () -> catalinaLogs(base).contains(message) && tomcat.log().contains(message),
+                () -> tomcat.log() + "\n" + catalinaLogs(base));
+        assertEquals(404, TestClient.get(url, "/sluice/big.bin").status(), "the failed context must not serve");
+    }
+
+    /**
+     * A CATALINA_BASE of its own: a copy of conf/ with the HTTP connector on {@code port} (loopback only) and the
+     * shutdown port off, the WAR in webapps/, and the context file the README shows.
+     */
+    private Path catalinaBase(int port, Map<String, String> parameters) throws IOException {
+        Path base = work.resolve("catalina-base");
+        for (String dir : List.of("logs", "temp", "work", "webapps", "conf/Catalina/localhost")) {
+            Files.createDirectories(base.resolve(dir));
+        }
+        JettyModuleIT.copyTree(catalinaHome().resolve("conf"), base.resolve("conf"));
+        Path serverXml = base.resolve("conf/server.xml");
+        String server = Files.readString(serverXml);
+        assertTrue(server.contains("port=\"8080\"") && server.contains("<Server port=\"8005\""), server);
+        Files.writeString(serverXml, server.replace("port=\"8080\"", "port=\"" + port + "\" address=\"127.0.0.1\"")
+                .replace("<Server port=\"8005\"", "<Server port=\"-1\""));
+        Files.copy(WAR, base.resolve("webapps/sluice.war"));
+        String params = parameters.entrySet().stream()
+                .map(e -> "  <Parameter name=\"" + e.getKey() + "\" value=\"" + e.getValue() + "\" override=\"false\"/>")
+                .collect(Collectors.joining("\n"));
+        Files.writeString(base.resolve("conf/Catalina/localhost/sluice.xml"),
+                "<Context failCtxIfServletStartFails=\"true\">\n" + params + "\n</Context>\n");
+        return base;
+    }
+
+    private ExternalServer start(Path base) throws IOException {
+        Path home = catalinaHome();
+        Path catalina = home.resolve("bin/catalina.sh");
+        try (Stream<Path> scripts = Files.list(home.resolve("bin"))) {
+            scripts.filter(p -> p.toString().endsWith(".sh")).forEach(p -> p.toFile().setExecutable(true));
+        }
+        Map<String, String> env = new HashMap<>();
+        env.put("JAVA_HOME", System.getProperty("java.home"));
+        env.put("JRE_HOME", null);
+        env.put("CATALINA_HOME", home.toString());
+        env.put("CATALINA_BASE", base.toString());
+        env.put("CATALINA_TMPDIR", base.resolve("temp").toString());
+        env.put("CATALINA_PID", null);
+        env.put("CATALINA_OPTS", null);
+        env.put("JAVA_OPTS", null);
+        ExternalServer server = ExternalServer.start("Tomcat", List.of(catalina.toString(), "run"), env, base,
+                base.resolve("logs/stdout.log"));
+        servers.add(server);
+        return server;
+    }
+
+    private static String catalinaLogs(Path base) {
+        try (Stream<Path> logs = Files.list(base.resolve("logs"))) {
+            StringBuilder text = new StringBuilder();
+            for (Path log : logs.filter(p -> p.getFileName().toString().startsWith("catalina.")).toList()) {
+                text.append(Files.readString(log));
+            }
+            return text.toString();
+        } catch (IOException e) {
+            return "(logs unreadable: " + e + ")";
+        }
+    }
+
+    /** The Tomcat distribution the build unpacked in pre-integration-test. */
+    private static Path catalinaHome() throws IOException {
+        Path homes = Path.of("target", "tomcat");
+        try (Stream<Path> dirs = Files.isDirectory(homes) ? Files.list(homes) : Stream.empty()) {
+            return dirs.filter(d -> Files.isRegularFile(d.resolve("bin/catalina.sh"))).findFirst()
+                    .orElseThrow(() -> new AssertionError("no Tomcat under " + homes.toAbsolutePath()
+                            + ": run the integration tests through Maven (mvn verify), which unpacks it"))
+                    .toAbsolutePath();
+        }
+    }
+}
