@@ -1,5 +1,6 @@
 package dev.sluice.servlet;
 
+import dev.sluice.resource.PrecompressedVariants;
 import dev.sluice.resource.SymlinkPolicy;
 import dev.sluice.stream.BufferKind;
 import dev.sluice.stream.EngineSettings;
@@ -48,9 +49,6 @@ public record SluiceConfig(Path root, EngineSettings engine, SymlinkPolicy symli
             Set<String> attachmentExtensions, String textCharset, List<String> precompressed,
             List<String> welcomeFiles, boolean dirListing) {
     }
-
-    /** Content codings Sluice can serve precompressed, with the suffix of their files. */
-    public static final Map<String, String> CODING_SUFFIXES = Map.of("br", ".br", "gzip", ".gz", "zstd", ".zst");
 
     private static final Pattern EXTENSION = Pattern.compile("[A-Za-z0-9_-]+");
     private static final Pattern FILE_NAME = Pattern.compile("[^/\\\u0000-\u001f]+");
@@ -120,7 +118,7 @@ public record SluiceConfig(Path root, EngineSettings engine, SymlinkPolicy symli
         List<String> codings = new ArrayList<>();
         for (String coding : list(Setting.PRECOMPRESSED, lookup)) {
             String lower = coding.toLowerCase(Locale.ROOT);
-            if (!CODING_SUFFIXES.containsKey(lower)) {
+            if (!PrecompressedVariants.SUFFIXES.containsKey(lower)) {
                 throw ConfigException.invalid(Setting.PRECOMPRESSED, value(Setting.PRECOMPRESSED, lookup),
                         "'" + coding + "' is not one of br, gzip, zstd");
             }

@@ -8,8 +8,11 @@ import dev.sluice.http.EntityTag;
 import dev.sluice.http.FilePlanner;
 import dev.sluice.http.MultipartByteranges;
 import dev.sluice.http.ResponsePlan;
+import dev.sluice.resource.DirectoryEntries;
 import dev.sluice.resource.FileResolver;
 import dev.sluice.resource.OpenedFile;
+import dev.sluice.resource.PathEncoding;
+import dev.sluice.resource.PrecompressedVariants;
 import dev.sluice.resource.Resolution;
 import dev.sluice.stream.Outcome;
 import dev.sluice.stream.Segment;
@@ -26,11 +29,9 @@ import jakarta.servlet.http.MappingMatch;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.AccessDeniedException;
-import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.nio.file.attribute.BasicFileAttributes;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.HashSet;
@@ -213,25 +214,11 @@ public class SluiceServlet extends HttpServlet {
             return new Variant(found.file(), null);
         }
         AcceptEncoding accepted = AcceptEncoding.parse(request.getHeader("Accept-Encoding"));
-        List<String> fresh = new ArrayList<>();
-        List<Path> paths = new ArrayList<>();
-        try {
-            long original = Files.getLastModifiedTime(found.file()).toMillis();
-            for (String coding : codings) {
-                if (!accepted.accepts(coding)) {
-                    continue;
-                }
-                Resolution candidate = resolver.resolve(rawPath + SluiceConfig.CODING_SUFFIXES.get(coding));
-                if (candidate instanceof Resolution.Found compressed
-                        && Files.getLastModifiedTime(compressed.file()).toMillis() >= original) {
-                    fresh.add(coding);
-                    paths.add(compressed.file());
-                }
-            }
-        } catch (IOException e) {
-            return new Variant(found.file(), null);
-        }
-        return AcceptEncoding.choose(accepted, fresh).map(c -> new Variant(paths.get(fresh.indexOf(c)), c))
+        List<PrecompressedVariants.Variant> fresh = PrecompressedVariants.fresh(resolver, rawPath, found.file(),
+                codings.stream().filter(accepted::accepts).toList());
+        return AcceptEncoding.choose(accepted, fresh.stream().map(PrecompressedVariants.Variant::coding).toList())
+                .flatMap(chosen -> fresh.stream().filter(v -> v.coding().equals(chosen)).findFirst())
+                .map(v -> new Variant(v.path(), v.coding()))
                 .orElse(new Variant(found.file(), null));
     }
 
@@ -294,7 +281,7 @@ public class SluiceServlet extends HttpServlet {
     /** The raw path of the directory's first existing welcome file, or null. */
     private String welcomeFile(String rawDirectoryPath) {
         for (String name : config.responses().welcomeFiles()) {
-            String candidate = rawDirectoryPath + encodeSegment(name);
+            String candidate = rawDirectoryPath + PathEncoding.encode(name);
             if (resolver.resolve(candidate) instanceof Resolution.Found) {
                 return candidate;
             }
@@ -308,40 +295,15 @@ public class SluiceServlet extends HttpServlet {
             send(response, FilePlanner.text(HttpServletResponse.SC_FORBIDDEN, "Forbidden", List.of()), withBody);
             return;
         }
-        List<DirectoryListing.Entry> entries = new ArrayList<>();
+        List<DirectoryListing.Entry> entries = DirectoryEntries.visible(resolver, directory).stream()
+                .map(e -> new DirectoryListing.Entry(e.name(), e.directory(), e.size(), e.lastModifiedMillis()))
+                .toList();
         String base = directory.decodedPath().endsWith("/") ? directory.decodedPath() : directory.decodedPath() + "/";
-        try (DirectoryStream<Path> children = Files.newDirectoryStream(directory.dir())) {
-            for (Path child : children) {
-                String name = child.getFileName().toString();
-                Resolution shown = resolver.resolve(encodeSegment(base + name));
-                if (shown instanceof Resolution.Found || shown instanceof Resolution.Directory) {
-                    BasicFileAttributes attributes = Files.readAttributes(child, BasicFileAttributes.class);
-                    entries.add(new DirectoryListing.Entry(name, shown instanceof Resolution.Directory,
-                            attributes.size(), attributes.lastModifiedTime().toMillis()));
-                }
-            }
-        }
         byte[] html = DirectoryListing.html(base, entries).getBytes(StandardCharsets.UTF_8);
         send(response, new ResponsePlan(200, List.of(
                 new ResponsePlan.Header("Content-Type", "text/html;charset=utf-8"),
                 new ResponsePlan.Header("X-Content-Type-Options", "nosniff")),
                 List.of(new ResponsePlan.Bytes(html)), html.length), withBody);
-    }
-
-    /** Percent-encodes a decoded path so the resolver can check it like a request path. */
-    private static String encodeSegment(String decodedPath) {
-        StringBuilder encoded = new StringBuilder();
-        for (byte b : decodedPath.getBytes(StandardCharsets.UTF_8)) {
-            int c = b & 0xff;
-            if (c == '/' || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')
-                    || c == '-' || c == '_' || c == '.' || c == '~') {
-                encoded.append((char) c);
-            } else {
-                encoded.append('%').append(Character.toUpperCase(Character.forDigit(c >> 4, 16)))
-                        .append(Character.toUpperCase(Character.forDigit(c & 15, 16)));
-            }
-        }
-        return encoded.toString();
     }
 
     private static List<Segment> segments(ResponsePlan plan) {
@@ -453,11 +415,11 @@ public class SluiceServlet extends HttpServlet {
             Resolution.Directory directory) {
         HttpServletMapping mapping = request.getHttpServletMapping();
         String servletPrefix = mapping != null && mapping.getMappingMatch() == MappingMatch.PATH
-                ? encodeSegment(request.getServletPath()) : "";
+                ? PathEncoding.encode(request.getServletPath()) : "";
         String query = request.getQueryString();
         response.setStatus(HttpServletResponse.SC_FOUND);
         response.setHeader("Location", request.getContextPath() + servletPrefix
-                + encodeSegment(directory.decodedPath()) + "/" + (query == null ? "" : "?" + query));
+                + PathEncoding.encode(directory.decodedPath()) + "/" + (query == null ? "" : "?" + query));
         response.setContentLength(0);
     }
 }

@@ -293,7 +293,7 @@ public final class Transfer implements WriteListener, BufferPool.Waiter {
             if (throttleTimerSet) {
                 return State.WAITING_FOR_THROTTLE;
             }
-            long delay = throttle.delayNanos(bytesWritten, length, engine.nanoTime());
+            long delay = throttle.limits() ? throttle.delayNanos(bytesWritten, length, engine.nanoTime()) : 0;
             if (delay > 0) {
                 throttleTimerSet = true;
                 engine.schedule(() -> post(THROTTLE_ELAPSED), delay);
