@@ -237,7 +237,7 @@ public final class Transfer implements WriteListener, BufferPool.Waiter {
                 next = process();
             } catch (RuntimeException | Error e) {
                 fail(Outcome.FAILED, e);
-                next = State.FAILED;
+                next = State.of(endOutcome); // an end recorded before the throw stands
             }
             if (next.isTerminal()) {
                 finish(next);
