@@ -22,8 +22,9 @@ public enum ContainerKind {
     public interface Running extends AutoCloseable {
         URI uri();
 
+        /** Stops the container; a failure to stop fails the test that started it. */
         @Override
-        void close() throws Exception;
+        void close();
     }
 
     /**
@@ -92,8 +93,12 @@ public enum ContainerKind {
             }
 
             @Override
-            public void close() throws Exception {
-                server.stop();
+            public void close() {
+                try {
+                    server.stop();
+                } catch (Exception e) {
+                    throw new IllegalStateException("Jetty did not stop", e);
+                }
             }
         };
     }
@@ -134,10 +139,14 @@ public enum ContainerKind {
             }
 
             @Override
-            public void close() throws Exception {
-                tomcat.stop();
-                tomcat.destroy();
-                org.apache.commons.io.file.PathUtils.deleteDirectory(base);
+            public void close() {
+                try {
+                    tomcat.stop();
+                    tomcat.destroy();
+                    org.apache.commons.io.file.PathUtils.deleteDirectory(base);
+                } catch (Exception e) {
+                    throw new IllegalStateException("Tomcat did not stop", e);
+                }
             }
         };
     }

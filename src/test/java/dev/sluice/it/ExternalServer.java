@@ -117,14 +117,20 @@ final class ExternalServer implements AutoCloseable {
 
     /** Ends the process as Ctrl-C would (SIGTERM), then forcibly if it lingers; children too. */
     @Override
-    public void close() throws InterruptedException {
+    public void close() {
         List<ProcessHandle> children = process.descendants().toList();
         process.destroy();
-        if (!process.waitFor(20, TimeUnit.SECONDS)) {
+        try {
+            if (!process.waitFor(20, TimeUnit.SECONDS)) {
+                process.destroyForcibly();
+                process.waitFor(10, TimeUnit.SECONDS);
+            }
+        } catch (InterruptedException e) {
             process.destroyForcibly();
-            process.waitFor(10, TimeUnit.SECONDS);
+            Thread.currentThread().interrupt();
+        } finally {
+            Stream.concat(children.stream(), process.descendants()).filter(ProcessHandle::isAlive)
+                    .forEach(ProcessHandle::destroyForcibly);
         }
-        Stream.concat(children.stream(), process.descendants()).filter(ProcessHandle::isAlive)
-                .forEach(ProcessHandle::destroyForcibly);
     }
 }
