@@ -9,7 +9,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.sluice.http.EntityTag;
 import dev.sluice.http.HttpDate;
 import dev.sluice.servlet.SluiceServlet;
-import dev.sluice.stream.TransferMetrics;
 import java.io.IOException;
 import java.io.RandomAccessFile;
 import java.nio.charset.StandardCharsets;
@@ -52,17 +51,12 @@ class DownloadIT {
     @AfterEach
     void stop() throws Exception {
         if (container != null) {
-            assertNothingHeld();
-            container.close();
+            try {
+                Leaks.assertNothingHeld(servlet, root);
+            } finally {
+                container.close();
+            }
         }
-    }
-
-    private void assertNothingHeld() {
-        Await.until("every transfer ended and every buffer returned", DEADLINE, () -> {
-            TransferMetrics m = servlet.metrics();
-            return m.activeTransfers() == 0 && m.bufferBytesInUse() == 0;
-        }, () -> servlet.metrics().toString());
-        Await.until("no file under the root left open", DEADLINE, () -> OpenFiles.countUnder(root) == 0);
     }
 
     private byte[] write(String name, int size) throws IOException {

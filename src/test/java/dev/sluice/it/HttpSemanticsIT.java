@@ -9,7 +9,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
 import dev.sluice.servlet.SluiceServlet;
-import dev.sluice.stream.TransferMetrics;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.RandomAccessFile;
@@ -17,7 +16,6 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.FileTime;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
@@ -43,7 +41,6 @@ import org.junit.jupiter.params.provider.MethodSource;
  */
 class HttpSemanticsIT {
 
-    private static final Duration DEADLINE = Duration.ofSeconds(30);
 
     /** The modification time of every test file: whole seconds, long past (If-Range dates need that). */
     private static final long MTIME = 1_700_000_000_000L;
@@ -122,11 +119,7 @@ class HttpSemanticsIT {
     void stop() throws Exception {
         if (container != null) {
             try {
-                Await.until("every transfer ended and every buffer returned", DEADLINE, () -> {
-                    TransferMetrics m = servlet.metrics();
-                    return m.activeTransfers() == 0 && m.bufferBytesInUse() == 0;
-                }, () -> servlet.metrics().toString());
-                Await.until("no file under the root left open", DEADLINE, () -> OpenFiles.countUnder(root) == 0);
+                Leaks.assertNothingHeld(servlet, root);
             } finally {
                 container.close();
             }

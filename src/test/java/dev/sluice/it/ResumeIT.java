@@ -6,7 +6,6 @@ import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 
 import dev.sluice.servlet.SluiceServlet;
-import dev.sluice.stream.TransferMetrics;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -50,11 +49,7 @@ class ResumeIT {
     void stop() throws Exception {
         if (container != null) {
             try {
-                Await.until("every transfer ended and every buffer returned", DEADLINE, () -> {
-                    TransferMetrics m = servlet.metrics();
-                    return m.activeTransfers() == 0 && m.bufferBytesInUse() == 0;
-                }, () -> servlet.metrics().toString());
-                Await.until("no file under the root left open", DEADLINE, () -> OpenFiles.countUnder(root) == 0);
+                Leaks.assertNothingHeld(servlet, root);
             } finally {
                 container.close();
             }
