@@ -46,6 +46,8 @@ basehome:modules/sluice/sluice.xml|webapps/sluice.xml
 # sluice.limitRate=0
 ## Bytes one download gets at full speed before limitRate applies, e.g. 4MiB (a video starts fast).
 # sluice.limitRateAfter=0
+## Most downloads running at once; more get 503 with Retry-After instead of piling up. 0: no limit.
+# sluice.maxTransfers=0
 ## inside-root: serve symlinks whose target stays under the root; never: refuse every symlink.
 # sluice.followSymlinks=inside-root
 ## Serve files and directories whose name starts with a dot.

@@ -22,6 +22,8 @@ public enum Setting {
             "Most bytes per second one download may take, e.g. 1MiB; 0: no limit."),
     LIMIT_RATE_AFTER("limitRateAfter", "0",
             "Bytes one download gets at full speed before limitRate applies, e.g. 4MiB (a video starts fast)."),
+    MAX_TRANSFERS("maxTransfers", "0",
+            "Most downloads running at once; more get 503 with Retry-After instead of piling up. 0: no limit."),
     FOLLOW_SYMLINKS("followSymlinks", "inside-root",
             "inside-root: serve symlinks whose target stays under the root; never: refuse every symlink."),
     SERVE_HIDDEN("serveHidden", "false", "Serve files and directories whose name starts with a dot."),

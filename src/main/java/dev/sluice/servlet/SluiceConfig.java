@@ -85,8 +85,9 @@ public record SluiceConfig(Path root, EngineSettings engine, SymlinkPolicy symli
         boolean serveHidden = choice(Setting.SERVE_HIDDEN, lookup, Map.of("true", true, "false", false));
         long limitRate = size(Setting.LIMIT_RATE, lookup, 0, Long.MAX_VALUE / 2);
         long limitRateAfter = size(Setting.LIMIT_RATE_AFTER, lookup, 0, Long.MAX_VALUE / 2);
+        int maxTransfers = (int) integer(Setting.MAX_TRANSFERS, lookup, 0, 10_000_000);
         EngineSettings engine = new EngineSettings(chunkSize, readAhead, maxBufferMemory, readThreads,
-                stallTimeout, bufferKind, limitRate, limitRateAfter);
+                stallTimeout, bufferKind, limitRate, limitRateAfter, maxTransfers);
         return new SluiceConfig(root, engine, symlinks, serveHidden, responses(lookup));
     }
 

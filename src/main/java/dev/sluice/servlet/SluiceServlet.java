@@ -54,6 +54,7 @@ public class SluiceServlet extends HttpServlet {
     private static final Logger LOG = Logger.getLogger(SluiceServlet.class.getName());
     private static final String DEFAULT_CONTENT_TYPE = "application/octet-stream";
     private static final String ALLOW = "GET, HEAD, OPTIONS";
+    private static final String RETRY_AFTER_SECONDS = "5";
     private static final Set<String> TEXT_LIKE = Set.of("application/javascript", "application/json",
             "application/xml", "image/svg+xml");
 
@@ -342,6 +343,14 @@ public class SluiceServlet extends HttpServlet {
         }
     }
 
+    /** maxTransfers are running: tell the client to come back rather than queue it. Nothing is committed yet. */
+    private static void busy(HttpServletResponse response) throws IOException {
+        response.reset();
+        response.setHeader("Retry-After", RETRY_AFTER_SECONDS);
+        send(response, FilePlanner.text(HttpServletResponse.SC_SERVICE_UNAVAILABLE, "Service Unavailable",
+                List.of()), true);
+    }
+
     private static void notFound(HttpServletResponse response, boolean withBody) throws IOException {
         send(response, FilePlanner.text(HttpServletResponse.SC_NOT_FOUND, "Not Found", List.of()), withBody);
     }
@@ -352,8 +361,12 @@ public class SluiceServlet extends HttpServlet {
         try {
             async = request.startAsync();
             async.setTimeout(0); // a wall-clock limit kills long downloads that are progressing; stalls end them
-            engine.start(response.getOutputStream(), file.channel(), body,
-                    (outcome, bytes, cause) -> ended(async, file, outcome, bytes, cause));
+            if (engine.start(response.getOutputStream(), file.channel(), body,
+                    (outcome, bytes, cause) -> ended(async, file, outcome, bytes, cause)) == null) {
+                file.close();
+                busy(response);
+                async.complete();
+            }
         } catch (IOException | RuntimeException e) {
             file.close();
             throw e;

@@ -15,9 +15,10 @@ import java.util.Objects;
  * @param bufferKind where chunk buffers live
  * @param limitRate most bytes per second one transfer sends, 0 for no limit
  * @param limitRateAfter bytes one transfer sends at full speed before {@code limitRate} applies
+ * @param maxTransfers most transfers running at once, 0 for no limit
  */
 public record EngineSettings(int chunkSize, int readAhead, long maxBufferMemory, int readThreads,
-        Duration stallTimeout, BufferKind bufferKind, long limitRate, long limitRateAfter) {
+        Duration stallTimeout, BufferKind bufferKind, long limitRate, long limitRateAfter, int maxTransfers) {
 
     public static final int MIN_CHUNK_SIZE = 1024;
     public static final int MAX_CHUNK_SIZE = 16 * 1024 * 1024;
@@ -40,6 +41,9 @@ public record EngineSettings(int chunkSize, int readAhead, long maxBufferMemory,
         if (stallTimeout.isNegative() || stallTimeout.isZero()) {
             throw new IllegalArgumentException("stallTimeout must be positive: " + stallTimeout);
         }
+        if (maxTransfers < 0) {
+            throw new IllegalArgumentException("negative maxTransfers");
+        }
         if (limitRate < 0 || limitRateAfter < 0) {
             throw new IllegalArgumentException("negative limitRate or limitRateAfter");
         }
@@ -47,36 +51,41 @@ public record EngineSettings(int chunkSize, int readAhead, long maxBufferMemory,
 
     public static EngineSettings defaults() {
         return new EngineSettings(256 * 1024, 2, 256L * 1024 * 1024, 8, Duration.ofSeconds(60), BufferKind.DIRECT,
-                0, 0);
+                0, 0, 0);
     }
 
     public EngineSettings withChunkSize(int value) {
         return new EngineSettings(value, readAhead, maxBufferMemory, readThreads, stallTimeout, bufferKind,
-                limitRate, limitRateAfter);
+                limitRate, limitRateAfter, maxTransfers);
     }
 
     public EngineSettings withReadAhead(int value) {
         return new EngineSettings(chunkSize, value, maxBufferMemory, readThreads, stallTimeout, bufferKind,
-                limitRate, limitRateAfter);
+                limitRate, limitRateAfter, maxTransfers);
     }
 
     public EngineSettings withMaxBufferMemory(long value) {
         return new EngineSettings(chunkSize, readAhead, value, readThreads, stallTimeout, bufferKind,
-                limitRate, limitRateAfter);
+                limitRate, limitRateAfter, maxTransfers);
     }
 
     public EngineSettings withStallTimeout(Duration value) {
         return new EngineSettings(chunkSize, readAhead, maxBufferMemory, readThreads, value, bufferKind,
-                limitRate, limitRateAfter);
+                limitRate, limitRateAfter, maxTransfers);
     }
 
     public EngineSettings withLimitRate(long value, long after) {
         return new EngineSettings(chunkSize, readAhead, maxBufferMemory, readThreads, stallTimeout, bufferKind,
-                value, after);
+                value, after, maxTransfers);
+    }
+
+    public EngineSettings withMaxTransfers(int value) {
+        return new EngineSettings(chunkSize, readAhead, maxBufferMemory, readThreads, stallTimeout, bufferKind,
+                limitRate, limitRateAfter, value);
     }
 
     public EngineSettings withBufferKind(BufferKind value) {
         return new EngineSettings(chunkSize, readAhead, maxBufferMemory, readThreads, stallTimeout, value,
-                limitRate, limitRateAfter);
+                limitRate, limitRateAfter, maxTransfers);
     }
 }

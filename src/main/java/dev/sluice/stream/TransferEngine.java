@@ -103,14 +103,33 @@ public final class TransferEngine implements AutoCloseable {
      * Streams {@code body} from {@code channel} to {@code out}, which must belong to a started async request.
      * From here on the transfer owns the channel: it is closed when the transfer ends, and {@code listener} is
      * told exactly once how it ended.
+     *
+     * @return the transfer, or {@code null} when {@code maxTransfers} are already running: then nothing was
+     *         started, and the caller still owns the channel and the response
      */
     public Transfer start(ServletOutputStream out, FileChannel channel, List<Segment> body,
             TransferListener listener) {
+        if (!admit()) {
+            return null;
+        }
         Transfer transfer = new Transfer(this, out, channel, body, listener);
         active.add(transfer);
-        activeCount.incrementAndGet();
         out.setWriteListener(transfer);
         return transfer;
+    }
+
+    /** Counts a new transfer in, unless the limit is reached: one atomic step, so the limit is never passed. */
+    private boolean admit() {
+        int max = settings.maxTransfers();
+        for (;;) {
+            long running = activeCount.get();
+            if (max > 0 && running >= max) {
+                return false;
+            }
+            if (activeCount.compareAndSet(running, running + 1)) {
+                return true;
+            }
+        }
     }
 
     /** Ends every running transfer and stops the engine's threads. */

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.ByteArrayOutputStream;
@@ -564,6 +565,31 @@ class TransferTest {
         reads.runAll();
 
         assertEndedCleanly(engine, channel, Outcome.ABORTED);
+    }
+
+    @Test
+    void pastMaxTransfersNothingStartsUntilOneEnds() throws IOException {
+        byte[] data = file("a.bin", 4 * CHUNK);
+        TransferEngine engine = engine(settings().withMaxTransfers(1), reads);
+        engine.start(out, open("a.bin"), whole(data.length), listener);
+        FakeOutputStream refusedOut = new FakeOutputStream();
+        FileChannel refusedChannel = open("a.bin");
+
+        assertNull(engine.start(refusedOut, refusedChannel, whole(data.length), new RecordingListener()));
+        assertEquals(1, engine.metrics().activeTransfers());
+        assertTrue(refusedChannel.isOpen(), "a refused start must leave the channel to its caller");
+        refusedChannel.close();
+
+        out.start();
+        reads.runAll();
+        assertEquals(Outcome.COMPLETED, listener.only().outcome());
+        FakeOutputStream nextOut = new FakeOutputStream();
+        RecordingListener next = new RecordingListener();
+        assertTrue(engine.start(nextOut, open("a.bin"), whole(data.length), next) != null);
+        nextOut.start();
+        reads.runAll();
+        assertArrayEquals(data, nextOut.sent());
+        assertReleased(engine);
     }
 
     /** The engine's own read threads, where reads chain on the thread that asked for them. */
