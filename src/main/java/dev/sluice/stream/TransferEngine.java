@@ -185,7 +185,7 @@ public final class TransferEngine implements AutoCloseable {
      * the queue, so the others' reads are not starved.
      */
     void read(Runnable read) {
-        ReadChain chain = readPool == null ? null : CHAIN.get();
+        ReadChain chain = readPool == null ? null : chains.get();
         if (chain != null && chain.next == null && chain.length < MAX_CHAIN) {
             chain.next = read;
             return;
@@ -201,11 +201,12 @@ public final class TransferEngine implements AutoCloseable {
         int length;
     }
 
-    private static final ThreadLocal<ReadChain> CHAIN = new ThreadLocal<>();
+    /** Per engine, so a read can only ever be chained onto a thread of the engine that owns it. */
+    private final ThreadLocal<ReadChain> chains = new ThreadLocal<>();
 
     private void runChain(Runnable first) {
         ReadChain chain = new ReadChain();
-        CHAIN.set(chain);
+        chains.set(chain);
         try {
             for (Runnable task = first; task != null; ) {
                 chain.next = null;
@@ -214,7 +215,7 @@ public final class TransferEngine implements AutoCloseable {
                 task = chain.next;
             }
         } finally {
-            CHAIN.remove();
+            chains.remove();
             if (chain.next != null) { // the task threw after chaining a read: do not lose it
                 Runnable orphan = chain.next;
                 reads.execute(() -> runChain(orphan));

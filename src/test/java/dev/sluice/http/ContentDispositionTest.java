@@ -4,8 +4,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.io.ByteArrayOutputStream;
-import java.nio.charset.StandardCharsets;
 import java.util.Random;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -151,7 +149,7 @@ class ContentDispositionTest {
             } else {
                 extended++;
                 assertFalse(fallback.equals(name), value);
-                assertEquals(name, percentDecode(m.group(3)), value);
+                assertEquals(name, PercentDecoding.decode(m.group(3)), value);
             }
         }
         assertTrue(extended > 1_000 && extended < 4_900, "poor coverage: " + extended);
@@ -167,19 +165,5 @@ class ContentDispositionTest {
             sb.append(random.nextInt(3) == 0 ? piece : "a");
         }
         return sb.toString();
-    }
-
-    private static String percentDecode(String s) {
-        ByteArrayOutputStream out = new ByteArrayOutputStream();
-        for (int i = 0; i < s.length(); i++) {
-            char c = s.charAt(i);
-            if (c == '%') {
-                out.write(Integer.parseInt(s.substring(i + 1, i + 3), 16));
-                i += 2;
-            } else {
-                out.write(c);
-            }
-        }
-        return out.toString(StandardCharsets.UTF_8);
     }
 }

@@ -6,8 +6,6 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.sluice.http.DirectoryListing.Entry;
-import java.io.ByteArrayOutputStream;
-import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collections;
@@ -303,7 +301,7 @@ class DirectoryListingTest {
             for (String href : hrefs(page).subList(1, hostile.size() + 1)) {
                 String raw = unescapeHtml(href);
                 assertTrue(raw.matches("[A-Za-z0-9\\-._~!$&'()*+,=%]*/?"), raw);
-                decoded.add(percentDecode(raw));
+                decoded.add(PercentDecoding.decode(raw));
             }
             assertEquals(expectedNames, decoded, page);
         }
@@ -339,20 +337,5 @@ class DirectoryListingTest {
     private static String unescapeHtml(String s) {
         return s.replace("&lt;", "<").replace("&gt;", ">").replace("&quot;", "\"").replace("&#39;", "'")
                 .replace("&amp;", "&");
-    }
-
-    /** Decodes {@code %XX} escapes as UTF-8, leaving a literal {@code /} alone. */
-    private static String percentDecode(String s) {
-        ByteArrayOutputStream out = new ByteArrayOutputStream();
-        for (int i = 0; i < s.length(); i++) {
-            char c = s.charAt(i);
-            if (c == '%') {
-                out.write(Integer.parseInt(s.substring(i + 1, i + 3), 16));
-                i += 2;
-            } else {
-                out.write(c);
-            }
-        }
-        return out.toString(StandardCharsets.UTF_8);
     }
 }
