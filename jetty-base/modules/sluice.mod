@@ -48,6 +48,10 @@ basehome:modules/sluice/sluice.xml|webapps/sluice.xml
 # sluice.limitRateAfter=0
 ## Most downloads running at once; more get 503 with Retry-After instead of piling up. 0: no limit.
 # sluice.maxTransfers=0
+## Most bytes per second all downloads together may take, shared fairly, e.g. 100MiB; 0: no limit.
+# sluice.globalRate=0
+## Most bytes per second all downloads of one client address may take together, e.g. 2MiB; 0: no limit.
+# sluice.limitRatePerClient=0
 ## inside-root: serve symlinks whose target stays under the root; never: refuse every symlink.
 # sluice.followSymlinks=inside-root
 ## Serve files and directories whose name starts with a dot.

@@ -86,8 +86,10 @@ public record SluiceConfig(Path root, EngineSettings engine, SymlinkPolicy symli
         long limitRate = size(Setting.LIMIT_RATE, lookup, 0, Long.MAX_VALUE / 2);
         long limitRateAfter = size(Setting.LIMIT_RATE_AFTER, lookup, 0, Long.MAX_VALUE / 2);
         int maxTransfers = (int) integer(Setting.MAX_TRANSFERS, lookup, 0, 10_000_000);
+        long globalRate = size(Setting.GLOBAL_RATE, lookup, 0, Long.MAX_VALUE / 2);
+        long limitRatePerClient = size(Setting.LIMIT_RATE_PER_CLIENT, lookup, 0, Long.MAX_VALUE / 2);
         EngineSettings engine = new EngineSettings(chunkSize, readAhead, maxBufferMemory, readThreads,
-                stallTimeout, bufferKind, limitRate, limitRateAfter, maxTransfers);
+                stallTimeout, bufferKind, limitRate, limitRateAfter, maxTransfers, globalRate, limitRatePerClient);
         return new SluiceConfig(root, engine, symlinks, serveHidden, responses(lookup));
     }
 

@@ -361,7 +361,7 @@ public class SluiceServlet extends HttpServlet {
         try {
             async = request.startAsync();
             async.setTimeout(0); // a wall-clock limit kills long downloads that are progressing; stalls end them
-            if (engine.start(response.getOutputStream(), file.channel(), body,
+            if (engine.start(response.getOutputStream(), file.channel(), body, request.getRemoteAddr(),
                     (outcome, bytes, cause) -> ended(async, file, outcome, bytes, cause)) == null) {
                 file.close();
                 busy(response);

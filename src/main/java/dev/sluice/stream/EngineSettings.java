@@ -16,9 +16,12 @@ import java.util.Objects;
  * @param limitRate most bytes per second one transfer sends, 0 for no limit
  * @param limitRateAfter bytes one transfer sends at full speed before {@code limitRate} applies
  * @param maxTransfers most transfers running at once, 0 for no limit
+ * @param globalRate most bytes per second all transfers together send, shared fairly, 0 for no limit
+ * @param limitRatePerClient most bytes per second all transfers of one client send together, 0 for no limit
  */
 public record EngineSettings(int chunkSize, int readAhead, long maxBufferMemory, int readThreads,
-        Duration stallTimeout, BufferKind bufferKind, long limitRate, long limitRateAfter, int maxTransfers) {
+        Duration stallTimeout, BufferKind bufferKind, long limitRate, long limitRateAfter, int maxTransfers,
+        long globalRate, long limitRatePerClient) {
 
     public static final int MIN_CHUNK_SIZE = 1024;
     public static final int MAX_CHUNK_SIZE = 16 * 1024 * 1024;
@@ -47,45 +50,58 @@ public record EngineSettings(int chunkSize, int readAhead, long maxBufferMemory,
         if (limitRate < 0 || limitRateAfter < 0) {
             throw new IllegalArgumentException("negative limitRate or limitRateAfter");
         }
+        if (globalRate < 0 || limitRatePerClient < 0) {
+            throw new IllegalArgumentException("negative globalRate or limitRatePerClient");
+        }
     }
 
     public static EngineSettings defaults() {
         return new EngineSettings(256 * 1024, 2, 256L * 1024 * 1024, 8, Duration.ofSeconds(60), BufferKind.DIRECT,
-                0, 0, 0);
+                0, 0, 0, 0, 0);
     }
 
     public EngineSettings withChunkSize(int value) {
         return new EngineSettings(value, readAhead, maxBufferMemory, readThreads, stallTimeout, bufferKind,
-                limitRate, limitRateAfter, maxTransfers);
+                limitRate, limitRateAfter, maxTransfers, globalRate, limitRatePerClient);
     }
 
     public EngineSettings withReadAhead(int value) {
         return new EngineSettings(chunkSize, value, maxBufferMemory, readThreads, stallTimeout, bufferKind,
-                limitRate, limitRateAfter, maxTransfers);
+                limitRate, limitRateAfter, maxTransfers, globalRate, limitRatePerClient);
     }
 
     public EngineSettings withMaxBufferMemory(long value) {
         return new EngineSettings(chunkSize, readAhead, value, readThreads, stallTimeout, bufferKind,
-                limitRate, limitRateAfter, maxTransfers);
+                limitRate, limitRateAfter, maxTransfers, globalRate, limitRatePerClient);
     }
 
     public EngineSettings withStallTimeout(Duration value) {
         return new EngineSettings(chunkSize, readAhead, maxBufferMemory, readThreads, value, bufferKind,
-                limitRate, limitRateAfter, maxTransfers);
+                limitRate, limitRateAfter, maxTransfers, globalRate, limitRatePerClient);
     }
 
     public EngineSettings withLimitRate(long value, long after) {
         return new EngineSettings(chunkSize, readAhead, maxBufferMemory, readThreads, stallTimeout, bufferKind,
-                value, after, maxTransfers);
+                value, after, maxTransfers, globalRate, limitRatePerClient);
     }
 
     public EngineSettings withMaxTransfers(int value) {
         return new EngineSettings(chunkSize, readAhead, maxBufferMemory, readThreads, stallTimeout, bufferKind,
-                limitRate, limitRateAfter, value);
+                limitRate, limitRateAfter, value, globalRate, limitRatePerClient);
     }
 
     public EngineSettings withBufferKind(BufferKind value) {
         return new EngineSettings(chunkSize, readAhead, maxBufferMemory, readThreads, stallTimeout, value,
-                limitRate, limitRateAfter, maxTransfers);
+                limitRate, limitRateAfter, maxTransfers, globalRate, limitRatePerClient);
+    }
+
+    public EngineSettings withGlobalRate(long value) {
+        return new EngineSettings(chunkSize, readAhead, maxBufferMemory, readThreads, stallTimeout, bufferKind,
+                limitRate, limitRateAfter, maxTransfers, value, limitRatePerClient);
+    }
+
+    public EngineSettings withLimitRatePerClient(long value) {
+        return new EngineSettings(chunkSize, readAhead, maxBufferMemory, readThreads, stallTimeout, bufferKind,
+                limitRate, limitRateAfter, maxTransfers, globalRate, value);
     }
 }

@@ -39,7 +39,7 @@ import org.apache.commons.io.IOUtils;
  * {@code isReady()} returns true, so a chunk goes back to the pool only then. If the transfer ends while the
  * container may still hold a chunk, that chunk is retired instead of reused.
  */
-public final class Transfer implements WriteListener, BufferPool.Waiter {
+public final class Transfer implements WriteListener, BufferPool.Waiter, RateGroup.Waiter {
 
     /** Where a transfer stands. Parked states hold no thread; terminal states are final. */
     public enum State {
@@ -55,7 +55,10 @@ public final class Transfer implements WriteListener, BufferPool.Waiter {
         WAITING_FOR_READ,
         /** Parked: the shared buffer budget is spent. A buffer granted by the pool resumes it. */
         WAITING_FOR_BUFFER,
-        /** Parked: over its speed limit. The throttle's timer resumes it when the next chunk's time has come. */
+        /**
+         * Parked: over its speed limit. The throttle's timer resumes it when the next chunk's time has come, or a
+         * shared rate group ({@code globalRate}, {@code limitRatePerClient}) when it grants the next chunk.
+         */
         WAITING_FOR_THROTTLE,
         /** Ended: every byte was written and the container accepted it. */
         COMPLETED,
@@ -101,9 +104,13 @@ public final class Transfer implements WriteListener, BufferPool.Waiter {
     private record ThrottleElapsed() implements Event {
     }
 
+    private record RateGranted() implements Event {
+    }
+
     private static final Event WRITE_POSSIBLE = new WritePossible();
     private static final Event STALLED = new Stalled();
     private static final Event THROTTLE_ELAPSED = new ThrottleElapsed();
+    private static final Event RATE_GRANTED = new RateGranted();
 
     /** A buffer on its way to the socket; {@code pooled} is false for literal segments. */
     private record Chunk(ByteBuffer data, boolean pooled) {
@@ -119,6 +126,7 @@ public final class Transfer implements WriteListener, BufferPool.Waiter {
     private final TransferListener listener;
     private final int readAhead;
     private final Throttle throttle;
+    private final RateLimits rateLimits;
 
     /** When the socket stopped taking data, for the stall timer; 0 while it takes data. */
     private volatile long blockedSinceNanos;
@@ -141,7 +149,7 @@ public final class Transfer implements WriteListener, BufferPool.Waiter {
     private Throwable endCause;
 
     Transfer(TransferEngine engine, ServletOutputStream out, FileChannel channel, List<Segment> segments,
-            TransferListener listener) {
+            Object clientKey, TransferListener listener) {
         this.engine = engine;
         this.pool = engine.pool();
         this.out = out;
@@ -151,6 +159,7 @@ public final class Transfer implements WriteListener, BufferPool.Waiter {
         this.readAhead = engine.settings().readAhead();
         this.throttle = new Throttle(engine.settings().limitRate(), engine.settings().limitRateAfter());
         this.bytesLeft = this.segments.stream().mapToLong(Segment::length).sum();
+        this.rateLimits = engine.rateLimits(clientKey, this);
     }
 
     /** The current state, for metrics and tests; stale as soon as it is read. */
@@ -186,6 +195,17 @@ public final class Transfer implements WriteListener, BufferPool.Waiter {
     @Override
     public void granted(ByteBuffer buffer) {
         inbox.add(new Granted(buffer));
+        engine.wakeLater(this);
+    }
+
+    /**
+     * A shared rate group granted the chunk this transfer waits to send, on the thread that granted it (a group's
+     * timer, or another transfer's owner): as with {@link #granted}, the pass runs on the engine's executor so one
+     * transfer's loop never runs nested in another's.
+     */
+    @Override
+    public void rateGranted() {
+        inbox.add(RATE_GRANTED);
         engine.wakeLater(this);
     }
 
@@ -299,6 +319,9 @@ public final class Transfer implements WriteListener, BufferPool.Waiter {
                 engine.schedule(() -> post(THROTTLE_ELAPSED), delay);
                 return State.WAITING_FOR_THROTTLE;
             }
+            if (rateLimits.limits() && !rateLimits.permit(length)) {
+                return State.WAITING_FOR_THROTTLE; // a group queued the chunk; its grant resumes the transfer
+            }
             ready.poll();
             inContainer = chunk;
             try {
@@ -343,6 +366,8 @@ public final class Transfer implements WriteListener, BufferPool.Waiter {
             fail(failure.outcome(), failure.cause());
         } else if (event instanceof ThrottleElapsed) {
             throttleTimerSet = false;
+        } else if (event instanceof RateGranted) {
+            rateLimits.granted();
         } else if (event instanceof Stalled && socketBlocked) {
             fail(Outcome.ABORTED, new StalledException(engine.settings().stallTimeout()));
         }
@@ -423,6 +448,7 @@ public final class Transfer implements WriteListener, BufferPool.Waiter {
         if (waitingForBuffer) {
             pool.cancel(this);
         }
+        rateLimits.close();
         if (inContainer != null && inContainer.pooled()) {
             if (terminal == State.COMPLETED) {
                 pool.release(inContainer.data());

@@ -46,6 +46,8 @@ public final class TransferEngine implements AutoCloseable {
     private final LongAdder completed = new LongAdder();
     private final LongAdder aborted = new LongAdder();
     private final LongAdder failed = new LongAdder();
+    private final RateGroup globalRate;
+    private final ClientRates clientRates;
 
     /** An engine with its own read threads and stall timer. */
     public TransferEngine(EngineSettings settings) {
@@ -60,6 +62,10 @@ public final class TransferEngine implements AutoCloseable {
         this.scheduler = (task, delay) -> timer.schedule(task, delay, TimeUnit.NANOSECONDS);
         long period = Math.max(50, Math.min(1000, settings.stallTimeout().toMillis() / 4));
         timer.scheduleWithFixedDelay(this::checkStalls, period, period, TimeUnit.MILLISECONDS);
+        this.globalRate = settings.globalRate() > 0 ? new RateGroup(settings.globalRate(), nanoClock, scheduler)
+                : null;
+        this.clientRates = settings.limitRatePerClient() > 0
+                ? new ClientRates(settings.limitRatePerClient(), nanoClock, scheduler) : null;
     }
 
     /** Runs a task after a delay: the engine's timer, or a test's hand-driven clock. */
@@ -83,6 +89,10 @@ public final class TransferEngine implements AutoCloseable {
         this.readPool = null;
         this.timer = null;
         this.nanoClock = nanoClock;
+        this.globalRate = settings.globalRate() > 0 ? new RateGroup(settings.globalRate(), nanoClock, scheduler)
+                : null;
+        this.clientRates = settings.limitRatePerClient() > 0
+                ? new ClientRates(settings.limitRatePerClient(), nanoClock, scheduler) : null;
     }
 
     private static BufferPool newPool(EngineSettings settings) {
@@ -109,10 +119,21 @@ public final class TransferEngine implements AutoCloseable {
      */
     public Transfer start(ServletOutputStream out, FileChannel channel, List<Segment> body,
             TransferListener listener) {
+        return start(out, channel, body, null, listener);
+    }
+
+    /**
+     * As {@link #start(ServletOutputStream, FileChannel, List, TransferListener)}, for the client
+     * {@code clientKey}: all transfers with equal keys share one {@code limitRatePerClient} budget. The key is
+     * opaque to the engine (the servlet passes the client's address); {@code null} puts the transfer in no
+     * client's group.
+     */
+    public Transfer start(ServletOutputStream out, FileChannel channel, List<Segment> body, Object clientKey,
+            TransferListener listener) {
         if (!admit()) {
             return null;
         }
-        Transfer transfer = new Transfer(this, out, channel, body, listener);
+        Transfer transfer = new Transfer(this, out, channel, body, clientKey, listener);
         active.add(transfer);
         out.setWriteListener(transfer);
         return transfer;
@@ -167,6 +188,21 @@ public final class TransferEngine implements AutoCloseable {
         } catch (RejectedExecutionException e) {
             task.run();
         }
+    }
+
+    /** The shared rate groups a new transfer of {@code clientKey} belongs to; it must close them when it ends. */
+    RateLimits rateLimits(Object clientKey, RateGroup.Waiter waiter) {
+        return RateLimits.of(clientRates, clientKey, globalRate, waiter);
+    }
+
+    /** Clients that have a rate group now (with {@code limitRatePerClient}); for tests. */
+    int clientRateGroups() {
+        return clientRates == null ? 0 : clientRates.size();
+    }
+
+    /** The group of {@code globalRate}, or {@code null}; for tests. */
+    RateGroup globalRateGroup() {
+        return globalRate;
     }
 
     long nanoTime() {

@@ -62,8 +62,19 @@ public final class TestClient implements AutoCloseable {
 
     /** {@code receiveBuffer} > 0 makes the socket's receive window that small: a slow client from the start. */
     public TestClient(URI base, int receiveBuffer) throws IOException {
+        this(base, receiveBuffer, null);
+    }
+
+    /**
+     * A client whose connection comes from {@code localAddress} when it is not {@code null}: on Linux any address
+     * of 127.0.0.0/8 is a loopback address, so a test can be a second client machine.
+     */
+    public TestClient(URI base, int receiveBuffer, java.net.InetAddress localAddress) throws IOException {
         this.base = base;
         socket = new Socket();
+        if (localAddress != null) {
+            socket.bind(new InetSocketAddress(localAddress, 0));
+        }
         if (receiveBuffer > 0) {
             socket.setReceiveBufferSize(receiveBuffer);
         }

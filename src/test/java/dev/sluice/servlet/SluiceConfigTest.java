@@ -50,6 +50,11 @@ class SluiceConfigTest {
         assertEquals(0, engine.limitRate());
         assertEquals(0, engine.limitRateAfter());
         assertEquals(1024 * 1024, config("limitRate", "1MiB", "limitRateAfter", "4MiB").engine().limitRate());
+        assertEquals(0, engine.globalRate());
+        assertEquals(0, engine.limitRatePerClient());
+        EngineSettings shared = config("globalRate", "100MiB", "limitRatePerClient", "2m").engine();
+        assertEquals(100L << 20, shared.globalRate());
+        assertEquals(2L << 20, shared.limitRatePerClient());
         assertEquals(SymlinkPolicy.INSIDE_ROOT, config.symlinks());
         assertFalse(config.serveHidden());
         assertEquals(EngineSettings.defaults(), engine, "Setting defaults and engine defaults disagree");
@@ -72,7 +77,8 @@ class SluiceConfigTest {
     @CsvSource({"chunkSize, lots", "chunkSize, 512", "chunkSize, 17MiB", "chunkSize, -1", "chunkSize, 99999999999999999999",
         "readAhead, 0", "readAhead, 65", "readAhead, two", "readThreads, 0", "readThreads, 1.5",
         "stallTimeout, 0", "stallTimeout, soon", "stallTimeout, -5s", "bufferKind, mapped",
-        "followSymlinks, always", "serveHidden, yes", "maxBufferMemory, 1KiB", "maxBufferMemory, much"})
+        "followSymlinks, always", "serveHidden, yes", "maxBufferMemory, 1KiB", "maxBufferMemory, much",
+        "globalRate, fast", "globalRate, -1", "limitRatePerClient, lots", "limitRatePerClient, -2MiB"})
     void everyBadValueIsNamedWithItsSetting(String setting, String value) {
         String message = error(setting, value);
         assertTrue(message.contains("'" + setting + "'") && message.contains("'" + value + "'"), message);

@@ -28,6 +28,11 @@ final class ManualScheduler implements TransferEngine.Scheduler {
         return timers.size();
     }
 
+    /** When the next timer is due; {@code Long.MAX_VALUE} when none is set. */
+    long nextDueNanos() {
+        return timers.stream().mapToLong(Timed::dueNanos).min().orElse(Long.MAX_VALUE);
+    }
+
     /** Moves the clock to the next timer and runs it; false when no timer is set. */
     boolean fireNext() {
         Timed next = timers.stream().min(Comparator.comparingLong(Timed::dueNanos).thenComparingLong(Timed::order))

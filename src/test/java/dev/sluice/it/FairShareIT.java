@@ -1,0 +1,226 @@
+package dev.sluice.it;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.sluice.servlet.SluiceServlet;
+import java.net.InetAddress;
+import java.net.URI;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
+
+/**
+ * The accuracy checks issue 4 asks for, for the shared rates: under {@code globalRate} eight clients each get
+ * their share within 15% and the total stays within 10% of the rate, and when half of them finish the others
+ * speed up; under {@code limitRatePerClient} ten connections of one client address share one budget while a
+ * client from another address has its own. Rates are measured on the client side, over windows of seconds.
+ */
+class FairShareIT {
+
+    private static final long MIB = 1024 * 1024;
+
+    @TempDir
+    Path root;
+
+    /** Every read of one download: when, and how many body bytes had arrived by then. */
+    private record Download(String sha256, long[] nanos, long[] bytes, long count) {
+
+        long startNanos() {
+            return nanos[0];
+        }
+
+        long endNanos() {
+            return nanos[(int) count - 1];
+        }
+
+        /** Body bytes received by {@code at}. */
+        long bytesAt(long at) {
+            long received = 0;
+            for (int i = 0; i < count && nanos[i] <= at; i++) {
+                received = bytes[i];
+            }
+            return received;
+        }
+
+        /** Bytes per second received between {@code from} and {@code to}. */
+        double rate(long from, long to) {
+            return (bytesAt(to) - bytesAt(from)) * 1e9 / (to - from);
+        }
+    }
+
+    private byte[] file(String name, long size) throws Exception {
+        byte[] data = new byte[(int) size];
+        new Random(size).nextBytes(data);
+        Files.write(root.resolve(name), data);
+        return data;
+    }
+
+    /** Downloads {@code path} from {@code local}, once {@code go} opens, recording its progress. */
+    private static Download download(URI base, String path, InetAddress local, CountDownLatch go) throws Exception {
+        try (TestClient client = new TestClient(base, 0, local)) {
+            go.await();
+            TestClient.Head head = client.send("GET", path, Map.of(), true);
+            assertEquals(200, head.status());
+            long length = head.contentLength();
+            MessageDigest digest = TestClient.newDigest();
+            int capacity = (int) (length / 1024) + 16;
+            long[] nanos = new long[capacity];
+            long[] bytes = new long[capacity];
+            int count = 0;
+            nanos[count] = System.nanoTime();
+            bytes[count++] = 0;
+            byte[] buffer = new byte[16 * 1024];
+            long received = 0;
+            while (received < length) {
+                int n = client.read(buffer, 0, (int) Math.min(buffer.length, length - received));
+                if (n < 0) {
+                    throw new java.io.EOFException("cut off at " + received);
+                }
+                digest.update(buffer, 0, n);
+                received += n;
+                if (count == capacity) {
+                    nanos = java.util.Arrays.copyOf(nanos, capacity * 2);
+                    bytes = java.util.Arrays.copyOf(bytes, capacity * 2);
+                    capacity *= 2;
+                }
+                nanos[count] = System.nanoTime();
+                bytes[count++] = received;
+            }
+            return new Download(HexFormat.of().formatHex(digest.digest()), nanos, bytes, count);
+        }
+    }
+
+    private static List<Download> all(List<Future<Download>> futures) throws Exception {
+        List<Download> downloads = new ArrayList<>();
+        for (Future<Download> future : futures) {
+            downloads.add(future.get(120, TimeUnit.SECONDS));
+        }
+        return downloads;
+    }
+
+    private static void assertWithin(double expected, double actual, double tolerance, String what) {
+        assertTrue(Math.abs(actual - expected) <= expected * tolerance,
+                String.format("%s: %.0f B/s, expected %.0f B/s within %.0f%%", what, actual, expected,
+                        tolerance * 100));
+    }
+
+    @ParameterizedTest
+    @EnumSource(ContainerKind.class)
+    void underGlobalRateEightClientsShareFairlyAndSpeedUpWhenHalfFinish(ContainerKind kind) throws Exception {
+        kind.assumeInThisRun();
+        long rate = 4 * MIB;
+        byte[] shortFile = file("short.bin", 3 * MIB);
+        byte[] longFile = file("long.bin", 7 * MIB);
+        SluiceServlet servlet = new SluiceServlet();
+        ExecutorService clients = Executors.newFixedThreadPool(8);
+        try (ContainerKind.Running container = kind.start(servlet, Map.of("root", root.toString(),
+                "globalRate", "4MiB", "chunkSize", "64KiB"), 0)) {
+            CountDownLatch go = new CountDownLatch(1);
+            List<Future<Download>> futures = new ArrayList<>();
+            for (int i = 0; i < 8; i++) {
+                String path = i < 4 ? "/short.bin" : "/long.bin";
+                futures.add(clients.submit(() -> download(container.uri(), path, null, go)));
+            }
+            go.countDown();
+            List<Download> downloads = all(futures);
+            for (int i = 0; i < 8; i++) {
+                assertEquals(TestClient.sha256(i < 4 ? shortFile : longFile), downloads.get(i).sha256());
+            }
+
+            // All eight running: from half a second after the last one started to just before the first ended.
+            long allStarted = downloads.stream().mapToLong(Download::startNanos).max().orElseThrow();
+            long firstEnded = downloads.stream().mapToLong(Download::endNanos).min().orElseThrow();
+            long from = allStarted + 500_000_000L;
+            long to = firstEnded - 300_000_000L;
+            assertTrue(to - from >= 2_000_000_000L, "the window with eight clients is too short to measure");
+            double total = 0;
+            for (int i = 0; i < 8; i++) {
+                double own = downloads.get(i).rate(from, to);
+                assertWithin(rate / 8.0, own, 0.15, "client " + i + " with eight running");
+                total += own;
+            }
+            assertWithin(rate, total, 0.10, "all eight together");
+
+            // The four long downloads alone: from after the last short one ended to before the first long one ends.
+            long shortDone = downloads.subList(0, 4).stream().mapToLong(Download::endNanos).max().orElseThrow();
+            long longFirstDone = downloads.subList(4, 8).stream().mapToLong(Download::endNanos).min().orElseThrow();
+            long later = shortDone + 500_000_000L;
+            long laterTo = longFirstDone - 300_000_000L;
+            assertTrue(laterTo - later >= 1_500_000_000L, "the window with four clients is too short to measure");
+            double laterTotal = 0;
+            for (int i = 4; i < 8; i++) {
+                double before = downloads.get(i).rate(from, to);
+                double after = downloads.get(i).rate(later, laterTo);
+                assertWithin(rate / 4.0, after, 0.15, "client " + i + " once half had finished");
+                assertTrue(after >= 1.7 * before, "client " + i + " did not speed up: " + before + " -> " + after);
+                laterTotal += after;
+            }
+            assertWithin(rate, laterTotal, 0.10, "the four left together");
+            Await.until("every transfer ended", Duration.ofSeconds(10),
+                    () -> servlet.metrics().completed() == 8 && servlet.metrics().bufferBytesInUse() == 0,
+                    () -> servlet.metrics().toString());
+        } finally {
+            clients.shutdownNow();
+        }
+    }
+
+    @ParameterizedTest
+    @EnumSource(ContainerKind.class)
+    void tenConnectionsOfOneClientShareOneBudgetAndAnotherClientHasItsOwn(ContainerKind kind) throws Exception {
+        kind.assumeInThisRun();
+        long rate = 2 * MIB;
+        byte[] part = file("part.bin", MIB);
+        byte[] whole = file("whole.bin", 10 * MIB);
+        InetAddress second = InetAddress.getByName("127.0.0.2");
+        SluiceServlet servlet = new SluiceServlet();
+        ExecutorService clients = Executors.newFixedThreadPool(11);
+        try (ContainerKind.Running container = kind.start(servlet, Map.of("root", root.toString(),
+                "limitRatePerClient", "2MiB", "chunkSize", "64KiB"), 0)) {
+            CountDownLatch go = new CountDownLatch(1);
+            List<Future<Download>> futures = new ArrayList<>();
+            for (int i = 0; i < 10; i++) {
+                futures.add(clients.submit(() -> download(container.uri(), "/part.bin", null, go)));
+            }
+            futures.add(clients.submit(() -> download(container.uri(), "/whole.bin", second, go)));
+            go.countDown();
+            List<Download> downloads = all(futures);
+            for (int i = 0; i < 10; i++) {
+                assertEquals(TestClient.sha256(part), downloads.get(i).sha256());
+            }
+            Download other = downloads.get(10);
+            assertEquals(TestClient.sha256(whole), other.sha256());
+
+            long allStarted = downloads.stream().mapToLong(Download::startNanos).max().orElseThrow();
+            long firstEnded = downloads.stream().mapToLong(Download::endNanos).min().orElseThrow();
+            long from = allStarted + 500_000_000L;
+            long to = firstEnded - 300_000_000L;
+            assertTrue(to - from >= 2_000_000_000L, "the window with all clients is too short to measure");
+            double together = 0;
+            for (int i = 0; i < 10; i++) {
+                together += downloads.get(i).rate(from, to);
+            }
+            assertWithin(rate, together, 0.15, "ten connections from 127.0.0.1 together");
+            assertWithin(rate, other.rate(from, to), 0.15, "one connection from 127.0.0.2");
+            Await.until("every transfer ended", Duration.ofSeconds(10),
+                    () -> servlet.metrics().completed() == 11 && servlet.metrics().bufferBytesInUse() == 0,
+                    () -> servlet.metrics().toString());
+        } finally {
+            clients.shutdownNow();
+        }
+    }
+}
