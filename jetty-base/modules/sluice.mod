@@ -48,6 +48,8 @@ basehome:modules/sluice/sluice.xml|webapps/sluice.xml
 # sluice.limitRateAfter=0
 ## Most downloads running at once; more get 503 with Retry-After instead of piling up. 0: no limit.
 # sluice.maxTransfers=0
+## On Tomcat, let the container send unthrottled single-part bodies with sendfile; false: always Sluice's engine.
+# sluice.sendfile=true
 ## inside-root: serve symlinks whose target stays under the root; never: refuse every symlink.
 # sluice.followSymlinks=inside-root
 ## Serve files and directories whose name starts with a dot.

@@ -24,6 +24,8 @@ public enum Setting {
             "Bytes one download gets at full speed before limitRate applies, e.g. 4MiB (a video starts fast)."),
     MAX_TRANSFERS("maxTransfers", "0",
             "Most downloads running at once; more get 503 with Retry-After instead of piling up. 0: no limit."),
+    SENDFILE("sendfile", "true",
+            "On Tomcat, let the container send unthrottled single-part bodies with sendfile; false: always Sluice's engine."),
     FOLLOW_SYMLINKS("followSymlinks", "inside-root",
             "inside-root: serve symlinks whose target stays under the root; never: refuse every symlink."),
     SERVE_HIDDEN("serveHidden", "false", "Serve files and directories whose name starts with a dot."),
