@@ -97,7 +97,7 @@ public final class PeerServer {
                 holder.setInitParameter("root", rootDir.toString());
                 context.addServlet(holder, "/*");
             }
-            default -> usage("unknown --kind " + kind");
+            default -> usage("unknown --kind " + kind);
         }
         server.setHandler(context);
         server.setStopAtShutdown(true);
