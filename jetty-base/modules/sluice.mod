@@ -52,6 +52,8 @@ basehome:modules/sluice/sluice.xml|webapps/sluice.xml
 # sluice.globalRate=0
 ## Most bytes per second all downloads of one client address may take together, e.g. 2MiB; 0: no limit.
 # sluice.limitRatePerClient=0
+## On Tomcat, let the container send unthrottled single-part bodies with sendfile; false: always Sluice's engine.
+# sluice.sendfile=true
 ## inside-root: serve symlinks whose target stays under the root; never: refuse every symlink.
 # sluice.followSymlinks=inside-root
 ## Serve files and directories whose name starts with a dot.

@@ -26,8 +26,11 @@ import java.util.Objects;
  * @param channel open for reading; whoever sends the body closes it
  * @param size bytes in the file when it was opened
  * @param lastModifiedMillis modification time, milliseconds since the epoch
+ * @param fileKey what identifies the opened file on its file system (device and inode), or null where the
+ *        file system has none
  */
-public record OpenedFile(Path path, FileChannel channel, long size, long lastModifiedMillis) implements Closeable {
+public record OpenedFile(Path path, FileChannel channel, long size, long lastModifiedMillis, Object fileKey)
+        implements Closeable {
 
     private static final int ATTEMPTS = 3;
 
@@ -45,7 +48,8 @@ public record OpenedFile(Path path, FileChannel channel, long size, long lastMod
                 long size = channel.size();
                 BasicFileAttributes after = Files.readAttributes(path, BasicFileAttributes.class,
                         LinkOption.NOFOLLOW_LINKS);
-                OpenedFile opened = new OpenedFile(path, channel, size, after.lastModifiedTime().toMillis());
+                OpenedFile opened = new OpenedFile(path, channel, size, after.lastModifiedTime().toMillis(),
+                        after.fileKey());
                 if (Objects.equals(before.fileKey(), after.fileKey())
                         && before.lastModifiedTime().equals(after.lastModifiedTime())
                         && before.size() == size && after.size() == size) {
@@ -64,6 +68,25 @@ public record OpenedFile(Path path, FileChannel channel, long size, long lastMod
             }
         }
         return last; // still changing: serve what the open channel holds now, with its own size
+    }
+
+    /**
+     * Whether {@code path} still names the opened file, unchanged: the same file key, size and modification time,
+     * without following a symlink. Whoever opens the path again after this (Tomcat's sendfile does) gets the same
+     * bytes, unless the file changes in between: a check, not a lock. False when the file system gives no file
+     * key, since a replaced file could then not be told apart.
+     */
+    public boolean unchangedOnDisk() {
+        if (fileKey == null) {
+            return false;
+        }
+        try {
+            BasicFileAttributes now = Files.readAttributes(path, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
+            return now.isRegularFile() && fileKey.equals(now.fileKey()) && now.size() == size
+                    && now.lastModifiedTime().toMillis() == lastModifiedMillis && channel.size() == size;
+        } catch (IOException e) {
+            return false;
+        }
     }
 
     @Override

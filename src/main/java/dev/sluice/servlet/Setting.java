@@ -28,6 +28,8 @@ public enum Setting {
             "Most bytes per second all downloads together may take, shared fairly, e.g. 100MiB; 0: no limit."),
     LIMIT_RATE_PER_CLIENT("limitRatePerClient", "0",
             "Most bytes per second all downloads of one client address may take together, e.g. 2MiB; 0: no limit."),
+    SENDFILE("sendfile", "true",
+            "On Tomcat, let the container send unthrottled single-part bodies with sendfile; false: always Sluice's engine."),
     FOLLOW_SYMLINKS("followSymlinks", "inside-root",
             "inside-root: serve symlinks whose target stays under the root; never: refuse every symlink."),
     SERVE_HIDDEN("serveHidden", "false", "Serve files and directories whose name starts with a dot."),

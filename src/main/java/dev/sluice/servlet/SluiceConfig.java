@@ -29,9 +29,20 @@ import java.util.regex.Pattern;
  * @param engine the transfer engine's settings
  * @param symlinks which symlinks may be followed
  * @param serveHidden whether dot-files are served
+ * @param responses how files are answered
+ * @param sendfile whether a container's own zero-copy file sending (Tomcat's sendfile) may be used
  */
 public record SluiceConfig(Path root, EngineSettings engine, SymlinkPolicy symlinks, boolean serveHidden,
-        Responses responses) {
+        Responses responses, boolean sendfile) {
+
+    /**
+     * Whether no setting needs Sluice's engine to see each transfer: no speed limit to pace it and no cap on
+     * running transfers to count it. Only then may a body be handed to the container to send by itself.
+     */
+    public boolean unthrottled() {
+        return engine.limitRate() == 0 && engine.maxTransfers() == 0 && engine.globalRate() == 0
+                && engine.limitRatePerClient() == 0;
+    }
 
     /**
      * How files are answered.
@@ -90,7 +101,8 @@ public record SluiceConfig(Path root, EngineSettings engine, SymlinkPolicy symli
         long limitRatePerClient = size(Setting.LIMIT_RATE_PER_CLIENT, lookup, 0, Long.MAX_VALUE / 2);
         EngineSettings engine = new EngineSettings(chunkSize, readAhead, maxBufferMemory, readThreads,
                 stallTimeout, bufferKind, limitRate, limitRateAfter, maxTransfers, globalRate, limitRatePerClient);
-        return new SluiceConfig(root, engine, symlinks, serveHidden, responses(lookup));
+        boolean sendfile = choice(Setting.SENDFILE, lookup, Map.of("true", true, "false", false));
+        return new SluiceConfig(root, engine, symlinks, serveHidden, responses(lookup), sendfile);
     }
 
     private static Responses responses(UnaryOperator<String> lookup) {

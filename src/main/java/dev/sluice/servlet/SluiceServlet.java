@@ -202,7 +202,28 @@ public class SluiceServlet extends HttpServlet {
             return;
         }
         applyHead(response, plan);
+        if (sendfile(request, response, plan, file)) {
+            return;
+        }
         stream(request, response, file, segments(plan));
+    }
+
+    /**
+     * Lets Tomcat send the body itself (see {@link TomcatSendfile}) when it offers to, the setting allows it, no
+     * limit needs the engine to see the transfer, and the body is one file region of a known length. The head is
+     * already set; on success the file is closed here and no body is written.
+     */
+    private boolean sendfile(HttpServletRequest request, HttpServletResponse response, ResponsePlan plan,
+            OpenedFile file) throws IOException {
+        if (!config.sendfile() || !config.unthrottled() || plan.body().size() != 1
+                || !(plan.body().get(0) instanceof ResponsePlan.FilePart part) || plan.contentLength() != part.length()
+                || !TomcatSendfile.offered(request, response)
+                || !TomcatSendfile.handOff(request, file, part.first(), part.length())) {
+            return false;
+        }
+        file.close();
+        engine.countHandedOff(part.length());
+        return true;
     }
 
     /** A file, or the precompressed variant of it chosen by Accept-Encoding. */

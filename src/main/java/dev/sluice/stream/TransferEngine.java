@@ -48,6 +48,8 @@ public final class TransferEngine implements AutoCloseable {
     private final LongAdder failed = new LongAdder();
     private final RateGroup globalRate;
     private final ClientRates clientRates;
+    private final LongAdder handedOff = new LongAdder();
+    private final LongAdder bytesHandedOff = new LongAdder();
 
     /** An engine with its own read threads and stall timer. */
     public TransferEngine(EngineSettings settings) {
@@ -170,7 +172,7 @@ public final class TransferEngine implements AutoCloseable {
     public TransferMetrics metrics() {
         long queued = readPool == null ? 0 : readPool.getQueue().size();
         return new TransferMetrics(activeCount.get(), bytesSent.sum(), completed.sum(), aborted.sum(), failed.sum(),
-                pool.bytesInUse(), pool.highWater(), pool.waits(), queued);
+                pool.bytesInUse(), pool.highWater(), pool.waits(), queued, handedOff.sum(), bytesHandedOff.sum());
     }
 
     /** Asks every transfer that waits for its socket whether it has waited past the stall timeout. */
@@ -266,6 +268,15 @@ public final class TransferEngine implements AutoCloseable {
         } catch (RejectedExecutionException e) {
             transfer.wake();
         }
+    }
+
+    /**
+     * Counts a body of {@code bytes} that the container sends by itself (Tomcat's sendfile) instead of a
+     * transfer: the engine never sees it again, so it is counted apart from the transfers.
+     */
+    public void countHandedOff(long bytes) {
+        handedOff.increment();
+        bytesHandedOff.add(bytes);
     }
 
     void countSent(int bytes) {

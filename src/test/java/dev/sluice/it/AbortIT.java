@@ -32,8 +32,8 @@ class AbortIT {
             file.setLength(64L * 1024 * 1024);
         }
         SluiceServlet servlet = new SluiceServlet();
-        try (ContainerKind.Running container = kind.start(servlet, Map.of("root", root.toString(),
-                "chunkSize", "64KiB"), 0)) {
+        try (ContainerKind.Running container = launch(kind, servlet, Map.of("root", root.toString(),
+                "chunkSize", "64KiB"))) {
             TestClient.get(container.uri(), "/missing"); // warm the container up before the baseline
             long baselineFds = OpenFiles.count();
 
@@ -57,7 +57,7 @@ class AbortIT {
             }
 
             Await.until("every aborted transfer ended", Duration.ofSeconds(60),
-                    () -> servlet.metrics().aborted() == DOWNLOADS && servlet.metrics().activeTransfers() == 0,
+                    () -> transfers(servlet, m -> m.aborted()) == DOWNLOADS && servlet.metrics().activeTransfers() == 0,
                     () -> servlet.metrics().toString());
             Await.until("every buffer back", Duration.ofSeconds(30),
                     () -> servlet.metrics().bufferBytesInUse() == 0, () -> servlet.metrics().toString());
@@ -67,5 +67,16 @@ class AbortIT {
                     () -> OpenFiles.count() <= baselineFds, () -> OpenFiles.count() + " open, baseline " + baselineFds);
             assertEquals(0, servlet.metrics().completed());
         }
+    }
+
+    /** Starts the container; {@link TomcatSendfileAbortIT} starts Tomcat with sendfile instead. */
+    ContainerKind.Running launch(ContainerKind kind, SluiceServlet servlet, Map<String, String> params)
+            throws Exception {
+        return kind.start(servlet, params, 0);
+    }
+
+    /** Transfers that ended as {@code counter} counts them; where the container sends bodies, those handed off. */
+    long transfers(SluiceServlet servlet, java.util.function.ToLongFunction<dev.sluice.stream.TransferMetrics> counter) {
+        return counter.applyAsLong(servlet.metrics());
     }
 }

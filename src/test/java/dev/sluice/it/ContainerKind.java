@@ -14,7 +14,13 @@ import org.eclipse.jetty.server.Server;
 import org.eclipse.jetty.server.ServerConnector;
 import org.eclipse.jetty.util.thread.QueuedThreadPool;
 
-/** The containers every integration test runs on, embedded, with the servlet mounted at {@code /}. */
+/**
+ * The containers every integration test runs on, embedded, with the servlet mounted at {@code /}.
+ *
+ * <p>{@link #TOMCAT} has sendfile switched off on its connector, so that every test of the transfer engine runs
+ * the engine on Tomcat too; {@link #startTomcatWithSendfile} starts Tomcat as it comes, sendfile on, for the
+ * tests that check the bodies Tomcat sends itself.
+ */
 public enum ContainerKind {
     JETTY_EE11, JETTY_EE10, TOMCAT;
 
@@ -54,7 +60,7 @@ public enum ContainerKind {
                 context.addServlet(holder, "/");
                 return context;
             });
-            case TOMCAT -> startTomcat(servlet, initParams, maxThreads);
+            case TOMCAT -> startTomcat(servlet, initParams, maxThreads, false);
         };
     }
 
@@ -103,14 +109,22 @@ public enum ContainerKind {
         };
     }
 
-    private static Running startTomcat(Servlet servlet, Map<String, String> initParams, int maxThreads)
+    /** Tomcat with its connector's default {@code useSendfile=true}; skipped when Tomcat is not in this run. */
+    public static Running startTomcatWithSendfile(Servlet servlet, Map<String, String> initParams, int maxThreads)
             throws Exception {
+        TOMCAT.assumeInThisRun();
+        return startTomcat(servlet, initParams, maxThreads, true);
+    }
+
+    private static Running startTomcat(Servlet servlet, Map<String, String> initParams, int maxThreads,
+            boolean sendfile) throws Exception {
         Path base = Files.createTempDirectory("sluice-tomcat-");
         Tomcat tomcat = new Tomcat();
         tomcat.setBaseDir(base.toString());
         Connector connector = new Connector();
         connector.setPort(0);
         connector.setProperty("address", "127.0.0.1");
+        connector.setProperty("useSendfile", Boolean.toString(sendfile));
         if (maxThreads > 0) {
             connector.setProperty("maxThreads", Integer.toString(maxThreads));
             connector.setProperty("minSpareThreads", Integer.toString(Math.min(4, maxThreads)));

@@ -42,7 +42,13 @@ class ResumeIT {
         Map<String, String> params = new HashMap<>();
         params.put("root", root.toString());
         params.put("chunkSize", "64KiB");
-        container = kind.start(servlet, params, 0);
+        container = launch(kind, servlet, params);
+    }
+
+    /** Starts the container; {@link TomcatSendfileResumeIT} starts Tomcat with sendfile instead. */
+    ContainerKind.Running launch(ContainerKind kind, SluiceServlet servlet, Map<String, String> params)
+            throws Exception {
+        return kind.start(servlet, params, 0);
     }
 
     @AfterEach

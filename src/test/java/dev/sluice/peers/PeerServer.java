@@ -22,7 +22,13 @@ import org.eclipse.jetty.server.ServerConnector;
  *       default settings (only the context's base resource and {@code dirAllowed=false} are set): the
  *       defaults a user gets.</li>
  *   <li>{@code --kind=blocking}: {@link BlockingFileServlet}, mapped at {@code /*}.</li>
+ *   <li>{@code --kind=tomcat-default}: embedded Tomcat 11 with its own {@code DefaultServlet} at {@code /}, default
+ *       settings (sendfile for files of 48 KiB and more, {@code useSendfile} on the NIO connector).</li>
+ *   <li>{@code --kind=sluice-tomcat}: Sluice on embedded Tomcat 11, default settings (sendfile on);
+ *       {@code --kind=sluice-tomcat-nosendfile}: the same with Sluice's {@code sendfile=false}.</li>
  * </ul>
+ *
+ * <p>The Tomcat kinds have Tomcat's default thread pool (200 threads).
  *
  * <p>Options may also be given as {@code --name value}. {@code --port=0} (the default) picks a free
  * port. The connector listens on {@code --host} (default 127.0.0.1), and the server has Jetty's default
@@ -68,6 +74,10 @@ public final class PeerServer {
             usage("not a directory: " + root);
         }
 
+        if (kind.startsWith("tomcat-") || kind.startsWith("sluice-tomcat")) {
+            startTomcat(kind, rootDir, host, port);
+            return;
+        }
         Server server = new Server(); // default QueuedThreadPool: 200 threads
         ServerConnector connector = new ServerConnector(server);
         connector.setHost(host);
@@ -87,7 +97,7 @@ public final class PeerServer {
                 holder.setInitParameter("root", rootDir.toString());
                 context.addServlet(holder, "/*");
             }
-            default -> usage("unknown --kind " + kind + " (jetty-default or blocking)");
+            default -> usage("unknown --kind " + kind);
         }
         server.setHandler(context);
         server.setStopAtShutdown(true);
@@ -99,9 +109,57 @@ public final class PeerServer {
         server.join();
     }
 
+    private static void startTomcat(String kind, Path rootDir, String host, int port) throws Exception {
+        Path base = Files.createTempDirectory("sluice-peer-tomcat-");
+        org.apache.catalina.startup.Tomcat tomcat = new org.apache.catalina.startup.Tomcat();
+        tomcat.setBaseDir(base.toString());
+        org.apache.catalina.connector.Connector connector = new org.apache.catalina.connector.Connector();
+        connector.setPort(port);
+        connector.setProperty("address", host);
+        tomcat.setConnector(connector);
+        tomcat.getHost().setAutoDeploy(false);
+        org.apache.catalina.Context context = tomcat.addContext("", rootDir.toString());
+        org.apache.catalina.startup.Tomcat.addDefaultMimeTypeMappings(context);
+        org.apache.catalina.Wrapper wrapper;
+        switch (kind) {
+            case "tomcat-default" -> {
+                wrapper = org.apache.catalina.startup.Tomcat.addServlet(context, "default",
+                        new org.apache.catalina.servlets.DefaultServlet());
+                wrapper.addInitParameter("listings", "false");
+            }
+            case "sluice-tomcat", "sluice-tomcat-nosendfile" -> {
+                wrapper = org.apache.catalina.startup.Tomcat.addServlet(context, "sluice",
+                        new dev.sluice.servlet.SluiceServlet());
+                wrapper.setAsyncSupported(true);
+                wrapper.addInitParameter("root", rootDir.toString());
+                wrapper.addInitParameter("sendfile", Boolean.toString(kind.equals("sluice-tomcat")));
+            }
+            default -> {
+                usage("unknown --kind " + kind);
+                return;
+            }
+        }
+        wrapper.setLoadOnStartup(1);
+        context.addServletMappingDecoded("/", wrapper.getName());
+        tomcat.start();
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            try {
+                tomcat.stop();
+                tomcat.destroy();
+                org.apache.commons.io.file.PathUtils.deleteDirectory(base);
+            } catch (Exception e) {
+                System.err.println("PeerServer: Tomcat did not stop cleanly: " + e);
+            }
+        }));
+        String shownHost = host.contains(":") ? "[" + host + "]" : host;
+        System.out.println("READY http://" + shownHost + ":" + connector.getLocalPort() + "/");
+        System.out.flush();
+        tomcat.getServer().await();
+    }
+
     private static void usage(String problem) {
         System.err.println("PeerServer: " + problem);
-        System.err.println("usage: PeerServer --kind=jetty-default|blocking --root=DIR [--port=N] [--host=127.0.0.1]");
+        System.err.println("usage: PeerServer --kind=jetty-default|blocking|tomcat-default|sluice-tomcat|sluice-tomcat-nosendfile --root=DIR [--port=N] [--host=127.0.0.1]");
         System.exit(2);
     }
 }

@@ -38,4 +38,27 @@ class OpenedFileTest {
     void aDirectoryIsNotAFile() {
         assertThrows(NoSuchFileException.class, () -> OpenedFile.open(dir));
     }
+
+    @Test
+    void unchangedOnDiskUntilTheFileIsReplacedTouchedOrDeleted() throws IOException {
+        Path file = dir.resolve("f.bin");
+        Files.write(file, new byte[100]);
+        Files.setLastModifiedTime(file, java.nio.file.attribute.FileTime.fromMillis(1_700_000_000_000L));
+        try (OpenedFile opened = OpenedFile.open(file)) {
+            org.junit.jupiter.api.Assertions.assertTrue(opened.unchangedOnDisk());
+            Files.setLastModifiedTime(file, java.nio.file.attribute.FileTime.fromMillis(1_700_000_001_000L));
+            org.junit.jupiter.api.Assertions.assertFalse(opened.unchangedOnDisk(), "touched");
+        }
+        try (OpenedFile opened = OpenedFile.open(file)) {
+            Path other = dir.resolve("other.bin");
+            Files.write(other, new byte[100]);
+            Files.setLastModifiedTime(other, Files.getLastModifiedTime(file));
+            Files.move(other, file, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+            org.junit.jupiter.api.Assertions.assertFalse(opened.unchangedOnDisk(), "replaced by another inode");
+        }
+        try (OpenedFile opened = OpenedFile.open(file)) {
+            Files.delete(file);
+            org.junit.jupiter.api.Assertions.assertFalse(opened.unchangedOnDisk(), "deleted");
+        }
+    }
 }

@@ -58,6 +58,21 @@ class SluiceConfigTest {
         assertEquals(SymlinkPolicy.INSIDE_ROOT, config.symlinks());
         assertFalse(config.serveHidden());
         assertEquals(EngineSettings.defaults(), engine, "Setting defaults and engine defaults disagree");
+        assertTrue(config.sendfile());
+        assertTrue(config.unthrottled());
+    }
+
+    @Test
+    void sendfileIsASwitchAndAnyLimitMakesTransfersThrottled() throws Exception {
+        assertFalse(config("sendfile", "false").sendfile());
+        assertTrue(config("sendfile", "TRUE").sendfile());
+        ConfigException bad = assertThrows(ConfigException.class, () -> config("sendfile", "yes"));
+        assertTrue(bad.getMessage().contains("'sendfile'") && bad.getMessage().contains("'yes'"), bad.getMessage());
+        assertFalse(config("limitRate", "1MiB").unthrottled());
+        assertFalse(config("maxTransfers", "10").unthrottled());
+        assertFalse(config("globalRate", "10MiB").unthrottled());
+        assertFalse(config("limitRatePerClient", "1MiB").unthrottled());
+        assertTrue(config("limitRateAfter", "1MiB").unthrottled(), "limitRateAfter alone limits nothing");
     }
 
     @ParameterizedTest
