@@ -34,7 +34,7 @@ final class ChunkSizer {
     static final int FLOOR = 16 * 1024;
 
     /** The shortest measuring window, and the time a chunk should last on its socket. */
-    static final long WINDOW_NANOS = 10_000_000L;
+    static final long WINDOW_NANOS = 20_000_000L;
 
     private final int floor;
     private final int ceiling;

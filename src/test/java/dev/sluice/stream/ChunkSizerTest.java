@@ -11,6 +11,7 @@ class ChunkSizerTest {
 
     private static final int CEILING = 256 * 1024;
     private static final long MS = 1_000_000L;
+    private static final long TENTH = ChunkSizer.WINDOW_NANOS / 10;
 
     @Test
     void aNewTransferStartsAtTheFloor() {
@@ -26,7 +27,7 @@ class ChunkSizerTest {
         while (sizer.size() < CEILING) {
             for (int i = 0; i < 10; i++) { // 10 chunks per window: the socket drains far more than one chunk
                 sizer.written(sizer.size());
-                now += MS;
+                now += TENTH;
                 sizer.drained(now);
             }
             assertEquals(Math.min(2 * previous, CEILING), sizer.size(), "grows at most twofold per window");
@@ -40,7 +41,7 @@ class ChunkSizerTest {
         ChunkSizer sizer = new ChunkSizer(CEILING, 0);
         for (int i = 0; i < 1000; i++) {
             sizer.written(sizer.size());
-            sizer.drained(5 * MS);
+            sizer.drained(ChunkSizer.WINDOW_NANOS - 1);
         }
         assertEquals(ChunkSizer.FLOOR, sizer.size());
     }
@@ -51,7 +52,7 @@ class ChunkSizerTest {
         long now = 1_000 * MS;
         sizer.written(CEILING);
         sizer.parked(now);
-        // 256 KiB in 1 s since the last window: 2.6 KiB per 10 ms, below the floor.
+        // 256 KiB in 1 s since the last window: a few KiB per window, below the floor.
         now += 1_000 * MS;
         sizer.drained(now);
         assertEquals(ChunkSizer.FLOOR, sizer.size());
@@ -62,8 +63,8 @@ class ChunkSizerTest {
         ChunkSizer sizer = grownToTheCeiling();
         long now = 1_000 * MS;
         for (int i = 0; i < 10; i++) {
-            sizer.written(100 * 1024); // 100 KiB per 10 ms parked cycle: 10 MB/s
-            now += 10 * MS;
+            sizer.written(100 * 1024); // 100 KiB per window, in parked cycles
+            now += ChunkSizer.WINDOW_NANOS;
             sizer.parked(now);
         }
         assertEquals(64 * 1024, sizer.size());
@@ -86,7 +87,7 @@ class ChunkSizerTest {
         long now = 0;
         while (sizer.size() < CEILING) {
             sizer.written(CEILING * 10L);
-            now += 10 * MS;
+            now += ChunkSizer.WINDOW_NANOS;
             sizer.drained(now);
         }
         return sizer;
