@@ -15,6 +15,10 @@ package dev.sluice.stream;
  * <ul>
  *   <li>A new transfer starts at the floor: it knows nothing of its client yet, and a client that never reads
  *       should not have made it hold big buffers. Growth is like TCP's slow start: fast, but earned.</li>
+ *   <li>Until its socket has pushed back once and drained again, a transfer grows only after it has sent
+ *       {@link #UNPROVEN_BYTES}: that much the kernel's send buffer can take from a client that never reads
+ *       (Linux autotunes it up to 4 MiB), so a faster start would make every new client look fast and leave
+ *       the ones that then stop reading holding full-size buffers.</li>
  *   <li>Every event the transfer reports ({@link #drained}: the socket took a written chunk; {@link #parked}:
  *       the socket refused more) closes a measuring window once it has lasted {@link #WINDOW_NANOS}. The
  *       window's drain rate gives the target: the bytes drained in one window, rounded down to a size class.
@@ -36,12 +40,18 @@ final class ChunkSizer {
     /** The shortest measuring window, and the time a chunk should last on its socket. */
     static final long WINDOW_NANOS = 20_000_000L;
 
+    /** Bytes a socket may take with no client reading: Linux's default ceiling for the send buffer. */
+    static final long UNPROVEN_BYTES = 4L * 1024 * 1024;
+
     private final int floor;
     private final int ceiling;
     private int size;
     private long windowStartNanos;
     private long windowBytes;
     private boolean parkedInWindow;
+    private long bytesSent;
+    private boolean parkedOnce;
+    private boolean drainedAfterPark;
 
     ChunkSizer(int ceiling, long nowNanos) {
         this.ceiling = ceiling;
@@ -81,16 +91,19 @@ final class ChunkSizer {
     /** {@code bytes} were handed to the socket. */
     void written(long bytes) {
         windowBytes += bytes;
+        bytesSent += bytes;
     }
 
     /** The socket took the last chunk written (with or without parking first). */
     void drained(long nowNanos) {
+        drainedAfterPark |= parkedOnce;
         closeWindowIfDue(nowNanos);
     }
 
     /** The socket refused more data: the transfer parks until it drains. */
     void parked(long nowNanos) {
         parkedInWindow = true;
+        parkedOnce = true;
         closeWindowIfDue(nowNanos);
     }
 
@@ -101,7 +114,8 @@ final class ChunkSizer {
         }
         double perWindow = (double) windowBytes * WINDOW_NANOS / elapsed;
         int target = classBelow(perWindow);
-        size = target < size ? target : Math.min(target, grown(size));
+        boolean proven = drainedAfterPark || bytesSent >= UNPROVEN_BYTES;
+        size = target < size ? target : proven ? Math.min(target, grown(size)) : size;
         windowStartNanos = nowNanos;
         windowBytes = 0;
         parkedInWindow = false;

@@ -22,7 +22,9 @@ class ChunkSizerTest {
     @Test
     void aFastSocketDoublesPerWindowUpToTheCeiling() {
         ChunkSizer sizer = new ChunkSizer(CEILING, 0);
-        long now = 0;
+        sizer.parked(0);
+        sizer.drained(1); // pushed back once and drained again: its speed is the client's, not the kernel's
+        long now = 1;
         int previous = sizer.size();
         while (sizer.size() < CEILING) {
             for (int i = 0; i < 10; i++) { // 10 chunks per window: the socket drains far more than one chunk
@@ -34,6 +36,26 @@ class ChunkSizerTest {
             previous = sizer.size();
         }
         assertFalse(sizer.needsClock(), "at the ceiling with no park, nothing to measure");
+    }
+
+    @Test
+    void aNewTransferDoesNotGrowBeforeItSentMoreThanAKernelBufferTakes() {
+        ChunkSizer sizer = new ChunkSizer(CEILING, 0);
+        long now = 0;
+        long sent = 0;
+        while (sent + ChunkSizer.FLOOR < ChunkSizer.UNPROVEN_BYTES) {
+            sizer.written(ChunkSizer.FLOOR);
+            sent += ChunkSizer.FLOOR;
+            now += TENTH;
+            sizer.drained(now);
+            assertEquals(ChunkSizer.FLOOR, sizer.size(), "grew after " + sent + " bytes");
+        }
+        for (int i = 0; i < 10; i++) { // one more window
+            sizer.written(ChunkSizer.FLOOR);
+            now += TENTH;
+            sizer.drained(now);
+        }
+        assertEquals(2 * ChunkSizer.FLOOR, sizer.size(), "grows once the bytes prove the client");
     }
 
     @Test
