@@ -2,20 +2,29 @@ package dev.sluice.stream;
 
 import java.nio.ByteBuffer;
 import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Map;
 
 /**
- * Chunk buffers under one memory budget shared by every transfer.
+ * Chunk buffers of several sizes under one memory budget shared by every transfer.
  *
- * <p>The budget is a hard ceiling: {@link #acquire} never hands out a buffer that would take the bytes in use
- * past it. A caller that cannot have one now is queued and later {@linkplain Waiter#granted granted} a buffer by
- * whichever thread releases one, in arrival order, so no transfer starves and none allocates past the budget.
- * A waiting transfer holds no thread.
+ * <p>Transfers size their chunks to their clients (see {@link ChunkSizer}), so the pool hands out buffers of any
+ * size up to the largest, and keeps a free list per size. The budget is a hard ceiling on the bytes of every
+ * buffer the pool has made and still keeps, lent or idle: {@link #acquire} never hands out a buffer that would
+ * take the bytes in use past it, and an idle buffer of another size is dropped (left to the garbage collector)
+ * when a new one needs its room. A caller that cannot have a buffer now is queued and later
+ * {@linkplain Waiter#granted granted} one by whichever thread releases memory, strictly in arrival order: a
+ * large request at the head is not overtaken by small ones behind it, so no transfer starves and none
+ * allocates past the budget. A waiting transfer holds no thread.
  *
  * <p>Released buffers are kept for reuse; a buffer the container may still be reading from when its transfer
  * is aborted is {@linkplain #retire retired} instead: it leaves the budget but is never handed to another
  * transfer, so no client can ever be sent bytes meant for another.
  *
- * <p>The lock guards only counters and two queues; {@link Waiter#granted} is called outside it, so a grant
+ * <p>The lock guards only counters and queues; {@link Waiter#granted} is called outside it, so a grant
  * may safely wake a transfer.
  */
 public final class BufferPool {
@@ -26,26 +35,39 @@ public final class BufferPool {
         void granted(ByteBuffer buffer);
     }
 
-    private final int bufferSize;
+    private record Request(Waiter waiter, int size) {
+    }
+
+    private record Grant(Waiter waiter, ByteBuffer buffer) {
+    }
+
+    private final int largest;
     private final long budget;
     private final boolean direct;
-    private final ArrayDeque<ByteBuffer> idle = new ArrayDeque<>();
-    private final ArrayDeque<Waiter> waiters = new ArrayDeque<>();
+    private final Map<Integer, ArrayDeque<ByteBuffer>> idle = new HashMap<>();
+    private final ArrayDeque<Request> waiters = new ArrayDeque<>();
     private long bytesInUse;
+    private long bytesIdle;
     private long highWater;
     private long waits;
 
-    public BufferPool(int bufferSize, long budget, boolean direct) {
-        if (bufferSize <= 0 || budget < bufferSize) {
-            throw new IllegalArgumentException("budget " + budget + " cannot hold one buffer of " + bufferSize);
+    /**
+     * @param largest the largest buffer anyone may ask for
+     * @param budget bytes of buffers the pool may hold at once, lent or idle
+     * @param direct off-heap buffers rather than heap arrays
+     */
+    public BufferPool(int largest, long budget, boolean direct) {
+        if (largest <= 0 || budget < largest) {
+            throw new IllegalArgumentException("budget " + budget + " cannot hold one buffer of " + largest);
         }
-        this.bufferSize = bufferSize;
+        this.largest = largest;
         this.budget = budget;
         this.direct = direct;
     }
 
-    public int bufferSize() {
-        return bufferSize;
+    /** The largest buffer the pool hands out. */
+    public int largest() {
+        return largest;
     }
 
     public boolean direct() {
@@ -53,15 +75,18 @@ public final class BufferPool {
     }
 
     /**
-     * A cleared buffer of {@link #bufferSize()} bytes, or {@code null} when the budget is spent; then
-     * {@code waiter} is queued and will be granted one later.
+     * A cleared buffer of exactly {@code size} bytes, or {@code null} when the budget is spent or others wait
+     * already; then {@code waiter} is queued and will be granted one of that size later.
      */
-    public ByteBuffer acquire(Waiter waiter) {
+    public ByteBuffer acquire(int size, Waiter waiter) {
+        if (size <= 0 || size > largest) {
+            throw new IllegalArgumentException("buffer size " + size + " not in 1.." + largest);
+        }
         synchronized (this) {
-            if (waiters.isEmpty() && bytesInUse + bufferSize <= budget) {
-                return take();
+            if (waiters.isEmpty() && bytesInUse + size <= budget) {
+                return take(size);
             }
-            waiters.add(waiter);
+            waiters.add(new Request(waiter, size));
             waits++;
             return null;
         }
@@ -69,9 +94,12 @@ public final class BufferPool {
 
     /** Forgets a queued waiter (its transfer ended). A grant that raced with this still arrives. */
     public void cancel(Waiter waiter) {
+        List<Grant> grants;
         synchronized (this) {
-            waiters.remove(waiter);
+            waiters.removeIf(request -> request.waiter() == waiter);
+            grants = grantWhatFits(); // the head may have been the request that held the others back
         }
+        deliver(grants);
     }
 
     /** Gives a buffer back for reuse. */
@@ -85,35 +113,69 @@ public final class BufferPool {
     }
 
     private void giveBack(ByteBuffer buffer, boolean reuse) {
-        Waiter next;
-        ByteBuffer grant = null;
+        List<Grant> grants;
         synchronized (this) {
-            bytesInUse -= bufferSize;
+            int size = buffer.capacity();
+            bytesInUse -= size;
             if (reuse) {
-                idle.push(buffer);
+                idle.computeIfAbsent(size, s -> new ArrayDeque<>()).push(buffer);
+                bytesIdle += size;
             }
-            next = waiters.poll();
-            if (next != null) {
-                grant = take();
-            }
+            grants = grantWhatFits();
         }
-        if (next != null) {
-            next.granted(grant);
+        deliver(grants);
+    }
+
+    /** Takes buffers for the waiters at the head of the queue, in order, while they fit the budget. */
+    private List<Grant> grantWhatFits() {
+        List<Grant> grants = List.of();
+        for (Request head; (head = waiters.peek()) != null && bytesInUse + head.size() <= budget; ) {
+            waiters.poll();
+            if (grants.isEmpty()) {
+                grants = new ArrayList<>(2);
+            }
+            grants.add(new Grant(head.waiter(), take(head.size())));
+        }
+        return grants;
+    }
+
+    private static void deliver(List<Grant> grants) {
+        for (Grant grant : grants) {
+            grant.waiter().granted(grant.buffer());
         }
     }
 
-    private ByteBuffer take() {
-        bytesInUse += bufferSize;
+    private ByteBuffer take(int size) {
+        bytesInUse += size;
         highWater = Math.max(highWater, bytesInUse);
-        ByteBuffer buffer = idle.poll();
-        if (buffer == null) {
-            buffer = direct ? ByteBuffer.allocateDirect(bufferSize) : ByteBuffer.allocate(bufferSize);
+        ArrayDeque<ByteBuffer> free = idle.get(size);
+        ByteBuffer buffer = free == null ? null : free.poll();
+        if (buffer != null) {
+            bytesIdle -= size;
+            return buffer.clear();
         }
-        return buffer.clear();
+        dropIdleBeyondBudget();
+        return direct ? ByteBuffer.allocateDirect(size) : ByteBuffer.allocate(size);
+    }
+
+    /** Lets go of idle buffers of other sizes until the buffers kept, lent or idle, fit the budget again. */
+    private void dropIdleBeyondBudget() {
+        Iterator<ArrayDeque<ByteBuffer>> lists = idle.values().iterator();
+        while (bytesInUse + bytesIdle > budget && lists.hasNext()) {
+            ArrayDeque<ByteBuffer> free = lists.next();
+            for (ByteBuffer dropped; bytesInUse + bytesIdle > budget && (dropped = free.poll()) != null; ) {
+                bytesIdle -= dropped.capacity();
+            }
+        }
     }
 
     public synchronized long bytesInUse() {
         return bytesInUse;
+    }
+
+    /** Bytes of released buffers kept for reuse. */
+    public synchronized long bytesIdle() {
+        return bytesIdle;
     }
 
     public synchronized long highWater() {

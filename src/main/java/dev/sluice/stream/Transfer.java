@@ -34,8 +34,10 @@ import org.apache.commons.io.IOUtils;
  * </ul>
  *
  * <h2>Buffers</h2>
- * The transfer holds at most {@code readAhead} pooled buffers: the one being read, the ones read and waiting, and
- * the one the container is writing. Servlet 6.1 allows the container to use a written buffer until the next
+ * The transfer holds at most {@code readAhead} pooled buffers (two while its socket refuses data): the one being
+ * read, the ones read and waiting, and the one the container is writing. Their size follows the client: a
+ * {@link ChunkSizer} measures how fast the socket drains, so a slow client holds a few small buffers and a
+ * fast one large ones. Servlet 6.1 allows the container to use a written buffer until the next
  * {@code isReady()} returns true, so a chunk goes back to the pool only then. If the transfer ends while the
  * container may still hold a chunk, that chunk is retired instead of reused.
  */
@@ -127,6 +129,7 @@ public final class Transfer implements WriteListener, BufferPool.Waiter, RateGro
     private final int readAhead;
     private final Throttle throttle;
     private final RateLimits rateLimits;
+    private final ChunkSizer sizer;
 
     /** When the socket stopped taking data, for the stall timer; 0 while it takes data. */
     private volatile long blockedSinceNanos;
@@ -160,6 +163,7 @@ public final class Transfer implements WriteListener, BufferPool.Waiter, RateGro
         this.throttle = new Throttle(engine.settings().limitRate(), engine.settings().limitRateAfter());
         this.bytesLeft = this.segments.stream().mapToLong(Segment::length).sum();
         this.rateLimits = engine.rateLimits(clientKey, this);
+        this.sizer = new ChunkSizer(engine.settings().chunkSize(), engine.nanoTime());
     }
 
     /** The current state, for metrics and tests; stale as soon as it is read. */
@@ -291,10 +295,15 @@ public final class Transfer implements WriteListener, BufferPool.Waiter, RateGro
             }
             if (!writable) {
                 socketBlocked = true;
-                blockedSinceNanos = Math.max(1, engine.nanoTime());
+                long now = engine.nanoTime();
+                blockedSinceNanos = Math.max(1, now);
+                sizer.parked(now);
                 return State.WAITING_FOR_SOCKET;
             }
             if (inContainer != null) {
+                if (sizer.needsClock()) {
+                    sizer.drained(engine.nanoTime());
+                }
                 recycle(inContainer);
                 inContainer = null;
                 requestReads();
@@ -331,6 +340,7 @@ public final class Transfer implements WriteListener, BufferPool.Waiter, RateGro
             }
             bytesLeft -= length;
             bytesWritten += length;
+            sizer.written(length);
             engine.countSent(length);
         }
     }
@@ -375,7 +385,8 @@ public final class Transfer implements WriteListener, BufferPool.Waiter, RateGro
 
     /**
      * Keeps the read-ahead full: one read in flight at a time (so chunks arrive in order and literal segments
-     * can be queued between them), and no more than {@code readAhead} pooled buffers held.
+     * can be queued between them), and no more than {@link #readAheadNow()} pooled buffers held. Each buffer
+     * is sized by the {@link ChunkSizer} when it is asked for.
      */
     private void requestReads() {
         while (!readInFlight && endOutcome == null && segmentIndex < segments.size()) {
@@ -394,10 +405,10 @@ public final class Transfer implements WriteListener, BufferPool.Waiter, RateGro
             }
             ByteBuffer buffer = spare;
             if (buffer == null) {
-                if (waitingForBuffer || buffersHeld >= readAhead) {
+                if (waitingForBuffer || buffersHeld >= readAheadNow()) {
                     return;
                 }
-                buffer = pool.acquire(this);
+                buffer = pool.acquire(sizer.bufferFor(remaining), this);
                 if (buffer == null) {
                     waitingForBuffer = true;
                     return;
@@ -422,6 +433,18 @@ public final class Transfer implements WriteListener, BufferPool.Waiter, RateGro
                 fail(Outcome.ABORTED, new IOException("server stopping", e));
             }
         }
+    }
+
+    /**
+     * How many pooled buffers the transfer may hold now: {@code readAhead}, but at most two (the chunk the
+     * container holds and the one that goes next) while a transfer below full chunk size waits for its
+     * socket. A slow client is parked most of the time, and more chunks would only sit in memory until it
+     * reads; its next read starts when the socket drains, so it reads chunks only as fast as it takes them.
+     * A transfer at full size keeps its whole read-ahead: its client is fast, and a deep read-ahead hides a
+     * slow disk from it.
+     */
+    private int readAheadNow() {
+        return socketBlocked && sizer.size() < engine.settings().chunkSize() ? Math.min(readAhead, 2) : readAhead;
     }
 
     private void fail(Outcome outcome, Throwable cause) {

@@ -661,4 +661,133 @@ class TransferTest {
             assertReleased(engine);
         }
     }
+
+    // ---------------------------------------------------------------- chunk sizes that follow the client
+
+    private static final int BIG_CHUNK = 256 * 1024;
+
+    private static EngineSettings adaptive() {
+        return EngineSettings.defaults().withMaxBufferMemory(64L * BIG_CHUNK).withStallTimeout(Duration.ofHours(1));
+    }
+
+    @Test
+    void aSocketThatIsNeverReadyAfterTheFirstWriteHoldsOnlyFloorSizeBuffers() throws IOException {
+        byte[] data = file("a.bin", 4 * BIG_CHUNK);
+        TransferEngine engine = engine(adaptive(), reads);
+        FileChannel channel = open("a.bin");
+        Transfer transfer = engine.start(out, channel, whole(data.length), listener);
+        out.start();
+        out.fillOnNextWrite();
+        for (int i = 0; i < 10; i++) {
+            reads.runAll();
+            clock.addAndGet(Duration.ofSeconds(1).toNanos());
+            engine.checkStalls();
+        }
+        assertEquals(Transfer.State.WAITING_FOR_SOCKET, transfer.state());
+        assertEquals(1, out.writes());
+        assertEquals(2L * ChunkSizer.FLOOR, engine.metrics().bufferBytesInUse(),
+                "a parked slow client holds one floor-size chunk in the container and one read ahead");
+        out.setWritable(true);
+        reads.runAll();
+        assertArrayEquals(data, out.sent());
+        assertEndedCleanly(engine, channel, Outcome.COMPLETED);
+    }
+
+    @Test
+    void aFastTransferGrowsToChunkSizeAndAClientThatSlowsDownShrinksToTheFloor() throws IOException {
+        byte[] data = file("a.bin", 64 * BIG_CHUNK + 77);
+        TransferEngine engine = engine(adaptive(), reads);
+        FileChannel channel = open("a.bin");
+        engine.start(out, channel, whole(data.length), listener);
+        out.start();
+        while (engine.metrics().bufferBytesHighWater() < 2L * BIG_CHUNK) {
+            clock.addAndGet(1_000_000); // a read per millisecond: megabytes per second drained
+            assertTrue(reads.runNext(), "ran out of file before reaching full chunks");
+        }
+        int fastWrites = out.writes();
+        for (int cycle = 0; cycle < 6; cycle++) { // now one chunk per second: a slow client
+            out.fillOnNextWrite();
+            reads.runAll();
+            clock.addAndGet(Duration.ofSeconds(1).toNanos());
+            out.setWritable(true);
+        }
+        out.fillOnNextWrite();
+        reads.runAll();
+        assertTrue(engine.metrics().bufferBytesInUse() <= 2L * ChunkSizer.FLOOR,
+                "a slowed-down client still holds " + engine.metrics().bufferBytesInUse());
+        assertTrue(out.writes() > fastWrites);
+        out.setWritable(true);
+        reads.runAll();
+        assertArrayEquals(data, out.sent());
+        assertEndedCleanly(engine, channel, Outcome.COMPLETED);
+        assertEquals(0, out.protocolViolations());
+    }
+
+    @Test
+    void aShortBodyTakesAFloorSizeBufferNotAFullChunk() throws IOException {
+        byte[] data = file("a.bin", 4096);
+        TransferEngine engine = engine(adaptive(), reads);
+        engine.start(out, open("a.bin"), whole(data.length), listener);
+        out.start();
+        assertEquals(ChunkSizer.FLOOR, engine.metrics().bufferBytesInUse());
+        reads.runAll();
+        assertArrayEquals(data, out.sent());
+        assertReleased(engine);
+    }
+
+    /**
+     * Seeded random interleavings with a clock that moves by random steps, so chunk sizes rise and fall:
+     * every round sends exactly the requested bytes, in order; buffers of every size return; the budget,
+     * shared by four transfers, is never passed.
+     */
+    @Test
+    void randomDrainRatesAlwaysDeliverExactBytesWithinTheBudget() throws IOException {
+        byte[] data = file("a.bin", 5 * BIG_CHUNK + 999);
+        Random random = new Random(2026);
+        long budget = 3L * BIG_CHUNK;
+        for (int round = 0; round < 60; round++) {
+            ManualExecutor executor = new ManualExecutor();
+            TransferEngine engine = engine(adaptive().withMaxBufferMemory(budget).withReadAhead(1 + random.nextInt(3)),
+                    executor);
+            List<FakeOutputStream> streams = new java.util.ArrayList<>();
+            List<RecordingListener> ends = new java.util.ArrayList<>();
+            List<long[]> ranges = new java.util.ArrayList<>();
+            for (int t = 0; t < 4; t++) {
+                long start = random.nextInt(data.length);
+                long length = random.nextInt((int) (data.length - start) + 1);
+                FakeOutputStream stream = new FakeOutputStream();
+                RecordingListener ended = new RecordingListener();
+                engine.start(stream, open("a.bin"), List.of(new Segment.FileRegion(start, length)), ended);
+                streams.add(stream);
+                ends.add(ended);
+                ranges.add(new long[] {start, length});
+                stream.start();
+            }
+            int steps = 0;
+            while (ends.stream().anyMatch(e -> !e.ended())) {
+                FakeOutputStream stream = streams.get(random.nextInt(streams.size()));
+                switch (random.nextInt(4)) {
+                    case 0 -> executor.runNext();
+                    case 1 -> stream.setWritable(false);
+                    case 2 -> stream.setWritable(true);
+                    default -> clock.addAndGet(random.nextInt(3) == 0 ? 500_000_000L : random.nextInt(2_000_000));
+                }
+                assertTrue(engine.metrics().bufferBytesInUse() <= budget, "over the budget");
+                if (++steps > 200_000) {
+                    throw new AssertionError("no progress in round " + round + ": " + engine.metrics());
+                }
+            }
+            executor.runAll();
+            for (int t = 0; t < 4; t++) {
+                long[] range = ranges.get(t);
+                assertArrayEquals(Arrays.copyOfRange(data, (int) range[0], (int) (range[0] + range[1])),
+                        streams.get(t).sent(), "round " + round + " transfer " + t);
+                assertEquals(Outcome.COMPLETED, ends.get(t).only().outcome());
+                assertEquals(0, streams.get(t).protocolViolations());
+            }
+            assertTrue(engine.metrics().bufferBytesHighWater() <= budget);
+            assertReleased(engine);
+            assertEquals(0, engine.pool().bytesIdle() % ChunkSizer.FLOOR);
+        }
+    }
 }

@@ -1,0 +1,139 @@
+package dev.sluice.stream;
+
+/**
+ * How big the next chunk of one transfer should be: about what its socket drains in {@link #WINDOW_NANOS},
+ * between a floor and the {@code chunkSize} setting, so that a slow client holds small buffers and a fast one
+ * large ones.
+ *
+ * <h2>Why a drain rate, and not "did the socket park?"</h2>
+ * Parking alone says little. A fast client on a fast network parks too, whenever the disk outruns it, and a
+ * slow client looks fast for a moment after every wake-up, because the kernel's send buffer (megabytes on
+ * Linux, autotuned) takes a burst long after the client stopped reading. Bytes over time, measured across whole
+ * park cycles, is what the client really drains: the kernel's buffer only smooths it.
+ *
+ * <h2>The rule</h2>
+ * <ul>
+ *   <li>A new transfer starts at the floor: it knows nothing of its client yet, and a client that never reads
+ *       should not have made it hold big buffers. Growth is like TCP's slow start: fast, but earned.</li>
+ *   <li>Until its socket has pushed back once and drained again, a transfer grows only after it has sent
+ *       {@link #UNPROVEN_BYTES}: that much the kernel's send buffer can take from a client that never reads
+ *       (Linux autotunes it up to 4 MiB), so a faster start would make every new client look fast and leave
+ *       the ones that then stop reading holding full-size buffers.</li>
+ *   <li>Every event the transfer reports ({@link #drained}: the socket took a written chunk; {@link #parked}:
+ *       the socket refused more) closes a measuring window once it has lasted {@link #WINDOW_NANOS}. The
+ *       window's drain rate gives the target: the bytes drained in one window, rounded down to a size class.
+ *       Shrinking goes straight to the target; growing at most doubles per window, so a burst into an empty
+ *       kernel buffer buys little.</li>
+ *   <li>At the ceiling, a transfer whose socket has not refused data since the last window has nothing to
+ *       decide (it cannot grow, and a socket that never pushes back is not slow), so it reads no clock per
+ *       chunk.</li>
+ * </ul>
+ * Sizes are the pool's size classes: the floor times powers of two, and the ceiling itself.
+ *
+ * <p>Owner-confined: only the thread that owns the transfer calls it.
+ */
+final class ChunkSizer {
+
+    /** The smallest chunk: small enough that a parked slow client costs a few tens of KiB, large enough to read well. */
+    static final int FLOOR = 16 * 1024;
+
+    /** The shortest measuring window, and the time a chunk should last on its socket. */
+    static final long WINDOW_NANOS = 20_000_000L;
+
+    /** Bytes a socket may take with no client reading: Linux's default ceiling for the send buffer. */
+    static final long UNPROVEN_BYTES = 4L * 1024 * 1024;
+
+    private final int floor;
+    private final int ceiling;
+    private int size;
+    private long windowStartNanos;
+    private long windowBytes;
+    private boolean parkedInWindow;
+    private long bytesSent;
+    private boolean parkedOnce;
+    private boolean drainedAfterPark;
+
+    ChunkSizer(int ceiling, long nowNanos) {
+        this.ceiling = ceiling;
+        this.floor = floorFor(ceiling);
+        this.size = floor;
+        this.windowStartNanos = nowNanos;
+    }
+
+    /** The smallest size class for a ceiling of {@code chunkSize}. */
+    static int floorFor(int chunkSize) {
+        return Math.min(FLOOR, chunkSize);
+    }
+
+    /** The size class that holds {@code bytes}: the smallest class not below it, and never above the ceiling. */
+    static int classFor(long bytes, int chunkSize) {
+        int size = floorFor(chunkSize);
+        while (size < bytes && size < chunkSize) {
+            size = (int) Math.min((long) size * 2, chunkSize);
+        }
+        return size;
+    }
+
+    int size() {
+        return size;
+    }
+
+    /** The buffer for a read of at most {@code remaining} bytes: the current size, or less for a short tail. */
+    int bufferFor(long remaining) {
+        return remaining >= size ? size : classFor(remaining, size);
+    }
+
+    /** Whether {@link #drained} needs the clock: only when the window could change the size. */
+    boolean needsClock() {
+        return size < ceiling || parkedInWindow;
+    }
+
+    /** {@code bytes} were handed to the socket. */
+    void written(long bytes) {
+        windowBytes += bytes;
+        bytesSent += bytes;
+    }
+
+    /** The socket took the last chunk written (with or without parking first). */
+    void drained(long nowNanos) {
+        drainedAfterPark |= parkedOnce;
+        closeWindowIfDue(nowNanos);
+    }
+
+    /** The socket refused more data: the transfer parks until it drains. */
+    void parked(long nowNanos) {
+        parkedInWindow = true;
+        parkedOnce = true;
+        closeWindowIfDue(nowNanos);
+    }
+
+    private void closeWindowIfDue(long nowNanos) {
+        long elapsed = nowNanos - windowStartNanos;
+        if (elapsed < WINDOW_NANOS) {
+            return;
+        }
+        double perWindow = (double) windowBytes * WINDOW_NANOS / elapsed;
+        int target = classBelow(perWindow);
+        boolean proven = drainedAfterPark || bytesSent >= UNPROVEN_BYTES;
+        size = target < size ? target : proven ? Math.min(target, grown(size)) : size;
+        windowStartNanos = nowNanos;
+        windowBytes = 0;
+        parkedInWindow = false;
+    }
+
+    /** The largest size class not above {@code bytes}, or the floor. */
+    private int classBelow(double bytes) {
+        if (bytes >= ceiling) {
+            return ceiling;
+        }
+        int size = floor;
+        while (size * 2L <= bytes && size * 2L < ceiling) {
+            size *= 2;
+        }
+        return size;
+    }
+
+    private int grown(int current) {
+        return (int) Math.min((long) current * 2, ceiling);
+    }
+}

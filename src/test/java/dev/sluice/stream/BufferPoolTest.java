@@ -1,0 +1,165 @@
+package dev.sluice.stream;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotSame;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.ByteBuffer;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.IdentityHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import org.junit.jupiter.api.Test;
+
+/** Buffers of several sizes under one budget: exact counts, FIFO grants, retired buffers never reused. */
+class BufferPoolTest {
+
+    private static final int K = 1024;
+
+    /** A waiter that records what it was granted. */
+    private static final class Recorder implements BufferPool.Waiter {
+        final List<ByteBuffer> granted = new ArrayList<>();
+
+        @Override
+        public void granted(ByteBuffer buffer) {
+            granted.add(buffer);
+        }
+    }
+
+    @Test
+    void handsOutTheSizeAskedForAndCountsItExactly() {
+        BufferPool pool = new BufferPool(256 * K, 1024 * K, true);
+        ByteBuffer small = pool.acquire(16 * K, new Recorder());
+        ByteBuffer big = pool.acquire(256 * K, new Recorder());
+        assertEquals(16 * K, small.capacity());
+        assertEquals(256 * K, big.capacity());
+        assertEquals(272 * K, pool.bytesInUse());
+        pool.release(small);
+        pool.release(big);
+        assertEquals(0, pool.bytesInUse());
+        assertEquals(272 * K, pool.highWater());
+        assertEquals(small, pool.acquire(16 * K, new Recorder()), "a released buffer of the size is reused");
+    }
+
+    @Test
+    void waitersAreGrantedInArrivalOrderEvenWhenSmallerOnesWouldFit() {
+        BufferPool pool = new BufferPool(64 * K, 64 * K, false);
+        ByteBuffer first = pool.acquire(32 * K, new Recorder());
+        ByteBuffer second = pool.acquire(16 * K, new Recorder());
+        Recorder big = new Recorder();
+        Recorder small = new Recorder();
+        assertNull(pool.acquire(64 * K, big));
+        assertNull(pool.acquire(16 * K, small), "overtook a waiter");
+        pool.release(second);
+        assertTrue(big.granted.isEmpty() && small.granted.isEmpty());
+        pool.release(first);
+        assertEquals(64 * K, big.granted.get(0).capacity());
+        assertTrue(small.granted.isEmpty());
+        pool.release(big.granted.get(0));
+        assertEquals(16 * K, small.granted.get(0).capacity());
+        pool.release(small.granted.get(0));
+        assertEquals(0, pool.bytesInUse());
+    }
+
+    @Test
+    void oneReleaseMayGrantSeveralSmallWaiters() {
+        BufferPool pool = new BufferPool(64 * K, 64 * K, false);
+        ByteBuffer big = pool.acquire(64 * K, new Recorder());
+        Recorder a = new Recorder();
+        Recorder b = new Recorder();
+        assertNull(pool.acquire(16 * K, a));
+        assertNull(pool.acquire(32 * K, b));
+        pool.release(big);
+        assertEquals(1, a.granted.size());
+        assertEquals(1, b.granted.size());
+        assertEquals(48 * K, pool.bytesInUse());
+    }
+
+    @Test
+    void aCancelledHeadNoLongerHoldsBackTheOthers() {
+        BufferPool pool = new BufferPool(64 * K, 64 * K, false);
+        pool.acquire(32 * K, new Recorder());
+        Recorder head = new Recorder();
+        Recorder next = new Recorder();
+        assertNull(pool.acquire(64 * K, head));
+        assertNull(pool.acquire(16 * K, next));
+        pool.cancel(head);
+        assertEquals(1, next.granted.size());
+        assertTrue(head.granted.isEmpty());
+    }
+
+    @Test
+    void retiredBuffersAreNeverHandedOutAgain() {
+        BufferPool pool = new BufferPool(16 * K, 16 * K, true);
+        ByteBuffer lent = pool.acquire(16 * K, new Recorder());
+        pool.retire(lent);
+        assertEquals(0, pool.bytesInUse());
+        assertNotSame(lent, pool.acquire(16 * K, new Recorder()));
+    }
+
+    /**
+     * Random acquires and releases of mixed sizes: the bytes lent and the bytes kept (lent or idle) never pass
+     * the budget, the count is exact, and every waiter is served once the buffers come back.
+     */
+    @Test
+    void mixedSizesNeverPassTheBudget() {
+        Random random = new Random(4242);
+        int[] sizes = {16 * K, 32 * K, 64 * K, 100 * K};
+        for (int round = 0; round < 200; round++) {
+            long budget = 100 * K + random.nextInt(400 * K);
+            BufferPool pool = new BufferPool(100 * K, budget, random.nextBoolean());
+            Map<ByteBuffer, Boolean> lent = new IdentityHashMap<>();
+            ArrayDeque<Recorder> waiting = new ArrayDeque<>();
+            List<ByteBuffer> retired = new ArrayList<>();
+            for (int step = 0; step < 300; step++) {
+                collectGrants(waiting, lent);
+                if (random.nextInt(3) > 0 || lent.isEmpty()) {
+                    Recorder waiter = new Recorder();
+                    ByteBuffer buffer = pool.acquire(sizes[random.nextInt(sizes.length)], waiter);
+                    if (buffer == null) {
+                        waiting.add(waiter);
+                    } else {
+                        lent.put(buffer, true);
+                    }
+                } else {
+                    ByteBuffer buffer = lent.keySet().iterator().next();
+                    lent.remove(buffer);
+                    if (random.nextInt(5) == 0) {
+                        pool.retire(buffer);
+                        retired.add(buffer);
+                    } else {
+                        pool.release(buffer);
+                    }
+                }
+                collectGrants(waiting, lent);
+                long inUse = lent.keySet().stream().mapToLong(ByteBuffer::capacity).sum();
+                assertEquals(inUse, pool.bytesInUse(), "round " + round + " step " + step);
+                assertTrue(pool.bytesInUse() <= budget && pool.highWater() <= budget, "over the budget");
+                assertTrue(pool.bytesInUse() + pool.bytesIdle() <= budget, "kept more than the budget");
+                for (ByteBuffer old : retired) {
+                    assertTrue(!lent.containsKey(old), "a retired buffer was lent again");
+                }
+            }
+            while (!lent.isEmpty() || !waiting.isEmpty()) {
+                ByteBuffer buffer = lent.keySet().iterator().next();
+                lent.remove(buffer);
+                pool.release(buffer);
+                collectGrants(waiting, lent);
+            }
+            assertEquals(0, pool.bytesInUse());
+            assertEquals(0, pool.waiting());
+        }
+    }
+
+    /** Moves every granted buffer to the lent ones; a granted waiter leaves the queue. */
+    private static void collectGrants(ArrayDeque<Recorder> waiting, Map<ByteBuffer, Boolean> lent) {
+        waiting.removeIf(waiter -> {
+            assertTrue(waiter.granted.size() <= 1, "granted twice");
+            waiter.granted.forEach(buffer -> lent.put(buffer, true));
+            return !waiter.granted.isEmpty();
+        });
+    }
+}
