@@ -30,7 +30,7 @@ basehome:modules/sluice/sluice.xml|webapps/sluice.xml
 
 ## Directory to serve (required; the WAR's web.xml falls back to /srv/files).
 # sluice.root=/srv/files
-## Bytes per file read and per write: 1KiB to 16MiB.
+## Largest chunk per file read and write (chunks adapt from 16KiB up to it): 1KiB to 16MiB.
 # sluice.chunkSize=256KiB
 ## Chunk buffers one download may hold (being read, ready, being written): 1 to 64.
 # sluice.readAhead=2

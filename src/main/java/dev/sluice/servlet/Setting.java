@@ -9,7 +9,7 @@ import java.util.Optional;
  */
 public enum Setting {
     ROOT("root", null, "Directory to serve. Required (the launcher serves a demo directory without it)."),
-    CHUNK_SIZE("chunkSize", "256KiB", "Bytes per file read and per write: 1KiB to 16MiB."),
+    CHUNK_SIZE("chunkSize", "256KiB", "Largest chunk per file read and write (chunks adapt from 16KiB up to it): 1KiB to 16MiB."),
     READ_AHEAD("readAhead", "2", "Chunk buffers one download may hold (being read, ready, being written): 1 to 64."),
     MAX_BUFFER_MEMORY("maxBufferMemory", "256MiB",
             "Chunk-buffer bytes all downloads together may hold; a download that finds it spent waits."),
