@@ -44,9 +44,10 @@ import org.junit.jupiter.params.provider.EnumSource;
  * Jetty's low-level client: the test decides when each stream's data is consumed, and so when its flow-control
  * window reopens.
  *
- * <p>Jetty only for now: on embedded Tomcat 11 with {@code Http2Protocol} a 16 MiB download did not complete
- * within 120 s and some of 50 concurrent streams were reset by the server with INTERNAL_ERROR before their
- * headers; not yet understood (see the HTTP/2 notes of issue 5).
+ * <p>Jetty only for now. On embedded Tomcat 11 with {@code Http2Protocol} these tests fail intermittently:
+ * Tomcat's {@code write()} sometimes throws {@code IllegalStateException: Connection [0], Stream [3], Already
+ * waiting} (on a read-pool thread, after {@code isReady()} said true), the transfer ends as aborted and the client
+ * waits for a stream that never ends, or sees RST_STREAM(INTERNAL_ERROR). See the HTTP/2 notes of issue 5.
  */
 class Http2IT {
 
