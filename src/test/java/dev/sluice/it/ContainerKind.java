@@ -38,9 +38,18 @@ public enum ContainerKind {
      * (0 for the container's default).
      */
     public Running start(Servlet servlet, Map<String, String> initParams, int maxThreads) throws Exception {
+        return start(servlet, initParams, maxThreads, false);
+    }
+
+    /**
+     * As {@link #start(Servlet, Map, int)}; {@code h2c} also serves clear-text HTTP/2 (prior knowledge and
+     * {@code Upgrade: h2c}) on the same connector: Jetty's HTTP2CServerConnectionFactory, Tomcat's Http2Protocol.
+     */
+    public Running start(Servlet servlet, Map<String, String> initParams, int maxThreads, boolean h2c)
+            throws Exception {
         assumeInThisRun();
         return switch (this) {
-            case JETTY_EE11 -> startJetty(maxThreads, server -> {
+            case JETTY_EE11 -> startJetty(maxThreads, h2c, server -> {
                 var context = new org.eclipse.jetty.ee11.servlet.ServletContextHandler("/");
                 context.getServletHandler().setStartWithUnavailable(false);
                 var holder = new org.eclipse.jetty.ee11.servlet.ServletHolder("sluice", servlet);
@@ -50,7 +59,7 @@ public enum ContainerKind {
                 context.addServlet(holder, "/");
                 return context;
             });
-            case JETTY_EE10 -> startJetty(maxThreads, server -> {
+            case JETTY_EE10 -> startJetty(maxThreads, h2c, server -> {
                 var context = new org.eclipse.jetty.ee10.servlet.ServletContextHandler("/");
                 context.getServletHandler().setStartWithUnavailable(false);
                 var holder = new org.eclipse.jetty.ee10.servlet.ServletHolder("sluice", servlet);
@@ -60,7 +69,7 @@ public enum ContainerKind {
                 context.addServlet(holder, "/");
                 return context;
             });
-            case TOMCAT -> startTomcat(servlet, initParams, maxThreads, false);
+            case TOMCAT -> startTomcat(servlet, initParams, maxThreads, false, h2c);
         };
     }
 
@@ -75,12 +84,16 @@ public enum ContainerKind {
         org.eclipse.jetty.server.Handler create(Server server);
     }
 
-    private static Running startJetty(int maxThreads, ContextFactory contexts) throws Exception {
+    private static Running startJetty(int maxThreads, boolean h2c, ContextFactory contexts) throws Exception {
         QueuedThreadPool threads = maxThreads > 0 ? new QueuedThreadPool(maxThreads, Math.min(4, maxThreads))
                 : new QueuedThreadPool();
         threads.setName("jetty");
         Server server = new Server(threads);
-        ServerConnector connector = new ServerConnector(server, 1, 1);
+        var config = new org.eclipse.jetty.server.HttpConfiguration();
+        ServerConnector connector = h2c
+                ? new ServerConnector(server, 1, 1, new org.eclipse.jetty.server.HttpConnectionFactory(config),
+                        new org.eclipse.jetty.http2.server.HTTP2CServerConnectionFactory(config))
+                : new ServerConnector(server, 1, 1);
         connector.setHost("127.0.0.1");
         connector.setPort(0);
         server.addConnector(connector);
@@ -113,11 +126,21 @@ public enum ContainerKind {
     public static Running startTomcatWithSendfile(Servlet servlet, Map<String, String> initParams, int maxThreads)
             throws Exception {
         TOMCAT.assumeInThisRun();
-        return startTomcat(servlet, initParams, maxThreads, true);
+        return startTomcat(servlet, initParams, maxThreads, true, false);
+    }
+
+    /**
+     * Apart so that verifying ContainerKind does not load Tomcat's UpgradeProtocol: the servlet-6.0 run has no
+     * Tomcat on its class path.
+     */
+    private static final class TomcatH2c {
+        static void enable(Connector connector) {
+            connector.addUpgradeProtocol(new org.apache.coyote.http2.Http2Protocol());
+        }
     }
 
     private static Running startTomcat(Servlet servlet, Map<String, String> initParams, int maxThreads,
-            boolean sendfile) throws Exception {
+            boolean sendfile, boolean h2c) throws Exception {
         Path base = Files.createTempDirectory("sluice-tomcat-");
         Tomcat tomcat = new Tomcat();
         tomcat.setBaseDir(base.toString());
@@ -128,6 +151,9 @@ public enum ContainerKind {
         if (maxThreads > 0) {
             connector.setProperty("maxThreads", Integer.toString(maxThreads));
             connector.setProperty("minSpareThreads", Integer.toString(Math.min(4, maxThreads)));
+        }
+        if (h2c) {
+            TomcatH2c.enable(connector);
         }
         tomcat.setConnector(connector);
         tomcat.getHost().setAutoDeploy(false);

@@ -83,6 +83,14 @@ class JettyModuleIT {
         assertArrayEquals(Arrays.copyOfRange(big, 1_000_000, 3_100_000), range.body());
 
         assertEquals(HttpClient.Version.HTTP_2, h2cVersion(url), "the ready base enables http2c");
+        HttpResponse<byte[]> h2 = h2cGet(url, "/big.bin", Map.of());
+        assertEquals(HttpClient.Version.HTTP_2, h2.version());
+        assertEquals(200, h2.statusCode());
+        assertEquals(TestClient.sha256(big), TestClient.sha256(h2.body()));
+        HttpResponse<byte[]> h2Range = h2cGet(url, "/big.bin", Map.of("Range", "bytes=1000000-3099999"));
+        assertEquals(HttpClient.Version.HTTP_2, h2Range.version());
+        assertEquals(206, h2Range.statusCode());
+        assertArrayEquals(Arrays.copyOfRange(big, 1_000_000, 3_100_000), h2Range.body());
         stop();
 
         Files.writeString(base.resolve("start.d/sluice.ini"),
@@ -192,6 +200,16 @@ class JettyModuleIT {
         assertEquals(200, response.statusCode());
         assertEquals("hello from the Jetty module", response.body());
         return response.version();
+    }
+
+    /** Over one h2c connection (the JDK client upgrades its first request, then reuses the connection). */
+    private static HttpResponse<byte[]> h2cGet(URI url, String path, Map<String, String> headers)
+            throws IOException, InterruptedException {
+        HttpClient client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_2)
+                .connectTimeout(Duration.ofSeconds(10)).build();
+        HttpRequest.Builder request = HttpRequest.newBuilder(url.resolve(path)).timeout(Duration.ofSeconds(60));
+        headers.forEach(request::header);
+        return client.send(request.build(), HttpResponse.BodyHandlers.ofByteArray());
     }
 
     /** start.jar of the jetty-home the build unpacked in pre-integration-test. */

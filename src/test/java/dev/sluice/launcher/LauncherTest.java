@@ -32,7 +32,20 @@ class LauncherTest {
         assertEquals(9000, options.port());
         assertEquals(Map.of("root", "/srv", "chunkSize", "1MiB", "readAhead", "3"), options.settings());
         assertFalse(options.help());
+        assertTrue(options.http2(), "h2c is on unless asked otherwise");
         assertTrue(Launcher.parse(new String[] {"--help"}).help());
+    }
+
+    @Test
+    void http2IsASwitchThatTakesAnExplicitBoolean() {
+        Launcher.Options bare = Launcher.parse(new String[] {"--http2", "--root", "/srv"});
+        assertTrue(bare.http2());
+        assertEquals(Map.of("root", "/srv"), bare.settings(), "a bare --http2 must not take the next argument");
+        assertFalse(Launcher.parse(new String[] {"--http2=false"}).http2());
+        assertTrue(Launcher.parse(new String[] {"--http2=false", "--http2=true"}).http2());
+        assertEquals("option --http2 has invalid value 'no': expected true or false",
+                assertThrows(IllegalArgumentException.class,
+                        () -> Launcher.parse(new String[] {"--http2=no"})).getMessage());
     }
 
     @Test
@@ -53,6 +66,26 @@ class LauncherTest {
         String help = text.toString(StandardCharsets.UTF_8);
         for (Setting setting : Setting.values()) {
             assertTrue(help.contains("--" + setting.key() + "="), setting.key());
+        }
+        assertTrue(help.contains("--http2=true"), help);
+        assertTrue(help.contains("--http2=false"), help);
+    }
+
+    @Test
+    void servesH2cByUpgradeUnlessHttp2IsOff() throws Exception {
+        Files.writeString(root.resolve("hello.txt"), "hello");
+        for (boolean http2 : new boolean[] {true, false}) {
+            Launcher launcher = Launcher.start("127.0.0.1", 0, http2, Map.of("root", root.toString()));
+            try {
+                HttpResponse<String> response = HttpClient.newBuilder().version(HttpClient.Version.HTTP_2).build()
+                        .send(HttpRequest.newBuilder(URI.create(launcher.url() + "hello.txt")).build(),
+                                HttpResponse.BodyHandlers.ofString());
+                assertEquals(200, response.statusCode());
+                assertEquals("hello", response.body());
+                assertEquals(http2 ? HttpClient.Version.HTTP_2 : HttpClient.Version.HTTP_1_1, response.version());
+            } finally {
+                launcher.stop();
+            }
         }
     }
 
