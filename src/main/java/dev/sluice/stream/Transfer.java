@@ -119,6 +119,7 @@ public final class Transfer implements WriteListener, BufferPool.Waiter {
     private final TransferListener listener;
     private final int readAhead;
     private final Throttle throttle;
+    private final TransferRecording recording;
 
     /** When the socket stopped taking data, for the stall timer; 0 while it takes data. */
     private volatile long blockedSinceNanos;
@@ -141,7 +142,7 @@ public final class Transfer implements WriteListener, BufferPool.Waiter {
     private Throwable endCause;
 
     Transfer(TransferEngine engine, ServletOutputStream out, FileChannel channel, List<Segment> segments,
-            TransferListener listener) {
+            TransferListener listener, TransferLabel label) {
         this.engine = engine;
         this.pool = engine.pool();
         this.out = out;
@@ -151,6 +152,7 @@ public final class Transfer implements WriteListener, BufferPool.Waiter {
         this.readAhead = engine.settings().readAhead();
         this.throttle = new Throttle(engine.settings().limitRate(), engine.settings().limitRateAfter());
         this.bytesLeft = this.segments.stream().mapToLong(Segment::length).sum();
+        this.recording = new TransferRecording(label, engine::nanoTime);
     }
 
     /** The current state, for metrics and tests; stale as soon as it is read. */
@@ -231,6 +233,7 @@ public final class Transfer implements WriteListener, BufferPool.Waiter {
     // ---------------------------------------------------------------- the owner
 
     private void run() {
+        recording.resumed();
         for (;;) {
             State next;
             try {
@@ -243,6 +246,7 @@ public final class Transfer implements WriteListener, BufferPool.Waiter {
                 finish(next);
                 return;
             }
+            recording.parking(next); // before the CAS: after it, another thread may own the transfer
             if (state.compareAndSet(State.PROCESSING, next)) {
                 return;
             }
@@ -445,6 +449,7 @@ public final class Transfer implements WriteListener, BufferPool.Waiter {
         }
         releaseLateEvents();
         engine.ended(this, outcome);
+        recording.ended(outcome, bytesWritten);
         try {
             listener.ended(outcome, bytesWritten, outcome == Outcome.COMPLETED ? null : endCause);
         } catch (RuntimeException e) {

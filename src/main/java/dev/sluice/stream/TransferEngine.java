@@ -109,10 +109,19 @@ public final class TransferEngine implements AutoCloseable {
      */
     public Transfer start(ServletOutputStream out, FileChannel channel, List<Segment> body,
             TransferListener listener) {
+        return start(out, channel, body, TransferLabel.NONE, listener);
+    }
+
+    /**
+     * As {@link #start(ServletOutputStream, FileChannel, List, TransferListener)}, with a label that names the
+     * transfer in its flight-recorder event ({@link TransferEvent}).
+     */
+    public Transfer start(ServletOutputStream out, FileChannel channel, List<Segment> body, TransferLabel label,
+            TransferListener listener) {
         if (!admit()) {
             return null;
         }
-        Transfer transfer = new Transfer(this, out, channel, body, listener);
+        Transfer transfer = new Transfer(this, out, channel, body, listener, label);
         active.add(transfer);
         out.setWriteListener(transfer);
         return transfer;
