@@ -83,6 +83,7 @@ class JettyModuleIT {
         assertArrayEquals(Arrays.copyOfRange(big, 1_000_000, 3_100_000), range.body());
 
         assertEquals(HttpClient.Version.HTTP_2, h2cVersion(url), "the ready base enables http2c");
+        assertSluiceMBeanCounted(2, whole.body().length + range.body().length);
         stop();
 
         Files.writeString(base.resolve("start.d/sluice.ini"),
@@ -138,6 +139,51 @@ class JettyModuleIT {
         if (!ended) {
             assertNotEquals(200, TestClient.get(url, "/big.bin").status(), "served files despite a bad setting");
         }
+    }
+
+    /**
+     * The Sluice MBean, read over JMX from the Jetty process as jconsole would: attach to the JVM, start its local
+     * management agent, connect. Waits for the counters, which the server updates after the client has its bytes.
+     */
+    private void assertSluiceMBeanCounted(long completed, long bytesSent) throws Exception {
+        for (ProcessHandle jvm : servers.get(0).processes()) {
+            String address;
+            try {
+                com.sun.tools.attach.VirtualMachine vm = com.sun.tools.attach.VirtualMachine.attach(
+                        Long.toString(jvm.pid()));
+                try {
+                    address = vm.startLocalManagementAgent();
+                } finally {
+                    vm.detach();
+                }
+            } catch (com.sun.tools.attach.AttachNotSupportedException e) {
+                continue; // not a JVM (or not this one)
+            }
+            try (javax.management.remote.JMXConnector connector = javax.management.remote.JMXConnectorFactory
+                    .connect(new javax.management.remote.JMXServiceURL(address))) {
+                javax.management.MBeanServerConnection jmx = connector.getMBeanServerConnection();
+                var names = jmx.queryNames(new javax.management.ObjectName("dev.sluice:type=Transfers,*"), null);
+                if (names.isEmpty()) {
+                    continue;
+                }
+                assertEquals(1, names.size(), names::toString);
+                var name = names.iterator().next();
+                assertEquals("\"/\"", name.getKeyProperty("context"), name::toString);
+                Await.until("the MBean counts the downloads", Duration.ofSeconds(30), () -> {
+                    try {
+                        return completed == (Long) jmx.getAttribute(name, "Completed");
+                    } catch (Exception e) {
+                        throw new AssertionError(e);
+                    }
+                });
+                assertEquals(bytesSent, jmx.getAttribute(name, "BytesSent"));
+                assertEquals(0L, jmx.getAttribute(name, "ActiveTransfers"));
+                assertTrue(jmx.queryNames(new javax.management.ObjectName("org.eclipse.jetty.server:*"), null)
+                        .size() > 0, "the base's jmx module registers Jetty's own MBeans beside Sluice's");
+                return;
+            }
+        }
+        throw new AssertionError("no process of the Jetty server shows a dev.sluice MBean");
     }
 
     private Path copyOfJettyBase() throws IOException {
