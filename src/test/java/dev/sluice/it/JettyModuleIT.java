@@ -82,8 +82,8 @@ class JettyModuleIT {
         assertEquals("bytes 1000000-3099999/" + big.length, range.header("Content-Range"));
         assertArrayEquals(Arrays.copyOfRange(big, 1_000_000, 3_100_000), range.body());
 
-        assertEquals(HttpClient.Version.HTTP_2, h2cVersion(url), "the ready base enables http2c");
         assertSluiceMBeanCounted(2, whole.body().length + range.body().length);
+        assertEquals(HttpClient.Version.HTTP_2, h2cVersion(url), "the ready base enables http2c");
         stop();
 
         Files.writeString(base.resolve("start.d/sluice.ini"),
@@ -174,6 +174,13 @@ class JettyModuleIT {
                         return completed == (Long) jmx.getAttribute(name, "Completed");
                     } catch (Exception e) {
                         throw new AssertionError(e);
+                    }
+                }, () -> {
+                    try {
+                        return "Completed=" + jmx.getAttribute(name, "Completed") + " BytesSent="
+                                + jmx.getAttribute(name, "BytesSent");
+                    } catch (Exception e) {
+                        return e.toString();
                     }
                 });
                 assertEquals(bytesSent, jmx.getAttribute(name, "BytesSent"));
