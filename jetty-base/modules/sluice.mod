@@ -74,3 +74,5 @@ basehome:modules/sluice/sluice.xml|webapps/sluice.xml
 # sluice.welcomeFiles=index.html
 ## List directories that have no welcome file (otherwise 403).
 # sluice.dirListing=false
+## Path under the servlet (e.g. /.sluice/status) answering GET with the counters as JSON; empty: off.
+# sluice.statusPath=

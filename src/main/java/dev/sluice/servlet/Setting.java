@@ -43,7 +43,9 @@ public enum Setting {
     PRECOMPRESSED("precompressed", "",
             "Comma-separated codings (br, gzip, zstd) whose precompressed files (.br, .gz, .zst) are served."),
     WELCOME_FILES("welcomeFiles", "index.html", "Comma-separated files served for a directory, first found wins."),
-    DIR_LISTING("dirListing", "false", "List directories that have no welcome file (otherwise 403).");
+    DIR_LISTING("dirListing", "false", "List directories that have no welcome file (otherwise 403)."),
+    STATUS_PATH("statusPath", "",
+            "Path under the servlet (e.g. /.sluice/status) answering GET with the counters as JSON; empty: off.");
 
     private final String key;
     private final String defaultValue;

@@ -31,9 +31,10 @@ import java.util.regex.Pattern;
  * @param serveHidden whether dot-files are served
  * @param responses how files are answered
  * @param sendfile whether a container's own zero-copy file sending (Tomcat's sendfile) may be used
+ * @param statusPath the raw path under the servlet that answers with the counters as JSON, or null when off
  */
 public record SluiceConfig(Path root, EngineSettings engine, SymlinkPolicy symlinks, boolean serveHidden,
-        Responses responses, boolean sendfile) {
+        Responses responses, boolean sendfile, String statusPath) {
 
     /**
      * Whether no setting needs Sluice's engine to see each transfer: no speed limit to pace it and no cap on
@@ -62,6 +63,7 @@ public record SluiceConfig(Path root, EngineSettings engine, SymlinkPolicy symli
     }
 
     private static final Pattern EXTENSION = Pattern.compile("[A-Za-z0-9_-]+");
+    private static final Pattern STATUS_PATH = Pattern.compile("(/[A-Za-z0-9._~-]+)+");
     private static final Pattern FILE_NAME = Pattern.compile("[^/\\\u0000-\u001f]+");
 
     private static final Pattern SIZE = Pattern.compile("(\\d{1,19})\\s*([kmg]i?b?|b)?", Pattern.CASE_INSENSITIVE);
@@ -102,7 +104,22 @@ public record SluiceConfig(Path root, EngineSettings engine, SymlinkPolicy symli
         EngineSettings engine = new EngineSettings(chunkSize, readAhead, maxBufferMemory, readThreads,
                 stallTimeout, bufferKind, limitRate, limitRateAfter, maxTransfers, globalRate, limitRatePerClient);
         boolean sendfile = choice(Setting.SENDFILE, lookup, Map.of("true", true, "false", false));
-        return new SluiceConfig(root, engine, symlinks, serveHidden, responses(lookup), sendfile);
+        return new SluiceConfig(root, engine, symlinks, serveHidden, responses(lookup), sendfile,
+                statusPath(lookup));
+    }
+
+    /** Empty: off. Otherwise a plain absolute path, compared as-is with the request's still-encoded path. */
+    private static String statusPath(UnaryOperator<String> lookup) {
+        String path = value(Setting.STATUS_PATH, lookup);
+        if (path.isEmpty()) {
+            return null;
+        }
+        if (!STATUS_PATH.matcher(path).matches() || Arrays.asList(path.split("/")).stream()
+                .anyMatch(segment -> segment.equals(".") || segment.equals(".."))) {
+            throw ConfigException.invalid(Setting.STATUS_PATH, path, "expected a path such as /.sluice/status: "
+                    + "starts with '/', segments of letters, digits and . _ ~ - (no '.' or '..' segment, no '/' at the end)");
+        }
+        return path;
     }
 
     private static Responses responses(UnaryOperator<String> lookup) {

@@ -17,6 +17,7 @@ import dev.sluice.resource.Resolution;
 import dev.sluice.stream.Outcome;
 import dev.sluice.stream.Segment;
 import dev.sluice.stream.TransferEngine;
+import dev.sluice.stream.TransferLabel;
 import dev.sluice.stream.TransferMetrics;
 import jakarta.servlet.AsyncContext;
 import jakarta.servlet.ServletConfig;
@@ -64,6 +65,7 @@ public class SluiceServlet extends HttpServlet {
     private transient SluiceConfig config;
     private transient FileResolver resolver;
     private transient TransferEngine engine;
+    private transient TransfersJmx jmx;
 
     @Override
     public void init(ServletConfig servletConfig) throws ServletException {
@@ -78,7 +80,14 @@ public class SluiceServlet extends HttpServlet {
         }
         resolver = new FileResolver(config.root(), config.symlinks(), config.serveHidden());
         engine = new TransferEngine(config.engine());
-        getServletContext().log("Sluice serving " + config.root() + " with " + config.engine());
+        try {
+            jmx = TransfersJmx.register(engine::metrics, getServletContext().getContextPath(), getServletName());
+        } catch (javax.management.JMException | RuntimeException e) {
+            // The counters stay readable through the status path and metrics(); serving files does not need JMX.
+            LOG.log(Level.WARNING, "Sluice: could not register its MBean: " + e);
+        }
+        getServletContext().log("Sluice serving " + config.root() + " with " + config.engine()
+                + (jmx == null ? "" : "; counters in JMX as " + jmx.name()));
     }
 
     /** Prefix of context init-params that set Sluice settings, as the Jetty module's properties are named. */
@@ -105,6 +114,10 @@ public class SluiceServlet extends HttpServlet {
 
     @Override
     public void destroy() {
+        if (jmx != null) {
+            jmx.unregister();
+            jmx = null;
+        }
         if (engine != null) {
             engine.close();
         }
@@ -154,6 +167,10 @@ public class SluiceServlet extends HttpServlet {
     private void serve(HttpServletRequest request, HttpServletResponse response, boolean withBody)
             throws IOException {
         String rawPath = rawPath(request);
+        if (rawPath.equals(config.statusPath())) {
+            sendStatus(response, withBody);
+            return;
+        }
         Resolution resolution = resolver.resolve(rawPath);
         if (resolution instanceof Resolution.Directory directory) {
             if (!directory.hasTrailingSlash()) {
@@ -205,7 +222,27 @@ public class SluiceServlet extends HttpServlet {
         if (sendfile(request, response, plan, file)) {
             return;
         }
-        stream(request, response, file, segments(plan));
+        stream(request, response, file, segments(plan), new TransferLabel(found.decodedPath(), describeRange(plan)));
+    }
+
+    /** The part of the file a plan sends, in words, for the flight recorder and the log. */
+    private static String describeRange(ResponsePlan plan) {
+        long parts = plan.body().stream().filter(p -> p instanceof ResponsePlan.FilePart).count();
+        if (parts > 1) {
+            return "multipart " + parts + " ranges";
+        }
+        return plan.headers().stream().filter(h -> h.name().equals("Content-Range")).map(ResponsePlan.Header::value)
+                .findFirst().orElse("full");
+    }
+
+    /** The counters as a small JSON object (numbers only, so written by hand), never cached. */
+    private void sendStatus(HttpServletResponse response, boolean withBody) throws IOException {
+        byte[] json = StatusJson.of(engine.metrics()).getBytes(StandardCharsets.US_ASCII);
+        send(response, new ResponsePlan(200, List.of(
+                new ResponsePlan.Header("Content-Type", "application/json"),
+                new ResponsePlan.Header("Cache-Control", "no-store"),
+                new ResponsePlan.Header("X-Content-Type-Options", "nosniff")),
+                List.of(new ResponsePlan.Bytes(json)), json.length), withBody);
     }
 
     /**
@@ -377,13 +414,14 @@ public class SluiceServlet extends HttpServlet {
     }
 
     private void stream(HttpServletRequest request, HttpServletResponse response, OpenedFile file,
-            List<Segment> body) throws IOException {
+            List<Segment> body, TransferLabel label) throws IOException {
         AsyncContext async;
         try {
             async = request.startAsync();
             async.setTimeout(0); // a wall-clock limit kills long downloads that are progressing; stalls end them
-            if (engine.start(response.getOutputStream(), file.channel(), body, request.getRemoteAddr(),
-                    (outcome, bytes, cause) -> ended(async, file, outcome, bytes, cause)) == null) {
+            long total = body.stream().mapToLong(Segment::length).sum();
+            if (engine.start(response.getOutputStream(), file.channel(), body, request.getRemoteAddr(), label,
+                    (outcome, bytes, cause) -> ended(async, label, outcome, bytes, total, cause)) == null) {
                 file.close();
                 busy(response);
                 async.complete();
@@ -394,14 +432,13 @@ public class SluiceServlet extends HttpServlet {
         }
     }
 
-    private void ended(AsyncContext async, OpenedFile file, Outcome outcome, long bytes, Throwable cause) {
-        if (outcome == Outcome.ABORTED && LOG.isLoggable(Level.FINE)) {
-            LOG.fine("Sluice: download of " + file.path() + " aborted after " + bytes + " bytes: " + cause);
+    private void ended(AsyncContext async, TransferLabel label, Outcome outcome, long bytes, long total,
+            Throwable cause) {
+        if (outcome != Outcome.COMPLETED) {
+            logEnd(label, outcome, bytes, total, cause);
         }
         try {
             if (outcome == Outcome.FAILED) {
-                LOG.log(Level.WARNING, "Sluice: sending " + file.path() + " failed after " + bytes + " bytes: "
-                        + cause);
                 cutOff(async);
             } else {
                 async.complete();
@@ -410,6 +447,21 @@ public class SluiceServlet extends HttpServlet {
             // The container already ended the request (Tomcat does after an onError left uncompleted).
             LOG.fine("Sluice: request already ended by the container: " + e.getMessage());
         }
+    }
+
+    /**
+     * One line per transfer that did not complete; nothing per chunk. An abort is the client's doing and normal
+     * for a file server, so it is {@code FINE}; a failure is the server breaking a promise (read error, file
+     * shrank), so it is {@code WARNING}. The cause's stack trace only at {@code FINE}, where someone asked for it.
+     */
+    private static void logEnd(TransferLabel label, Outcome outcome, long bytes, long total, Throwable cause) {
+        Level level = outcome == Outcome.FAILED ? Level.WARNING : Level.FINE;
+        if (!LOG.isLoggable(level)) {
+            return;
+        }
+        String line = "Sluice: " + label.file() + " (" + label.range() + ") " + outcome.name().toLowerCase(Locale.ROOT)
+                + " after " + bytes + " of " + total + " bytes: " + cause;
+        LOG.log(level, line, LOG.isLoggable(Level.FINE) ? cause : null);
     }
 
     /**

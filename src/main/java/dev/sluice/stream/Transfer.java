@@ -130,6 +130,7 @@ public final class Transfer implements WriteListener, BufferPool.Waiter, RateGro
     private final Throttle throttle;
     private final RateLimits rateLimits;
     private final ChunkSizer sizer;
+    private final TransferRecording recording;
 
     /** When the socket stopped taking data, for the stall timer; 0 while it takes data. */
     private volatile long blockedSinceNanos;
@@ -152,7 +153,7 @@ public final class Transfer implements WriteListener, BufferPool.Waiter, RateGro
     private Throwable endCause;
 
     Transfer(TransferEngine engine, ServletOutputStream out, FileChannel channel, List<Segment> segments,
-            Object clientKey, TransferListener listener) {
+            Object clientKey, TransferLabel label, TransferListener listener) {
         this.engine = engine;
         this.pool = engine.pool();
         this.out = out;
@@ -164,6 +165,7 @@ public final class Transfer implements WriteListener, BufferPool.Waiter, RateGro
         this.bytesLeft = this.segments.stream().mapToLong(Segment::length).sum();
         this.rateLimits = engine.rateLimits(clientKey, this);
         this.sizer = new ChunkSizer(engine.settings().chunkSize(), engine.nanoTime());
+        this.recording = new TransferRecording(label, engine::nanoTime);
     }
 
     /** The current state, for metrics and tests; stale as soon as it is read. */
@@ -255,6 +257,7 @@ public final class Transfer implements WriteListener, BufferPool.Waiter, RateGro
     // ---------------------------------------------------------------- the owner
 
     private void run() {
+        recording.resumed();
         for (;;) {
             State next;
             try {
@@ -267,6 +270,7 @@ public final class Transfer implements WriteListener, BufferPool.Waiter, RateGro
                 finish(next);
                 return;
             }
+            recording.parking(next); // before the CAS: after it, another thread may own the transfer
             if (state.compareAndSet(State.PROCESSING, next)) {
                 return;
             }
@@ -494,6 +498,7 @@ public final class Transfer implements WriteListener, BufferPool.Waiter, RateGro
         }
         releaseLateEvents();
         engine.ended(this, outcome);
+        recording.ended(outcome, bytesWritten);
         try {
             listener.ended(outcome, bytesWritten, outcome == Outcome.COMPLETED ? null : endCause);
         } catch (RuntimeException e) {

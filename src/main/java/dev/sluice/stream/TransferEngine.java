@@ -121,21 +121,35 @@ public final class TransferEngine implements AutoCloseable {
      */
     public Transfer start(ServletOutputStream out, FileChannel channel, List<Segment> body,
             TransferListener listener) {
-        return start(out, channel, body, null, listener);
+        return start(out, channel, body, null, TransferLabel.NONE, listener);
+    }
+
+    /** As {@link #start(ServletOutputStream, FileChannel, List, Object, TransferLabel, TransferListener)}, unlabelled. */
+    public Transfer start(ServletOutputStream out, FileChannel channel, List<Segment> body, Object clientKey,
+            TransferListener listener) {
+        return start(out, channel, body, clientKey, TransferLabel.NONE, listener);
+    }
+
+    /** As {@link #start(ServletOutputStream, FileChannel, List, Object, TransferLabel, TransferListener)}, in no client's group. */
+    public Transfer start(ServletOutputStream out, FileChannel channel, List<Segment> body, TransferLabel label,
+            TransferListener listener) {
+        return start(out, channel, body, null, label, listener);
     }
 
     /**
      * As {@link #start(ServletOutputStream, FileChannel, List, TransferListener)}, for the client
-     * {@code clientKey}: all transfers with equal keys share one {@code limitRatePerClient} budget. The key is
-     * opaque to the engine (the servlet passes the client's address); {@code null} puts the transfer in no
-     * client's group.
+     * {@code clientKey}, named {@code label}. All transfers with equal keys share one {@code limitRatePerClient}
+     * budget; the key is opaque to the engine (the servlet passes the client's address), and {@code null} puts
+     * the transfer in no client's group. The label names the transfer in its flight-recorder event
+     * ({@link TransferEvent}) and is not interpreted either.
      */
     public Transfer start(ServletOutputStream out, FileChannel channel, List<Segment> body, Object clientKey,
+            TransferLabel label,
             TransferListener listener) {
         if (!admit()) {
             return null;
         }
-        Transfer transfer = new Transfer(this, out, channel, body, clientKey, listener);
+        Transfer transfer = new Transfer(this, out, channel, body, clientKey, label, listener);
         active.add(transfer);
         out.setWriteListener(transfer);
         return transfer;

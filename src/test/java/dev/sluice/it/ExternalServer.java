@@ -115,6 +115,11 @@ final class ExternalServer implements AutoCloseable {
         }
     }
 
+    /** The process and its descendants (start.jar may fork the JVM that runs the server). */
+    List<ProcessHandle> processes() {
+        return Stream.concat(Stream.of(process.toHandle()), process.descendants()).toList();
+    }
+
     /** Ends the process as Ctrl-C would (SIGTERM), then forcibly if it lingers; children too. */
     @Override
     public void close() {

@@ -82,6 +82,7 @@ class JettyModuleIT {
         assertEquals("bytes 1000000-3099999/" + big.length, range.header("Content-Range"));
         assertArrayEquals(Arrays.copyOfRange(big, 1_000_000, 3_100_000), range.body());
 
+        assertSluiceMBeanCounted(2, whole.body().length + range.body().length);
         assertEquals(HttpClient.Version.HTTP_2, h2cVersion(url), "the ready base enables http2c");
         HttpResponse<byte[]> h2 = h2cGet(url, "/big.bin", Map.of());
         assertEquals(HttpClient.Version.HTTP_2, h2.version());
@@ -146,6 +147,58 @@ class JettyModuleIT {
         if (!ended) {
             assertNotEquals(200, TestClient.get(url, "/big.bin").status(), "served files despite a bad setting");
         }
+    }
+
+    /**
+     * The Sluice MBean, read over JMX from the Jetty process as jconsole would: attach to the JVM, start its local
+     * management agent, connect. Waits for the counters, which the server updates after the client has its bytes.
+     */
+    private void assertSluiceMBeanCounted(long completed, long bytesSent) throws Exception {
+        for (ProcessHandle jvm : servers.get(0).processes()) {
+            String address;
+            try {
+                com.sun.tools.attach.VirtualMachine vm = com.sun.tools.attach.VirtualMachine.attach(
+                        Long.toString(jvm.pid()));
+                try {
+                    address = vm.startLocalManagementAgent();
+                } finally {
+                    vm.detach();
+                }
+            } catch (com.sun.tools.attach.AttachNotSupportedException e) {
+                continue; // not a JVM (or not this one)
+            }
+            try (javax.management.remote.JMXConnector connector = javax.management.remote.JMXConnectorFactory
+                    .connect(new javax.management.remote.JMXServiceURL(address))) {
+                javax.management.MBeanServerConnection jmx = connector.getMBeanServerConnection();
+                var names = jmx.queryNames(new javax.management.ObjectName("dev.sluice:type=Transfers,*"), null);
+                if (names.isEmpty()) {
+                    continue;
+                }
+                assertEquals(1, names.size(), names::toString);
+                var name = names.iterator().next();
+                assertEquals("\"/\"", name.getKeyProperty("context"), name::toString);
+                Await.until("the MBean counts the downloads", Duration.ofSeconds(30), () -> {
+                    try {
+                        return completed == (Long) jmx.getAttribute(name, "Completed");
+                    } catch (Exception e) {
+                        throw new AssertionError(e);
+                    }
+                }, () -> {
+                    try {
+                        return "Completed=" + jmx.getAttribute(name, "Completed") + " BytesSent="
+                                + jmx.getAttribute(name, "BytesSent");
+                    } catch (Exception e) {
+                        return e.toString();
+                    }
+                });
+                assertEquals(bytesSent, jmx.getAttribute(name, "BytesSent"));
+                assertEquals(0L, jmx.getAttribute(name, "ActiveTransfers"));
+                assertTrue(jmx.queryNames(new javax.management.ObjectName("org.eclipse.jetty.server:*"), null)
+                        .size() > 0, "the base's jmx module registers Jetty's own MBeans beside Sluice's");
+                return;
+            }
+        }
+        throw new AssertionError("no process of the Jetty server shows a dev.sluice MBean");
     }
 
     private Path copyOfJettyBase() throws IOException {

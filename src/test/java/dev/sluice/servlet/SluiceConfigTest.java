@@ -149,6 +149,22 @@ class SluiceConfigTest {
     }
 
     @Test
+    void theStatusPathIsOffByDefaultAndTakesAPlainPath() {
+        assertEquals(null, config().statusPath());
+        assertEquals(null, config("statusPath", "").statusPath());
+        assertEquals("/.sluice/status", config("statusPath", " /.sluice/status ").statusPath());
+        assertEquals("/status.json", config("statusPath", "/status.json").statusPath());
+    }
+
+    @ParameterizedTest
+    @CsvSource(delimiter = '|', value = {"statusPath|status", "statusPath|/", "statusPath|/a/", "statusPath|//a",
+        "statusPath|/a/../b", "statusPath|/./a", "statusPath|/a?b", "statusPath|/a%2Fb", "statusPath|/a b"})
+    void badStatusPathsAreNamed(String setting, String value) {
+        String message = error(setting, value);
+        assertTrue(message.contains("'" + setting + "' has invalid value '" + value + "'"), message);
+    }
+
+    @Test
     void aCacheControlWithALineBreakCannotInjectHeaders() {
         String message = error("cacheControl", "max-age=1\r\nSet-Cookie: x=1");
         assertTrue(message.contains("'cacheControl'") && message.contains("control characters"), message);

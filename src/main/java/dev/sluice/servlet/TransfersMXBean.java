@@ -1,0 +1,27 @@
+package dev.sluice.servlet;
+
+/**
+ * The engine's counters as a JMX MXBean, registered by each Sluice servlet as
+ * {@code dev.sluice:type=Transfers,context=<context path>,servlet=<servlet name>} in the platform MBean server
+ * (jconsole, VisualVM, Jetty's {@code jmx-remote} module). Each attribute is read when asked for.
+ */
+public interface TransfersMXBean {
+
+    long getActiveTransfers();
+
+    long getBytesSent();
+
+    long getCompleted();
+
+    long getAborted();
+
+    long getFailed();
+
+    long getBufferBytesInUse();
+
+    long getBufferBytesHighWater();
+
+    long getBufferWaits();
+
+    long getReadQueueLength();
+}
