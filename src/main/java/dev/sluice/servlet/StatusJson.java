@@ -18,6 +18,8 @@ final class StatusJson {
                 + ",\"bufferBytesHighWater\":" + m.bufferBytesHighWater()
                 + ",\"bufferWaits\":" + m.bufferWaits()
                 + ",\"readQueueLength\":" + m.readQueueLength()
+                + ",\"handedOff\":" + m.handedOff()
+                + ",\"bytesHandedOff\":" + m.bytesHandedOff()
                 + "}\n";
     }
 }

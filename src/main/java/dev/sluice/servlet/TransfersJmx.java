@@ -103,4 +103,14 @@ final class TransfersJmx implements TransfersMXBean {
     public long getReadQueueLength() {
         return metrics.get().readQueueLength();
     }
+
+    @Override
+    public long getHandedOff() {
+        return metrics.get().handedOff();
+    }
+
+    @Override
+    public long getBytesHandedOff() {
+        return metrics.get().bytesHandedOff();
+    }
 }

@@ -24,4 +24,10 @@ public interface TransfersMXBean {
     long getBufferWaits();
 
     long getReadQueueLength();
+
+    /** Bodies handed to the container to send by itself (Tomcat's sendfile): the engine never saw their bytes. */
+    long getHandedOff();
+
+    /** The planned lengths of the bodies counted by {@link #getHandedOff()}. */
+    long getBytesHandedOff();
 }

@@ -118,10 +118,11 @@ class OperationsIT {
             assertEquals("no-store", status.header("Cache-Control"));
             Map<String, Long> json = parseFlatJson(status.text());
             TransferMetrics m = servlet.metrics();
-            assertEquals(Map.of("activeTransfers", 0L, "bytesSent", (long) data.length, "completed", 1L,
-                    "aborted", 0L, "failed", 0L, "bufferBytesInUse", 0L,
-                    "bufferBytesHighWater", m.bufferBytesHighWater(), "bufferWaits", m.bufferWaits(),
-                    "readQueueLength", m.readQueueLength()), json);
+            assertEquals(Map.ofEntries(Map.entry("activeTransfers", 0L), Map.entry("bytesSent", (long) data.length),
+                    Map.entry("completed", 1L), Map.entry("aborted", 0L), Map.entry("failed", 0L),
+                    Map.entry("bufferBytesInUse", 0L), Map.entry("bufferBytesHighWater", m.bufferBytesHighWater()),
+                    Map.entry("bufferWaits", m.bufferWaits()), Map.entry("readQueueLength", m.readQueueLength()),
+                    Map.entry("handedOff", 0L), Map.entry("bytesHandedOff", 0L)), json);
             assertTrue(m.bufferBytesHighWater() > 0);
 
             TestClient.Response head = TestClient.exchange(container.uri(), "HEAD", "/status.json", Map.of());
