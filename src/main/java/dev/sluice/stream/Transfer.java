@@ -17,10 +17,11 @@ import org.apache.commons.io.IOUtils;
  * resume when it is writable, clean up at once when the client goes away".
  *
  * <h2>One owner at a time</h2>
- * Six kinds of thread poke a transfer: the container ({@link #onWritePossible}, {@link #onError}), the read pool
+ * Seven kinds of thread poke a transfer: the container ({@link #onWritePossible}, {@link #onError}), the read pool
  * (a chunk was read), whichever thread releases a buffer (a buffer was granted), the stall timer, the throttle
- * timer (the next chunk's time has come), and engine shutdown. None of them touches the transfer's state directly. Each one posts an event to the inbox and then
- * calls {@link #wake}. {@code wake} moves the state from a parked state to {@link State#PROCESSING} with a
+ * timer (the next chunk's time has come), whichever thread lets a shared rate group grant a chunk
+ * ({@link #rateGranted}), and engine shutdown. None of them touches the transfer's state directly. Each one posts
+ * an event to the inbox and then calls {@link #wake}. {@code wake} moves the state from a parked state to {@link State#PROCESSING} with a
  * compare-and-set. The single thread that wins the CAS becomes the owner and runs {@link #process} passes until
  * it parks again. An event that arrives while an owner is running only flips the state to
  * {@link State#PROCESSING_AGAIN}, and the owner then runs one more pass. So:
