@@ -1,0 +1,286 @@
+package dev.sluice.peers;
+
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.net.StandardSocketOptions;
+import java.net.URI;
+import java.nio.ByteBuffer;
+import java.nio.channels.SelectionKey;
+import java.nio.channels.Selector;
+import java.nio.channels.SocketChannel;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+
+/**
+ * Many slow HTTP/1.1 downloads from one thread, for the benchmark's slow-client workload ({@code bench/run}):
+ * a <strong>test tool, not production code</strong>.
+ *
+ * <pre>
+ * java -cp ... dev.sluice.peers.SlowClients --url=http://127.0.0.1:PORT/big.bin [--clients=1000]
+ *      [--rate=200000] [--seconds=20] [--rcvbuf=16384] [--recent=2]
+ * </pre>
+ *
+ * <p>Opens {@code --clients} connections (at most 64 connects in flight at a time, so the server's accept
+ * backlog is not flooded), each with {@code SO_RCVBUF} set before connecting so that the kernel cannot buffer
+ * much for it, and sends one {@code GET}. Each connection then reads at most {@code --rate} bytes per second:
+ * a token bucket per connection, refilled every ~10 ms by the one selector loop; a connection whose bucket
+ * holds less than one read's worth is not interested in reading, so the server sees a slow reader whose socket
+ * stays full. After {@code --seconds} it prints one line and exits:
+ *
+ * <pre>
+ * SLOW_CLIENTS clients=N connected=N status200=N served=N closed=N failed=N bytes=B seconds=S statuses=200:N,...
+ * </pre>
+ *
+ * <p>{@code served} counts connections that got status 200 and were still receiving bytes at the end (some
+ * within the last {@code --recent} seconds), or that received the whole body; a connection that got no
+ * response, another status, or that stalled or was closed early is not served. {@code bytes} is the total of
+ * body bytes received. Nothing is measured on the client's side beyond that: the script samples the server.
+ */
+public final class SlowClients {
+    private static final int MAX_CONNECTS_IN_FLIGHT = 64;
+    private static final long TICK_NANOS = 10_000_000L;
+    /** The most one read takes, and so the least a bucket must hold before the connection reads again. */
+    private static final int READ_SIZE = 16 * 1024;
+
+    private SlowClients() {
+    }
+
+    /** One download: its socket, its token bucket and what it has received. */
+    private static final class Client {
+        final SocketChannel channel;
+        final StringBuilder head = new StringBuilder();
+        int status = -1;
+        long contentLength = -1;
+        long bodyBytes;
+        long lastBodyNanos;
+        double tokens;
+        boolean requestSent;
+        boolean done;
+        boolean failed;
+
+        Client(SocketChannel channel) {
+            this.channel = channel;
+        }
+
+        boolean complete() {
+            return contentLength >= 0 && bodyBytes >= contentLength;
+        }
+    }
+
+    public static void main(String[] args) throws Exception {
+        Map<String, String> options = new TreeMap<>();
+        for (String arg : args) {
+            int eq = arg.indexOf('=');
+            if (!arg.startsWith("--") || eq < 0) {
+                usage("bad argument " + arg);
+            }
+            options.put(arg.substring(2, eq), arg.substring(eq + 1));
+        }
+        URI url = URI.create(required(options, "url"));
+        int clients = Integer.parseInt(options.getOrDefault("clients", "1000"));
+        double rate = Double.parseDouble(options.getOrDefault("rate", "200000"));
+        long seconds = Long.parseLong(options.getOrDefault("seconds", "20"));
+        int rcvbuf = Integer.parseInt(options.getOrDefault("rcvbuf", "16384"));
+        long recentNanos = Long.parseLong(options.getOrDefault("recent", "2")) * 1_000_000_000L;
+        if (clients <= 0 || rate <= 0 || seconds <= 0 || rcvbuf <= 0 || !"http".equals(url.getScheme())) {
+            usage("clients, rate, seconds and rcvbuf must be positive, the url http://");
+        }
+        InetSocketAddress address = new InetSocketAddress(url.getHost(), url.getPort() < 0 ? 80 : url.getPort());
+        String path = url.getRawPath() == null || url.getRawPath().isEmpty() ? "/" : url.getRawPath();
+        byte[] request = ("GET " + path + " HTTP/1.1\r\nHost: " + url.getHost() + ":" + address.getPort()
+                + "\r\nConnection: close\r\n\r\n").getBytes(StandardCharsets.US_ASCII);
+        // Burst: at most two reads' worth, so a connection never drains faster than the rate for long.
+        double burst = Math.max(2.0 * READ_SIZE, rate * TICK_NANOS / 1e9);
+
+        List<Client> all = new ArrayList<>(clients);
+        ByteBuffer buffer = ByteBuffer.allocateDirect(READ_SIZE);
+        try (Selector selector = Selector.open()) {
+            long start = System.nanoTime();
+            long end = start + seconds * 1_000_000_000L;
+            long lastTick = start;
+            int connecting = 0;
+            while (true) {
+                long now = System.nanoTime();
+                if (now >= end) {
+                    break;
+                }
+                while (all.size() < clients && connecting < MAX_CONNECTS_IN_FLIGHT) {
+                    SocketChannel channel = SocketChannel.open();
+                    channel.configureBlocking(false);
+                    channel.setOption(StandardSocketOptions.SO_RCVBUF, rcvbuf); // before connect: sets the window
+                    Client client = new Client(channel);
+                    all.add(client);
+                    try {
+                        if (channel.connect(address)) {
+                            channel.register(selector, SelectionKey.OP_WRITE, client);
+                        } else {
+                            channel.register(selector, SelectionKey.OP_CONNECT, client);
+                            connecting++;
+                        }
+                    } catch (IOException e) {
+                        fail(client);
+                    }
+                }
+                double elapsed = (now - lastTick) / 1e9;
+                if (now - lastTick >= TICK_NANOS) {
+                    lastTick = now;
+                    for (Client client : all) {
+                        if (client.done || !client.requestSent) {
+                            continue;
+                        }
+                        client.tokens = Math.min(burst, client.tokens + rate * elapsed);
+                        SelectionKey key = client.channel.keyFor(selector);
+                        if (key != null && key.isValid() && key.interestOps() == 0 && client.tokens >= READ_SIZE) {
+                            key.interestOps(SelectionKey.OP_READ);
+                        }
+                    }
+                }
+                long waitMillis = Math.max(1, Math.min((TICK_NANOS - (System.nanoTime() - lastTick)) / 1_000_000,
+                        (end - System.nanoTime()) / 1_000_000));
+                selector.select(waitMillis);
+                for (SelectionKey key : selector.selectedKeys()) {
+                    Client client = (Client) key.attachment();
+                    try {
+                        if (key.isValid() && key.isConnectable()) {
+                            connecting--;
+                            client.channel.finishConnect();
+                            key.interestOps(SelectionKey.OP_WRITE);
+                        } else if (key.isValid() && key.isWritable()) {
+                            client.channel.write(ByteBuffer.wrap(request)); // ~100 bytes: fits a fresh socket
+                            client.requestSent = true;
+                            client.tokens = burst;
+                            key.interestOps(SelectionKey.OP_READ);
+                        } else if (key.isValid() && key.isReadable()) {
+                            read(client, key, buffer);
+                        }
+                    } catch (IOException e) {
+                        if (key.isValid() && key.isConnectable()) {
+                            connecting--;
+                        }
+                        fail(client);
+                    }
+                }
+                selector.selectedKeys().clear();
+            }
+            report(all, clients, seconds, recentNanos, end);
+            for (Client client : all) {
+                client.channel.close();
+            }
+        }
+    }
+
+    private static void read(Client client, SelectionKey key, ByteBuffer buffer) throws IOException {
+        buffer.clear().limit((int) Math.min(READ_SIZE, Math.floor(client.tokens)));
+        int n = client.channel.read(buffer);
+        if (n < 0) {
+            client.done = true;
+            key.cancel();
+            client.channel.close();
+            return;
+        }
+        client.tokens -= n;
+        buffer.flip();
+        if (client.status < 0) {
+            // Response head: a few hundred bytes, ASCII; the rest of this read is body.
+            while (buffer.hasRemaining() && client.status < 0) {
+                client.head.append((char) (buffer.get() & 0xff));
+                int len = client.head.length();
+                if (len >= 4 && client.head.substring(len - 4).equals("\r\n\r\n")) {
+                    parseHead(client);
+                } else if (len > 64 * 1024) {
+                    throw new IOException("response head too long");
+                }
+            }
+        }
+        if (client.status >= 0 && buffer.hasRemaining()) {
+            client.bodyBytes += buffer.remaining();
+            client.lastBodyNanos = System.nanoTime();
+        }
+        if (client.complete()) {
+            client.done = true;
+            key.cancel();
+            client.channel.close();
+        } else if (client.tokens < READ_SIZE) {
+            key.interestOps(0); // over budget: wait for the bucket, the socket fills and the server must wait
+        }
+    }
+
+    private static void parseHead(Client client) throws IOException {
+        String[] lines = client.head.toString().split("\r\n");
+        String[] statusLine = lines[0].split(" ", 3);
+        if (statusLine.length < 2 || !statusLine[0].startsWith("HTTP/1.")) {
+            throw new IOException("bad status line " + lines[0]);
+        }
+        client.status = Integer.parseInt(statusLine[1]);
+        for (String line : lines) {
+            int colon = line.indexOf(':');
+            if (colon > 0 && line.substring(0, colon).trim().equalsIgnoreCase("content-length")) {
+                client.contentLength = Long.parseLong(line.substring(colon + 1).trim());
+            }
+        }
+    }
+
+    private static void fail(Client client) {
+        client.failed = true;
+        client.done = true;
+        try {
+            client.channel.close();
+        } catch (IOException ignored) {
+            // closing a broken socket: nothing left to do
+        }
+    }
+
+    private static void report(List<Client> all, int clients, long seconds, long recentNanos, long end) {
+        int connected = 0;
+        int status200 = 0;
+        int served = 0;
+        int closed = 0;
+        int failed = 0;
+        long bytes = 0;
+        Map<String, Integer> statuses = new TreeMap<>();
+        for (Client client : all) {
+            if (client.requestSent) {
+                connected++;
+            }
+            if (client.failed) {
+                failed++;
+            } else if (client.done && !client.complete()) {
+                closed++;
+            }
+            statuses.merge(client.status < 0 ? "none" : Integer.toString(client.status), 1, Integer::sum);
+            bytes += client.bodyBytes;
+            if (client.status == 200) {
+                status200++;
+                boolean receiving = !client.done && client.lastBodyNanos >= end - recentNanos;
+                if (receiving || client.complete()) {
+                    served++;
+                }
+            }
+        }
+        StringBuilder shown = new StringBuilder();
+        statuses.forEach((status, count) -> shown.append(shown.length() == 0 ? "" : ",").append(status)
+                .append(':').append(count));
+        System.out.printf("SLOW_CLIENTS clients=%d connected=%d status200=%d served=%d closed=%d failed=%d"
+                + " bytes=%d seconds=%d statuses=%s%n", clients, connected, status200, served, closed, failed,
+                bytes, seconds, shown);
+        System.out.flush();
+    }
+
+    private static String required(Map<String, String> options, String name) {
+        String value = options.get(name);
+        if (value == null) {
+            usage("--" + name + " is required");
+        }
+        return value;
+    }
+
+    private static void usage(String problem) {
+        System.err.println("SlowClients: " + problem);
+        System.err.println("usage: SlowClients --url=http://HOST:PORT/PATH [--clients=1000] [--rate=200000]"
+                + " [--seconds=20] [--rcvbuf=16384] [--recent=2]");
+        System.exit(2);
+    }
+}
