@@ -149,6 +149,8 @@ public final class Transfer implements WriteListener, BufferPool.Waiter, RateGro
     private boolean readInFlight;
     private boolean waitingForBuffer;
     private boolean socketBlocked;
+    private boolean lastByteSplit;
+    private boolean flushBeforeLastByte;
     private Outcome endOutcome;
     private Throwable endCause;
 
@@ -315,12 +317,25 @@ public final class Transfer implements WriteListener, BufferPool.Waiter, RateGro
                     return State.of(endOutcome);
                 }
             }
+            if (flushBeforeLastByte) {
+                flushBeforeLastByte = false;
+                try {
+                    out.flush();
+                } catch (IOException | RuntimeException e) {
+                    return containerFailed(e);
+                }
+                continue; // the next isReady() says when the flush is done
+            }
             if (bytesLeft == 0) {
                 return State.COMPLETED;
             }
             Chunk chunk = ready.peek();
             if (chunk == null) {
                 return waitingForBuffer ? State.WAITING_FOR_BUFFER : State.WAITING_FOR_READ;
+            }
+            if (!lastByteSplit && chunk.data().remaining() == bytesLeft && bytesLeft > 1) {
+                splitLastByte();
+                chunk = ready.peek();
             }
             int length = chunk.data().remaining();
             if (throttleTimerSet) {
@@ -342,11 +357,36 @@ public final class Transfer implements WriteListener, BufferPool.Waiter, RateGro
             } catch (IOException | RuntimeException e) {
                 return containerFailed(e);
             }
+            flushBeforeLastByte = lastByteSplit && bytesLeft - length == 1;
             bytesLeft -= length;
             bytesWritten += length;
             sizer.written(length);
             engine.countSent(length);
         }
+    }
+
+    /**
+     * Splits the body's last byte off its last chunk, so the body ends with a one-byte write made only once the
+     * container has sent everything before it: the rest of the chunk is written, then flushed, and the last byte
+     * goes out only when {@code isReady()} says the flush is done.
+     *
+     * <p>Why: the write that reaches the Content-Length makes the container close the response (Servlet 5.7), and
+     * Tomcat 11's HTTP/2 stream ends with a <em>blocking</em> flush ({@code StreamOutputBuffer.end()} calls
+     * {@code flush(true)}) inside that same {@code write()}. When the non-blocking part of that write has just
+     * run out of flow-control window, it has registered a non-blocking wait for the window, and the blocking
+     * flush's wait throws {@code IllegalStateException: ... Already waiting}: the download is lost. Ending
+     * with one byte after a drained flush leaves Tomcat's blocking flush one byte to send and no wait pending.
+     * On other containers it costs one small write at the end of each download.
+     */
+    private void splitLastByte() {
+        lastByteSplit = true;
+        Chunk last = ready.poll();
+        ByteBuffer data = last.data();
+        int end = data.limit();
+        ByteBuffer lastByte = ByteBuffer.allocate(1).put(0, data.get(end - 1));
+        data.limit(end - 1);
+        ready.addFirst(new Chunk(lastByte, false));
+        ready.addFirst(last);
     }
 
     /**
