@@ -333,24 +333,26 @@ public final class Transfer implements WriteListener, BufferPool.Waiter, RateGro
             if (chunk == null) {
                 return waitingForBuffer ? State.WAITING_FOR_BUFFER : State.WAITING_FOR_READ;
             }
-            if (!lastByteSplit && chunk.data().remaining() == bytesLeft && bytesLeft > 1) {
-                splitLastByte();
-                chunk = ready.peek();
-            }
             int length = chunk.data().remaining();
-            if (throttleTimerSet) {
-                return State.WAITING_FOR_THROTTLE;
-            }
-            long delay = throttle.limits() ? throttle.delayNanos(bytesWritten, length, engine.nanoTime()) : 0;
-            if (delay > 0) {
-                throttleTimerSet = true;
-                engine.schedule(() -> post(THROTTLE_ELAPSED), delay);
-                return State.WAITING_FOR_THROTTLE;
-            }
-            if (rateLimits.limits() && !rateLimits.permit(length)) {
-                return State.WAITING_FOR_THROTTLE; // a group queued the chunk; its grant resumes the transfer
+            if (!lastByteSplit) { // the last byte's time and rate were paid with the rest of its chunk
+                if (throttleTimerSet) {
+                    return State.WAITING_FOR_THROTTLE;
+                }
+                long delay = throttle.limits() ? throttle.delayNanos(bytesWritten, length, engine.nanoTime()) : 0;
+                if (delay > 0) {
+                    throttleTimerSet = true;
+                    engine.schedule(() -> post(THROTTLE_ELAPSED), delay);
+                    return State.WAITING_FOR_THROTTLE;
+                }
+                if (rateLimits.limits() && !rateLimits.permit(length)) {
+                    return State.WAITING_FOR_THROTTLE; // a group queued the chunk; its grant resumes the transfer
+                }
             }
             ready.poll();
+            if (!lastByteSplit && length == bytesLeft && length > 1) {
+                splitLastByte(chunk);
+                length--;
+            }
             inContainer = chunk;
             try {
                 engine.write(out, chunk.data());
@@ -368,7 +370,8 @@ public final class Transfer implements WriteListener, BufferPool.Waiter, RateGro
     /**
      * Splits the body's last byte off its last chunk, so the body ends with a one-byte write made only once the
      * container has sent everything before it: the rest of the chunk is written, then flushed, and the last byte
-     * goes out only when {@code isReady()} says the flush is done.
+     * goes out only when {@code isReady()} says the flush is done. Speed limits see the chunk whole: the last
+     * byte goes without waiting for a throttle or a rate group.
      *
      * <p>Why: the write that reaches the Content-Length makes the container close the response (Servlet 5.7), and
      * Tomcat 11's HTTP/2 stream ends with a <em>blocking</em> flush ({@code StreamOutputBuffer.end()} calls
@@ -378,15 +381,13 @@ public final class Transfer implements WriteListener, BufferPool.Waiter, RateGro
      * with one byte after a drained flush leaves Tomcat's blocking flush one byte to send and no wait pending.
      * On other containers it costs one small write at the end of each download.
      */
-    private void splitLastByte() {
+    private void splitLastByte(Chunk last) {
         lastByteSplit = true;
-        Chunk last = ready.poll();
         ByteBuffer data = last.data();
         int end = data.limit();
         ByteBuffer lastByte = ByteBuffer.allocate(1).put(0, data.get(end - 1));
         data.limit(end - 1);
         ready.addFirst(new Chunk(lastByte, false));
-        ready.addFirst(last);
     }
 
     /**

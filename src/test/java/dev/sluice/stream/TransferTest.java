@@ -542,11 +542,11 @@ class TransferTest {
             }
         }
         assertArrayEquals(data, out.sent());
-        assertEquals(17, sentAt.size(), "16 chunks, the last one's last byte in a write of its own");
+        assertEquals(16, sentAt.size());
         for (int i = 0; i < 16; i++) {
-            assertEquals((i + 1) * 250_000_000L, sentAt.get(i), 250_000_000L / CHUNK + 1_000, "chunk " + i);
+            assertEquals((i + 1) * 250_000_000L, sentAt.get(i), 1_000, "chunk " + i);
         }
-        assertEquals(4_000_000_000L, sentAt.get(16), 1_000, "the last byte");
+        assertEquals(17, out.writes(), "the last byte goes alone, with no wait of its own");
         assertEquals(Duration.ofSeconds(4).toNanos(), clock.get() - start, 1_000, "4 chunks/s for 16 chunks");
         assertReleased(engine);
     }
