@@ -379,7 +379,9 @@ public final class Transfer implements WriteListener, BufferPool.Waiter, RateGro
      * run out of flow-control window, it has registered a non-blocking wait for the window, and the blocking
      * flush's wait throws {@code IllegalStateException: ... Already waiting}: the download is lost. Ending
      * with one byte after a drained flush leaves Tomcat's blocking flush one byte to send and no wait pending.
-     * On other containers it costs one small write at the end of each download.
+     * That flush still blocks the writing thread if the window is exactly spent at that moment, until the client
+     * reopens it (Tomcat's stream and connection write timeouts bound the wait). On other containers the split
+     * costs one small write at the end of each download.
      */
     private void splitLastByte(Chunk last) {
         lastByteSplit = true;
