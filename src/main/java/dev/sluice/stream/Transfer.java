@@ -150,6 +150,8 @@ public final class Transfer implements WriteListener, BufferPool.Waiter, RateGro
     private boolean readInFlight;
     private boolean waitingForBuffer;
     private boolean socketBlocked;
+    private boolean lastByteSplit;
+    private boolean flushBeforeLastByte;
     private Outcome endOutcome;
     private Throwable endCause;
 
@@ -316,6 +318,15 @@ public final class Transfer implements WriteListener, BufferPool.Waiter, RateGro
                     return State.of(endOutcome);
                 }
             }
+            if (flushBeforeLastByte) {
+                flushBeforeLastByte = false;
+                try {
+                    out.flush();
+                } catch (IOException | RuntimeException e) {
+                    return containerFailed(e);
+                }
+                continue; // the next isReady() says when the flush is done
+            }
             if (bytesLeft == 0) {
                 return State.COMPLETED;
             }
@@ -324,30 +335,62 @@ public final class Transfer implements WriteListener, BufferPool.Waiter, RateGro
                 return waitingForBuffer ? State.WAITING_FOR_BUFFER : State.WAITING_FOR_READ;
             }
             int length = chunk.data().remaining();
-            if (throttleTimerSet) {
-                return State.WAITING_FOR_THROTTLE;
-            }
-            long delay = throttle.limits() ? throttle.delayNanos(bytesWritten, length, engine.nanoTime()) : 0;
-            if (delay > 0) {
-                throttleTimerSet = true;
-                engine.schedule(() -> post(THROTTLE_ELAPSED), delay);
-                return State.WAITING_FOR_THROTTLE;
-            }
-            if (rateLimits.limits() && !rateLimits.permit(length)) {
-                return State.WAITING_FOR_THROTTLE; // a group queued the chunk; its grant resumes the transfer
+            if (!lastByteSplit) { // the last byte's time and rate were paid with the rest of its chunk
+                if (throttleTimerSet) {
+                    return State.WAITING_FOR_THROTTLE;
+                }
+                long delay = throttle.limits() ? throttle.delayNanos(bytesWritten, length, engine.nanoTime()) : 0;
+                if (delay > 0) {
+                    throttleTimerSet = true;
+                    engine.schedule(() -> post(THROTTLE_ELAPSED), delay);
+                    return State.WAITING_FOR_THROTTLE;
+                }
+                if (rateLimits.limits() && !rateLimits.permit(length)) {
+                    return State.WAITING_FOR_THROTTLE; // a group queued the chunk; its grant resumes the transfer
+                }
             }
             ready.poll();
+            if (!lastByteSplit && length == bytesLeft && length > 1) {
+                splitLastByte(chunk);
+                length--;
+            }
             inContainer = chunk;
             try {
                 engine.write(out, chunk.data());
             } catch (IOException | RuntimeException e) {
                 return containerFailed(e);
             }
+            flushBeforeLastByte = lastByteSplit && bytesLeft - length == 1;
             bytesLeft -= length;
             bytesWritten += length;
             sizer.written(length);
             engine.countSent(length);
         }
+    }
+
+    /**
+     * Splits the body's last byte off its last chunk, so the body ends with a one-byte write made only once the
+     * container has sent everything before it: the rest of the chunk is written, then flushed, and the last byte
+     * goes out only when {@code isReady()} says the flush is done. Speed limits see the chunk whole: the last
+     * byte goes without waiting for a throttle or a rate group.
+     *
+     * <p>Why: the write that reaches the Content-Length makes the container close the response (Servlet 5.7), and
+     * Tomcat 11's HTTP/2 stream ends with a <em>blocking</em> flush ({@code StreamOutputBuffer.end()} calls
+     * {@code flush(true)}) inside that same {@code write()}. When the non-blocking part of that write has just
+     * run out of flow-control window, it has registered a non-blocking wait for the window, and the blocking
+     * flush's wait throws {@code IllegalStateException: ... Already waiting}: the download is lost. Ending
+     * with one byte after a drained flush leaves Tomcat's blocking flush one byte to send and no wait pending.
+     * That flush still blocks the writing thread if the window is exactly spent at that moment, until the client
+     * reopens it (Tomcat's stream and connection write timeouts bound the wait). On other containers the split
+     * costs one small write at the end of each download.
+     */
+    private void splitLastByte(Chunk last) {
+        lastByteSplit = true;
+        ByteBuffer data = last.data();
+        int end = data.limit();
+        ByteBuffer lastByte = ByteBuffer.allocate(1).put(0, data.get(end - 1));
+        data.limit(end - 1);
+        ready.addFirst(new Chunk(lastByte, false));
     }
 
     /**

@@ -29,6 +29,7 @@ final class FakeOutputStream extends ServletOutputStream {
     private int writes;
     private int maxStackDepth;
     private int protocolViolations;
+    private final java.util.List<String> calls = new java.util.ArrayList<>();
 
     /** Like Tomcat after it completed the request itself: every further call throws. */
     void recycle() {
@@ -95,12 +96,14 @@ final class FakeOutputStream extends ServletOutputStream {
 
     @Override
     public void write(ByteBuffer buffer) throws IOException {
+        calls.add("write " + buffer.remaining());
         checkMayWrite();
         pending = buffer;
     }
 
     @Override
     public void write(byte[] b, int off, int len) throws IOException {
+        calls.add("write " + len);
         checkMayWrite();
         pending = ByteBuffer.wrap(b, off, len);
     }
@@ -108,6 +111,17 @@ final class FakeOutputStream extends ServletOutputStream {
     @Override
     public void write(int b) throws IOException {
         write(new byte[] {(byte) b}, 0, 1);
+    }
+
+    /** As a write, non-blocking: only after {@code isReady()} said true, and done at the next {@code isReady()}. */
+    @Override
+    public void flush() {
+        calls.add("flush");
+        if (!mayWrite || pending != null) {
+            protocolViolations++;
+            throw new IllegalStateException("flush without isReady() == true");
+        }
+        mayWrite = false;
     }
 
     private void checkMayWrite() throws IOException {
@@ -144,6 +158,11 @@ final class FakeOutputStream extends ServletOutputStream {
 
     boolean hasPendingWrite() {
         return pending != null;
+    }
+
+    /** Every write ("write" and its length) and "flush", in order. */
+    java.util.List<String> calls() {
+        return calls;
     }
 
     int writes() {

@@ -500,6 +500,27 @@ class TransferTest {
         assertEndedCleanly(engine, channel, Outcome.COMPLETED);
     }
 
+    /**
+     * The body ends with its last byte written alone, after the rest was flushed and {@code isReady()} said the
+     * flush is done: the write that reaches the Content-Length makes Tomcat's HTTP/2 stream end with a blocking
+     * flush, which throws when a non-blocking wait for flow-control window is still registered.
+     */
+    @Test
+    void theLastByteGoesAloneAfterTheRestIsFlushed() throws IOException {
+        byte[] data = file("a.bin", 3 * CHUNK - 10);
+        TransferEngine engine = engine(settings(), reads);
+        FileChannel channel = open("a.bin");
+        engine.start(out, channel, whole(data.length), listener);
+        out.start();
+        reads.runAll();
+        assertTrue(listener.ended());
+        assertArrayEquals(data, out.sent());
+        assertEquals(List.of("write " + CHUNK, "write " + CHUNK, "write " + (CHUNK - 11), "flush", "write 1"),
+                out.calls());
+        assertEquals(0, out.protocolViolations());
+        assertEndedCleanly(engine, channel, Outcome.COMPLETED);
+    }
+
     @Test
     void aSpeedLimitSpacesTheChunksByTheirWorthInTime() throws IOException {
         byte[] data = file("a.bin", 16 * CHUNK);
@@ -525,6 +546,7 @@ class TransferTest {
         for (int i = 0; i < 16; i++) {
             assertEquals((i + 1) * 250_000_000L, sentAt.get(i), 1_000, "chunk " + i);
         }
+        assertEquals(17, out.writes(), "the last byte goes alone, with no wait of its own");
         assertEquals(Duration.ofSeconds(4).toNanos(), clock.get() - start, 1_000, "4 chunks/s for 16 chunks");
         assertReleased(engine);
     }
