@@ -222,7 +222,8 @@ public class SluiceServlet extends HttpServlet {
         if (sendfile(request, response, plan, file)) {
             return;
         }
-        stream(request, response, file, segments(plan), new TransferLabel(found.decodedPath(), describeRange(plan)));
+        stream(request, response, file, segments(plan), plan.contentLength(),
+                new TransferLabel(found.decodedPath(), describeRange(plan)));
     }
 
     /** The part of the file a plan sends, in words, for the flight recorder and the log. */
@@ -414,12 +415,11 @@ public class SluiceServlet extends HttpServlet {
     }
 
     private void stream(HttpServletRequest request, HttpServletResponse response, OpenedFile file,
-            List<Segment> body, TransferLabel label) throws IOException {
+            List<Segment> body, long total, TransferLabel label) throws IOException {
         AsyncContext async;
         try {
             async = request.startAsync();
             async.setTimeout(0); // a wall-clock limit kills long downloads that are progressing; stalls end them
-            long total = body.stream().mapToLong(Segment::length).sum();
             if (engine.start(response.getOutputStream(), file.channel(), body, request.getRemoteAddr(), label,
                     (outcome, bytes, cause) -> ended(async, label, outcome, bytes, total, cause)) == null) {
                 file.close();

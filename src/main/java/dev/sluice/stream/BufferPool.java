@@ -65,11 +65,6 @@ public final class BufferPool {
         this.direct = direct;
     }
 
-    /** The largest buffer the pool hands out. */
-    public int largest() {
-        return largest;
-    }
-
     public boolean direct() {
         return direct;
     }

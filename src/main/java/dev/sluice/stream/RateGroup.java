@@ -90,10 +90,6 @@ final class RateGroup {
         this.readyAtNanos = clock.getAsLong() - BURST_NANOS;
     }
 
-    long bytesPerSecond() {
-        return bytesPerSecond;
-    }
-
     /**
      * Asks to send {@code bytes} now. True: granted, send them. False: queued, and {@code member}'s waiter will be
      * told once it is granted (unless {@link #cancel} comes first). A member asks again only after its grant.

@@ -54,7 +54,7 @@ public final class TransferEngine implements AutoCloseable {
     /** An engine with its own read threads and stall timer. */
     public TransferEngine(EngineSettings settings) {
         this.settings = settings;
-        this.pool = newPool(settings);
+        this.pool = newPool(settings, ChunkWriter.BYTE_BUFFER_WRITES);
         this.readPool = new ThreadPoolExecutor(settings.readThreads(), settings.readThreads(), 60, TimeUnit.SECONDS,
                 new LinkedBlockingQueue<>(), daemonThreads("sluice-read-"));
         this.reads = readPool;
@@ -64,10 +64,8 @@ public final class TransferEngine implements AutoCloseable {
         this.scheduler = (task, delay) -> timer.schedule(task, delay, TimeUnit.NANOSECONDS);
         long period = Math.max(50, Math.min(1000, settings.stallTimeout().toMillis() / 4));
         timer.scheduleWithFixedDelay(this::checkStalls, period, period, TimeUnit.MILLISECONDS);
-        this.globalRate = settings.globalRate() > 0 ? new RateGroup(settings.globalRate(), nanoClock, scheduler)
-                : null;
-        this.clientRates = settings.limitRatePerClient() > 0
-                ? new ClientRates(settings.limitRatePerClient(), nanoClock, scheduler) : null;
+        this.globalRate = globalRate(settings, nanoClock, scheduler);
+        this.clientRates = clientRates(settings, nanoClock, scheduler);
     }
 
     /** Runs a task after a delay: the engine's timer, or a test's hand-driven clock. */
@@ -85,21 +83,28 @@ public final class TransferEngine implements AutoCloseable {
         this.settings = settings;
         this.scheduler = scheduler;
         this.byteBufferWrites = byteBufferWrites;
-        this.pool = new BufferPool(settings.chunkSize(), settings.maxBufferMemory(),
-                settings.bufferKind() == BufferKind.DIRECT && byteBufferWrites);
+        this.pool = newPool(settings, byteBufferWrites);
         this.reads = reads;
         this.readPool = null;
         this.timer = null;
         this.nanoClock = nanoClock;
-        this.globalRate = settings.globalRate() > 0 ? new RateGroup(settings.globalRate(), nanoClock, scheduler)
-                : null;
-        this.clientRates = settings.limitRatePerClient() > 0
-                ? new ClientRates(settings.limitRatePerClient(), nanoClock, scheduler) : null;
+        this.globalRate = globalRate(settings, nanoClock, scheduler);
+        this.clientRates = clientRates(settings, nanoClock, scheduler);
     }
 
-    private static BufferPool newPool(EngineSettings settings) {
-        boolean direct = settings.bufferKind() == BufferKind.DIRECT && ChunkWriter.BYTE_BUFFER_WRITES;
+    /** Direct buffers only where the container can take them without a copy ({@code write(ByteBuffer)}). */
+    private static BufferPool newPool(EngineSettings settings, boolean byteBufferWrites) {
+        boolean direct = settings.bufferKind() == BufferKind.DIRECT && byteBufferWrites;
         return new BufferPool(settings.chunkSize(), settings.maxBufferMemory(), direct);
+    }
+
+    private static RateGroup globalRate(EngineSettings settings, LongSupplier clock, Scheduler scheduler) {
+        return settings.globalRate() > 0 ? new RateGroup(settings.globalRate(), clock, scheduler) : null;
+    }
+
+    private static ClientRates clientRates(EngineSettings settings, LongSupplier clock, Scheduler scheduler) {
+        return settings.limitRatePerClient() > 0
+                ? new ClientRates(settings.limitRatePerClient(), clock, scheduler) : null;
     }
 
     public EngineSettings settings() {
