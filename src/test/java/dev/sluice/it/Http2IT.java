@@ -198,8 +198,13 @@ class Http2IT {
             Await.until("file descriptors back at the baseline", Duration.ofSeconds(30),
                     () -> OpenFiles.count() <= baselineFds, () -> OpenFiles.count() + " open, baseline " + baselineFds);
             assertEquals(0, servlet.metrics().completed());
-            Download after = Download.start(session, container.uri(), "/big.bin", Map.of("Range", "bytes=0-9"), false);
-            assertEquals(206, after.status(), "the connection still serves after the resets");
+            // Tomcat counts every RST_STREAM a client sends against the connection (its rapid-reset protection,
+            // Http2Protocol's overheadResetFactor) and may close a connection that reset 50 streams; whether it
+            // does depends on how many DATA frames went out meanwhile. So on Tomcat the server must still serve,
+            // on a new connection; on Jetty the same connection must.
+            Session next = kind == ContainerKind.TOMCAT ? connect(container.uri()) : session;
+            Download after = Download.start(next, container.uri(), "/big.bin", Map.of("Range", "bytes=0-9"), false);
+            assertEquals(206, after.status(), "the server still serves after the resets");
             assertEquals(TestClient.sha256(Arrays.copyOf(big, 10)), after.awaitSha256());
         }
     }
