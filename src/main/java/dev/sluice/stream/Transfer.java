@@ -148,6 +148,7 @@ public final class Transfer implements WriteListener, BufferPool.Waiter, RateGro
     private ByteBuffer spare;
     private int buffersHeld;
     private boolean readInFlight;
+    private boolean readsStarted;
     private boolean waitingForBuffer;
     private boolean socketBlocked;
     private boolean lastByteSplit;
@@ -470,10 +471,12 @@ public final class Transfer implements WriteListener, BufferPool.Waiter, RateGro
                 length = Math.min(length, throttle.freeBytes() - bytesScheduled); // full speed ends at a chunk's end
             }
             readInFlight = true;
+            boolean firstRead = !readsStarted;
+            readsStarted = true;
             segmentOffset += length;
             bytesScheduled += length;
             try {
-                engine.read(new ChunkRead(this, channel, position, (int) length, buffer));
+                engine.read(new ChunkRead(this, channel, position, (int) length, buffer), firstRead);
             } catch (RejectedExecutionException e) {
                 readInFlight = false;
                 buffersHeld--;

@@ -9,11 +9,9 @@ import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executor;
 import java.util.concurrent.Executors;
-import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ThreadFactory;
-import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
@@ -35,7 +33,7 @@ public final class TransferEngine implements AutoCloseable {
     private final EngineSettings settings;
     private final BufferPool pool;
     private final Executor reads;
-    private final ThreadPoolExecutor readPool;
+    private final ReadPool readPool;
     private final ScheduledExecutorService timer;
     private final LongSupplier nanoClock;
     private final boolean byteBufferWrites;
@@ -55,9 +53,8 @@ public final class TransferEngine implements AutoCloseable {
     public TransferEngine(EngineSettings settings) {
         this.settings = settings;
         this.pool = newPool(settings, ChunkWriter.BYTE_BUFFER_WRITES);
-        this.readPool = new ThreadPoolExecutor(settings.readThreads(), settings.readThreads(), 60, TimeUnit.SECONDS,
-                new LinkedBlockingQueue<>(), daemonThreads("sluice-read-"));
-        this.reads = readPool;
+        this.readPool = new ReadPool(settings.readThreads(), daemonThreads("sluice-read-"));
+        this.reads = task -> readPool.execute(task, false);
         this.nanoClock = System::nanoTime;
         this.byteBufferWrites = ChunkWriter.BYTE_BUFFER_WRITES;
         this.timer = Executors.newSingleThreadScheduledExecutor(daemonThreads("sluice-timer-"));
@@ -189,7 +186,7 @@ public final class TransferEngine implements AutoCloseable {
     }
 
     public TransferMetrics metrics() {
-        long queued = readPool == null ? 0 : readPool.getQueue().size();
+        long queued = readPool == null ? 0 : readPool.queued();
         return new TransferMetrics(activeCount.get(), bytesSent.sum(), completed.sum(), aborted.sum(), failed.sum(),
                 pool.bytesInUse(), pool.highWater(), pool.waits(), queued, handedOff.sum(), bytesHandedOff.sum());
     }
@@ -235,19 +232,29 @@ public final class TransferEngine implements AutoCloseable {
     }
 
     /**
-     * Queues a read. On one of the engine's own read threads, the read is instead run by this thread as soon as
-     * its current task returns (at most {@link #MAX_CHAIN} in a row): the owner of a transfer usually runs on
-     * the thread whose read just completed, and handing its next read to another thread would cost a wake-up
-     * and a context switch per chunk for nothing. The cap sends a transfer that keeps its thread busy back to
-     * the queue, so the others' reads are not starved.
+     * Queues a read; {@code firstRead} marks a transfer's first, which goes to the {@link ReadPool}'s first-read
+     * lane if that is idle, else ahead of the other reads in the queue. On one of the engine's own read threads
+     * (not the lane), the read is instead run by this thread as soon as its current task returns (at most
+     * {@link #MAX_CHAIN} in a row): the owner of a transfer usually runs on the thread whose read just completed,
+     * and handing its next read to another thread would cost a wake-up and a context switch per chunk for
+     * nothing. The cap sends a transfer that keeps its thread busy back to the queue, so the others' reads are
+     * not starved, and a first read waiting in the queue ends every chain at once, so a new request waits for
+     * one task of a running transfer, not for sixteen.
      */
-    void read(Runnable read) {
-        ReadChain chain = readPool == null ? null : chains.get();
-        if (chain != null && chain.next == null && chain.length < MAX_CHAIN) {
+    void read(Runnable read, boolean firstRead) {
+        if (readPool == null) {
+            reads.execute(read);
+            return;
+        }
+        ReadChain chain = chains.get();
+        if (chain != null && chain.next == null && chain.length < MAX_CHAIN && !readPool.firstReadsWaiting()) {
             chain.next = read;
             return;
         }
-        reads.execute(readPool == null ? read : () -> runChain(read));
+        if (firstRead && readPool.tryLane(read)) { // not a chain: the lane must be free for the next first read
+            return;
+        }
+        readPool.execute(() -> runChain(read), firstRead);
     }
 
     static final int MAX_CHAIN = 16;
@@ -275,7 +282,7 @@ public final class TransferEngine implements AutoCloseable {
             chains.remove();
             if (chain.next != null) { // the task threw after chaining a read: do not lose it
                 Runnable orphan = chain.next;
-                reads.execute(() -> runChain(orphan));
+                readPool.execute(() -> runChain(orphan), false);
             }
         }
     }
