@@ -19,11 +19,17 @@ package dev.sluice.stream;
  *       {@link #UNPROVEN_BYTES}: that much the kernel's send buffer can take from a client that never reads
  *       (Linux autotunes it up to 4 MiB), so a faster start would make every new client look fast and leave
  *       the ones that then stop reading holding full-size buffers.</li>
- *   <li>Every event the transfer reports ({@link #drained}: the socket took a written chunk; {@link #parked}:
- *       the socket refused more) closes a measuring window once it has lasted {@link #WINDOW_NANOS}. The
- *       window's drain rate gives the target: the bytes drained in one window, rounded down to a size class.
- *       Shrinking goes straight to the target; growing at most doubles per window, so a burst into an empty
- *       kernel buffer buys little.</li>
+ *   <li>Until then, every event the transfer reports ({@link #drained}: the socket took a written chunk;
+ *       {@link #parked}: the socket refused more) closes a measuring window once it has lasted
+ *       {@link #WINDOW_NANOS}. The window's drain rate gives the target: the bytes drained in one window,
+ *       rounded down to a size class. Shrinking goes straight to the target; growing at most doubles per
+ *       window.</li>
+ *   <li>Once the socket has pushed back, a window ends only at a wake-up (the first {@link #drained} after a
+ *       park), or after {@link #SETTLED_NANOS} without one. A wake-up finds the kernel's buffer partly empty,
+ *       and the writes that refill it go as fast as the server can push, whatever the client reads: measured
+ *       on their own they made slow clients look fast, and under load, when a refill spans many windows, grow
+ *       to full-size buffers (1,000 clients at 200 KB/s held about 80 KiB of buffers each). A window from
+ *       wake-up to wake-up holds the refill and the wait that paid for it, so its rate is the client's.</li>
  *   <li>At the ceiling, a transfer whose socket has not refused data since the last window has nothing to
  *       decide (it cannot grow, and a socket that never pushes back is not slow), so it reads no clock per
  *       chunk.</li>
@@ -40,6 +46,12 @@ final class ChunkSizer {
     /** The shortest measuring window, and the time a chunk should last on its socket. */
     static final long WINDOW_NANOS = 20_000_000L;
 
+    /**
+     * The longest window once the socket has pushed back: a socket that takes data this long without refusing
+     * any is measured even though no wake-up ends the window.
+     */
+    static final long SETTLED_NANOS = 16 * WINDOW_NANOS;
+
     /** Bytes a socket may take with no client reading: Linux's default ceiling for the send buffer. */
     static final long UNPROVEN_BYTES = 4L * 1024 * 1024;
 
@@ -52,6 +64,7 @@ final class ChunkSizer {
     private long bytesSent;
     private boolean parkedOnce;
     private boolean drainedAfterPark;
+    private boolean parkedSinceDrain;
 
     ChunkSizer(int ceiling, long nowNanos) {
         this.ceiling = ceiling;
@@ -97,14 +110,21 @@ final class ChunkSizer {
     /** The socket took the last chunk written (with or without parking first). */
     void drained(long nowNanos) {
         drainedAfterPark |= parkedOnce;
-        closeWindowIfDue(nowNanos);
+        boolean wakeUp = parkedSinceDrain;
+        parkedSinceDrain = false;
+        if (!parkedOnce || wakeUp || nowNanos - windowStartNanos >= SETTLED_NANOS) {
+            closeWindowIfDue(nowNanos);
+        }
     }
 
     /** The socket refused more data: the transfer parks until it drains. */
     void parked(long nowNanos) {
         parkedInWindow = true;
-        parkedOnce = true;
-        closeWindowIfDue(nowNanos);
+        parkedSinceDrain = true;
+        if (!parkedOnce) {
+            parkedOnce = true;
+            closeWindowIfDue(nowNanos);
+        }
     }
 
     private void closeWindowIfDue(long nowNanos) {

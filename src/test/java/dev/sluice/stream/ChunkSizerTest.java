@@ -30,6 +30,9 @@ class ChunkSizerTest {
             for (int i = 0; i < 10; i++) { // 10 chunks per window: the socket drains far more than one chunk
                 sizer.written(sizer.size());
                 now += TENTH;
+                if (i == 9) { // and pushes back now and then, as a fast socket does when the server outruns it
+                    sizer.parked(now);
+                }
                 sizer.drained(now);
             }
             assertEquals(Math.min(2 * previous, CEILING), sizer.size(), "grows at most twofold per window");
@@ -88,9 +91,53 @@ class ChunkSizerTest {
             sizer.written(100 * 1024); // 100 KiB per window, in parked cycles
             now += ChunkSizer.WINDOW_NANOS;
             sizer.parked(now);
+            sizer.drained(now);
         }
         assertEquals(64 * 1024, sizer.size());
         assertTrue(sizer.needsClock());
+    }
+
+    /**
+     * A slow client (200 KB/s) whose every wake-up is followed by a refill of the kernel's buffer (1.5 MB) that
+     * takes several windows because the server is busy: the refill is not the client's speed.
+     */
+    @Test
+    void refillsAfterWakeUpsDoNotGrowASlowClient() {
+        ChunkSizer sizer = new ChunkSizer(CEILING, 0);
+        long now = 0;
+        for (long sent = 0; sent < 3 * 1024 * 1024; sent += ChunkSizer.FLOOR) { // the first burst, into an empty buffer
+            sizer.written(ChunkSizer.FLOOR);
+            now += MS;
+            sizer.drained(now);
+        }
+        for (int cycle = 0; cycle < 5; cycle++) {
+            sizer.parked(now);
+            now += 7_500 * MS; // the client reads half the buffer at 200 KB/s
+            for (long refilled = 0; refilled < 1_500_000; refilled += sizer.size()) { // 100 ms of refill
+                sizer.written(sizer.size());
+                now += MS;
+                sizer.drained(now);
+                assertEquals(ChunkSizer.FLOOR, sizer.size(), "grew during the refill of cycle " + cycle);
+            }
+        }
+    }
+
+    @Test
+    void aSocketThatStopsPushingBackGrowsOncePerSettledWindow() {
+        ChunkSizer sizer = new ChunkSizer(CEILING, 0);
+        sizer.parked(0);
+        sizer.drained(1);
+        long now = 1;
+        long windowEnd = now + ChunkSizer.SETTLED_NANOS;
+        while (now < windowEnd - TENTH) { // fast, but not yet for a whole settled window
+            sizer.written(sizer.size() * 10L);
+            now += TENTH;
+            sizer.drained(now);
+        }
+        assertEquals(ChunkSizer.FLOOR, sizer.size(), "grew before a settled window without a wake-up");
+        sizer.written(sizer.size() * 10L);
+        sizer.drained(windowEnd);
+        assertEquals(2 * ChunkSizer.FLOOR, sizer.size());
     }
 
     @Test
