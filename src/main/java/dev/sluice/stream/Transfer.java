@@ -227,6 +227,11 @@ public final class Transfer implements WriteListener, BufferPool.Waiter, RateGro
         }
     }
 
+    /** Undoes the constructor's joining of rate groups, when the container refused the listener. */
+    void abandon() {
+        rateLimits.close();
+    }
+
     /** Ends the transfer because the engine stops. */
     void shutdown() {
         post(new Failure(Outcome.ABORTED, new IOException("server stopping")));

@@ -120,6 +120,8 @@ public final class TransferEngine implements AutoCloseable {
      *
      * @return the transfer, or {@code null} when {@code maxTransfers} are already running: then nothing was
      *         started, and the caller still owns the channel and the response
+     * @throws RuntimeException what {@code setWriteListener} throws (the request is not in async mode, or has a
+     *         listener already): then, too, nothing was started and the caller still owns the channel
      */
     public Transfer start(ServletOutputStream out, FileChannel channel, List<Segment> body,
             TransferListener listener) {
@@ -153,7 +155,15 @@ public final class TransferEngine implements AutoCloseable {
         }
         Transfer transfer = new Transfer(this, out, channel, body, clientKey, label, listener);
         active.add(transfer);
-        out.setWriteListener(transfer);
+        try {
+            out.setWriteListener(transfer);
+        } catch (RuntimeException | Error e) { // e.g. not async, or a listener already set: nothing started
+            transfer.abandon();
+            if (active.remove(transfer)) {
+                activeCount.decrementAndGet();
+            }
+            throw e;
+        }
         return transfer;
     }
 

@@ -53,7 +53,17 @@ final class FakeOutputStream extends ServletOutputStream {
 
     @Override
     public void setWriteListener(WriteListener writeListener) {
+        if (listenerRefusal != null) {
+            throw listenerRefusal;
+        }
         this.listener = writeListener;
+    }
+
+    private RuntimeException listenerRefusal;
+
+    /** Makes {@code setWriteListener} throw {@code refusal}, as a container does for a request not in async mode. */
+    void refuseListener(RuntimeException refusal) {
+        this.listenerRefusal = refusal;
     }
 
     /** The container's first callback after the listener is set. */

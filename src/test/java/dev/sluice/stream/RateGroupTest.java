@@ -3,6 +3,8 @@ package dev.sluice.stream;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
@@ -167,6 +169,26 @@ class RateGroupTest {
                 "three connections of one client: " + together / CHUNK + " chunks");
         long alone = other.out().sent().length;
         assertTrue(alone >= 80L * CHUNK && alone <= 82L * CHUNK, "the other client: " + alone / CHUNK + " chunks");
+    }
+
+    @Test
+    void aTransferWhoseListenerTheContainerRefusesLeavesNothingBehind() throws IOException {
+        byte[] data = file("small.bin", 3 * CHUNK);
+        TransferEngine engine = engine(settings().withLimitRatePerClient(RATE).withMaxTransfers(1));
+        FakeOutputStream refusing = new FakeOutputStream();
+        IllegalStateException refusal = new IllegalStateException("not an async request");
+        refusing.refuseListener(refusal);
+        FileChannel channel = FileChannel.open(dir.resolve("small.bin"));
+
+        assertSame(refusal, assertThrows(IllegalStateException.class, () -> engine.start(refusing, channel,
+                List.of(new Segment.FileRegion(0, data.length)), "10.0.0.1", new RecordingListener())));
+        assertEquals(0, engine.metrics().activeTransfers());
+        assertEquals(0, engine.clientRateGroups(), "the client's group outlived a transfer that never started");
+        assertTrue(channel.isOpen(), "the channel stays the caller's");
+        channel.close();
+        Client next = start(engine, "small.bin", data.length, "10.0.0.1"); // maxTransfers=1: the slot is free
+        runUntil(clock.get() + Duration.ofSeconds(5).toNanos());
+        assertArrayEquals(data, next.out().sent());
     }
 
     @Test
