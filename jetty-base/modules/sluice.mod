@@ -52,7 +52,7 @@ basehome:modules/sluice/sluice.xml|webapps/sluice.xml
 # sluice.globalRate=0
 ## Most bytes per second all downloads of one client address may take together, e.g. 2MiB; 0: no limit.
 # sluice.limitRatePerClient=0
-## On Tomcat, let the container send unthrottled single-part bodies with sendfile; false: always Sluice's engine.
+## On Tomcat with sendfile on its connector: a whole file or one range, with no speed limit and no maxTransfers, is sent by Tomcat's sendfile; false: always Sluice's engine.
 # sluice.sendfile=true
 ## inside-root: serve symlinks whose target stays under the root; never: refuse every symlink.
 # sluice.followSymlinks=inside-root
@@ -74,5 +74,5 @@ basehome:modules/sluice/sluice.xml|webapps/sluice.xml
 # sluice.welcomeFiles=index.html
 ## List directories that have no welcome file (otherwise 403).
 # sluice.dirListing=false
-## Path under the servlet (e.g. /.sluice/status) answering GET with the counters as JSON; empty: off.
+## Path under the servlet (e.g. /.sluice/status) answering GET and HEAD with the counters as JSON; it shadows a file of that name; empty: off.
 # sluice.statusPath=

@@ -29,7 +29,8 @@ public enum Setting {
     LIMIT_RATE_PER_CLIENT("limitRatePerClient", "0",
             "Most bytes per second all downloads of one client address may take together, e.g. 2MiB; 0: no limit."),
     SENDFILE("sendfile", "true",
-            "On Tomcat, let the container send unthrottled single-part bodies with sendfile; false: always Sluice's engine."),
+            "On Tomcat with sendfile on its connector: a whole file or one range, with no speed limit and no"
+                    + " maxTransfers, is sent by Tomcat's sendfile; false: always Sluice's engine."),
     FOLLOW_SYMLINKS("followSymlinks", "inside-root",
             "inside-root: serve symlinks whose target stays under the root; never: refuse every symlink."),
     SERVE_HIDDEN("serveHidden", "false", "Serve files and directories whose name starts with a dot."),
@@ -45,7 +46,8 @@ public enum Setting {
     WELCOME_FILES("welcomeFiles", "index.html", "Comma-separated files served for a directory, first found wins."),
     DIR_LISTING("dirListing", "false", "List directories that have no welcome file (otherwise 403)."),
     STATUS_PATH("statusPath", "",
-            "Path under the servlet (e.g. /.sluice/status) answering GET with the counters as JSON; empty: off.");
+            "Path under the servlet (e.g. /.sluice/status) answering GET and HEAD with the counters as JSON;"
+                    + " it shadows a file of that name; empty: off.");
 
     private final String key;
     private final String defaultValue;
