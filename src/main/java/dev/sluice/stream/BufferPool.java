@@ -24,8 +24,10 @@ import java.util.Map;
  * is aborted is {@linkplain #retire retired} instead: it leaves the budget but is never handed to another
  * transfer, so no client can ever be sent bytes meant for another.
  *
- * <p>The lock guards only counters and queues; {@link Waiter#granted} is called outside it, so a grant
- * may safely wake a transfer.
+ * <p>The lock guards only counters and queues. New buffers are allocated outside it: allocating direct memory
+ * zeroes it, and when the JVM's direct-memory limit is near, {@code allocateDirect} runs a garbage collection and
+ * sleeps, which under the lock would stall every transfer's release and acquire. {@link Waiter#granted} is
+ * called outside it too, so a grant may safely wake a transfer.
  */
 public final class BufferPool {
 
@@ -38,7 +40,8 @@ public final class BufferPool {
     private record Request(Waiter waiter, int size) {
     }
 
-    private record Grant(Waiter waiter, ByteBuffer buffer) {
+    /** A buffer for a waiter: {@code reused}, or a new one of {@code size} when that is {@code null}. */
+    private record Grant(Waiter waiter, ByteBuffer reused, int size) {
     }
 
     private final int largest;
@@ -77,14 +80,16 @@ public final class BufferPool {
         if (size <= 0 || size > largest) {
             throw new IllegalArgumentException("buffer size " + size + " not in 1.." + largest);
         }
+        ByteBuffer reused;
         synchronized (this) {
-            if (waiters.isEmpty() && bytesInUse + size <= budget) {
-                return take(size);
+            if (!waiters.isEmpty() || bytesInUse + size > budget) {
+                waiters.add(new Request(waiter, size));
+                waits++;
+                return null;
             }
-            waiters.add(new Request(waiter, size));
-            waits++;
-            return null;
+            reused = take(size);
         }
+        return reused != null ? reused : allocate(size);
     }
 
     /** Forgets a queued waiter (its transfer ended). A grant that raced with this still arrives. */
@@ -129,17 +134,21 @@ public final class BufferPool {
             if (grants.isEmpty()) {
                 grants = new ArrayList<>(2);
             }
-            grants.add(new Grant(head.waiter(), take(head.size())));
+            grants.add(new Grant(head.waiter(), take(head.size()), head.size()));
         }
         return grants;
     }
 
-    private static void deliver(List<Grant> grants) {
+    private void deliver(List<Grant> grants) {
         for (Grant grant : grants) {
-            grant.waiter().granted(grant.buffer());
+            grant.waiter().granted(grant.reused() != null ? grant.reused() : allocate(grant.size()));
         }
     }
 
+    /**
+     * Counts a buffer of {@code size} as lent and returns an idle one of that size, or {@code null}: then the
+     * caller allocates a new one, outside the lock, whose room this call has already made in the budget.
+     */
     private ByteBuffer take(int size) {
         bytesInUse += size;
         highWater = Math.max(highWater, bytesInUse);
@@ -150,6 +159,10 @@ public final class BufferPool {
             return buffer.clear();
         }
         dropIdleBeyondBudget();
+        return null;
+    }
+
+    private ByteBuffer allocate(int size) {
         return direct ? ByteBuffer.allocateDirect(size) : ByteBuffer.allocate(size);
     }
 
