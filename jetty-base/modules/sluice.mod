@@ -36,7 +36,7 @@ basehome:modules/sluice/sluice.xml|webapps/sluice.xml
 # sluice.readAhead=2
 ## Chunk-buffer bytes all downloads together may hold; a download that finds it spent waits.
 # sluice.maxBufferMemory=256MiB
-## Threads reading files: 1 to 1024.
+## Threads reading files: 1 to 1024, plus one for first reads of new downloads.
 # sluice.readThreads=8
 ## A download whose client accepts no byte for this long is ended (ms, s, m or h; plain number: seconds).
 # sluice.stallTimeout=60s

@@ -13,7 +13,7 @@ public enum Setting {
     READ_AHEAD("readAhead", "2", "Chunk buffers one download may hold (being read, ready, being written): 1 to 64."),
     MAX_BUFFER_MEMORY("maxBufferMemory", "256MiB",
             "Chunk-buffer bytes all downloads together may hold; a download that finds it spent waits."),
-    READ_THREADS("readThreads", "8", "Threads reading files: 1 to 1024."),
+    READ_THREADS("readThreads", "8", "Threads reading files: 1 to 1024, plus one for first reads of new downloads."),
     STALL_TIMEOUT("stallTimeout", "60s",
             "A download whose client accepts no byte for this long is ended (ms, s, m or h; plain number: seconds)."),
     BUFFER_KIND("bufferKind", "direct",
