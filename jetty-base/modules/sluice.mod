@@ -62,7 +62,7 @@ basehome:modules/sluice/sluice.xml|webapps/sluice.xml
 # sluice.acceptRanges=true
 ## Most ranges one request may ask for; more are answered with the whole file (200): 1 to 1000.
 # sluice.maxRanges=16
-## Cache-Control value sent with files, e.g. 'public, max-age=3600'; empty: none.
+## Cache-Control value sent with files and 304s, e.g. 'public, max-age=3600'; empty: none.
 # sluice.cacheControl=
 ## Comma-separated extensions (e.g. 'zip,iso') sent as downloads (Content-Disposition: attachment).
 # sluice.attachmentExtensions=

@@ -8,7 +8,8 @@ import java.util.Optional;
  * option {@code --name=value}, and a Jetty module property {@code sluice.name}.
  */
 public enum Setting {
-    ROOT("root", null, "Directory to serve. Required (the launcher serves a demo directory without it)."),
+    ROOT("root", null,
+            "Directory to serve. Required in a WAR or the Jetty module; the launcher serves a demo directory without it."),
     CHUNK_SIZE("chunkSize", "256KiB", "Largest chunk per file read and write (chunks adapt from 16KiB up to it): 1KiB to 16MiB."),
     READ_AHEAD("readAhead", "2", "Chunk buffers one download may hold (being read, ready, being written): 1 to 64."),
     MAX_BUFFER_MEMORY("maxBufferMemory", "256MiB",
@@ -37,7 +38,7 @@ public enum Setting {
     ACCEPT_RANGES("acceptRanges", "true", "Answer Range requests (206, multipart/byteranges, 416)."),
     MAX_RANGES("maxRanges", "16",
             "Most ranges one request may ask for; more are answered with the whole file (200): 1 to 1000."),
-    CACHE_CONTROL("cacheControl", "", "Cache-Control value sent with files, e.g. 'public, max-age=3600'; empty: none."),
+    CACHE_CONTROL("cacheControl", "", "Cache-Control value sent with files and 304s, e.g. 'public, max-age=3600'; empty: none."),
     ATTACHMENT_EXTENSIONS("attachmentExtensions", "",
             "Comma-separated extensions (e.g. 'zip,iso') sent as downloads (Content-Disposition: attachment)."),
     TEXT_CHARSET("textCharset", "utf-8", "Charset announced for text types; none: no charset."),

@@ -1,5 +1,7 @@
 package dev.sluice.stream;
 
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.PriorityBlockingQueue;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.SynchronousQueue;
@@ -31,11 +33,19 @@ final class ReadPool {
     private final AtomicLong sequence = new AtomicLong();
     private final AtomicInteger firstReadsQueued = new AtomicInteger();
 
+    /** Every thread the pool made that may still run: {@link #awaitTermination} waits for their very end. */
+    private final Set<Thread> threads = ConcurrentHashMap.newKeySet();
+
     ReadPool(int threads, ThreadFactory threadFactory) {
+        ThreadFactory tracked = task -> {
+            Thread thread = threadFactory.newThread(task);
+            this.threads.add(thread);
+            return thread;
+        };
         this.executor = new ThreadPoolExecutor(threads, threads, 60, TimeUnit.SECONDS,
-                new PriorityBlockingQueue<>(), threadFactory);
+                new PriorityBlockingQueue<>(), tracked);
         // No queue: a hand-off succeeds only while the lane's thread waits for work, else execute() rejects.
-        this.lane = new ThreadPoolExecutor(1, 1, 60, TimeUnit.SECONDS, new SynchronousQueue<>(), threadFactory);
+        this.lane = new ThreadPoolExecutor(1, 1, 60, TimeUnit.SECONDS, new SynchronousQueue<>(), tracked);
     }
 
     /**
@@ -84,6 +94,26 @@ final class ReadPool {
     void shutdown() {
         executor.shutdown();
         lane.shutdown();
+    }
+
+    /**
+     * Waits until every thread of the pool has ended, or {@code deadlineNanos} ({@link System#nanoTime}) has
+     * passed. An executor counts as terminated while its last thread is still returning, so the threads are
+     * joined as well.
+     */
+    void awaitTermination(long deadlineNanos) throws InterruptedException {
+        executor.awaitTermination(Math.max(0, deadlineNanos - System.nanoTime()), TimeUnit.NANOSECONDS);
+        lane.awaitTermination(Math.max(0, deadlineNanos - System.nanoTime()), TimeUnit.NANOSECONDS);
+        for (Thread thread : threads) {
+            long left = deadlineNanos - System.nanoTime();
+            if (left <= 0) {
+                return;
+            }
+            TimeUnit.NANOSECONDS.timedJoin(thread, left);
+            if (!thread.isAlive()) {
+                threads.remove(thread);
+            }
+        }
     }
 
     /** A queued task: first reads first, then in the order they were queued. */

@@ -4,6 +4,7 @@ import jakarta.servlet.ServletOutputStream;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
+import java.time.Duration;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
@@ -181,7 +182,11 @@ public final class TransferEngine implements AutoCloseable {
         }
     }
 
-    /** Ends every running transfer and stops the engine's threads. */
+    /**
+     * Ends every running transfer and stops the engine's threads, waiting up to {@link #STOP_WAIT} for the reads
+     * in progress: a container that looks for a web application's leftover threads when it stops it (Tomcat
+     * does, and warns) should find none.
+     */
     @Override
     public void close() {
         for (Transfer transfer : active) {
@@ -193,7 +198,21 @@ public final class TransferEngine implements AutoCloseable {
         if (timer != null) {
             timer.shutdownNow();
         }
+        try {
+            long deadline = System.nanoTime() + STOP_WAIT.toNanos();
+            if (readPool != null) {
+                readPool.awaitTermination(deadline);
+            }
+            if (timer != null) {
+                timer.awaitTermination(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
     }
+
+    /** How long {@link #close} waits for reads in progress (a read from a slow disk may take a while). */
+    static final Duration STOP_WAIT = Duration.ofSeconds(5);
 
     public TransferMetrics metrics() {
         long queued = readPool == null ? 0 : readPool.queued();

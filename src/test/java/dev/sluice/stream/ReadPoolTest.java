@@ -16,9 +16,11 @@ import org.junit.jupiter.api.Test;
 /** The read queue: first reads before the rest, queue order within each rank, the waiting count exact, the lane. */
 class ReadPoolTest {
 
+    private final List<Thread> threads = new CopyOnWriteArrayList<>();
     private final ReadPool pool = new ReadPool(1, task -> {
         Thread thread = new Thread(task, "read-pool-test");
         thread.setDaemon(true);
+        threads.add(thread);
         return thread;
     });
     private final CountDownLatch release = new CountDownLatch(1);
@@ -119,6 +121,21 @@ class ReadPoolTest {
         assertEquals(List.of("taken"), ran);
         pool.shutdown();
         assertFalse(pool.tryLane(() -> { }), "a stopped lane takes nothing");
+    }
+
+    @Test
+    void afterShutdownTheThreadsEndWithinTheWait() throws InterruptedException {
+        CountDownLatch done = new CountDownLatch(2);
+        assertTrue(pool.tryLane(record("lane", done)));
+        pool.execute(record("pool", done), false);
+        await(done);
+        assertEquals(2, threads.size(), "one pool thread and the lane's");
+
+        pool.shutdown();
+        pool.awaitTermination(System.nanoTime() + TimeUnit.SECONDS.toNanos(10));
+        for (Thread thread : threads) {
+            assertFalse(thread.isAlive(), thread + " outlived the pool");
+        }
     }
 
     @Test
