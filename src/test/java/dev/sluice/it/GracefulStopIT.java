@@ -1,0 +1,241 @@
+package dev.sluice.it;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.sluice.launcher.Launcher;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.net.ConnectException;
+import java.net.URI;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.time.Duration;
+import java.util.HexFormat;
+import java.util.Map;
+import java.util.Random;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.LockSupport;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The launcher's graceful stop (what SIGTERM and Ctrl-C run): new connections are refused at once, a download in
+ * progress (an async request written by Sluice's WriteListener) may finish within {@code --stopTimeout}, and what
+ * is still running when it ends is cut.
+ */
+class GracefulStopIT {
+
+    private static final int SIZE = 64 * 1024 * 1024;
+    private static final Duration DEADLINE = Duration.ofSeconds(60);
+
+    @TempDir
+    static Path root;
+
+    private static String expectedSha;
+
+    private Launcher launcher;
+    private CompletableFuture<Boolean> stopping;
+
+    @BeforeAll
+    static void writeTheFile() throws IOException {
+        ContainerKind.JETTY_EE11.assumeInThisRun(); // the launcher is Jetty ee11
+        byte[] data = new byte[SIZE];
+        new Random(17).nextBytes(data);
+        Files.write(root.resolve("big.bin"), data);
+        expectedSha = TestClient.sha256(data);
+    }
+
+    @BeforeEach
+    void assumeEe11() {
+        ContainerKind.JETTY_EE11.assumeInThisRun();
+    }
+
+    @AfterEach
+    void stopWhateverIsLeft() throws Exception {
+        if (stopping != null) {
+            stopping.get(DEADLINE.toSeconds(), TimeUnit.SECONDS);
+        } else if (launcher != null) {
+            launcher.stop();
+        }
+    }
+
+    private URI start(Duration stopTimeout) throws Exception {
+        launcher = Launcher.start("127.0.0.1", 0, true, stopTimeout, Map.of("root", root.toString()));
+        return URI.create(launcher.url().replace("localhost", "127.0.0.1"));
+    }
+
+    /** Stops the launcher on another thread, as the JVM's shutdown hook does on SIGTERM. */
+    private void stopInBackground() {
+        Launcher stopped = launcher;
+        stopping = CompletableFuture.supplyAsync(() -> {
+            try {
+                return stopped.stop();
+            } catch (Exception e) {
+                throw new IllegalStateException(e);
+            }
+        });
+    }
+
+    @Test
+    void aStopRefusesNewConnectionsAndLetsARunningDownloadFinish() throws Exception {
+        URI base = start(Duration.ofSeconds(60));
+        try (TestClient client = new TestClient(base, 64 * 1024)) {
+            TestClient.Head head = client.send("GET", "/big.bin", Map.of(), true);
+            assertEquals(200, head.status());
+            assertEquals(SIZE, head.contentLength());
+            PacedReader reader = PacedReader.start(client, SIZE);
+            Await.until("the download is under way", DEADLINE, () -> reader.received() > 0);
+
+            stopInBackground();
+            Await.until("a new connection is refused or unanswered", DEADLINE, () -> !answers(base),
+                    () -> "; received " + reader.received());
+            assertFalse(stopping.isDone(), "the stop returned while the download was still running");
+            assertFalse(reader.isDone(), "the download ended before the client read faster: " + reader.outcome());
+
+            reader.goFast();
+            assertEquals(expectedSha, reader.awaitSha(), "the running download must complete byte-exact");
+            assertTrue(stopping.get(DEADLINE.toSeconds(), TimeUnit.SECONDS),
+                    "every request ended within the grace period, so the stop reports a drained server");
+            assertFalse(answers(base), "a stopped launcher answers nothing");
+        }
+    }
+
+    @Test
+    void whatRunsWhenTheGracePeriodEndsIsCut() throws Exception {
+        URI base = start(Duration.ofSeconds(1));
+        try (TestClient stuck = new TestClient(base, 16 * 1024); TestClient slow = new TestClient(base, 16 * 1024)) {
+            // One client never reads a byte of the body; the other keeps reading, slowly: 64 MiB would take it
+            // minutes, so the grace period, not the download, must end the stop.
+            TestClient.Head stuckHead = stuck.send("GET", "/big.bin", Map.of(), true);
+            assertEquals(200, stuckHead.status());
+            TestClient.Head slowHead = slow.send("GET", "/big.bin", Map.of(), true);
+            assertEquals(200, slowHead.status());
+            PacedReader reader = PacedReader.start(slow, SIZE);
+            Await.until("the slow download is under way", DEADLINE, () -> reader.received() > 0);
+
+            stopInBackground();
+            assertFalse(stopping.get(30, TimeUnit.SECONDS),
+                    "the downloads outlived the grace period, so the stop must report that it cut them");
+
+            reader.goFast();
+            String outcome = reader.awaitOutcome();
+            assertTrue(reader.received() < SIZE, "the slow download was not cut: " + outcome);
+            stuck.setReadTimeout((int) DEADLINE.toMillis());
+            long stuckBytes = drainOrCut(stuck);
+            assertTrue(stuckBytes < SIZE, "the stuck download was not cut: " + stuckBytes + " bytes");
+        }
+    }
+
+    /** The body bytes a client gets before the connection ends (closed or reset). */
+    private static long drainOrCut(TestClient client) {
+        byte[] sink = new byte[64 * 1024];
+        long total = 0;
+        try {
+            for (int n; (n = client.read(sink, 0, sink.length)) >= 0; ) {
+                total += n;
+            }
+        } catch (IOException reset) {
+            // a reset is a cut too
+        }
+        return total;
+    }
+
+    /** Whether a new connection gets an answer to a HEAD: false if refused, reset or closed without one. */
+    private static boolean answers(URI base) {
+        try (TestClient client = new TestClient(base)) {
+            client.setReadTimeout(5_000);
+            TestClient.Head head = client.send("HEAD", "/big.bin", Map.of(), true);
+            return head.status() == 200;
+        } catch (ConnectException refused) {
+            return false;
+        } catch (IOException noAnswer) {
+            return false;
+        }
+    }
+
+    /**
+     * Reads a body on its own thread: slowly (16 KiB every 10 ms, about 1.6 MB/s, so that the connection never
+     * looks idle to the server) until {@link #goFast()}, then as fast as it can, to the end or to a cut.
+     */
+    private static final class PacedReader {
+
+        private final TestClient client;
+        private final long length;
+        private final AtomicLong received = new AtomicLong();
+        private final AtomicBoolean fast = new AtomicBoolean();
+        private final CompletableFuture<String> sha = new CompletableFuture<>();
+
+        private PacedReader(TestClient client, long length) {
+            this.client = client;
+            this.length = length;
+        }
+
+        static PacedReader start(TestClient client, long length) {
+            PacedReader reader = new PacedReader(client, length);
+            Thread thread = new Thread(reader::run, "paced-reader");
+            thread.setDaemon(true);
+            thread.start();
+            return reader;
+        }
+
+        private void run() {
+            MessageDigest digest = TestClient.newDigest();
+            byte[] buffer = new byte[64 * 1024];
+            try {
+                while (received.get() < length) {
+                    int max = (int) Math.min(fast.get() ? buffer.length : 16 * 1024, length - received.get());
+                    int n = client.read(buffer, 0, max);
+                    if (n < 0) {
+                        sha.completeExceptionally(new IOException("body cut off at " + received.get() + " of "
+                                + length + " bytes"));
+                        return;
+                    }
+                    digest.update(buffer, 0, n);
+                    received.addAndGet(n);
+                    if (!fast.get()) {
+                        LockSupport.parkNanos(Duration.ofMillis(10).toNanos()); // the pace of a slow client
+                    }
+                }
+                sha.complete(HexFormat.of().formatHex(digest.digest()));
+            } catch (IOException | RuntimeException e) {
+                sha.completeExceptionally(e);
+            }
+        }
+
+        long received() {
+            return received.get();
+        }
+
+        void goFast() {
+            fast.set(true);
+        }
+
+        boolean isDone() {
+            return sha.isDone();
+        }
+
+        String outcome() {
+            return sha.isDone() ? sha.handle((done, failure) -> failure == null ? "complete" : failure.toString())
+                    .join() : "running";
+        }
+
+        String awaitSha() throws Exception {
+            return sha.get(DEADLINE.toSeconds(), TimeUnit.SECONDS);
+        }
+
+        /** How the body ended: "complete" or the failure; waits for the end. */
+        String awaitOutcome() throws Exception {
+            return sha.handle((done, failure) -> failure == null ? "complete" : failure.toString())
+                    .get(DEADLINE.toSeconds(), TimeUnit.SECONDS);
+        }
+    }
+}
