@@ -170,7 +170,8 @@ public final class Launcher {
      * Stops as SIGTERM does: no new connection, the requests in progress get the grace period to finish, then
      * whatever is left is cut.
      *
-     * @return true if every request in progress ended within the grace period, false if some were cut
+     * @return false if the grace period ran out and the requests still in progress were cut; true if they had all
+     *     ended by then (finished, or cut by Jetty's shutdown idle timeout: see the class comment)
      */
     public boolean stop() throws Exception {
         try {

@@ -143,6 +143,24 @@ class GracefulStopIT {
         }
     }
 
+    /**
+     * Jetty lowers every open connection's idle timeout to one second when a stop begins (so that idle keep-alive
+     * connections do not hold the stop): a client that takes no byte is cut then, long before the grace period.
+     */
+    @Test
+    void aClientThatTakesNothingDuringTheStopIsCutLongBeforeTheGracePeriod() throws Exception {
+        URI base = start(Duration.ofMinutes(10));
+        try (TestClient stuck = new TestClient(base, 16 * 1024)) {
+            TestClient.Head head = stuck.send("GET", "/big.bin", Map.of(), true);
+            assertEquals(200, head.status());
+            stopInBackground();
+            stopping.get(DEADLINE.toSeconds(), TimeUnit.SECONDS); // fails here if the stop waits for the grace period
+            stuck.setReadTimeout((int) DEADLINE.toMillis());
+            long bytes = drainOrCut(stuck);
+            assertTrue(bytes < SIZE, "the stuck download was not cut: " + bytes + " bytes");
+        }
+    }
+
     /** Everything the server sends until it closes the connection. */
     private static byte[] rest(TestClient client) throws IOException {
         ByteArrayOutputStream rest = new ByteArrayOutputStream();
