@@ -15,6 +15,7 @@ import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.time.Duration;
 import java.util.HexFormat;
+import java.util.List;
 import java.util.Map;
 import java.util.Random;
 import java.util.concurrent.CompletableFuture;
@@ -22,6 +23,8 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.LockSupport;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
@@ -141,6 +144,50 @@ class GracefulStopIT {
             long stuckBytes = drainOrCut(stuck);
             assertTrue(stuckBytes < SIZE, "the stuck download was not cut: " + stuckBytes + " bytes");
         }
+    }
+
+    /** The same through the real path: the launcher jar as a process, stopped by SIGTERM (its shutdown hook). */
+    @Test
+    void sigtermLetsARunningDownloadFinishAndThenTheProcessEnds(@TempDir Path work) throws Exception {
+        Path jar = Path.of("target", "sluice-launcher.jar").toAbsolutePath();
+        try (ExternalServer process = ExternalServer.start("launcher", List.of(ExternalServer.java(), "-Xmx256m",
+                "-jar", jar.toString(), "--root", root.toString(), "--port", "0"), Map.of(), work,
+                work.resolve("launcher.log"))) {
+            URI base = launcherUrl(process);
+            try (TestClient client = new TestClient(base, 64 * 1024)) {
+                TestClient.Head head = client.send("GET", "/big.bin", Map.of(), true);
+                assertEquals(200, head.status());
+                PacedReader reader = PacedReader.start(client, SIZE);
+                Await.until("the download is under way", DEADLINE, () -> reader.received() > 0);
+
+                process.processes().get(0).destroy(); // SIGTERM, as an operator or a service manager sends it
+                Await.until("a new connection is refused or unanswered", DEADLINE, () -> !answers(base),
+                        process::log);
+                assertTrue(process.isAlive(), "the launcher ended while a download was running");
+                assertFalse(reader.isDone(), "the download ended before the client read faster: " + reader.outcome());
+
+                reader.goFast();
+                assertEquals(expectedSha, reader.awaitSha(), "the running download must complete byte-exact");
+                Await.until("the launcher ends once the download is done", DEADLINE, () -> !process.isAlive(),
+                        process::log);
+            }
+        }
+    }
+
+    private static URI launcherUrl(ExternalServer process) {
+        Pattern serving = Pattern.compile("Sluice serving .* at (http://\\S+/)");
+        String[] found = new String[1];
+        Await.until("the launcher prints its URL", DEADLINE, () -> {
+            if (!process.isAlive()) {
+                throw new AssertionError("the launcher ended:\n" + process.log());
+            }
+            Matcher m = serving.matcher(process.log());
+            if (m.find()) {
+                found[0] = m.group(1).replace("localhost", "127.0.0.1");
+            }
+            return found[0] != null;
+        }, process::log);
+        return URI.create(found[0]);
     }
 
     /**
