@@ -41,9 +41,11 @@ import org.eclipse.jetty.server.handler.GracefulHandler;
  * stays HTTP/1.1 unless the client asks) and matches the ready Jetty base, which enables {@code http2c} too.
  *
  * <p>Stopping (SIGTERM, Ctrl-C, {@link #stop()}) is graceful, with Jetty's own mechanism: a {@link GracefulHandler}
- * in front of the context and {@link Server#setStopTimeout(long)}. The connector stops accepting at once, a
- * request that arrives on a connection already open is answered 503, and the requests in progress get up to
- * {@code --stopTimeout} to finish; then the connections are closed and the servlet's engine aborts what is left.
+ * in front of the context and {@link Server#setStopTimeout(long)}. The connector stops accepting at once; open
+ * connections take no new request (an HTTP/1.1 connection is closed after the response in progress, an HTTP/2
+ * connection gets GOAWAY, and a request that still reaches the handler is answered 503); the requests in progress
+ * get up to {@code --stopTimeout} to finish; then the connections are closed and the servlet's engine aborts what
+ * is left.
  * The handler counts a request until Jetty completes its core callback, which for a servlet request in
  * {@code startAsync} happens only after {@code AsyncContext.complete()} and the last byte written: a download
  * written by Sluice's {@code WriteListener} is waited for like any other request. Jetty also lowers the idle

@@ -2,13 +2,16 @@ package dev.sluice.it;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.sluice.launcher.Launcher;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.net.ConnectException;
+import java.net.InetSocketAddress;
 import java.net.URI;
+import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -19,12 +22,25 @@ import java.util.List;
 import java.util.Map;
 import java.util.Random;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.LockSupport;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import org.eclipse.jetty.http.HttpFields;
+import org.eclipse.jetty.http.HttpURI;
+import org.eclipse.jetty.http.HttpVersion;
+import org.eclipse.jetty.http.MetaData;
+import org.eclipse.jetty.http2.ErrorCode;
+import org.eclipse.jetty.http2.api.Session;
+import org.eclipse.jetty.http2.api.Stream;
+import org.eclipse.jetty.http2.client.HTTP2Client;
+import org.eclipse.jetty.http2.frames.GoAwayFrame;
+import org.eclipse.jetty.http2.frames.HeadersFrame;
+import org.eclipse.jetty.http2.frames.ResetFrame;
+import org.eclipse.jetty.util.Callback;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
@@ -74,7 +90,11 @@ class GracefulStopIT {
     }
 
     private URI start(Duration stopTimeout) throws Exception {
-        launcher = Launcher.start("127.0.0.1", 0, true, stopTimeout, Map.of("root", root.toString()));
+        return start(stopTimeout, Map.of("root", root.toString()));
+    }
+
+    private URI start(Duration stopTimeout, Map<String, String> settings) throws Exception {
+        launcher = Launcher.start("127.0.0.1", 0, true, stopTimeout, settings);
         return URI.create(launcher.url().replace("localhost", "127.0.0.1"));
     }
 
@@ -143,6 +163,109 @@ class GracefulStopIT {
             stuck.setReadTimeout((int) DEADLINE.toMillis());
             long stuckBytes = drainOrCut(stuck);
             assertTrue(stuckBytes < SIZE, "the stuck download was not cut: " + stuckBytes + " bytes");
+        }
+    }
+
+    /**
+     * Over HTTP/2 many requests share one connection, so refusing connections is not enough: when the stop begins
+     * Jetty sends GOAWAY on the open connection, after which the client opens no new stream there, while the running
+     * stream finishes. The download is paced by {@code limitRate} (16 MiB at 2 MiB/s), so that it runs through the
+     * stop while its client reads all it gets.
+     */
+    @Test
+    void overHttp2TheConnectionGetsGoAwayWhileTheRunningStreamFinishes() throws Exception {
+        byte[] data = new byte[16 * 1024 * 1024];
+        new Random(3).nextBytes(data);
+        Path paced = Files.createTempDirectory(root, "paced");
+        Files.write(paced.resolve("mid.bin"), data);
+        Files.writeString(paced.resolve("hello.txt"), "hello");
+        URI base = start(Duration.ofSeconds(60), Map.of("root", paced.toString(), "limitRate", "2MiB"));
+        HTTP2Client http2 = new HTTP2Client();
+        http2.start();
+        try {
+            CompletableFuture<GoAwayFrame> goAway = new CompletableFuture<>();
+            Session session = http2.connect(new InetSocketAddress(base.getHost(), base.getPort()),
+                    new Session.Listener() {
+                        @Override
+                        public void onGoAway(Session session, GoAwayFrame frame) {
+                            goAway.complete(frame);
+                        }
+                    }).get(10, TimeUnit.SECONDS);
+            H2Response download = H2Response.get(session, base, "/mid.bin");
+            assertEquals(200, download.status());
+            Await.until("the HTTP/2 download is under way", DEADLINE, () -> download.received.get() > 0);
+
+            stopInBackground();
+            Await.until("a new connection is refused or unanswered", DEADLINE, () -> !answers(base));
+            GoAwayFrame frame = goAway.get(DEADLINE.toSeconds(), TimeUnit.SECONDS);
+            assertEquals(ErrorCode.NO_ERROR.code, frame.getError(), "a graceful GOAWAY: " + frame);
+            ExecutionException refused = assertThrows(ExecutionException.class,
+                    () -> H2Response.get(session, base, "/hello.txt"), "a new stream after GOAWAY");
+            assertTrue(refused.getCause() instanceof IllegalStateException, refused.toString());
+            assertFalse(download.sha.isDone(), "the download ended before the checks: the test proved nothing");
+
+            assertEquals(TestClient.sha256(data), download.sha.get(DEADLINE.toSeconds(), TimeUnit.SECONDS),
+                    "the running HTTP/2 download must complete byte-exact");
+            assertTrue(stopping.get(DEADLINE.toSeconds(), TimeUnit.SECONDS));
+        } finally {
+            http2.stop();
+        }
+    }
+
+    /** One HTTP/2 response read as fast as it comes: its status and the sha-256 of its body. */
+    private static final class H2Response implements Stream.Listener {
+        final CompletableFuture<Integer> status = new CompletableFuture<>();
+        final CompletableFuture<String> sha = new CompletableFuture<>();
+        final AtomicLong received = new AtomicLong();
+        private final MessageDigest digest = TestClient.newDigest();
+
+        static H2Response get(Session session, URI base, String path) throws Exception {
+            H2Response response = new H2Response();
+            MetaData.Request request = new MetaData.Request("GET", HttpURI.from(base.resolve(path).toString()),
+                    HttpVersion.HTTP_2, HttpFields.EMPTY);
+            session.newStream(new HeadersFrame(request, null, true), response).get(10, TimeUnit.SECONDS);
+            return response;
+        }
+
+        int status() throws Exception {
+            return status.get(DEADLINE.toSeconds(), TimeUnit.SECONDS);
+        }
+
+        @Override
+        public void onHeaders(Stream stream, HeadersFrame frame) {
+            status.complete(((MetaData.Response) frame.getMetaData()).getStatus());
+            if (frame.isEndStream()) {
+                sha.complete(HexFormat.of().formatHex(digest.digest()));
+            } else {
+                stream.demand();
+            }
+        }
+
+        @Override
+        public void onDataAvailable(Stream stream) {
+            Stream.Data data = stream.readData();
+            if (data == null) {
+                stream.demand();
+                return;
+            }
+            ByteBuffer bytes = data.frame().getByteBuffer();
+            received.addAndGet(bytes.remaining());
+            digest.update(bytes);
+            boolean last = data.frame().isEndStream();
+            data.release();
+            if (last) {
+                sha.complete(HexFormat.of().formatHex(digest.digest()));
+            } else {
+                stream.demand();
+            }
+        }
+
+        @Override
+        public void onReset(Stream stream, ResetFrame frame, Callback callback) {
+            AssertionError reset = new AssertionError("the server reset stream " + stream.getId() + ": " + frame);
+            status.completeExceptionally(reset);
+            sha.completeExceptionally(reset);
+            callback.succeeded();
         }
     }
 
