@@ -45,8 +45,7 @@ import org.eclipse.jetty.server.handler.GracefulHandler;
  * connections take no new request (an HTTP/1.1 connection is closed after the response in progress, an HTTP/2
  * connection gets GOAWAY, and a request that still reaches the handler is answered 503); the requests in progress
  * get up to {@code --stopTimeout} to finish; then the connections are closed and the servlet's engine aborts what
- * is left.
- * The handler counts a request until Jetty completes its core callback, which for a servlet request in
+ * is left. The handler counts a request until Jetty completes its core callback, which for a servlet request in
  * {@code startAsync} happens only after {@code AsyncContext.complete()} and the last byte written: a download
  * written by Sluice's {@code WriteListener} is waited for like any other request. Jetty also lowers the idle
  * timeout of every open connection to one second when the stop begins (so that idle keep-alive connections close
