@@ -42,6 +42,7 @@ import org.eclipse.jetty.http2.frames.HeadersFrame;
 import org.eclipse.jetty.http2.frames.ResetFrame;
 import org.eclipse.jetty.util.Callback;
 import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -163,6 +164,35 @@ class GracefulStopIT {
             stuck.setReadTimeout((int) DEADLINE.toMillis());
             long stuckBytes = drainOrCut(stuck);
             assertTrue(stuckBytes < SIZE, "the stuck download was not cut: " + stuckBytes + " bytes");
+        }
+    }
+
+    /**
+     * What the GracefulHandler adds to the connector's own graceful stop (which already refuses connections and
+     * waits for the open ones to close): a request that reaches the server on a keep-alive connection opened before
+     * the stop is answered 503, not served. Jetty closes such an idle connection one second into the stop; if this
+     * machine is too slow to send the request before that, the test is aborted rather than passed.
+     */
+    @Test
+    void aRequestOnAKeepAliveConnectionDuringTheStopIsAnswered503() throws Exception {
+        URI base = start(Duration.ofSeconds(60));
+        try (TestClient keptAlive = new TestClient(base)) {
+            TestClient.Head first = keptAlive.send("GET", "/hello.txt", Map.of(), false);
+            assertEquals(200, first.status());
+            assertEquals("hello", new String(keptAlive.readBody(first), StandardCharsets.ISO_8859_1));
+
+            stopInBackground();
+            Await.until("a new connection is refused or unanswered", DEADLINE, () -> !answers(base));
+            TestClient.Head late;
+            try {
+                late = keptAlive.send("GET", "/hello.txt", Map.of(), false);
+            } catch (IOException closed) {
+                Assumptions.abort("the idle connection was closed before the request was sent: " + closed);
+                return;
+            }
+            assertEquals(503, late.status(), "a request on an open connection during the stop");
+            assertEquals("close", late.header("Connection"));
+            assertTrue(stopping.get(DEADLINE.toSeconds(), TimeUnit.SECONDS));
         }
     }
 
