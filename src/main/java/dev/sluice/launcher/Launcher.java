@@ -10,9 +10,14 @@ import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.LinkedHashMap;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Random;
+import java.util.concurrent.TimeoutException;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import org.apache.commons.io.file.PathUtils;
 import org.eclipse.jetty.ee11.servlet.ServletContextHandler;
 import org.eclipse.jetty.ee11.servlet.ServletHolder;
@@ -22,25 +27,47 @@ import org.eclipse.jetty.server.HttpConfiguration;
 import org.eclipse.jetty.server.HttpConnectionFactory;
 import org.eclipse.jetty.server.Server;
 import org.eclipse.jetty.server.ServerConnector;
+import org.eclipse.jetty.server.handler.GracefulHandler;
 
 /**
  * One command to serve a directory: embedded Jetty 12.1 (ee11) with {@link SluiceServlet} at {@code /}.
  *
- * <pre>java -jar sluice-launcher.jar [--root DIR] [--port N] [--host ADDR] [--http2[=false]] [--name=value ...]</pre>
+ * <pre>java -jar sluice-launcher.jar [--root DIR] [--port N] [--host ADDR] [--http2[=false]] [--stopTimeout=30s]
+ *     [--name=value ...]</pre>
  *
  * <p>The connector speaks HTTP/1.1 and, unless {@code --http2=false}, clear-text HTTP/2 (h2c) on the same port,
  * as jetty-home's {@code http2c} module does: a client may start with the HTTP/2 preface (prior knowledge) or
  * ask for {@code Upgrade: h2c}. On by default because it costs an HTTP/1.1 client nothing (the connection
  * stays HTTP/1.1 unless the client asks) and matches the ready Jetty base, which enables {@code http2c} too.
+ *
+ * <p>Stopping (SIGTERM, Ctrl-C, {@link #stop()}) is graceful, with Jetty's own mechanism: a {@link GracefulHandler}
+ * in front of the context and {@link Server#setStopTimeout(long)}. The connector stops accepting at once; open
+ * connections take no new request (an HTTP/1.1 connection is closed after the response in progress, an HTTP/2
+ * connection gets GOAWAY, and a request that still reaches the handler is answered 503); the requests in progress
+ * get up to {@code --stopTimeout} to finish; then the connections are closed and the servlet's engine aborts what
+ * is left. The handler counts a request until Jetty completes its core callback, which for a servlet request in
+ * {@code startAsync} happens only after {@code AsyncContext.complete()} and the last byte written: a download
+ * written by Sluice's {@code WriteListener} is waited for like any other request. Jetty also lowers the idle
+ * timeout of every open connection to one second when the stop begins (so that idle keep-alive connections close
+ * and do not hold the stop for the whole grace period): a download whose client takes no byte for a second is
+ * cut then, one that keeps reading runs on until the grace period ends.
  */
 public final class Launcher {
 
     static final int DEFAULT_PORT = 8080;
     static final String DEFAULT_HOST = "127.0.0.1";
     static final boolean DEFAULT_HTTP2 = true;
+    static final Duration DEFAULT_STOP_TIMEOUT = Duration.ofSeconds(30);
 
-    /** What the command line asked for; {@code http2}: serve h2c beside HTTP/1.1. */
-    record Options(String host, int port, boolean http2, Map<String, String> settings, boolean help) {
+    /** The forms of the servlet's duration settings ({@code stallTimeout}), where 0 is allowed too. */
+    private static final Pattern DURATION = Pattern.compile("(\\d{1,12})\\s*(ms|s|m|h)?", Pattern.CASE_INSENSITIVE);
+
+    /**
+     * What the command line asked for; {@code http2}: serve h2c beside HTTP/1.1; {@code stopTimeout}: how long a
+     * stop lets the requests in progress finish (zero: cut them at once).
+     */
+    record Options(String host, int port, boolean http2, Duration stopTimeout, Map<String, String> settings,
+            boolean help) {
     }
 
     private final Server server;
@@ -76,23 +103,37 @@ public final class Launcher {
             System.exit(2);
             return;
         }
-        Launcher launcher = start(options.host(), options.port(), options.http2(), settings);
+        Launcher launcher = start(options.host(), options.port(), options.http2(), options.stopTimeout(), settings);
         System.out.println("Sluice serving " + settings.get(Setting.ROOT.key()) + " at " + launcher.url()
                 + (options.http2() ? " (HTTP/1.1 and h2c)" : " (HTTP/1.1)") + " (Ctrl-C stops)");
         launcher.server.join();
     }
 
-    /** Starts a server with h2c; port 0 picks a free one. Stops by itself when the JVM exits. */
+    /**
+     * Starts a server with h2c and the default grace period; port 0 picks a free one. Stops by itself when the JVM
+     * exits.
+     */
     public static Launcher start(String host, int port, Map<String, String> settings) throws Exception {
         return start(host, port, DEFAULT_HTTP2, settings);
     }
 
     /**
-     * Starts a server; port 0 picks a free one; {@code http2} adds clear-text HTTP/2 (prior knowledge and
-     * {@code Upgrade: h2c}) to the HTTP/1.1 connector. Stops by itself when the JVM exits.
+     * Starts a server with the default grace period; port 0 picks a free one; {@code http2} adds clear-text
+     * HTTP/2 (prior knowledge and {@code Upgrade: h2c}) to the HTTP/1.1 connector. Stops by itself when the JVM
+     * exits.
      */
     public static Launcher start(String host, int port, boolean http2, Map<String, String> settings)
             throws Exception {
+        return start(host, port, http2, DEFAULT_STOP_TIMEOUT, settings);
+    }
+
+    /**
+     * Starts a server; port 0 picks a free one; {@code http2} adds clear-text HTTP/2 to the HTTP/1.1 connector;
+     * a stop, by {@link #stop()} or when the JVM exits (SIGTERM, Ctrl-C), lets the requests in progress finish for
+     * up to {@code stopTimeout} (zero: cuts them at once).
+     */
+    public static Launcher start(String host, int port, boolean http2, Duration stopTimeout,
+            Map<String, String> settings) throws Exception {
         Server server = new Server();
         HttpConfiguration config = new HttpConfiguration();
         ConnectionFactory[] protocols = http2
@@ -108,7 +149,8 @@ public final class Launcher {
         holder.setInitOrder(0);
         holder.setAsyncSupported(true);
         context.addServlet(holder, "/");
-        server.setHandler(context);
+        server.setHandler(new GracefulHandler(context));
+        server.setStopTimeout(stopTimeout.toMillis());
         server.setStopAtShutdown(true);
         server.start();
         return new Launcher(server);
@@ -125,14 +167,28 @@ public final class Launcher {
         return "http://" + host + ":" + connector.getLocalPort() + "/";
     }
 
-    public void stop() throws Exception {
-        server.stop();
+    /**
+     * Stops as SIGTERM does: no new connection, the requests in progress get the grace period to finish, then
+     * whatever is left is cut.
+     *
+     * @return false if the grace period ran out and the requests still in progress were cut; true if they had all
+     *     ended by then (finished, or cut by Jetty's shutdown idle timeout: see the class comment)
+     */
+    public boolean stop() throws Exception {
+        try {
+            server.stop();
+            return true;
+        } catch (TimeoutException e) {
+            // Jetty stopped everything anyway and reports that the grace period ran out this way.
+            return false;
+        }
     }
 
     static Options parse(String[] args) {
         String host = DEFAULT_HOST;
         int port = DEFAULT_PORT;
         boolean http2 = DEFAULT_HTTP2;
+        Duration stopTimeout = DEFAULT_STOP_TIMEOUT;
         Map<String, String> settings = new LinkedHashMap<>();
         boolean help = false;
         for (int i = 0; i < args.length; i++) {
@@ -165,6 +221,7 @@ public final class Launcher {
                 case "host" -> host = value;
                 case "port" -> port = port(value);
                 case "http2" -> http2 = http2(value);
+                case "stopTimeout" -> stopTimeout = stopTimeout(value);
                 default -> {
                     if (Setting.byKey(name).isEmpty()) {
                         throw new IllegalArgumentException("unknown option --" + name);
@@ -173,7 +230,7 @@ public final class Launcher {
                 }
             }
         }
-        return new Options(host, port, http2, settings, help);
+        return new Options(host, port, http2, stopTimeout, settings, help);
     }
 
     private static int port(String value) {
@@ -198,15 +255,34 @@ public final class Launcher {
         };
     }
 
+    private static Duration stopTimeout(String value) {
+        Matcher m = DURATION.matcher(value);
+        if (m.matches()) {
+            long number = Long.parseLong(m.group(1));
+            String unit = m.group(2) == null ? "s" : m.group(2).toLowerCase(Locale.ROOT);
+            return switch (unit) {
+                case "ms" -> Duration.ofMillis(number);
+                case "m" -> Duration.ofMinutes(number);
+                case "h" -> Duration.ofHours(number);
+                default -> Duration.ofSeconds(number);
+            };
+        }
+        throw new IllegalArgumentException("option --stopTimeout has invalid value '" + value
+                + "': expected a duration such as 0, 500ms, 30s, 5m or 1h");
+    }
+
     static void usage(PrintStream out) {
         out.println("Usage: java -jar sluice-launcher.jar [--root DIR] [--port N] [--host ADDR] [--http2[=false]]"
-                + " [--name=value ...]");
+                + " [--stopTimeout=30s] [--name=value ...]");
         out.println();
         out.printf("  %-28s%s%n", "--host ADDR", "Address to listen on (default " + DEFAULT_HOST
                 + "; 0.0.0.0 for every interface).");
         out.printf("  %-28s%s%n", "--port N", "Port to listen on (default " + DEFAULT_PORT + "; 0 picks a free one).");
         out.printf("  %-28s%s%n", "--http2=" + DEFAULT_HTTP2, "Also serve clear-text HTTP/2 (h2c, by prior "
                 + "knowledge or Upgrade) on the same port; --http2=false: HTTP/1.1 only.");
+        out.printf("  %-28s%s%n", "--stopTimeout=" + DEFAULT_STOP_TIMEOUT.toSeconds() + "s", "On SIGTERM or Ctrl-C, "
+                + "stop accepting at once and let running downloads finish for up to this long, then cut them "
+                + "(0: cut at once).");
         for (Setting setting : Setting.values()) {
             String option = "--" + setting.key() + "=" + (setting.defaultValue() == null ? "DIR"
                     : setting.defaultValue().contains(" ") ? "'" + setting.defaultValue() + "'"

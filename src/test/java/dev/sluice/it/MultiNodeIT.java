@@ -102,10 +102,14 @@ class MultiNodeIT {
         CONTENT.put(name, data);
     }
 
+    /**
+     * A launcher node. {@code --stopTimeout=0}: a stop cuts the downloads at once (the hard case, as a node that
+     * dies); with the default grace period they would finish first and nothing would be cut.
+     */
     private static ExternalServer node(String name) throws IOException {
         ExternalServer node = ExternalServer.start("node " + name, List.of(ExternalServer.java(), "-Xmx256m", "-jar",
                         LAUNCHER.toAbsolutePath().toString(), "--root", files.toString(), "--port", "0",
-                        "--chunkSize=64KiB", "--limitRate=" + LIMIT_RATE),
+                        "--chunkSize=64KiB", "--limitRate=" + LIMIT_RATE, "--stopTimeout=0"),
                 Map.of(), work, work.resolve("node-" + name + ".log"));
         PROCESSES.add(node);
         return node;

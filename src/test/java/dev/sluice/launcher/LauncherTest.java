@@ -15,6 +15,7 @@ import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -33,7 +34,28 @@ class LauncherTest {
         assertEquals(Map.of("root", "/srv", "chunkSize", "1MiB", "readAhead", "3"), options.settings());
         assertFalse(options.help());
         assertTrue(options.http2(), "h2c is on unless asked otherwise");
+        assertEquals(Duration.ofSeconds(30), options.stopTimeout(), "the default grace period");
         assertTrue(Launcher.parse(new String[] {"--help"}).help());
+    }
+
+    @Test
+    void stopTimeoutTakesTheServletsDurationFormsAndZero() {
+        Map<String, Duration> forms = Map.of("0", Duration.ZERO, "0s", Duration.ZERO, "1500ms",
+                Duration.ofMillis(1500), "45", Duration.ofSeconds(45), "45s", Duration.ofSeconds(45), "2m",
+                Duration.ofMinutes(2), "1H", Duration.ofHours(1), "10 s", Duration.ofSeconds(10));
+        forms.forEach((value, expected) -> {
+            Launcher.Options options = Launcher.parse(new String[] {"--stopTimeout=" + value, "--root", "/srv"});
+            assertEquals(expected, options.stopTimeout(), value);
+            assertEquals(Map.of("root", "/srv"), options.settings(), "a launcher option, not a servlet setting");
+        });
+        assertEquals(Duration.ofSeconds(5), Launcher.parse(new String[] {"--stopTimeout", "5s"}).stopTimeout());
+        for (String bad : new String[] {"", "-1s", "5 minutes", "1.5s", "s", "1d"}) {
+            assertEquals("option --stopTimeout has invalid value '" + bad
+                            + "': expected a duration such as 0, 500ms, 30s, 5m or 1h",
+                    assertThrows(IllegalArgumentException.class,
+                            () -> Launcher.parse(new String[] {"--stopTimeout=" + bad})).getMessage());
+        }
+        assertTrue(Setting.byKey("stopTimeout").isEmpty(), "stopTimeout must stay out of the servlet's settings");
     }
 
     @Test
@@ -69,6 +91,7 @@ class LauncherTest {
         }
         assertTrue(help.contains("--http2=true"), help);
         assertTrue(help.contains("--http2=false"), help);
+        assertTrue(help.contains("--stopTimeout=30s"), help);
     }
 
     @Test
