@@ -36,13 +36,13 @@ final class ReadPool {
     /** Every thread the pool made that may still run: {@link #awaitTermination} waits for their very end. */
     private final Set<Thread> threads = ConcurrentHashMap.newKeySet();
 
-    ReadPool(int threads, ThreadFactory threadFactory) {
+    ReadPool(int poolThreads, ThreadFactory threadFactory) {
         ThreadFactory tracked = task -> {
             Thread thread = threadFactory.newThread(task);
-            this.threads.add(thread);
+            threads.add(thread);
             return thread;
         };
-        this.executor = new ThreadPoolExecutor(threads, threads, 60, TimeUnit.SECONDS,
+        this.executor = new ThreadPoolExecutor(poolThreads, poolThreads, 60, TimeUnit.SECONDS,
                 new PriorityBlockingQueue<>(), tracked);
         // No queue: a hand-off succeeds only while the lane's thread waits for work, else execute() rejects.
         this.lane = new ThreadPoolExecutor(1, 1, 60, TimeUnit.SECONDS, new SynchronousQueue<>(), tracked);
