@@ -98,12 +98,10 @@ final class ReadPool {
 
     /**
      * Waits until every thread of the pool has ended, or {@code deadlineNanos} ({@link System#nanoTime}) has
-     * passed. An executor counts as terminated while its last thread is still returning, so the threads are
-     * joined as well.
+     * passed. The threads are joined rather than the executors awaited: an executor counts as terminated while its
+     * last thread is still returning.
      */
     void awaitTermination(long deadlineNanos) throws InterruptedException {
-        executor.awaitTermination(Math.max(0, deadlineNanos - System.nanoTime()), TimeUnit.NANOSECONDS);
-        lane.awaitTermination(Math.max(0, deadlineNanos - System.nanoTime()), TimeUnit.NANOSECONDS);
         for (Thread thread : threads) {
             long left = deadlineNanos - System.nanoTime();
             if (left <= 0) {
