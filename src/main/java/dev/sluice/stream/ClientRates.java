@@ -2,22 +2,28 @@ package dev.sluice.stream;
 
 import java.util.HashMap;
 import java.util.Map;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.function.LongSupplier;
 
 /**
  * The per-client rate groups ({@code limitRatePerClient}): one group per client key, created when the client's
- * first transfer starts and removed when its last one ends, so the map holds only clients that are downloading
- * now, however many have come and gone.
+ * first transfer starts. When its last transfer ends, the group stays until it is {@linkplain
+ * RateGroup#nanosUntilFresh() fresh}, that is until the bytes the client took are paid for at its rate: a client
+ * that fetches one request after another, say a file in short ranges, meets the debt of the previous one instead of
+ * the full burst of a new group. Once fresh, the group goes, so the map holds only the clients downloading now or
+ * in the last chunk's time at their rate (a few seconds at most), however many have come and gone.
  *
  * <p>Joining and leaving count a group's transfers under this registry's lock, in one step with the lookup, so a
- * transfer can never join a group that is being removed. The lock is never held together with a group's own lock.
+ * transfer can never join a group that is being removed. A group's own lock may be taken inside this one, never
+ * the other way round: a group calls nobody while it holds its lock.
  */
 final class ClientRates {
 
-    /** A group and how many running transfers belong to it. */
+    /** A group, how many running transfers belong to it, and whether a timer will look at it again. */
     private static final class Entry {
         final RateGroup group;
         int transfers;
+        boolean recheckSet;
 
         Entry(RateGroup group) {
             this.group = group;
@@ -35,7 +41,7 @@ final class ClientRates {
         this.scheduler = scheduler;
     }
 
-    /** The group of {@code clientKey}, created if this is the client's only transfer; pair with {@link #leave}. */
+    /** The group of {@code clientKey}, created if the client has none; pair with {@link #leave}. */
     synchronized RateGroup join(Object clientKey) {
         Entry entry = groups.computeIfAbsent(clientKey, key -> new Entry(new RateGroup(bytesPerSecond, clock,
                 scheduler)));
@@ -43,15 +49,41 @@ final class ClientRates {
         return entry.group;
     }
 
-    /** One transfer of {@code clientKey} ended; the group goes with its last transfer. */
+    /** One transfer of {@code clientKey} ended; the group goes with its last transfer once it is fresh. */
     synchronized void leave(Object clientKey) {
         Entry entry = groups.get(clientKey);
-        if (entry != null && --entry.transfers == 0) {
-            groups.remove(clientKey);
+        if (entry != null && --entry.transfers == 0 && !entry.recheckSet) {
+            removeWhenFresh(clientKey, entry);
         }
     }
 
-    /** Clients with a running transfer: the groups held now. */
+    /**
+     * Removes an idle group that is fresh, or looks again when it will be. One timer at most per group: while it
+     * is pending, a transfer that joins keeps the group, and the timer looks again when it fires.
+     */
+    private synchronized void removeWhenFresh(Object clientKey, Entry entry) {
+        if (entry.transfers > 0 || groups.get(clientKey) != entry) {
+            return;
+        }
+        long wait = entry.group.nanosUntilFresh();
+        if (wait > 0) {
+            try {
+                scheduler.schedule(() -> recheck(clientKey, entry), wait);
+                entry.recheckSet = true;
+                return;
+            } catch (RejectedExecutionException e) {
+                // The engine has stopped: no transfer will join again.
+            }
+        }
+        groups.remove(clientKey);
+    }
+
+    private synchronized void recheck(Object clientKey, Entry entry) {
+        entry.recheckSet = false;
+        removeWhenFresh(clientKey, entry);
+    }
+
+    /** Clients that have a group now: those downloading, and those whose last download is not yet paid for. */
     synchronized int size() {
         return groups.size();
     }

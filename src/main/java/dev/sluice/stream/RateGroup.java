@@ -130,6 +130,14 @@ final class RateGroup {
         }
     }
 
+    /**
+     * How long until this group, if nobody asks meanwhile, owes nothing and has banked its whole burst: from then
+     * on it grants exactly as a new group would, so it may be dropped and made again. Zero or less: now.
+     */
+    synchronized long nanosUntilFresh() {
+        return readyAtNanos + BURST_NANOS - clock.getAsLong();
+    }
+
     /** Members waiting for a grant now; for tests. */
     synchronized int waiting() {
         return waiting.size();

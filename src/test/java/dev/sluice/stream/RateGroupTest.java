@@ -192,7 +192,7 @@ class RateGroupTest {
     }
 
     @Test
-    void aClientsGroupIsRemovedWhenItsLastTransferEnds() throws IOException {
+    void aClientsGroupIsRemovedOnceItsLastTransferHasEndedAndIsPaidFor() throws IOException {
         byte[] data = file("small.bin", 3 * CHUNK);
         TransferEngine engine = engine(settings().withLimitRatePerClient(RATE));
         Client a = start(engine, "small.bin", data.length, "10.0.0.1");
@@ -202,7 +202,7 @@ class RateGroupTest {
 
         c.out().error(new IOException("gone"));
         reads.runAll();
-        assertEquals(1, engine.clientRateGroups(), "the group of a client whose only transfer ended");
+        assertEquals(2, engine.clientRateGroups(), "a group went before what its client took was paid for");
         runUntil(clock.get() + Duration.ofSeconds(5).toNanos());
 
         assertArrayEquals(data, a.out().sent());
@@ -215,6 +215,51 @@ class RateGroupTest {
         }
         assertEquals(0, engine.clientRateGroups());
         assertReleased(engine);
+    }
+
+    /** Runs timers and reads until {@code client}'s transfer has ended; fails if it waits for nothing. */
+    private void runUntilEnded(Client client) {
+        reads.runAll();
+        while (!client.listener().ended()) {
+            assertTrue(timers.fireNext(), "the transfer waits, but no timer is set");
+            reads.runAll();
+        }
+    }
+
+    @Test
+    void aClientFetchingOneRequestAfterAnotherMeetsTheDebtOfTheLastOne() throws IOException {
+        byte[] data = file("one-chunk.bin", CHUNK);
+        TransferEngine engine = engine(settings().withLimitRatePerClient(RATE));
+        long begin = clock.get();
+        for (int i = 0; i < 40; i++) { // a file fetched in 40 short ranges, one at a time
+            Client client = start(engine, "one-chunk.bin", data.length, "10.0.0.1");
+            runUntilEnded(client);
+            assertArrayEquals(data, client.out().sent());
+        }
+        double seconds = (clock.get() - begin) / 1e9;
+        // 40 chunks at 8 a second, less the first (debt) and the 50 ms burst: 4.825 s; not slower than the rate
+        assertEquals(4.825, seconds, 0.01, "40 one-chunk requests took " + seconds + " s");
+
+        runUntil(clock.get() + Duration.ofSeconds(1).toNanos());
+        assertEquals(0, engine.clientRateGroups(), "the group outlived its debt");
+        assertEquals(0, timers.pending());
+        assertReleased(engine);
+    }
+
+    @Test
+    void aClientThatComesBackAfterPayingItsDebtStartsAsNew() throws IOException {
+        byte[] data = file("one-chunk.bin", CHUNK);
+        TransferEngine engine = engine(settings().withLimitRatePerClient(RATE));
+        runUntilEnded(start(engine, "one-chunk.bin", data.length, "10.0.0.1"));
+        assertEquals(1, engine.clientRateGroups());
+        runUntil(clock.get() + Duration.ofSeconds(1).toNanos());
+        assertEquals(0, engine.clientRateGroups());
+
+        long before = clock.get();
+        Client back = start(engine, "one-chunk.bin", data.length, "10.0.0.1");
+        assertTrue(back.listener().ended(), "a fresh client waited");
+        assertArrayEquals(data, back.out().sent());
+        assertEquals(before, clock.get());
     }
 
     @Test
