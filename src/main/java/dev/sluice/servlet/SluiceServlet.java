@@ -86,8 +86,8 @@ public class SluiceServlet extends HttpServlet {
             // The counters stay readable through the status path and metrics(); serving files does not need JMX.
             LOG.log(Level.WARNING, "Sluice: could not register its MBean: " + e);
         }
-        getServletContext().log("Sluice serving " + config.root() + " with " + config.engine()
-                + (jmx == null ? "" : "; counters in JMX as " + jmx.name()));
+        getServletContext().log("Sluice serving " + config.root() + " with " + config.engine() + "; chunks go by "
+                + engine.writeMode() + (jmx == null ? "" : "; counters in JMX as " + jmx.name()));
     }
 
     /** Prefix of context init-params that set Sluice settings, as the Jetty module's properties are named. */

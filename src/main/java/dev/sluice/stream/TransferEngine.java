@@ -113,6 +113,17 @@ public final class TransferEngine implements AutoCloseable {
         return pool;
     }
 
+    /**
+     * How chunks reach the container, for the start-up log: an operator of a Servlet 6.0 container (Tomcat 10.1,
+     * Jetty ee10) sees why {@code bufferKind=direct} gave heap buffers.
+     */
+    public String writeMode() {
+        if (byteBufferWrites) {
+            return "write(ByteBuffer) from " + (pool.direct() ? "direct" : "heap") + " buffers";
+        }
+        return "write(byte[]) from heap buffers (Servlet 6.0 API: no write(ByteBuffer))";
+    }
+
 
     /**
      * Streams {@code body} from {@code channel} to {@code out}, which must belong to a started async request.

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
 import java.net.URI;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -19,17 +20,22 @@ import java.util.stream.Collectors;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
-import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * target/sluice.war in a real Tomcat 11 (the distribution from Maven Central, unpacked by the build into
- * target/tomcat/), run by {@code bin/catalina.sh run} with its own CATALINA_BASE, configured the way the README
- * tells Tomcat users: a context file {@code conf/Catalina/localhost/sluice.xml}.
+ * target/sluice.war in a real Tomcat 11 and a real Tomcat 10.1 (the distributions from Maven Central, unpacked by
+ * the build into target/tomcat/ and target/tomcat-10.1/), each run by {@code bin/catalina.sh run} with its own
+ * CATALINA_BASE, configured the way the README tells Tomcat users: a context file
+ * {@code conf/Catalina/localhost/sluice.xml}. Tomcat 10.1 implements Servlet 6.0, which has no
+ * {@code write(ByteBuffer)}: there the engine writes {@code byte[]} from heap buffers.
  */
 class TomcatWarIT {
 
     private static final Path WAR = Path.of("target", "sluice.war");
+    private static final String TOMCAT_11 = "tomcat";
+    private static final String TOMCAT_10_1 = "tomcat-10.1";
     private static final Duration START = Duration.ofSeconds(60);
 
     @TempDir
@@ -54,11 +60,12 @@ class TomcatWarIT {
         }
     }
 
-    @Test
-    void theWarServesByteExactAndRangesWithTheRootFromAContextFile() throws Exception {
+    @ParameterizedTest
+    @ValueSource(strings = {TOMCAT_11, TOMCAT_10_1})
+    void theWarServesByteExactAndRangesWithTheRootFromAContextFile(String tomcatDir) throws Exception {
         int port = ExternalServer.freePort();
-        Path base = catalinaBase(port, Map.of("sluice.root", files.toString()));
-        ExternalServer tomcat = start(base);
+        Path base = catalinaBase(tomcatDir, port, Map.of("sluice.root", files.toString()));
+        ExternalServer tomcat = start(tomcatDir, base);
         URI url = URI.create("http://127.0.0.1:" + port + "/");
         tomcat.awaitHttp(url, START);
 
@@ -74,18 +81,53 @@ class TomcatWarIT {
         assertArrayEquals(Arrays.copyOfRange(big, 4_000_000, big.length), range.body());
     }
 
-    @Test
-    void aBadSettingFailsTheContextWithAMessageNamingIt() throws Exception {
+    /**
+     * With {@code sendfile=false} every body goes through the engine: on Tomcat 11 as {@code write(ByteBuffer)}, on
+     * Tomcat 10.1 as {@code write(byte[])}. The status counters show that no body was handed to sendfile.
+     */
+    @ParameterizedTest
+    @ValueSource(strings = {TOMCAT_11, TOMCAT_10_1})
+    void theEngineServesByteExactWithoutSendfile(String tomcatDir) throws Exception {
         int port = ExternalServer.freePort();
-        Path base = catalinaBase(port, Map.of("sluice.root", files.toString(), "sluice.readAhead", "lots"));
-        ExternalServer tomcat = start(base);
+        Path base = catalinaBase(tomcatDir, port, Map.of("sluice.root", files.toString(), "sluice.sendfile", "false",
+                "sluice.statusPath", "/.sluice/status"));
+        ExternalServer tomcat = start(tomcatDir, base);
+        URI url = URI.create("http://127.0.0.1:" + port + "/");
+        tomcat.awaitHttp(url, START);
+
+        TestClient.Response whole = TestClient.get(url, "/sluice/big.bin");
+        assertEquals(200, whole.status(), tomcat::log);
+        assertEquals(TestClient.sha256(big), TestClient.sha256(whole.body()));
+        TestClient.Response range = TestClient.exchange(url, "GET", "/sluice/big.bin",
+                Map.of("Range", "bytes=1000-1999,4000000-"));
+        assertEquals(206, range.status());
+        assertTrue(range.header("Content-Type").startsWith("multipart/byteranges"), range.header("Content-Type"));
+
+        Await.until("both bodies went through the engine and ended", Duration.ofSeconds(10), () -> {
+            String status = status(url);
+            return status.contains("\"completed\":2,") && status.contains("\"handedOff\":0,")
+                    && status.contains("\"bufferBytesInUse\":0,");
+        }, () -> status(url));
+        String writes = tomcatDir.equals(TOMCAT_10_1)
+                ? "chunks go by write(byte[]) from heap buffers (Servlet 6.0 API" : "chunks go by write(ByteBuffer)";
+        Await.until("the start-up log says how chunks are written", Duration.ofSeconds(10),
+                () -> logs(base, "localhost.").contains(writes), () -> logs(base, "localhost."));
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {TOMCAT_11, TOMCAT_10_1})
+    void aBadSettingFailsTheContextWithAMessageNamingIt(String tomcatDir) throws Exception {
+        int port = ExternalServer.freePort();
+        Path base = catalinaBase(tomcatDir, port, Map.of("sluice.root", files.toString(), "sluice.readAhead",
+                "lots"));
+        ExternalServer tomcat = start(tomcatDir, base);
         URI url = URI.create("http://127.0.0.1:" + port + "/");
         tomcat.awaitHttp(url, START);
 
         String message = "Sluice setting 'readAhead' has invalid value 'lots'";
         Await.until("Tomcat's log names the setting and the value", Duration.ofSeconds(20),
-                () -> catalinaLogs(base).contains(message) && tomcat.log().contains(message),
-                () -> tomcat.log() + "\n" + catalinaLogs(base));
+                () -> logs(base, "catalina.").contains(message) && tomcat.log().contains(message),
+                () -> tomcat.log() + "\n" + logs(base, "catalina."));
         assertEquals(404, TestClient.get(url, "/sluice/big.bin").status(), "the failed context must not serve");
     }
 
@@ -93,12 +135,12 @@ class TomcatWarIT {
      * A CATALINA_BASE of its own: a copy of conf/ with the HTTP connector on {@code port} (loopback only) and the
      * shutdown port off, the WAR in webapps/, and the context file the README shows.
      */
-    private Path catalinaBase(int port, Map<String, String> parameters) throws IOException {
+    private Path catalinaBase(String tomcatDir, int port, Map<String, String> parameters) throws IOException {
         Path base = work.resolve("catalina-base");
         for (String dir : List.of("logs", "temp", "work", "webapps", "conf/Catalina/localhost")) {
             Files.createDirectories(base.resolve(dir));
         }
-        JettyModuleIT.copyTree(catalinaHome().resolve("conf"), base.resolve("conf"));
+        JettyModuleIT.copyTree(catalinaHome(tomcatDir).resolve("conf"), base.resolve("conf"));
         Path serverXml = base.resolve("conf/server.xml");
         String server = Files.readString(serverXml);
         assertTrue(server.contains("port=\"8080\"") && server.contains("<Server port=\"8005\""), server);
@@ -113,8 +155,8 @@ class TomcatWarIT {
         return base;
     }
 
-    private ExternalServer start(Path base) throws IOException {
-        Path home = catalinaHome();
+    private ExternalServer start(String tomcatDir, Path base) throws IOException {
+        Path home = catalinaHome(tomcatDir);
         Path catalina = home.resolve("bin/catalina.sh");
         try (Stream<Path> scripts = Files.list(home.resolve("bin"))) {
             scripts.filter(p -> p.toString().endsWith(".sh")).forEach(p -> p.toFile().setExecutable(true));
@@ -134,10 +176,19 @@ class TomcatWarIT {
         return server;
     }
 
-    private static String catalinaLogs(Path base) {
+    private static String status(URI url) {
+        try {
+            return new String(TestClient.get(url, "/sluice/.sluice/status").body(), StandardCharsets.UTF_8);
+        } catch (IOException e) {
+            return "(status unreadable: " + e + ")";
+        }
+    }
+
+    /** Tomcat's log files whose names start with {@code prefix}: catalina.* for the server, localhost.* for contexts. */
+    private static String logs(Path base, String prefix) {
         try (Stream<Path> logs = Files.list(base.resolve("logs"))) {
             StringBuilder text = new StringBuilder();
-            for (Path log : logs.filter(p -> p.getFileName().toString().startsWith("catalina.")).toList()) {
+            for (Path log : logs.filter(p -> p.getFileName().toString().startsWith(prefix)).toList()) {
                 text.append(Files.readString(log));
             }
             return text.toString();
@@ -146,9 +197,9 @@ class TomcatWarIT {
         }
     }
 
-    /** The Tomcat distribution the build unpacked in pre-integration-test. */
-    private static Path catalinaHome() throws IOException {
-        Path homes = Path.of("target", "tomcat");
+    /** A Tomcat distribution the build unpacked under target/{@code tomcatDir} in pre-integration-test. */
+    private static Path catalinaHome(String tomcatDir) throws IOException {
+        Path homes = Path.of("target", tomcatDir);
         try (Stream<Path> dirs = Files.isDirectory(homes) ? Files.list(homes) : Stream.empty()) {
             return dirs.filter(d -> Files.isRegularFile(d.resolve("bin/catalina.sh"))).findFirst()
                     .orElseThrow(() -> new AssertionError("no Tomcat under " + homes.toAbsolutePath()

@@ -461,6 +461,18 @@ class TransferTest {
     }
 
     @Test
+    void theStartUpLogSaysHowChunksReachTheContainer() {
+        assertEquals("write(byte[]) from heap buffers (Servlet 6.0 API: no write(ByteBuffer))",
+                new TransferEngine(settings(), reads, clock::get, false, timers).writeMode());
+        assertEquals("write(ByteBuffer) from direct buffers",
+                new TransferEngine(settings().withBufferKind(BufferKind.DIRECT), reads, clock::get, true, timers)
+                        .writeMode());
+        assertEquals("write(ByteBuffer) from heap buffers",
+                new TransferEngine(settings().withBufferKind(BufferKind.HEAP), reads, clock::get, true, timers)
+                        .writeMode());
+    }
+
+    @Test
     void theReadAheadNeverHoldsMoreThanItsBuffers() throws IOException {
         byte[] data = file("a.bin", 50 * CHUNK);
         TransferEngine engine = engine(settings().withReadAhead(3), reads);
