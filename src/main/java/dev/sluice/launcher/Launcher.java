@@ -12,12 +12,9 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.LinkedHashMap;
-import java.util.Locale;
 import java.util.Map;
 import java.util.Random;
 import java.util.concurrent.TimeoutException;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 import org.apache.commons.io.file.PathUtils;
 import org.eclipse.jetty.ee11.servlet.ServletContextHandler;
 import org.eclipse.jetty.ee11.servlet.ServletHolder;
@@ -58,9 +55,6 @@ public final class Launcher {
     static final String DEFAULT_HOST = "127.0.0.1";
     static final boolean DEFAULT_HTTP2 = true;
     static final Duration DEFAULT_STOP_TIMEOUT = Duration.ofSeconds(30);
-
-    /** The forms of the servlet's duration settings ({@code stallTimeout}), where 0 is allowed too. */
-    private static final Pattern DURATION = Pattern.compile("(\\d{1,12})\\s*(ms|s|m|h)?", Pattern.CASE_INSENSITIVE);
 
     /**
      * What the command line asked for; {@code http2}: serve h2c beside HTTP/1.1; {@code stopTimeout}: how long a
@@ -255,20 +249,11 @@ public final class Launcher {
         };
     }
 
+    /** The same forms as the servlet's duration settings ({@code stallTimeout}), where 0 is allowed too. */
     private static Duration stopTimeout(String value) {
-        Matcher m = DURATION.matcher(value);
-        if (m.matches()) {
-            long number = Long.parseLong(m.group(1));
-            String unit = m.group(2) == null ? "s" : m.group(2).toLowerCase(Locale.ROOT);
-            return switch (unit) {
-                case "ms" -> Duration.ofMillis(number);
-                case "m" -> Duration.ofMinutes(number);
-                case "h" -> Duration.ofHours(number);
-                default -> Duration.ofSeconds(number);
-            };
-        }
-        throw new IllegalArgumentException("option --stopTimeout has invalid value '" + value
-                + "': expected a duration such as 0, 500ms, 30s, 5m or 1h");
+        return SluiceConfig.parseDuration(value).orElseThrow(() -> new IllegalArgumentException(
+                "option --stopTimeout has invalid value '" + value
+                + "': expected a duration such as 0, 500ms, 30s, 5m or 1h"));
     }
 
     static void usage(PrintStream out) {

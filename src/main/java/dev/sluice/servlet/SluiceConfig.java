@@ -15,6 +15,7 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.function.UnaryOperator;
 import java.util.regex.Matcher;
@@ -252,21 +253,29 @@ public record SluiceConfig(Path root, EngineSettings engine, SymlinkPolicy symli
 
     static Duration duration(Setting setting, UnaryOperator<String> lookup) {
         String value = value(setting, lookup);
-        Matcher m = DURATION.matcher(value);
-        if (m.matches()) {
-            long number = Long.parseLong(m.group(1));
-            String unit = m.group(2) == null ? "s" : m.group(2).toLowerCase(Locale.ROOT);
-            Duration duration = switch (unit) {
-                case "ms" -> Duration.ofMillis(number);
-                case "m" -> Duration.ofMinutes(number);
-                case "h" -> Duration.ofHours(number);
-                default -> Duration.ofSeconds(number);
-            };
-            if (!duration.isZero()) {
-                return duration;
-            }
+        return parseDuration(value).filter(duration -> !duration.isZero()).orElseThrow(() -> ConfigException
+                .invalid(setting, value, "expected a positive duration such as 500ms, 60s, 5m or 1h"));
+    }
+
+    /**
+     * Reads a duration in the form Sluice's settings and the launcher's options take: a whole number with an
+     * optional unit {@code ms}, {@code s}, {@code m} or {@code h} in any case (none: seconds), such as 500ms, 60s,
+     * 5m or 1h. Empty when the text has another form; whether zero is allowed is the caller's decision, as is the
+     * message that reports a bad value.
+     */
+    public static Optional<Duration> parseDuration(String text) {
+        Matcher m = DURATION.matcher(text);
+        if (!m.matches()) {
+            return Optional.empty();
         }
-        throw ConfigException.invalid(setting, value, "expected a positive duration such as 500ms, 60s, 5m or 1h");
+        long number = Long.parseLong(m.group(1));
+        String unit = m.group(2) == null ? "s" : m.group(2).toLowerCase(Locale.ROOT);
+        return Optional.of(switch (unit) {
+            case "ms" -> Duration.ofMillis(number);
+            case "m" -> Duration.ofMinutes(number);
+            case "h" -> Duration.ofHours(number);
+            default -> Duration.ofSeconds(number);
+        });
     }
 
     static <T> T choice(Setting setting, UnaryOperator<String> lookup, Map<String, T> choices) {

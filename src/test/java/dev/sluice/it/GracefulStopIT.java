@@ -11,7 +11,6 @@ import java.io.IOException;
 import java.net.ConnectException;
 import java.net.InetSocketAddress;
 import java.net.URI;
-import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -223,7 +222,7 @@ class GracefulStopIT {
                     }).get(10, TimeUnit.SECONDS);
             H2Response download = H2Response.get(session, base, "/mid.bin");
             assertEquals(200, download.status());
-            Await.until("the HTTP/2 download is under way", DEADLINE, () -> download.received.get() > 0);
+            Await.until("the HTTP/2 download is under way", DEADLINE, () -> download.body.received() > 0);
 
             stopInBackground();
             Await.until("a new connection is refused or unanswered", DEADLINE, () -> !answers(base));
@@ -232,9 +231,9 @@ class GracefulStopIT {
             ExecutionException refused = assertThrows(ExecutionException.class,
                     () -> H2Response.get(session, base, "/hello.txt"), "a new stream after GOAWAY");
             assertTrue(refused.getCause() instanceof IllegalStateException, refused.toString());
-            assertFalse(download.sha.isDone(), "the download ended before the checks: the test proved nothing");
+            assertFalse(download.body.sha256.isDone(), "the download ended before the checks: the test proved nothing");
 
-            assertEquals(TestClient.sha256(data), download.sha.get(DEADLINE.toSeconds(), TimeUnit.SECONDS),
+            assertEquals(TestClient.sha256(data), download.body.sha256.get(DEADLINE.toSeconds(), TimeUnit.SECONDS),
                     "the running HTTP/2 download must complete byte-exact");
             assertTrue(stopping.get(DEADLINE.toSeconds(), TimeUnit.SECONDS));
         } finally {
@@ -245,9 +244,7 @@ class GracefulStopIT {
     /** One HTTP/2 response read as fast as it comes: its status and the sha-256 of its body. */
     private static final class H2Response implements Stream.Listener {
         final CompletableFuture<Integer> status = new CompletableFuture<>();
-        final CompletableFuture<String> sha = new CompletableFuture<>();
-        final AtomicLong received = new AtomicLong();
-        private final MessageDigest digest = TestClient.newDigest();
+        final Http2Body body = new Http2Body();
 
         static H2Response get(Session session, URI base, String path) throws Exception {
             H2Response response = new H2Response();
@@ -264,28 +261,14 @@ class GracefulStopIT {
         @Override
         public void onHeaders(Stream stream, HeadersFrame frame) {
             status.complete(((MetaData.Response) frame.getMetaData()).getStatus());
-            if (frame.isEndStream()) {
-                sha.complete(HexFormat.of().formatHex(digest.digest()));
-            } else {
+            if (body.bodyFollows(frame)) {
                 stream.demand();
             }
         }
 
         @Override
         public void onDataAvailable(Stream stream) {
-            Stream.Data data = stream.readData();
-            if (data == null) {
-                stream.demand();
-                return;
-            }
-            ByteBuffer bytes = data.frame().getByteBuffer();
-            received.addAndGet(bytes.remaining());
-            digest.update(bytes);
-            boolean last = data.frame().isEndStream();
-            data.release();
-            if (last) {
-                sha.complete(HexFormat.of().formatHex(digest.digest()));
-            } else {
+            if (body.takeData(stream)) {
                 stream.demand();
             }
         }
@@ -294,7 +277,7 @@ class GracefulStopIT {
         public void onReset(Stream stream, ResetFrame frame, Callback callback) {
             AssertionError reset = new AssertionError("the server reset stream " + stream.getId() + ": " + frame);
             status.completeExceptionally(reset);
-            sha.completeExceptionally(reset);
+            body.sha256.completeExceptionally(reset);
             callback.succeeded();
         }
     }

@@ -7,20 +7,16 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.sluice.servlet.SluiceServlet;
 import java.net.InetSocketAddress;
 import java.net.URI;
-import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.MessageDigest;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicLong;
 import org.eclipse.jetty.http.HttpFields;
 import org.eclipse.jetty.http.HttpURI;
 import org.eclipse.jetty.http.HttpVersion;
@@ -116,8 +112,8 @@ class Http2IT {
                 downloads.add(download);
             }
             for (Download download : downloads) {
-                download.done.thenRun(() -> atFirstEnd.complete(
-                        downloads.stream().mapToLong(d -> d.received.get()).toArray()));
+                download.body.sha256.thenRun(() -> atFirstEnd.complete(
+                        downloads.stream().mapToLong(d -> d.body.received()).toArray()));
             }
             for (Download download : downloads) {
                 assertEquals(TestClient.sha256(big), download.awaitSha256());
@@ -158,7 +154,7 @@ class Http2IT {
             for (Download other : others) {
                 assertEquals(TestClient.sha256(big), other.awaitSha256());
             }
-            assertFalse(slowRead.done.isDone() || slowReset.done.isDone(), "a slow stream ended on its own");
+            assertFalse(slowRead.body.sha256.isDone() || slowReset.body.sha256.isDone(), "a slow stream ended on its own");
             Await.until("only the slow transfers left", Duration.ofSeconds(30),
                     () -> servlet.metrics().activeTransfers() == 2, () -> servlet.metrics().toString());
 
@@ -218,16 +214,11 @@ class Http2IT {
         }).get(10, TimeUnit.SECONDS);
     }
 
-    /**
-     * One stream's response: headers, a running sha-256 of the body, the bytes received so far. Jetty calls
-     * {@link #onDataAvailable} for one stream at a time (after each {@code demand()}), so the digest needs no lock.
-     */
+    /** One stream's response: its headers and its body, read as it comes unless paused (until {@link #resume()}). */
     private static final class Download implements Stream.Listener {
         final CompletableFuture<MetaData.Response> head = new CompletableFuture<>();
-        final CompletableFuture<String> done = new CompletableFuture<>();
+        final Http2Body body = new Http2Body();
         final CompletableFuture<Long> wasReset = new CompletableFuture<>();
-        final AtomicLong received = new AtomicLong();
-        private final MessageDigest digest = TestClient.newDigest();
         private volatile boolean paused;
         private volatile long resetAfter = Long.MAX_VALUE;
         private volatile Stream stream;
@@ -259,7 +250,7 @@ class Http2IT {
         }
 
         String awaitSha256() throws Exception {
-            return done.get(120, TimeUnit.SECONDS);
+            return body.sha256.get(120, TimeUnit.SECONDS);
         }
 
         int recvWindow() {
@@ -279,28 +270,18 @@ class Http2IT {
         @Override
         public void onHeaders(Stream stream, HeadersFrame frame) {
             head.complete((MetaData.Response) frame.getMetaData());
-            if (frame.isEndStream()) {
-                done.complete(HexFormat.of().formatHex(digest.digest()));
-            } else if (!paused) {
+            if (body.bodyFollows(frame) && !paused) {
                 stream.demand();
             }
         }
 
         @Override
         public void onDataAvailable(Stream stream) {
-            Stream.Data data = stream.readData();
-            if (data == null) {
-                stream.demand();
+            if (!body.takeData(stream)) {
                 return;
             }
-            ByteBuffer bytes = data.frame().getByteBuffer();
-            long total = received.addAndGet(bytes.remaining());
-            digest.update(bytes);
-            boolean last = data.frame().isEndStream();
-            data.release();
-            if (last) {
-                done.complete(HexFormat.of().formatHex(digest.digest()));
-            } else if (total >= resetAfter) {
+            long total = body.received();
+            if (total >= resetAfter) {
                 stream.reset(new ResetFrame(stream.getId(), ErrorCode.CANCEL_STREAM_ERROR.code), Callback.from(
                         () -> wasReset.complete(total), wasReset::completeExceptionally));
             } else if (!paused) {
@@ -310,7 +291,7 @@ class Http2IT {
 
         @Override
         public void onReset(Stream stream, ResetFrame frame, Callback callback) {
-            done.completeExceptionally(new AssertionError("the server reset stream " + stream.getId() + ": "
+            body.sha256.completeExceptionally(new AssertionError("the server reset stream " + stream.getId() + ": "
                     + frame));
             head.completeExceptionally(new AssertionError("reset before headers: " + frame));
             callback.succeeded();
