@@ -11,6 +11,8 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import java.util.stream.Stream;
 
 /**
@@ -18,6 +20,8 @@ import java.util.stream.Stream;
  * log file. Closing it always ends the process and everything it started, within a bound.
  */
 final class ExternalServer implements AutoCloseable {
+
+    private static final Pattern LAUNCHER_URL = Pattern.compile("Sluice serving .* at (http://\\S+/)");
 
     private final String name;
     private final Process process;
@@ -97,6 +101,25 @@ final class ExternalServer implements AutoCloseable {
             }
             return answers(base);
         }, () -> "; output so far:\n" + log());
+    }
+
+    /**
+     * Waits until a launcher process prints the URL it serves on ({@code Sluice serving ... at URL}) and returns
+     * it, with localhost as 127.0.0.1; fails at once, with the process output, if the process ends.
+     */
+    URI awaitLauncherUrl(Duration deadline) {
+        String[] found = new String[1];
+        Await.until("the launcher prints its URL", deadline, () -> {
+            if (!process.isAlive()) {
+                throw new AssertionError("the launcher ended:\n" + log());
+            }
+            Matcher m = LAUNCHER_URL.matcher(log());
+            if (m.find()) {
+                found[0] = m.group(1).replace("localhost", "127.0.0.1");
+            }
+            return found[0] != null;
+        }, this::log);
+        return URI.create(found[0]);
     }
 
     /** Waits until the process ends or {@code base} answers; true if it ended. */

@@ -26,8 +26,6 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.LockSupport;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 import org.eclipse.jetty.http.HttpFields;
 import org.eclipse.jetty.http.HttpURI;
 import org.eclipse.jetty.http.HttpVersion;
@@ -289,7 +287,7 @@ class GracefulStopIT {
         try (ExternalServer process = ExternalServer.start("launcher", List.of(ExternalServer.java(), "-Xmx256m",
                 "-jar", jar.toString(), "--root", root.toString(), "--port", "0"), Map.of(), work,
                 work.resolve("launcher.log"))) {
-            URI base = launcherUrl(process);
+            URI base = process.awaitLauncherUrl(DEADLINE);
             try (TestClient client = new TestClient(base, 64 * 1024)) {
                 TestClient.Head head = client.send("GET", "/big.bin", Map.of(), true);
                 assertEquals(200, head.status());
@@ -308,22 +306,6 @@ class GracefulStopIT {
                         process::log);
             }
         }
-    }
-
-    private static URI launcherUrl(ExternalServer process) {
-        Pattern serving = Pattern.compile("Sluice serving .* at (http://\\S+/)");
-        String[] found = new String[1];
-        Await.until("the launcher prints its URL", DEADLINE, () -> {
-            if (!process.isAlive()) {
-                throw new AssertionError("the launcher ended:\n" + process.log());
-            }
-            Matcher m = serving.matcher(process.log());
-            if (m.find()) {
-                found[0] = m.group(1).replace("localhost", "127.0.0.1");
-            }
-            return found[0] != null;
-        }, process::log);
-        return URI.create(found[0]);
     }
 
     /**

@@ -22,8 +22,6 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.MethodOrderer;
@@ -42,7 +40,6 @@ class MultiNodeIT {
 
     private static final Path LAUNCHER = Path.of("target", "sluice-launcher.jar");
     private static final Duration START = Duration.ofSeconds(60);
-    private static final Pattern SERVING = Pattern.compile("Sluice serving .* at (http://\\S+/)");
     /** Slow enough that a 16 MiB download is still running when its node is stopped; the same on both nodes. */
     private static final String LIMIT_RATE = "16MiB";
 
@@ -116,18 +113,7 @@ class MultiNodeIT {
     }
 
     private static URI url(ExternalServer node) {
-        String[] found = new String[1];
-        Await.until("the launcher prints its URL", START, () -> {
-            if (!node.isAlive()) {
-                throw new AssertionError("the launcher ended:\n" + node.log());
-            }
-            Matcher m = SERVING.matcher(node.log());
-            if (m.find()) {
-                found[0] = m.group(1).replace("localhost", "127.0.0.1");
-            }
-            return found[0] != null;
-        }, node::log);
-        URI uri = URI.create(found[0]);
+        URI uri = node.awaitLauncherUrl(START);
         node.awaitHttp(uri, START);
         return uri;
     }
