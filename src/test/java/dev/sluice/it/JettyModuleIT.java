@@ -2,6 +2,7 @@ package dev.sluice.it;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -92,6 +93,8 @@ class JettyModuleIT {
         assertEquals(HttpClient.Version.HTTP_2, h2Range.version());
         assertEquals(206, h2Range.statusCode());
         assertArrayEquals(Arrays.copyOfRange(big, 1_000_000, 3_100_000), h2Range.body());
+        String log = servers.get(servers.size() - 1).log();
+        assertFalse(log.contains("Does not exist"), "the base lacks a folder its modules scan:\n" + log);
         stop();
 
         Files.writeString(base.resolve("start.d/sluice.ini"),

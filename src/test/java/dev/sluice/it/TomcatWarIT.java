@@ -20,9 +20,9 @@ import java.util.stream.Collectors;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
-import org.junit.jupiter.api.io.TempDir;
 
 /**
  * target/sluice.war in a real Tomcat 11 and a real Tomcat 10.1 (the distributions from Maven Central, unpacked by
@@ -64,7 +64,8 @@ class TomcatWarIT {
     @ValueSource(strings = {TOMCAT_11, TOMCAT_10_1})
     void theWarServesByteExactAndRangesWithTheRootFromAContextFile(String tomcatDir) throws Exception {
         int port = ExternalServer.freePort();
-        Path base = catalinaBase(tomcatDir, port, Map.of("sluice.root", files.toString()));
+        Path base = catalinaBase(tomcatDir, port, Map.of("sluice.root", files.toString(), "sluice.statusPath",
+                "/.sluice/status"));
         ExternalServer tomcat = start(tomcatDir, base);
         URI url = URI.create("http://127.0.0.1:" + port + "/");
         tomcat.awaitHttp(url, START);
@@ -79,6 +80,8 @@ class TomcatWarIT {
         assertEquals(206, range.status());
         assertEquals("bytes 4000000-" + (big.length - 1) + "/" + big.length, range.header("Content-Range"));
         assertArrayEquals(Arrays.copyOfRange(big, 4_000_000, big.length), range.body());
+        Await.until("both bodies went to Tomcat's sendfile", Duration.ofSeconds(10),
+                () -> status(url).contains("\"handedOff\":2,"), () -> status(url));
     }
 
     /**
@@ -184,7 +187,7 @@ class TomcatWarIT {
         }
     }
 
-    /** Tomcat's log files whose names start with {@code prefix}: catalina.* for the server, localhost.* for contexts. */
+    /** Tomcat's log files named {@code prefix}*: catalina.* for the server, localhost.* for contexts. */
     private static String logs(Path base, String prefix) {
         try (Stream<Path> logs = Files.list(base.resolve("logs"))) {
             StringBuilder text = new StringBuilder();

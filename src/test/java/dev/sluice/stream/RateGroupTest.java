@@ -235,6 +235,7 @@ class RateGroupTest {
             Client client = start(engine, "one-chunk.bin", data.length, "10.0.0.1");
             runUntilEnded(client);
             assertArrayEquals(data, client.out().sent());
+            assertEquals(1, timers.pending(), "one recheck of the idle group, no more");
         }
         double seconds = (clock.get() - begin) / 1e9;
         // 40 chunks at 8 a second, less the first (debt) and the 50 ms burst: 4.825 s; not slower than the rate
