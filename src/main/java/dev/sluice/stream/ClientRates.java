@@ -11,7 +11,9 @@ import java.util.function.LongSupplier;
  * RateGroup#nanosUntilFresh() fresh}, that is until the bytes the client took are paid for at its rate: a client
  * that fetches one request after another, say a file in short ranges, meets the debt of the previous one instead of
  * the full burst of a new group. Once fresh, the group goes, so the map holds only the clients downloading now or
- * in the last chunk's time at their rate (a few seconds at most), however many have come and gone.
+ * within the last {@code chunkSize / limitRatePerClient} + 50 ms (the most one chunk of debt and the burst take to
+ * pay: 5 s at 256 KiB and 50 KiB/s), however many have come and gone. An idle group costs a few hundred bytes
+ * and one pending timer task.
  *
  * <p>Joining and leaving count a group's transfers under this registry's lock, in one step with the lookup, so a
  * transfer can never join a group that is being removed. A group's own lock may be taken inside this one, never

@@ -124,7 +124,6 @@ public final class TransferEngine implements AutoCloseable {
         return "write(byte[]) from heap buffers (Servlet 6.0 API: no write(ByteBuffer))";
     }
 
-
     /**
      * Streams {@code body} from {@code channel} to {@code out}, which must belong to a started async request.
      * From here on the transfer owns the channel: it is closed when the transfer ends, and {@code listener} is

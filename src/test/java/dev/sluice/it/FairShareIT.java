@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.sluice.servlet.SluiceServlet;
+import java.io.ByteArrayOutputStream;
 import java.net.InetAddress;
 import java.net.URI;
 import java.nio.file.Files;
@@ -235,7 +236,7 @@ class FairShareIT {
         SluiceServlet servlet = new SluiceServlet();
         try (ContainerKind.Running container = kind.start(servlet, Map.of("root", root.toString(),
                 "limitRatePerClient", "2MiB", "chunkSize", "64KiB"), 0)) {
-            java.io.ByteArrayOutputStream received = new java.io.ByteArrayOutputStream();
+            ByteArrayOutputStream received = new ByteArrayOutputStream();
             long start = System.nanoTime();
             for (int from = 0; from < whole.length; from += range) {
                 TestClient.Response part = TestClient.exchange(container.uri(), "GET", "/ranges.bin",

@@ -154,7 +154,8 @@ class Http2IT {
             for (Download other : others) {
                 assertEquals(TestClient.sha256(big), other.awaitSha256());
             }
-            assertFalse(slowRead.body.sha256.isDone() || slowReset.body.sha256.isDone(), "a slow stream ended on its own");
+            assertFalse(slowRead.body.sha256.isDone() || slowReset.body.sha256.isDone(),
+                    "a slow stream ended on its own");
             Await.until("only the slow transfers left", Duration.ofSeconds(30),
                     () -> servlet.metrics().activeTransfers() == 2, () -> servlet.metrics().toString());
 
