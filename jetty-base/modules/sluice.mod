@@ -38,7 +38,7 @@ basehome:modules/sluice/sluice.xml|webapps/sluice.xml
 # sluice.maxBufferMemory=256MiB
 ## Threads reading files: 1 to 1024, plus one for first reads of new downloads.
 # sluice.readThreads=8
-## A download whose client accepts no byte for this long is ended (ms, s, m or h; plain number: seconds).
+## A download whose client accepts no byte for this long is ended (ms, s, m or h; plain number: seconds; at most 24h).
 # sluice.stallTimeout=60s
 ## direct or heap chunk buffers (heap is forced on Servlet 6.0 containers).
 # sluice.bufferKind=direct

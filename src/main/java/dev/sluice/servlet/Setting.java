@@ -16,7 +16,8 @@ public enum Setting {
             "Chunk-buffer bytes all downloads together may hold; a download that finds it spent waits."),
     READ_THREADS("readThreads", "8", "Threads reading files: 1 to 1024, plus one for first reads of new downloads."),
     STALL_TIMEOUT("stallTimeout", "60s",
-            "A download whose client accepts no byte for this long is ended (ms, s, m or h; plain number: seconds)."),
+            "A download whose client accepts no byte for this long is ended (ms, s, m or h; plain number: seconds;"
+                    + " at most 24h)."),
     BUFFER_KIND("bufferKind", "direct",
             "direct or heap chunk buffers (heap is forced on Servlet 6.0 containers)."),
     LIMIT_RATE("limitRate", "0",

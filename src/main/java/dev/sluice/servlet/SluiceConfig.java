@@ -251,10 +251,14 @@ public record SluiceConfig(Path root, EngineSettings engine, SymlinkPolicy symli
         throw ConfigException.invalid(setting, value, "expected a whole number from " + min + " to " + max);
     }
 
+    /** The longest duration setting: a day. The engine keeps durations in nanoseconds, good for 292 years. */
+    static final Duration MAX_DURATION = Duration.ofDays(1);
+
     static Duration duration(Setting setting, UnaryOperator<String> lookup) {
         String value = value(setting, lookup);
-        return parseDuration(value).filter(duration -> !duration.isZero()).orElseThrow(() -> ConfigException
-                .invalid(setting, value, "expected a positive duration such as 500ms, 60s, 5m or 1h"));
+        return parseDuration(value).filter(d -> !d.isZero() && d.compareTo(MAX_DURATION) <= 0)
+                .orElseThrow(() -> ConfigException.invalid(setting, value,
+                        "expected a positive duration up to 24h such as 500ms, 60s, 5m or 1h"));
     }
 
     /**

@@ -83,7 +83,7 @@ class SluiceConfigTest {
     }
 
     @ParameterizedTest
-    @CsvSource({"500ms, 500", "60s, 60000", "60, 60000", "5m, 300000", "1h, 3600000"})
+    @CsvSource({"500ms, 500", "60s, 60000", "60, 60000", "5m, 300000", "1h, 3600000", "24h, 86400000"})
     void durationsTakeUnits(String value, long millis) {
         assertEquals(millis, config("stallTimeout", value).engine().stallTimeout().toMillis());
     }
@@ -91,7 +91,8 @@ class SluiceConfigTest {
     @ParameterizedTest
     @CsvSource({"chunkSize, lots", "chunkSize, 512", "chunkSize, 17MiB", "chunkSize, -1", "chunkSize, 99999999999999999999",
         "readAhead, 0", "readAhead, 65", "readAhead, two", "readThreads, 0", "readThreads, 1.5",
-        "stallTimeout, 0", "stallTimeout, soon", "stallTimeout, -5s", "bufferKind, mapped",
+        "stallTimeout, 0", "stallTimeout, soon", "stallTimeout, -5s", "stallTimeout, 25h",
+        "stallTimeout, 3000000h", "bufferKind, mapped",
         "followSymlinks, always", "serveHidden, yes", "maxBufferMemory, 1KiB", "maxBufferMemory, much",
         "globalRate, fast", "globalRate, -1", "limitRatePerClient, lots", "limitRatePerClient, -2MiB"})
     void everyBadValueIsNamedWithItsSetting(String setting, String value) {
