@@ -63,12 +63,10 @@ class TomcatWarIT {
     @ParameterizedTest
     @ValueSource(strings = {TOMCAT_11, TOMCAT_10_1})
     void theWarServesByteExactAndRangesWithTheRootFromAContextFile(String tomcatDir) throws Exception {
-        int port = ExternalServer.freePort();
-        Path base = catalinaBase(tomcatDir, port, Map.of("sluice.root", files.toString(), "sluice.statusPath",
+        Running running = startWar(tomcatDir, Map.of("sluice.root", files.toString(), "sluice.statusPath",
                 "/.sluice/status"));
-        ExternalServer tomcat = start(tomcatDir, base);
-        URI url = URI.create("http://127.0.0.1:" + port + "/");
-        tomcat.awaitHttp(url, START);
+        ExternalServer tomcat = running.tomcat();
+        URI url = running.url();
 
         TestClient.Response whole = TestClient.get(url, "/sluice/big.bin");
         assertEquals(200, whole.status(), tomcat::log);
@@ -91,12 +89,11 @@ class TomcatWarIT {
     @ParameterizedTest
     @ValueSource(strings = {TOMCAT_11, TOMCAT_10_1})
     void theEngineServesByteExactWithoutSendfile(String tomcatDir) throws Exception {
-        int port = ExternalServer.freePort();
-        Path base = catalinaBase(tomcatDir, port, Map.of("sluice.root", files.toString(), "sluice.sendfile", "false",
+        Running running = startWar(tomcatDir, Map.of("sluice.root", files.toString(), "sluice.sendfile", "false",
                 "sluice.statusPath", "/.sluice/status"));
-        ExternalServer tomcat = start(tomcatDir, base);
-        URI url = URI.create("http://127.0.0.1:" + port + "/");
-        tomcat.awaitHttp(url, START);
+        ExternalServer tomcat = running.tomcat();
+        Path base = running.base();
+        URI url = running.url();
 
         TestClient.Response whole = TestClient.get(url, "/sluice/big.bin");
         assertEquals(200, whole.status(), tomcat::log);
@@ -120,18 +117,31 @@ class TomcatWarIT {
     @ParameterizedTest
     @ValueSource(strings = {TOMCAT_11, TOMCAT_10_1})
     void aBadSettingFailsTheContextWithAMessageNamingIt(String tomcatDir) throws Exception {
-        int port = ExternalServer.freePort();
-        Path base = catalinaBase(tomcatDir, port, Map.of("sluice.root", files.toString(), "sluice.readAhead",
+        Running running = startWar(tomcatDir, Map.of("sluice.root", files.toString(), "sluice.readAhead",
                 "lots"));
-        ExternalServer tomcat = start(tomcatDir, base);
-        URI url = URI.create("http://127.0.0.1:" + port + "/");
-        tomcat.awaitHttp(url, START);
+        ExternalServer tomcat = running.tomcat();
+        Path base = running.base();
+        URI url = running.url();
 
         String message = "Sluice setting 'readAhead' has invalid value 'lots'";
         Await.until("Tomcat's log names the setting and the value", Duration.ofSeconds(20),
                 () -> logs(base, "catalina.").contains(message) && tomcat.log().contains(message),
                 () -> tomcat.log() + "\n" + logs(base, "catalina."));
         assertEquals(404, TestClient.get(url, "/sluice/big.bin").status(), "the failed context must not serve");
+    }
+
+    /** A Tomcat serving the WAR: its CATALINA_BASE, its process, and the URL it answers on. */
+    private record Running(Path base, ExternalServer tomcat, URI url) {
+    }
+
+    /** Starts {@code tomcatDir}'s Tomcat with the WAR and {@code parameters} in its context file; waits for HTTP. */
+    private Running startWar(String tomcatDir, Map<String, String> parameters) throws IOException {
+        int port = ExternalServer.freePort();
+        Path base = catalinaBase(tomcatDir, port, parameters);
+        ExternalServer tomcat = start(tomcatDir, base);
+        URI url = URI.create("http://127.0.0.1:" + port + "/");
+        tomcat.awaitHttp(url, START);
+        return new Running(base, tomcat, url);
     }
 
     /**
