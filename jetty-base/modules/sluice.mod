@@ -40,8 +40,8 @@ basehome:modules/sluice/sluice.xml|webapps/sluice.xml
 # sluice.readThreads=8
 ## A download whose client accepts no byte for this long is ended (ms, s, m or h; plain number: seconds; at most 24h).
 # sluice.stallTimeout=60s
-## direct or heap chunk buffers (heap is forced on Servlet 6.0 containers).
-# sluice.bufferKind=direct
+## direct, heap or mapped chunk buffers (mapped: files longer than a chunk are sent from a read-only mapping; heap is forced on Servlet 6.0 containers).
+# sluice.bufferKind=mapped
 ## Most bytes per second one download may take, e.g. 1MiB; 0: no limit.
 # sluice.limitRate=0
 ## Bytes one download gets at full speed before limitRate applies, e.g. 4MiB (a video starts fast).

@@ -18,8 +18,9 @@ public enum Setting {
     STALL_TIMEOUT("stallTimeout", "60s",
             "A download whose client accepts no byte for this long is ended (ms, s, m or h; plain number: seconds;"
                     + " at most 24h)."),
-    BUFFER_KIND("bufferKind", "direct",
-            "direct or heap chunk buffers (heap is forced on Servlet 6.0 containers)."),
+    BUFFER_KIND("bufferKind", "mapped",
+            "direct, heap or mapped chunk buffers (mapped: files longer than a chunk are sent from a read-only"
+                    + " mapping; heap is forced on Servlet 6.0 containers)."),
     LIMIT_RATE("limitRate", "0",
             "Most bytes per second one download may take, e.g. 1MiB; 0: no limit."),
     LIMIT_RATE_AFTER("limitRateAfter", "0",

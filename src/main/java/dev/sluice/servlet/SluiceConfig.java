@@ -93,7 +93,7 @@ public record SluiceConfig(Path root, EngineSettings engine, SymlinkPolicy symli
         int readThreads = (int) integer(Setting.READ_THREADS, lookup, 1, 1024);
         Duration stallTimeout = duration(Setting.STALL_TIMEOUT, lookup);
         BufferKind bufferKind = choice(Setting.BUFFER_KIND, lookup, Map.of("direct", BufferKind.DIRECT,
-                "heap", BufferKind.HEAP));
+                "heap", BufferKind.HEAP, "mapped", BufferKind.MAPPED));
         SymlinkPolicy symlinks = choice(Setting.FOLLOW_SYMLINKS, lookup, Map.of("inside-root",
                 SymlinkPolicy.INSIDE_ROOT, "never", SymlinkPolicy.NEVER));
         boolean serveHidden = choice(Setting.SERVE_HIDDEN, lookup, Map.of("true", true, "false", false));

@@ -14,6 +14,7 @@ import dev.sluice.resource.OpenedFile;
 import dev.sluice.resource.PathEncoding;
 import dev.sluice.resource.PrecompressedVariants;
 import dev.sluice.resource.Resolution;
+import dev.sluice.stream.FileVersion;
 import dev.sluice.stream.Outcome;
 import dev.sluice.stream.Segment;
 import dev.sluice.stream.TransferEngine;
@@ -420,8 +421,10 @@ public class SluiceServlet extends HttpServlet {
         try {
             async = request.startAsync();
             async.setTimeout(0); // a wall-clock limit kills long downloads that are progressing; stalls end them
-            if (engine.start(response.getOutputStream(), file.channel(), body, request.getRemoteAddr(), label,
-                    (outcome, bytes, cause) -> ended(async, label, outcome, bytes, total, cause)) == null) {
+            FileVersion version = file.fileKey() == null ? null
+                    : new FileVersion(file.fileKey(), file.size(), file.lastModifiedMillis());
+            if (engine.start(response.getOutputStream(), file.channel(), version, body, request.getRemoteAddr(),
+                    label, (outcome, bytes, cause) -> ended(async, label, outcome, bytes, total, cause)) == null) {
                 file.close();
                 busy(response);
                 async.complete();

@@ -57,6 +57,7 @@ final class ChunkSizer {
 
     private final int floor;
     private final int ceiling;
+    private final boolean growsAtOnce;
     private int size;
     private long windowStartNanos;
     private long windowBytes;
@@ -67,6 +68,15 @@ final class ChunkSizer {
     private boolean parkedSinceDrain;
 
     ChunkSizer(int ceiling, long nowNanos) {
+        this(ceiling, nowNanos, false);
+    }
+
+    /**
+     * A sizer whose chunks, once its client is proven, grow straight to the window's target instead of doubling
+     * per window: for chunks that hold no buffer (mapped), where a client that only looked fast costs no memory.
+     */
+    ChunkSizer(int ceiling, long nowNanos, boolean growsAtOnce) {
+        this.growsAtOnce = growsAtOnce;
         this.ceiling = ceiling;
         this.floor = floorFor(ceiling);
         this.size = floor;
@@ -135,7 +145,7 @@ final class ChunkSizer {
         double perWindow = (double) windowBytes * WINDOW_NANOS / elapsed;
         int target = classBelow(perWindow);
         boolean proven = drainedAfterPark || bytesSent >= UNPROVEN_BYTES;
-        size = target < size ? target : proven ? Math.min(target, grown(size)) : size;
+        size = target < size ? target : proven ? (growsAtOnce ? target : Math.min(target, grown(size))) : size;
         windowStartNanos = nowNanos;
         windowBytes = 0;
         parkedInWindow = false;

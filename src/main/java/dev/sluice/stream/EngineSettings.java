@@ -56,7 +56,7 @@ public record EngineSettings(int chunkSize, int readAhead, long maxBufferMemory,
     }
 
     public static EngineSettings defaults() {
-        return new EngineSettings(256 * 1024, 2, 256L * 1024 * 1024, 8, Duration.ofSeconds(60), BufferKind.DIRECT,
+        return new EngineSettings(256 * 1024, 2, 256L * 1024 * 1024, 8, Duration.ofSeconds(60), BufferKind.MAPPED,
                 0, 0, 0, 0, 0);
     }
 

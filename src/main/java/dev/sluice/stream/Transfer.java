@@ -4,6 +4,7 @@ import jakarta.servlet.ServletOutputStream;
 import jakarta.servlet.WriteListener;
 import java.io.IOException;
 import java.nio.ByteBuffer;
+import java.nio.MappedByteBuffer;
 import java.nio.channels.FileChannel;
 import java.util.ArrayDeque;
 import java.util.List;
@@ -41,6 +42,11 @@ import org.apache.commons.io.IOUtils;
  * fast one large ones. Servlet 6.1 allows the container to use a written buffer until the next
  * {@code isReady()} returns true, so a chunk goes back to the pool only then. If the transfer ends while the
  * container may still hold a chunk, that chunk is retired instead of reused.
+ *
+ * <p>With {@code bufferKind=mapped}, a file region longer than a chunk is sent as slices of the file's mapping
+ * instead ({@link FileWindows}): they count against the read-ahead like buffers, but hold no pool memory and go
+ * back to nobody. Their bytes are copied when the container writes them, so the file's size is checked once more
+ * before the body's last byte ({@link #fileStillHoldsTheMappedBytes}).
  */
 public final class Transfer implements WriteListener, BufferPool.Waiter, RateGroup.Waiter {
 
@@ -89,9 +95,11 @@ public final class Transfer implements WriteListener, BufferPool.Waiter, RateGro
     private record WritePossible() implements Event {
     }
 
-    private record ReadDone(ByteBuffer buffer) implements Event {
+    /** A chunk read into a pooled buffer, or mapped: a slice of the file's mapping ending at {@code fileEnd}. */
+    private record ReadDone(ByteBuffer buffer, Source source, long fileEnd) implements Event {
     }
 
+    /** A read failed; {@code buffer} is its pooled buffer, {@code null} for a mapped read. */
     private record ReadFailed(ByteBuffer buffer, Throwable cause) implements Event {
     }
 
@@ -115,8 +123,30 @@ public final class Transfer implements WriteListener, BufferPool.Waiter, RateGro
     private static final Event THROTTLE_ELAPSED = new ThrottleElapsed();
     private static final Event RATE_GRANTED = new RateGranted();
 
-    /** A buffer on its way to the socket; {@code pooled} is false for literal segments. */
-    private record Chunk(ByteBuffer data, boolean pooled) {
+    /** Where a chunk's bytes live, which says what to do with it once the container is done with it. */
+    private enum Source {
+        /** A buffer of the pool: held against {@code readAhead}, returned to the pool. */
+        POOL,
+        /** A slice of the file's mapping: held against {@code readAhead}, left to the collector. */
+        MAPPING,
+        /** A literal segment's bytes (or the split-off last byte): held against nothing. */
+        LITERAL
+    }
+
+    /** A chunk on its way to the socket; {@code fileEnd} is where a mapped chunk ends in the file, else 0. */
+    private record Chunk(ByteBuffer data, Source source, long fileEnd) {
+
+        Chunk(ByteBuffer data, Source source) {
+            this(data, source, 0);
+        }
+
+        boolean pooled() {
+            return source == Source.POOL;
+        }
+
+        boolean held() {
+            return source != Source.LITERAL;
+        }
     }
 
     private final AtomicReference<State> state = new AtomicReference<>(State.STARTING);
@@ -125,12 +155,15 @@ public final class Transfer implements WriteListener, BufferPool.Waiter, RateGro
     private final BufferPool pool;
     private final ServletOutputStream out;
     private final FileChannel channel;
+    private final FileVersion fileVersion;
     private final List<Segment> segments;
     private final TransferListener listener;
     private final int readAhead;
     private final Throttle throttle;
     private final RateLimits rateLimits;
     private final ChunkSizer sizer;
+    /** The largest chunk: {@code chunkSize}, or larger for a transfer that maps its file (see the engine). */
+    private final int chunkCeiling;
     private final TransferRecording recording;
 
     /** When the socket stopped taking data, for the stall timer; 0 while it takes data. */
@@ -146,7 +179,12 @@ public final class Transfer implements WriteListener, BufferPool.Waiter, RateGro
     private boolean throttleTimerSet;
     private Chunk inContainer;
     private ByteBuffer spare;
-    private int buffersHeld;
+    /** Pooled buffers and mapped slices held: being read, read, or in the container. */
+    private int chunksHeld;
+    /** The file's mappings, taken on the first mapped read; used by the reads only (see {@link FileWindows}). */
+    private FileWindows windows;
+    /** The end of the furthest mapped chunk written, checked against the file's size before the last write. */
+    private long mappedEnd;
     private boolean readInFlight;
     private boolean readsStarted;
     private boolean waitingForBuffer;
@@ -156,19 +194,24 @@ public final class Transfer implements WriteListener, BufferPool.Waiter, RateGro
     private Outcome endOutcome;
     private Throwable endCause;
 
-    Transfer(TransferEngine engine, ServletOutputStream out, FileChannel channel, List<Segment> segments,
-            Object clientKey, TransferLabel label, TransferListener listener) {
+    Transfer(TransferEngine engine, ServletOutputStream out, FileChannel channel, FileVersion fileVersion,
+            List<Segment> segments, Object clientKey, TransferLabel label, TransferListener listener) {
         this.engine = engine;
         this.pool = engine.pool();
         this.out = out;
         this.channel = channel;
+        this.fileVersion = fileVersion;
         this.segments = List.copyOf(segments);
         this.listener = listener;
         this.readAhead = engine.settings().readAhead();
         this.throttle = new Throttle(engine.settings().limitRate(), engine.settings().limitRateAfter());
         this.bytesLeft = this.segments.stream().mapToLong(Segment::length).sum();
         this.rateLimits = engine.rateLimits(clientKey, this);
-        this.sizer = new ChunkSizer(engine.settings().chunkSize(), engine.nanoTime());
+        // A speed limit spaces chunks by their worth in time: larger chunks would make it burstier.
+        boolean unlimited = !throttle.limits() && !rateLimits.limits();
+        boolean mapsFile = this.segments.stream().anyMatch(this::mapped);
+        this.chunkCeiling = unlimited && mapsFile ? engine.mappedChunkCeiling() : engine.settings().chunkSize();
+        this.sizer = new ChunkSizer(chunkCeiling, engine.nanoTime(), mapsFile);
         this.recording = new TransferRecording(label, engine::nanoTime);
     }
 
@@ -190,7 +233,11 @@ public final class Transfer implements WriteListener, BufferPool.Waiter, RateGro
     }
 
     void readCompleted(ByteBuffer buffer) {
-        post(new ReadDone(buffer));
+        post(new ReadDone(buffer, Source.POOL, 0));
+    }
+
+    void mappedReadCompleted(MappedByteBuffer chunk, long fileEnd) {
+        post(new ReadDone(chunk, Source.MAPPING, fileEnd));
     }
 
     void readFailed(ByteBuffer buffer, Throwable cause) {
@@ -356,9 +403,13 @@ public final class Transfer implements WriteListener, BufferPool.Waiter, RateGro
                 }
             }
             ready.poll();
+            mappedEnd = Math.max(mappedEnd, chunk.fileEnd());
             if (!lastByteSplit && length == bytesLeft && length > 1) {
                 splitLastByte(chunk);
                 length--;
+            }
+            if (length == bytesLeft && mappedEnd > 0 && !fileStillHoldsTheMappedBytes()) {
+                return State.FAILED;
             }
             inContainer = chunk;
             try {
@@ -396,7 +447,28 @@ public final class Transfer implements WriteListener, BufferPool.Waiter, RateGro
         int end = data.limit();
         ByteBuffer lastByte = ByteBuffer.allocate(1).put(0, data.get(end - 1));
         data.limit(end - 1);
-        ready.addFirst(new Chunk(lastByte, false));
+        ready.addFirst(new Chunk(lastByte, Source.LITERAL));
+    }
+
+    /**
+     * Before the write that ends the body, after the container has sent every byte before it: whether the file
+     * still holds every mapped byte sent. A mapped chunk's bytes are copied when the container writes them, not
+     * when they were read, and a file truncated in between leaves zeros for the rest of its last page. Each
+     * mapped read checks the size first, so a file that shrinks mid-body fails its next read; this check catches
+     * a shrink after the last read, which would otherwise complete a body that may hold zeros. It fails the
+     * transfer one byte short of its length, and the client sees a broken download.
+     */
+    private boolean fileStillHoldsTheMappedBytes() {
+        try {
+            long size = channel.size();
+            if (size >= mappedEnd) {
+                return true;
+            }
+            fail(Outcome.FAILED, new FileShrankException(size));
+        } catch (IOException e) {
+            fail(Outcome.FAILED, e);
+        }
+        return false;
     }
 
     /**
@@ -416,15 +488,17 @@ public final class Transfer implements WriteListener, BufferPool.Waiter, RateGro
             blockedSinceNanos = 0;
         } else if (event instanceof ReadDone done) {
             readInFlight = false;
-            ready.add(new Chunk(done.buffer(), true));
+            ready.add(new Chunk(done.buffer(), done.source(), done.fileEnd()));
         } else if (event instanceof ReadFailed failed) {
             readInFlight = false;
-            buffersHeld--;
-            pool.release(failed.buffer());
+            chunksHeld--;
+            if (failed.buffer() != null) {
+                pool.release(failed.buffer());
+            }
             fail(Outcome.FAILED, failed.cause());
         } else if (event instanceof Granted granted) {
             waitingForBuffer = false;
-            buffersHeld++;
+            chunksHeld++;
             spare = granted.buffer();
         } else if (event instanceof Failure failure) {
             fail(failure.outcome(), failure.cause());
@@ -452,26 +526,42 @@ public final class Transfer implements WriteListener, BufferPool.Waiter, RateGro
                 continue;
             }
             if (segment instanceof Segment.Literal literal) {
-                ready.add(new Chunk(literal.bytes().duplicate(), false));
+                ready.add(new Chunk(literal.bytes().duplicate(), Source.LITERAL));
                 segmentOffset = remaining;
                 bytesScheduled += remaining;
                 continue;
             }
+            Segment.FileRegion region = (Segment.FileRegion) segment;
+            boolean mapped = mapped(region);
             ByteBuffer buffer = spare;
-            if (buffer == null) {
-                if (waitingForBuffer || buffersHeld >= readAheadNow()) {
+            if (mapped) {
+                if (chunksHeld - (buffer == null ? 0 : 1) >= readAheadNow()) {
                     return;
                 }
-                buffer = pool.acquire(sizer.bufferFor(remaining), this);
+                if (buffer != null) { // granted for a pooled read that a mapped region now follows
+                    chunksHeld--;
+                    pool.release(buffer);
+                    buffer = null;
+                }
+                chunksHeld++;
+            } else if (buffer == null) {
+                if (waitingForBuffer || chunksHeld >= readAheadNow()) {
+                    return;
+                }
+                buffer = pool.acquire(Math.min(sizer.bufferFor(remaining), engine.settings().chunkSize()), this);
                 if (buffer == null) {
                     waitingForBuffer = true;
                     return;
                 }
-                buffersHeld++;
+                chunksHeld++;
             }
             spare = null;
-            long position = ((Segment.FileRegion) segment).position() + segmentOffset;
-            long length = Math.min(buffer.capacity(), remaining);
+            long position = region.position() + segmentOffset;
+            long length = Math.min(mapped ? sizer.bufferFor(remaining) : buffer.capacity(), remaining);
+            if (mapped) {
+                long windowBytes = engine.mappedWindows().windowBytes();
+                length = Math.min(length, windowBytes - position % windowBytes); // a chunk never spans two windows
+            }
             if (throttle.limits() && bytesScheduled < throttle.freeBytes()) {
                 length = Math.min(length, throttle.freeBytes() - bytesScheduled); // full speed ends at a chunk's end
             }
@@ -481,18 +571,34 @@ public final class Transfer implements WriteListener, BufferPool.Waiter, RateGro
             segmentOffset += length;
             bytesScheduled += length;
             try {
-                engine.read(new ChunkRead(this, channel, position, (int) length, buffer), firstRead);
+                engine.read(mapped ? mappedRead(position, (int) length)
+                        : new ChunkRead(this, channel, position, (int) length, buffer), firstRead);
             } catch (RejectedExecutionException e) {
                 readInFlight = false;
-                buffersHeld--;
-                pool.release(buffer);
+                chunksHeld--;
+                if (buffer != null) {
+                    pool.release(buffer);
+                }
                 fail(Outcome.ABORTED, new IOException("server stopping", e));
             }
         }
     }
 
+    /** Whether {@code segment} is sent from the file's mapping: a file region longer than one chunk, when mapping. */
+    private boolean mapped(Segment segment) {
+        return engine.mapsFiles() && segment instanceof Segment.FileRegion region
+                && region.length() > engine.settings().chunkSize();
+    }
+
+    private MappedChunkRead mappedRead(long position, int length) {
+        if (windows == null) {
+            windows = new FileWindows(channel, fileVersion, engine.mappedWindows());
+        }
+        return new MappedChunkRead(this, windows, position, length);
+    }
+
     /**
-     * How many pooled buffers the transfer may hold now: {@code readAhead}, but at most two (the chunk the
+     * How many chunks (pooled buffers or mapped slices) the transfer may hold now: {@code readAhead}, but at most two (the chunk the
      * container holds and the one that goes next) while a transfer below full chunk size waits for its
      * socket. A slow client is parked most of the time, and more chunks would only sit in memory until it
      * reads; its next read starts when the socket drains, so it reads chunks only as fast as it takes them.
@@ -500,7 +606,7 @@ public final class Transfer implements WriteListener, BufferPool.Waiter, RateGro
      * slow disk from it.
      */
     private int readAheadNow() {
-        return socketBlocked && sizer.size() < engine.settings().chunkSize() ? Math.min(readAhead, 2) : readAhead;
+        return socketBlocked && sizer.size() < chunkCeiling ? Math.min(readAhead, 2) : readAhead;
     }
 
     private void fail(Outcome outcome, Throwable cause) {
@@ -511,8 +617,10 @@ public final class Transfer implements WriteListener, BufferPool.Waiter, RateGro
     }
 
     private void recycle(Chunk chunk) {
+        if (chunk.held()) {
+            chunksHeld--;
+        }
         if (chunk.pooled()) {
-            buffersHeld--;
             pool.release(chunk.data());
         }
     }
@@ -566,10 +674,14 @@ public final class Transfer implements WriteListener, BufferPool.Waiter, RateGro
     private void releaseLateEvents() {
         for (Event event; (event = inbox.poll()) != null; ) {
             if (event instanceof ReadDone done) {
-                pool.release(done.buffer());
+                if (done.source() == Source.POOL) {
+                    pool.release(done.buffer());
+                }
                 IOUtils.closeQuietly(channel);
             } else if (event instanceof ReadFailed failed) {
-                pool.release(failed.buffer());
+                if (failed.buffer() != null) {
+                    pool.release(failed.buffer());
+                }
                 IOUtils.closeQuietly(channel);
             } else if (event instanceof Granted granted) {
                 pool.release(granted.buffer());

@@ -20,7 +20,10 @@ import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 
-/** 200 slow clients never push the chunk buffers past maxBufferMemory, and every one gets its bytes. */
+/**
+ * 200 slow clients never push the chunk buffers past maxBufferMemory, and every one gets its bytes. With buffers
+ * ({@code bufferKind=direct}): mapped chunks are pages of the file and use none.
+ */
 class MemoryBoundIT {
 
     private static final int CLIENTS = 200;
@@ -43,7 +46,7 @@ class MemoryBoundIT {
         String expected = TestClient.sha256(data);
         SluiceServlet servlet = new SluiceServlet();
         try (ContainerKind.Running container = kind.start(servlet, Map.of("root", root.toString(),
-                "chunkSize", "64KiB", "maxBufferMemory", Long.toString(BUDGET)), 0)) {
+                "chunkSize", "64KiB", "maxBufferMemory", Long.toString(BUDGET), "bufferKind", "direct"), 0)) {
             ExecutorService pool = Executors.newFixedThreadPool(CLIENTS);
             try {
                 List<Future<String>> downloads = new ArrayList<>();

@@ -1,11 +1,23 @@
 package dev.sluice.it;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.sluice.servlet.SluiceServlet;
+import dev.sluice.stream.TransferMetrics;
 import jakarta.servlet.ServletOutputStream;
 import java.nio.ByteBuffer;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
 import java.util.Arrays;
+import java.util.Map;
+import java.util.Random;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
 
 /**
  * Proves which Servlet API the integration tests ran against: 6.1 by default, 6.0 in the {@code servlet-6.0}
@@ -13,13 +25,50 @@ import org.junit.jupiter.api.Test;
  */
 class ServletApiIT {
 
+    private static final boolean BYTE_BUFFER_WRITE = Arrays.stream(ServletOutputStream.class.getMethods())
+            .anyMatch(m -> m.getName().equals("write") && Arrays.equals(m.getParameterTypes(),
+                    new Class<?>[] {ByteBuffer.class}));
+
+    @TempDir
+    Path root;
+
     @Test
     void theServletApiOnTheClassPathIsTheOneThisRunIsFor() {
         String expected = System.getProperty("sluice.it.servletApi", "6.1");
-        boolean byteBufferWrite = Arrays.stream(ServletOutputStream.class.getMethods())
-                .anyMatch(m -> m.getName().equals("write") && Arrays.equals(m.getParameterTypes(),
-                        new Class<?>[] {ByteBuffer.class}));
-        assertEquals(expected.equals("6.1"), byteBufferWrite, "Servlet API " + expected + " expected; "
+        assertEquals(expected.equals("6.1"), BYTE_BUFFER_WRITE, "Servlet API " + expected + " expected; "
                 + ServletOutputStream.class.getProtectionDomain().getCodeSource().getLocation());
+    }
+
+    /**
+     * With the default {@code bufferKind=mapped}, a file longer than a chunk goes from the file's mapping and uses
+     * no pool buffer, where the container has {@code write(ByteBuffer)}; on a Servlet 6.0 API it goes through heap
+     * buffers instead. A file no longer than a chunk always takes a buffer. (Tomcat's sendfile is off, so that the
+     * engine sends the bodies.)
+     */
+    @ParameterizedTest
+    @EnumSource(ContainerKind.class)
+    void bigFilesGoFromTheMappingWhereWriteByteBufferExistsAndSmallOnesThroughABuffer(ContainerKind kind)
+            throws Exception {
+        byte[] big = new byte[8 * 1024 * 1024 + 3];
+        new Random(61).nextBytes(big);
+        Files.write(root.resolve("big.bin"), big);
+        byte[] small = Arrays.copyOf(big, 100_000);
+        Files.write(root.resolve("small.bin"), small);
+        SluiceServlet servlet = new SluiceServlet();
+        try (ContainerKind.Running container = kind.start(servlet, Map.of("root", root.toString(),
+                "sendfile", "false"), 0)) {
+            assertArrayEquals(big, TestClient.get(container.uri(), "/big.bin").body());
+            Await.until("the download counted", Duration.ofSeconds(30), () -> servlet.metrics().completed() == 1,
+                    () -> servlet.metrics().toString());
+            TransferMetrics afterBig = servlet.metrics();
+            assertEquals(BYTE_BUFFER_WRITE, afterBig.bufferBytesHighWater() == 0,
+                    "write(ByteBuffer) " + BYTE_BUFFER_WRITE + ": " + afterBig);
+
+            assertArrayEquals(small, TestClient.get(container.uri(), "/small.bin").body());
+            Await.until("the download counted", Duration.ofSeconds(30), () -> servlet.metrics().completed() == 2,
+                    () -> servlet.metrics().toString());
+            assertTrue(servlet.metrics().bufferBytesHighWater() > 0, "the small file took no buffer");
+            Leaks.assertNothingHeld(servlet, root);
+        }
     }
 }

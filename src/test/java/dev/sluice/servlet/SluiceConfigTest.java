@@ -46,7 +46,7 @@ class SluiceConfigTest {
         assertEquals(256L << 20, engine.maxBufferMemory());
         assertEquals(8, engine.readThreads());
         assertEquals(Duration.ofSeconds(60), engine.stallTimeout());
-        assertEquals(BufferKind.DIRECT, engine.bufferKind());
+        assertEquals(BufferKind.MAPPED, engine.bufferKind());
         assertEquals(0, engine.limitRate());
         assertEquals(0, engine.limitRateAfter());
         assertEquals(1024 * 1024, config("limitRate", "1MiB", "limitRateAfter", "4MiB").engine().limitRate());
@@ -92,7 +92,7 @@ class SluiceConfigTest {
     @CsvSource({"chunkSize, lots", "chunkSize, 512", "chunkSize, 17MiB", "chunkSize, -1", "chunkSize, 99999999999999999999",
         "readAhead, 0", "readAhead, 65", "readAhead, two", "readThreads, 0", "readThreads, 1.5",
         "stallTimeout, 0", "stallTimeout, soon", "stallTimeout, -5s", "stallTimeout, 25h",
-        "stallTimeout, 3000000h", "bufferKind, mapped",
+        "stallTimeout, 3000000h", "bufferKind, mmap",
         "followSymlinks, always", "serveHidden, yes", "maxBufferMemory, 1KiB", "maxBufferMemory, much",
         "globalRate, fast", "globalRate, -1", "limitRatePerClient, lots", "limitRatePerClient, -2MiB"})
     void everyBadValueIsNamedWithItsSetting(String setting, String value) {

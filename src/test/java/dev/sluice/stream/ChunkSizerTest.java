@@ -41,6 +41,31 @@ class ChunkSizerTest {
         assertFalse(sizer.needsClock(), "at the ceiling with no park, nothing to measure");
     }
 
+    /** Chunks that hold no buffer (mapped) grow straight to what the window measured, once the client is proven. */
+    @Test
+    void aSizerThatGrowsAtOnceJumpsToTheMeasuredTargetButStillWaitsForProof() {
+        ChunkSizer sizer = new ChunkSizer(4 * 1024 * 1024, 0, true);
+        long now = 0;
+        for (int i = 0; i < 10; i++) { // one window, 160 KiB drained: no growth yet, the kernel may have taken it
+            sizer.written(ChunkSizer.FLOOR);
+            now += TENTH;
+            sizer.drained(now);
+        }
+        assertEquals(ChunkSizer.FLOOR, sizer.size(), "grew before the bytes proved the client");
+        sizer.parked(now);
+        sizer.drained(now + 1); // proven: pushed back once and drained again
+        now += 1;
+        for (int i = 0; i < 10; i++) { // 10 chunks of 16 KiB in one window, then 2 MiB at once: 2.2 MiB drained
+            sizer.written(i == 9 ? 2 * 1024 * 1024 : ChunkSizer.FLOOR);
+            now += TENTH;
+            if (i == 9) {
+                sizer.parked(now);
+            }
+            sizer.drained(now);
+        }
+        assertEquals(2 * 1024 * 1024, sizer.size(), "did not jump to the class the window measured");
+    }
+
     @Test
     void aNewTransferDoesNotGrowBeforeItSentMoreThanAKernelBufferTakes() {
         ChunkSizer sizer = new ChunkSizer(CEILING, 0);

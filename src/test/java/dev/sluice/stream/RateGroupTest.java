@@ -45,7 +45,7 @@ class RateGroupTest {
     }
 
     private static EngineSettings settings() {
-        return EngineSettings.defaults().withChunkSize(CHUNK).withMaxBufferMemory(256 * CHUNK)
+        return EngineSettings.defaults().withBufferKind(BufferKind.DIRECT).withChunkSize(CHUNK).withMaxBufferMemory(256 * CHUNK)
                 .withStallTimeout(Duration.ofHours(1));
     }
 

@@ -57,7 +57,7 @@ class TransferEventTest {
     }
 
     private static EngineSettings settings() {
-        return EngineSettings.defaults().withChunkSize(CHUNK).withMaxBufferMemory(64 * CHUNK)
+        return EngineSettings.defaults().withBufferKind(BufferKind.DIRECT).withChunkSize(CHUNK).withMaxBufferMemory(64 * CHUNK)
                 .withStallTimeout(Duration.ofSeconds(30));
     }
 

@@ -49,8 +49,9 @@ class TransferTest {
         return new TransferEngine(settings, executor, clock::get, true, timers);
     }
 
+    /** Pool buffers: most tests here count them. Mapped chunks have tests of their own. */
     private static EngineSettings settings() {
-        return EngineSettings.defaults().withChunkSize(CHUNK).withMaxBufferMemory(64 * CHUNK)
+        return EngineSettings.defaults().withBufferKind(BufferKind.DIRECT).withChunkSize(CHUNK).withMaxBufferMemory(64 * CHUNK)
                 .withStallTimeout(Duration.ofSeconds(30));
     }
 
@@ -279,10 +280,11 @@ class TransferTest {
         assertEquals(1, engine.metrics().failed());
     }
 
-    @Test
-    void aFileThatShrinksWhileServedFailsAndIsNeverPadded() throws IOException {
+    @ParameterizedTest
+    @EnumSource(BufferKind.class)
+    void aFileThatShrinksWhileServedFailsAndIsNeverPadded(BufferKind kind) throws IOException {
         byte[] data = file("a.bin", 10 * CHUNK);
-        TransferEngine engine = engine(settings(), reads);
+        TransferEngine engine = engine(settings().withBufferKind(kind), reads);
         engine.start(out, open("a.bin"), whole(data.length), listener);
         out.start();
         reads.runNext();
@@ -299,10 +301,11 @@ class TransferTest {
         assertReleased(engine);
     }
 
-    @Test
-    void aFileDeletedWhileServedIsServedWholeFromTheOpenChannel() throws IOException {
+    @ParameterizedTest
+    @EnumSource(BufferKind.class)
+    void aFileDeletedWhileServedIsServedWholeFromTheOpenChannel(BufferKind kind) throws IOException {
         byte[] data = file("a.bin", 10 * CHUNK);
-        TransferEngine engine = engine(settings(), reads);
+        TransferEngine engine = engine(settings().withBufferKind(kind), reads);
         engine.start(out, open("a.bin"), whole(data.length), listener);
         out.start();
         reads.runNext();
@@ -490,6 +493,77 @@ class TransferTest {
         assertReleased(engine);
     }
 
+    /**
+     * Mapped chunks are slices of the file's mapping, not pool buffers: they cost the budget nothing, and the
+     * read-ahead bounds how many a transfer holds just as it bounds buffers (two while a transfer that has not
+     * grown to full chunk size waits for its socket).
+     */
+    @Test
+    void mappedChunksHoldNoPoolBuffersAndNoMoreThanTheReadAhead() throws IOException {
+        byte[] data = file("a.bin", 50 * CHUNK);
+        java.util.concurrent.atomic.AtomicInteger readsRun = new java.util.concurrent.atomic.AtomicInteger();
+        TransferEngine engine = engine(settings().withReadAhead(3).withBufferKind(BufferKind.MAPPED),
+                task -> reads.execute(() -> {
+                    readsRun.incrementAndGet();
+                    task.run();
+                })).withMapWindow(7 * CHUNK);
+        FileChannel channel = open("a.bin");
+        engine.start(out, channel, whole(data.length), listener);
+        out.start();
+        out.setWritable(false);
+        for (int i = 0; i < 10; i++) {
+            reads.runAll();
+        }
+        assertEquals(2, readsRun.get(), "a parked transfer below full chunk size should hold two chunks");
+        assertEquals(0, engine.metrics().bufferBytesInUse());
+        out.setWritable(true);
+        reads.runAll();
+        assertArrayEquals(data, out.sent());
+        assertEquals(0, engine.metrics().bufferBytesInUse());
+        assertEquals(0, engine.metrics().bufferBytesHighWater(), "a region longer than a chunk used pool buffers");
+        assertEndedCleanly(engine, channel, Outcome.COMPLETED);
+    }
+
+    @Test
+    void aRegionNoLongerThanAChunkIsReadIntoAPoolBufferEvenWhenMapped() throws IOException {
+        byte[] data = file("a.bin", CHUNK);
+        TransferEngine engine = engine(settings().withBufferKind(BufferKind.MAPPED), reads);
+        FileChannel channel = open("a.bin");
+        engine.start(out, channel, whole(data.length), listener);
+        out.start();
+        reads.runAll();
+        assertArrayEquals(data, out.sent());
+        assertEquals(CHUNK, engine.metrics().bufferBytesHighWater());
+        assertEndedCleanly(engine, channel, Outcome.COMPLETED);
+    }
+
+    /**
+     * A mapped chunk's bytes are copied when the container writes them, so a file cut short after its last read
+     * would put zeros into the body: the size is checked once more before the write that ends the body, and the
+     * transfer fails short of its length instead of completing.
+     */
+    @Test
+    void aMappedFileCutAfterItsLastReadFailsBeforeTheBodyCompletes() throws IOException {
+        byte[] data = file("a.bin", 3 * CHUNK);
+        TransferEngine engine = engine(settings().withReadAhead(3).withBufferKind(BufferKind.MAPPED), reads);
+        FileChannel channel = open("a.bin");
+        engine.start(out, channel, whole(data.length), listener);
+        out.start();
+        out.setWritable(false);
+        reads.runAll();
+        assertEquals(0, reads.pending(), "every chunk should be read before the cut");
+        try (RandomAccessFile file = new RandomAccessFile(dir.resolve("a.bin").toFile(), "rw")) {
+            file.setLength(3 * CHUNK - 10);
+        }
+        out.setWritable(true);
+        reads.runAll();
+
+        assertEquals(Outcome.FAILED, listener.only().outcome());
+        assertInstanceOf(FileShrankException.class, listener.only().cause());
+        assertTrue(out.sent().length < data.length, "a body with bytes the file no longer has was completed");
+        assertEndedCleanly(engine, channel, Outcome.FAILED);
+    }
+
     @ParameterizedTest
     @EnumSource(BufferKind.class)
     void everyBufferKindSendsTheSameBytes(BufferKind kind) throws IOException {
@@ -657,11 +731,11 @@ class TransferTest {
     }
 
     /**
-     * 1,200 seeded random interleavings (300 per case) of the events a container and a read pool can produce, each
+     * 1,800 seeded random interleavings (300 per case) of the events a container and a read pool can produce, each
      * checked for exact bytes, one end, and every buffer back.
      */
     @ParameterizedTest
-    @CsvSource({"1, DIRECT", "2, DIRECT", "3, DIRECT", "2, HEAP"})
+    @CsvSource({"1, DIRECT", "2, DIRECT", "3, DIRECT", "2, HEAP", "1, MAPPED", "2, MAPPED"})
     void randomInterleavingsAlwaysDeliverExactBytes(int readAhead, BufferKind kind) throws IOException {
         byte[] data = file("a.bin", 37 * CHUNK + 1234);
         Random random = new Random(42 + readAhead + kind.ordinal());
@@ -670,7 +744,7 @@ class TransferTest {
             FakeOutputStream stream = new FakeOutputStream();
             RecordingListener ends = new RecordingListener();
             TransferEngine engine = engine(settings().withReadAhead(readAhead).withMaxBufferMemory(4L * CHUNK)
-                    .withBufferKind(kind), executor);
+                    .withBufferKind(kind), executor).withMapWindow(5 * CHUNK + 512); // mapped: crosses windows
             long start = random.nextInt(data.length);
             long length = random.nextInt((int) (data.length - start) + 1);
             engine.start(stream, open("a.bin"), List.of(new Segment.FileRegion(start, length)), ends);
@@ -701,7 +775,7 @@ class TransferTest {
     private static final int BIG_CHUNK = 256 * 1024;
 
     private static EngineSettings adaptive() {
-        return EngineSettings.defaults().withMaxBufferMemory(64L * BIG_CHUNK).withStallTimeout(Duration.ofHours(1));
+        return EngineSettings.defaults().withBufferKind(BufferKind.DIRECT).withMaxBufferMemory(64L * BIG_CHUNK).withStallTimeout(Duration.ofHours(1));
     }
 
     @Test
@@ -755,6 +829,33 @@ class TransferTest {
         assertArrayEquals(data, out.sent());
         assertEndedCleanly(engine, channel, Outcome.COMPLETED);
         assertEquals(0, out.protocolViolations());
+    }
+
+    /**
+     * A mapped chunk holds no buffer, so a fast transfer that maps its file grows its chunks past
+     * {@code chunkSize} to {@link TransferEngine#MAPPED_CHUNK}; under a speed limit it keeps {@code chunkSize},
+     * which keeps the limit's bursts as short as with buffers.
+     */
+    @ParameterizedTest
+    @CsvSource({"0, 4194304", "1073741824, 262144"})
+    void aFastMappedTransferGrowsPastChunkSizeUnlessASpeedLimitHoldsIt(long limitRate, int largestChunk)
+            throws IOException {
+        byte[] data = file("a.bin", 40 * 1024 * 1024);
+        TransferEngine engine = engine(adaptive().withBufferKind(BufferKind.MAPPED).withLimitRate(limitRate, 0),
+                reads);
+        FileChannel channel = open("a.bin");
+        engine.start(out, channel, whole(data.length), listener);
+        out.start();
+        while (!listener.ended()) {
+            clock.addAndGet(5_000_000); // a chunk per 5 ms: a fast client, whatever the chunk size
+            assertTrue(reads.runNext() || timers.fireNext(), "no read and no timer left: " + engine.metrics());
+        }
+        int largest = out.calls().stream().filter(call -> call.startsWith("write "))
+                .mapToInt(call -> Integer.parseInt(call.substring("write ".length()))).max().orElse(0);
+        assertEquals(largestChunk, largest);
+        assertArrayEquals(data, out.sent());
+        assertEquals(0, engine.metrics().bufferBytesHighWater());
+        assertEndedCleanly(engine, channel, Outcome.COMPLETED);
     }
 
     @Test

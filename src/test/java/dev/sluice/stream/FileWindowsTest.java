@@ -1,0 +1,126 @@
+package dev.sluice.stream;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.MappedByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.time.Duration;
+import java.util.concurrent.atomic.AtomicLong;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Mapped slices and the engine's window cache: a sparse 5 GiB file read past the 2 GiB one mapping can hold and
+ * past 4 GiB, windows shared by equal file versions only, the cache's bounds.
+ */
+class FileWindowsTest {
+
+    private static final long GIB = 1L << 30;
+
+    @TempDir
+    Path dir;
+
+    private FileChannel sparseFile(long size, long... marks) throws IOException {
+        Path path = dir.resolve("sparse.bin");
+        try (FileChannel write = FileChannel.open(path, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
+            for (long mark : marks) {
+                write.write(ByteBuffer.wrap(marker(mark)), mark);
+            }
+            write.truncate(size);
+            if (write.size() < size) {
+                write.write(ByteBuffer.wrap(new byte[1]), size - 1);
+            }
+        }
+        return FileChannel.open(path, StandardOpenOption.READ);
+    }
+
+    /** Eight bytes that say where they are. */
+    private static byte[] marker(long position) {
+        return ByteBuffer.allocate(8).putLong(position).array();
+    }
+
+    private static long markerAt(MappedByteBuffer slice, int offset) {
+        return slice.getLong(slice.position() + offset);
+    }
+
+    private final AtomicLong clock = new AtomicLong(1_000_000_000L);
+
+    private MappedWindows cache(long windowBytes, int maxWindows) {
+        return new MappedWindows(windowBytes, maxWindows, Duration.ofSeconds(30).toNanos(), clock::get);
+    }
+
+    private static FileVersion version(long size) {
+        return new FileVersion("inode-1", size, 1234L);
+    }
+
+    @Test
+    void slicesPastTwoAndFourGibHoldTheFilesBytes() throws IOException {
+        long nearTwo = 2 * GIB - 4096;
+        long pastFour = 4 * GIB + 12345;
+        try (FileChannel channel = sparseFile(5 * GIB, nearTwo + 100, pastFour)) {
+            FileWindows windows = new FileWindows(channel, version(5 * GIB), cache(64L * 1024 * 1024, 4));
+            assertEquals(nearTwo + 100, markerAt(windows.slice(nearTwo, 4096), 100));
+            MappedByteBuffer far = windows.slice(pastFour - 7, 4096);
+            assertEquals(pastFour, markerAt(far, 7));
+            assertEquals(4096, far.remaining());
+            assertEquals(4096, windows.slice(5 * GIB - 4096, 4096).remaining());
+        }
+    }
+
+    @Test
+    void transfersOfOneFileVersionShareItsWindowsAndOthersDoNot() throws IOException {
+        try (FileChannel one = sparseFile(100_000, 0, 50_000); FileChannel two = FileChannel.open(
+                dir.resolve("sparse.bin"), StandardOpenOption.READ)) {
+            MappedWindows cache = cache(8192, 8);
+            new FileWindows(one, version(100_000), cache).slice(0, 4096);
+            new FileWindows(two, version(100_000), cache).slice(4096, 4096);
+            assertEquals(1, cache.size(), "equal versions mapped window 0 twice");
+            assertEquals(50_000, markerAt(new FileWindows(two, version(100_000), cache).slice(50_000, 16), 0));
+            assertEquals(2, cache.size());
+            new FileWindows(one, new FileVersion("inode-1", 100_000, 999L), cache).slice(0, 4096);
+            assertEquals(3, cache.size(), "another modification time is another version");
+            assertEquals(0, markerAt(new FileWindows(one, null, cache).slice(0, 4096), 0));
+            assertEquals(3, cache.size(), "a file with no version was cached");
+        }
+    }
+
+    @Test
+    void theCacheKeepsAtMostItsWindowsAndForgetsIdleOnes() throws IOException {
+        try (FileChannel channel = sparseFile(100_000)) {
+            MappedWindows cache = cache(8192, 2);
+            FileWindows windows = new FileWindows(channel, version(100_000), cache);
+            windows.slice(0, 4096);
+            windows.slice(8192, 4096);
+            windows.slice(16384, 4096);
+            assertEquals(2, cache.size());
+            clock.addAndGet(Duration.ofSeconds(29).toNanos());
+            cache.expire();
+            assertEquals(2, cache.size(), "forgot windows before their idle time");
+            clock.addAndGet(Duration.ofSeconds(1).toNanos());
+            cache.expire();
+            assertEquals(0, cache.size());
+        }
+    }
+
+    @Test
+    void aChunkThatSpansTwoWindowsIsRefused() throws IOException {
+        try (FileChannel channel = sparseFile(100_000)) {
+            FileWindows windows = new FileWindows(channel, version(100_000), cache(8192, 2));
+            assertThrows(IllegalArgumentException.class, () -> windows.slice(8000, 4096));
+        }
+    }
+
+    @Test
+    void aSliceBeyondTheFilesCurrentEndIsAShrunkFile() throws IOException {
+        try (FileChannel channel = sparseFile(10_000)) {
+            FileWindows windows = new FileWindows(channel, version(20_000), cache(64L * 1024 * 1024, 4));
+            FileShrankException e = assertThrows(FileShrankException.class, () -> windows.slice(8192, 4096));
+            assertEquals("file ended at byte 10000 before the promised length", e.getMessage());
+        }
+    }
+}
