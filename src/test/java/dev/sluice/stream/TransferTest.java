@@ -399,10 +399,12 @@ class TransferTest {
         assertReleased(engine);
     }
 
-    @Test
-    void literalSegmentsAreInterleavedWithFileRegionsInOrder() throws IOException {
+    /** With {@code MAPPED}, the short region is read into a pool buffer and the long one mapped, in one body. */
+    @ParameterizedTest
+    @EnumSource(BufferKind.class)
+    void literalSegmentsAreInterleavedWithFileRegionsInOrder(BufferKind kind) throws IOException {
         byte[] data = file("a.bin", 5 * CHUNK);
-        TransferEngine engine = engine(settings(), reads);
+        TransferEngine engine = engine(settings().withBufferKind(kind), reads).withMapWindow(2 * CHUNK);
         List<Segment> body = List.of(
                 Segment.Literal.of("--head\r\n".getBytes(StandardCharsets.US_ASCII)),
                 new Segment.FileRegion(10, 100),
@@ -451,15 +453,19 @@ class TransferTest {
         assertEndedCleanly(engine, channel, Outcome.ABORTED);
     }
 
-    @Test
-    void byteArrayWritesOnServlet60ContainersSendTheSameBytes() throws IOException {
+    /** Whatever {@code bufferKind} says, a Servlet 6.0 container gets {@code byte[]} writes from heap buffers. */
+    @ParameterizedTest
+    @EnumSource(BufferKind.class)
+    void byteArrayWritesOnServlet60ContainersSendTheSameBytes(BufferKind kind) throws IOException {
         byte[] data = file("a.bin", 7 * CHUNK + 1);
-        TransferEngine engine = new TransferEngine(settings(), reads, clock::get, false, timers);
+        TransferEngine engine = new TransferEngine(settings().withBufferKind(kind), reads, clock::get, false, timers);
+        assertEquals("write(byte[]) from heap buffers (Servlet 6.0 API: no write(ByteBuffer))", engine.writeMode());
         engine.start(out, open("a.bin"), whole(data.length), listener);
         out.start();
         reads.runAll();
         assertArrayEquals(data, out.sent());
         assertEquals(Outcome.COMPLETED, listener.only().outcome());
+        assertTrue(engine.metrics().bufferBytesHighWater() > 0, "a region longer than a chunk was mapped on 6.0");
         assertReleased(engine);
     }
 
@@ -561,6 +567,33 @@ class TransferTest {
         assertEquals(Outcome.FAILED, listener.only().outcome());
         assertInstanceOf(FileShrankException.class, listener.only().cause());
         assertTrue(out.sent().length < data.length, "a body with bytes the file no longer has was completed");
+        assertEndedCleanly(engine, channel, Outcome.FAILED);
+    }
+
+    /**
+     * The size check before the body's last write can fail the transfer with a pooled chunk in hand: a mapped
+     * region followed by a one-byte region (read into a pool buffer, and not split, being one byte). That buffer
+     * goes back to the pool like any other.
+     */
+    @Test
+    void aFinalSizeCheckThatFailsReturnsTheLastChunksBuffer() throws IOException {
+        byte[] data = file("a.bin", 3 * CHUNK);
+        TransferEngine engine = engine(settings().withReadAhead(3).withBufferKind(BufferKind.MAPPED), reads);
+        FileChannel channel = open("a.bin");
+        engine.start(out, channel, List.of(new Segment.FileRegion(0, data.length), new Segment.FileRegion(0, 1)),
+                listener);
+        out.start();
+        out.setWritable(false);
+        reads.runAll();
+        assertEquals(0, reads.pending(), "every chunk should be read before the cut");
+        assertTrue(engine.metrics().bufferBytesInUse() > 0, "the one-byte region should hold a pool buffer");
+        try (RandomAccessFile file = new RandomAccessFile(dir.resolve("a.bin").toFile(), "rw")) {
+            file.setLength(3 * CHUNK - 10);
+        }
+        out.setWritable(true);
+        reads.runAll();
+
+        assertInstanceOf(FileShrankException.class, listener.only().cause());
         assertEndedCleanly(engine, channel, Outcome.FAILED);
     }
 
