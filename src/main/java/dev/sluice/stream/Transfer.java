@@ -409,6 +409,7 @@ public final class Transfer implements WriteListener, BufferPool.Waiter, RateGro
                 length--;
             }
             if (length == bytesLeft && mappedEnd > 0 && !fileStillHoldsTheMappedBytes()) {
+                recycle(chunk); // never written: a pooled one goes back to the pool
                 return State.FAILED;
             }
             inContainer = chunk;
