@@ -6,14 +6,14 @@ import java.nio.MappedByteBuffer;
  * The mapped counterpart of {@link ChunkRead}, run on the read pool: takes a chunk's slice of the file's mapping
  * and makes sure its pages are in memory, so the container thread that writes the chunk copies from memory and
  * never waits for the disk. Pages the page cache holds already ({@code isLoaded()}: one {@code mincore} call) are
- * left alone; otherwise each page is touched, which reads it from the disk here. Under memory pressure the pages
- * may be evicted again before the write; then the write faults them in, as a read into a buffer would have read
- * them.
+ * left alone; otherwise {@code load()} asks the kernel to read the whole chunk ahead ({@code madvise}) and
+ * touches each page, which waits for the disk here. Under memory pressure the pages may be evicted again before
+ * the write; then the write faults them in, as a read into a buffer would have read them.
  *
- * <p>Touching, not {@code MappedByteBuffer.load()}: {@code load()} also makes an {@code madvise} system call per
- * chunk, which was a quarter of the engine's system calls when measured on a cached file, for nothing there.
+ * <p>Why not {@code load()} always: its {@code madvise} call per chunk was a quarter of the engine's system calls
+ * when measured on a cached file, for nothing there; touching pages already mapped costs a memory read each.
  *
- * <p>A file truncated while its pages are touched faults beyond its new end: the JVM raises that as an
+ * <p>A file truncated while its pages are loaded faults beyond its new end: the JVM raises that as an
  * {@link InternalError} in this thread, which is why it is caught here, and the transfer fails as for any
  * shrunk file.
  */
@@ -25,7 +25,7 @@ record MappedChunkRead(Transfer transfer, FileWindows windows, long position, in
         try {
             chunk = windows.slice(position, length);
             if (!chunk.isLoaded()) {
-                touch(chunk);
+                chunk.load();
             }
         } catch (Exception e) {
             transfer.readFailed(null, e);
@@ -35,20 +35,5 @@ record MappedChunkRead(Transfer transfer, FileWindows windows, long position, in
             return;
         }
         transfer.mappedReadCompleted(chunk, position + length);
-    }
-
-    /** Smaller than or equal to any page size: one read per page at least. */
-    private static final int PAGE = 4096;
-
-    /** Where the bytes touched go, so that the reads are not optimized away. */
-    @SuppressWarnings("unused")
-    private static volatile byte sink;
-
-    private static void touch(MappedByteBuffer chunk) {
-        byte folded = 0;
-        for (int i = chunk.position(); i < chunk.limit(); i += PAGE) {
-            folded ^= chunk.get(i);
-        }
-        sink = folded;
     }
 }

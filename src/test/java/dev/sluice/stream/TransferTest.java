@@ -530,6 +530,31 @@ class TransferTest {
         assertEndedCleanly(engine, channel, Outcome.COMPLETED);
     }
 
+    /** Downloads of one file version share its windows; the stall sweep forgets those nobody read for a while. */
+    @Test
+    void windowsAreSharedByOneFileVersionAndForgottenWhenNobodyReadsThem() throws IOException {
+        byte[] data = file("a.bin", 20 * CHUNK);
+        TransferEngine engine = engine(settings().withBufferKind(BufferKind.MAPPED), reads);
+        FileVersion version = new FileVersion("a.bin", data.length, 1L);
+        for (int i = 0; i < 2; i++) {
+            FakeOutputStream stream = new FakeOutputStream();
+            RecordingListener ended = new RecordingListener();
+            engine.start(stream, open("a.bin"), version, whole(data.length), null, TransferLabel.NONE, ended);
+            stream.start();
+            reads.runAll();
+            assertArrayEquals(data, stream.sent());
+            assertEquals(Outcome.COMPLETED, ended.only().outcome());
+            assertEquals(1, engine.mappedWindows().size(), "download " + i);
+        }
+        clock.addAndGet(TransferEngine.WINDOW_IDLE.toNanos() - 1);
+        engine.checkStalls();
+        assertEquals(1, engine.mappedWindows().size(), "forgot a window before its idle time");
+        clock.addAndGet(1);
+        engine.checkStalls();
+        assertEquals(0, engine.mappedWindows().size());
+        assertReleased(engine);
+    }
+
     @Test
     void aRegionNoLongerThanAChunkIsReadIntoAPoolBufferEvenWhenMapped() throws IOException {
         byte[] data = file("a.bin", CHUNK);
