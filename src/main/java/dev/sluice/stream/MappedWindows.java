@@ -16,15 +16,17 @@ import java.util.function.LongSupplier;
  * few pages. A window mapped once for a popular file is paid for once; a mapping per transfer paid it again for
  * every download and, measured with 10 clients on one file, cost more CPU per byte than reading into buffers.
  *
- * <p>Why windows: one mapping holds at most 2 GiB, and a window keeps the address space of a transfer that
- * reads a few MiB of a huge file to a few MiB of windows.
+ * <p>Why windows: one mapping holds at most 2 GiB, and a transfer that reads a few MiB of a huge file maps one
+ * window, not the whole file.
  *
  * <p>The cache keeps at most {@code maxWindows} windows, and forgets one not used for {@code idleNanos}. A
  * forgotten window is not unmapped by hand: whoever still writes from a slice of it keeps it reachable, and the
  * JDK unmaps it once the collector finds it unreachable. Until then it holds the file's pages, so the disk space
  * of a file deleted after it was served comes back after the next collection that reaches the window. Each
  * window is mapped under the cache's lock: mapping reads nothing from the disk (the pages are loaded later, by
- * the read that needs them), so the lock is held for a system call, not for I/O.
+ * the read that needs them), so the lock is held for a system call, not for I/O. (When the kernel refuses a
+ * mapping for want of address space or map entries, the JDK collects, waits 100 ms and tries once more, under the
+ * lock: a stall of the reads that need a new window, on the read threads only.)
  */
 final class MappedWindows {
 
