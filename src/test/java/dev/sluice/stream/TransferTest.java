@@ -578,21 +578,31 @@ class TransferTest {
         byte[] data = file("a.bin", 3 * CHUNK);
         TransferEngine engine = engine(settings().withReadAhead(3).withBufferKind(BufferKind.MAPPED), reads);
         FileChannel channel = open("a.bin");
-        engine.start(out, channel, whole(data.length), listener);
-        out.start();
-        out.setWritable(false);
-        reads.runAll();
-        assertEquals(0, reads.pending(), "every chunk should be read before the cut");
-        try (RandomAccessFile file = new RandomAccessFile(dir.resolve("a.bin").toFile(), "rw")) {
-            file.setLength(3 * CHUNK - 10);
-        }
-        out.setWritable(true);
-        reads.runAll();
+        readEveryChunkWhileTheSocketIsFull(engine, channel, whole(data.length));
+        cutTheFileByTenBytesAndDrain();
 
         assertEquals(Outcome.FAILED, listener.only().outcome());
         assertInstanceOf(FileShrankException.class, listener.only().cause());
         assertTrue(out.sent().length < data.length, "a body with bytes the file no longer has was completed");
         assertEndedCleanly(engine, channel, Outcome.FAILED);
+    }
+
+    /** Starts a transfer of {@code body} whose socket is full at once, and completes every read it asks for. */
+    private void readEveryChunkWhileTheSocketIsFull(TransferEngine engine, FileChannel channel, List<Segment> body) {
+        engine.start(out, channel, body, listener);
+        out.start();
+        out.setWritable(false);
+        reads.runAll();
+        assertEquals(0, reads.pending(), "every chunk should be read before the cut");
+    }
+
+    /** Cuts a.bin from three chunks to ten bytes less, then lets the socket drain and the reads complete. */
+    private void cutTheFileByTenBytesAndDrain() throws IOException {
+        try (RandomAccessFile file = new RandomAccessFile(dir.resolve("a.bin").toFile(), "rw")) {
+            file.setLength(3 * CHUNK - 10);
+        }
+        out.setWritable(true);
+        reads.runAll();
     }
 
     /**
@@ -605,18 +615,10 @@ class TransferTest {
         byte[] data = file("a.bin", 3 * CHUNK);
         TransferEngine engine = engine(settings().withReadAhead(3).withBufferKind(BufferKind.MAPPED), reads);
         FileChannel channel = open("a.bin");
-        engine.start(out, channel, List.of(new Segment.FileRegion(0, data.length), new Segment.FileRegion(0, 1)),
-                listener);
-        out.start();
-        out.setWritable(false);
-        reads.runAll();
-        assertEquals(0, reads.pending(), "every chunk should be read before the cut");
+        readEveryChunkWhileTheSocketIsFull(engine, channel,
+                List.of(new Segment.FileRegion(0, data.length), new Segment.FileRegion(0, 1)));
         assertTrue(engine.metrics().bufferBytesInUse() > 0, "the one-byte region should hold a pool buffer");
-        try (RandomAccessFile file = new RandomAccessFile(dir.resolve("a.bin").toFile(), "rw")) {
-            file.setLength(3 * CHUNK - 10);
-        }
-        out.setWritable(true);
-        reads.runAll();
+        cutTheFileByTenBytesAndDrain();
 
         assertInstanceOf(FileShrankException.class, listener.only().cause());
         assertEndedCleanly(engine, channel, Outcome.FAILED);
