@@ -20,6 +20,7 @@ import dev.sluice.stream.Segment;
 import dev.sluice.stream.TransferEngine;
 import dev.sluice.stream.TransferLabel;
 import dev.sluice.stream.TransferMetrics;
+import dev.sluice.stream.TransferRequest;
 import jakarta.servlet.AsyncContext;
 import jakarta.servlet.ServletConfig;
 import jakarta.servlet.ServletException;
@@ -423,8 +424,10 @@ public class SluiceServlet extends HttpServlet {
             async.setTimeout(0); // a wall-clock limit kills long downloads that are progressing; stalls end them
             FileVersion version = file.fileKey() == null ? null
                     : new FileVersion(file.fileKey(), file.size(), file.lastModifiedMillis());
-            if (engine.start(response.getOutputStream(), file.channel(), version, body, request.getRemoteAddr(),
-                    label, (outcome, bytes, cause) -> ended(async, label, outcome, bytes, total, cause)) == null) {
+            TransferRequest transfer = TransferRequest.of(response.getOutputStream(), file.channel(), body,
+                            (outcome, bytes, cause) -> ended(async, label, outcome, bytes, total, cause))
+                    .withFile(version).withClientKey(request.getRemoteAddr()).withLabel(label);
+            if (engine.start(transfer).isEmpty()) {
                 file.close();
                 busy(response);
                 async.complete();

@@ -29,7 +29,7 @@ import java.util.Map;
  * sleeps, which under the lock would stall every transfer's release and acquire. {@link Waiter#granted} is
  * called outside it too, so a grant may safely wake a transfer.
  */
-public final class BufferPool {
+final class BufferPool {
 
     /** Receives a buffer that was not available when it was asked for. */
     public interface Waiter {

@@ -15,25 +15,40 @@ import org.apache.commons.io.IOUtils;
 
 /**
  * Streams one response body: the servlet form of "write while the socket takes data, park when it does not,
- * resume when it is writable, clean up at once when the client goes away".
+ * resume when it is writable, clean up at once when the client goes away". Started by
+ * {@link TransferEngine#start}; from outside, a transfer can only be watched ({@link #state}).
  *
- * <h2>One owner at a time</h2>
- * Seven kinds of thread poke a transfer: the container ({@link #onWritePossible}, {@link #onError}), the read pool
- * (a chunk was read), whichever thread releases a buffer (a buffer was granted), the stall timer, the throttle
- * timer (the next chunk's time has come), whichever thread lets a shared rate group grant a chunk
- * ({@link #rateGranted}), and engine shutdown. None of them touches the transfer's state directly. Each one posts
- * an event to the inbox and then calls {@link #wake}. {@code wake} moves the state from a parked state to {@link State#PROCESSING} with a
- * compare-and-set. The single thread that wins the CAS becomes the owner and runs {@link #process} passes until
- * it parks again. An event that arrives while an owner is running only flips the state to
- * {@link State#PROCESSING_AGAIN}, and the owner then runs one more pass. So:
+ * <h2>Who owns it: {@link Ownership}</h2>
+ * Several kinds of thread poke a transfer: the container (its write listener), the read pool (a chunk was read),
+ * the buffer pool (a buffer was granted), the engine's timer (a speed limit's wait is over, the client stalled), a
+ * shared rate group (the next chunk may go), and engine shutdown. None of them touches the transfer's work state.
+ * Each posts an event to the inbox and then wakes the transfer. A wake moves {@link Ownership} from
+ * {@code PARKED} to {@code RUNNING} with a compare-and-set; the single thread that wins it becomes the owner and
+ * runs passes until the transfer parks again. An event that arrives while an owner runs only flips the ownership
+ * to {@code RUNNING_AGAIN}, and the owner then runs one more pass. So:
  * <ul>
- *   <li>two write loops never run at once, and everything below "owner-confined" needs no lock: the CAS on
- *       {@code state} hands it from one owner to the next with a happens-before edge;</li>
+ *   <li>two write loops never run at once, and the work state needs no lock: the compare-and-set on the ownership
+ *       hands it from one owner to the next with a happens-before edge;</li>
  *   <li>a read that completes synchronously on the owner's own thread (a direct executor, a cached read) does
- *       not recurse: its {@code wake} sees {@code PROCESSING} and returns, and the owner loops;</li>
- *   <li>no wake-up is lost: the event is in the inbox before the state is read, and an owner can only park with
- *       a CAS from {@code PROCESSING}, which fails when an event has arrived since its last pass.</li>
+ *       not recurse: its wake sees {@code RUNNING} and returns, and the owner loops;</li>
+ *   <li>no wake-up is lost: the event is in the inbox before the ownership is read, and an owner parks only with a
+ *       compare-and-set from {@code RUNNING}, which fails when an event has arrived since its last pass.</li>
  * </ul>
+ *
+ * <h2>Which thread runs a pass</h2>
+ * The container's callbacks and shutdown run the pass on their own thread. Every other wake-up (a buffer grant, a
+ * rate grant, the end of a speed limit's wait, a stall) is handed to the engine's executor
+ * ({@link TransferEngine#wakeLater}): those arrive on a thread that serves many transfers (the timer, or another
+ * transfer's owner releasing a buffer), and a pass may block in the container (Tomcat's HTTP/2 ends a body with a
+ * blocking flush), so a pass run there would hold up every other transfer's timers or nest one transfer's loop in
+ * another's. The timer only schedules.
+ *
+ * <h2>Where the work stands</h2>
+ * Owner-confined, in four small enums read as one transition table by {@link #nextStep}: the write side
+ * ({@link WriteSide}: may the container take a write now?), the read side ({@link ReadSide}: is a read in flight,
+ * or a buffer awaited?), the pacing of the next chunk ({@link Pace}) and the end of the body ({@link Tail}). A pass
+ * applies the inbox's events to them, then runs the {@link Step} the table names, one after another, until a step
+ * parks or ends the transfer.
  *
  * <h2>Buffers</h2>
  * The transfer holds at most {@code readAhead} pooled buffers (two while its socket refuses data): the one being
@@ -48,15 +63,15 @@ import org.apache.commons.io.IOUtils;
  * back to nobody. Their bytes are copied when the container writes them, so the file's size is checked once more
  * before the body's last byte ({@link #fileStillHoldsTheMappedBytes}).
  */
-public final class Transfer implements WriteListener, BufferPool.Waiter, RateGroup.Waiter {
+public final class Transfer {
 
-    /** Where a transfer stands. Parked states hold no thread; terminal states are final. */
+    /** What a transfer is doing, as seen from outside. Waiting states hold no thread; terminal states are final. */
     public enum State {
         /** Listener registered; waiting for the container's first {@code onWritePossible}. */
         STARTING,
-        /** One thread owns the transfer and runs {@code process()}: it alone touches the output and the chunks. */
+        /** One thread owns the transfer and runs its passes. */
         PROCESSING,
-        /** Owned, and an event arrived since the pass began: the owner must run another pass before parking. */
+        /** Owned, and an event arrived since the pass began: the owner runs another pass before parking. */
         PROCESSING_AGAIN,
         /** Parked: {@code isReady()} returned false. The container's {@code onWritePossible} resumes it. */
         WAITING_FOR_SOCKET,
@@ -86,6 +101,79 @@ public final class Transfer implements WriteListener, BufferPool.Waiter, RateGro
                 case ABORTED -> ABORTED;
                 case FAILED -> FAILED;
             };
+        }
+    }
+
+    /** Who owns the transfer: the only state other threads read and change (by compare-and-set). */
+    private enum Ownership {
+        /** No owner: waiting for an event ({@link #shown} says which). The wake that follows an event takes it. */
+        PARKED,
+        /** One thread runs passes: it alone touches the work state, the output and the chunks. */
+        RUNNING,
+        /** Owned, and an event arrived since the pass began: the owner runs one more pass before parking. */
+        RUNNING_AGAIN,
+        /** Over: late events only give back what they carry. */
+        ENDED
+    }
+
+    /** Whether the container takes a write now. */
+    private enum WriteSide {
+        /** Not known: {@code isReady()} must be asked before the next write or flush. */
+        UNCONFIRMED,
+        /** {@code isReady()} returned true in this pass and nothing was written since: the container takes a write. */
+        READY,
+        /** {@code isReady()} returned false: only the container's {@code onWritePossible} changes that. */
+        BLOCKED
+    }
+
+    /** Whether the transfer may start a read. Reads go one at a time, so chunks arrive in order. */
+    private enum ReadSide {
+        /** No read in flight: one starts as soon as the read-ahead has room. */
+        IDLE,
+        /** One read is in flight on the read pool; its completion (or failure) returns to {@code IDLE}. */
+        READING,
+        /** The buffer budget was spent when a buffer was asked for; the pool's grant returns to {@code IDLE}. */
+        AWAITING_BUFFER,
+        /** Every segment has been read or queued. */
+        ALL_READ
+    }
+
+    /** Whether the chunk at the head of the queue may go, as far as speed limits are concerned. */
+    private enum Pace {
+        /** Not asked yet: the throttle and the rate groups must be asked. */
+        FREE,
+        /** The transfer's own limit asked it to wait; the timer's event returns to {@code FREE}. */
+        TIMER_SET,
+        /** A shared rate group queued it; the group's grant returns to {@code FREE}, to ask the other groups. */
+        QUEUED,
+        /** Every limit let it go: write it. */
+        CLEARED
+    }
+
+    /** How the body ends: its last byte goes alone, after a flush (see {@link #splitLastByte}). */
+    private enum Tail {
+        /** Before the last chunk: chunks go as they are, each paced. */
+        BODY,
+        /** The last byte was split off its chunk, which was written: flush before the last byte. */
+        FLUSH_DUE,
+        /** Flushed: the last byte goes unpaced (its time and rate were paid with its chunk). */
+        LAST_BYTE
+    }
+
+    /**
+     * One move of the owner, named by {@link #nextStep}. The first five do something and the pass goes on;
+     * the others end the pass: {@link #parksIn} names the state the transfer then waits in.
+     */
+    private enum Step {
+        ASK_READY(null), RELEASE_WRITTEN(null), FLUSH(null), PACE(null), WRITE(null),
+        PARK_FOR_SOCKET(State.WAITING_FOR_SOCKET), PARK_FOR_READ(State.WAITING_FOR_READ),
+        PARK_FOR_BUFFER(State.WAITING_FOR_BUFFER), PARK_FOR_THROTTLE(State.WAITING_FOR_THROTTLE),
+        COMPLETE(State.COMPLETED), END(null);
+
+        final State parksIn;
+
+        Step(State parksIn) {
+            this.parksIn = parksIn;
         }
     }
 
@@ -149,14 +237,20 @@ public final class Transfer implements WriteListener, BufferPool.Waiter, RateGro
         }
     }
 
-    private final AtomicReference<State> state = new AtomicReference<>(State.STARTING);
+    /** Why the transfer ends; the first reason recorded stands. */
+    private record End(Outcome outcome, Throwable cause) {
+    }
+
+    private final AtomicReference<Ownership> ownership = new AtomicReference<>(Ownership.PARKED);
     private final ConcurrentLinkedQueue<Event> inbox = new ConcurrentLinkedQueue<>();
+    private final Callbacks callbacks = new Callbacks();
     private final TransferEngine engine;
     private final BufferPool pool;
     private final ServletOutputStream out;
     private final FileChannel channel;
     private final FileVersion fileVersion;
     private final List<Segment> segments;
+    private final long length;
     private final TransferListener listener;
     private final int readAhead;
     private final Throttle throttle;
@@ -166,18 +260,26 @@ public final class Transfer implements WriteListener, BufferPool.Waiter, RateGro
     private final int chunkCeiling;
     private final TransferRecording recording;
 
+    /** What {@link #state} reports while the transfer is parked or ended; written by the owner. */
+    private volatile State shown = State.STARTING;
     /** When the socket stopped taking data, for the stall timer; 0 while it takes data. */
     private volatile long blockedSinceNanos;
 
     // Owner-confined: read and written only by the thread that owns the transfer (see the class comment).
+    private WriteSide writeSide = WriteSide.UNCONFIRMED;
+    private ReadSide readSide = ReadSide.IDLE;
+    private Pace pace = Pace.FREE;
+    private Tail tail = Tail.BODY;
+    private End ending;
     private final ArrayDeque<Chunk> ready = new ArrayDeque<>();
     private int segmentIndex;
     private long segmentOffset;
-    private long bytesLeft;
-    private long bytesWritten;
     private long bytesScheduled;
-    private boolean throttleTimerSet;
+    private long bytesWritten;
+    private long readsStarted;
+    /** The chunk the container may still be copying from, until the next {@code isReady()} returns true. */
     private Chunk inContainer;
+    /** A pooled buffer granted for the next read. */
     private ByteBuffer spare;
     /** Pooled buffers and mapped slices held: being read, read, or in the container. */
     private int chunksHeld;
@@ -185,51 +287,70 @@ public final class Transfer implements WriteListener, BufferPool.Waiter, RateGro
     private FileWindows windows;
     /** The end of the furthest mapped chunk written, checked against the file's size before the last write. */
     private long mappedEnd;
-    private boolean readInFlight;
-    private boolean readsStarted;
-    private boolean waitingForBuffer;
-    private boolean socketBlocked;
-    private boolean lastByteSplit;
-    private boolean flushBeforeLastByte;
-    private Outcome endOutcome;
-    private Throwable endCause;
 
-    Transfer(TransferEngine engine, ServletOutputStream out, FileChannel channel, FileVersion fileVersion,
-            List<Segment> segments, Object clientKey, TransferLabel label, TransferListener listener) {
+    Transfer(TransferEngine engine, TransferRequest request) {
         this.engine = engine;
         this.pool = engine.pool();
-        this.out = out;
-        this.channel = channel;
-        this.fileVersion = fileVersion;
-        this.segments = List.copyOf(segments);
-        this.listener = listener;
+        this.out = request.out();
+        this.channel = request.channel();
+        this.fileVersion = request.file();
+        this.segments = request.body();
+        this.length = request.length();
+        this.listener = request.listener();
         this.readAhead = engine.settings().readAhead();
         this.throttle = new Throttle(engine.settings().limitRate(), engine.settings().limitRateAfter());
-        this.bytesLeft = this.segments.stream().mapToLong(Segment::length).sum();
-        this.rateLimits = engine.rateLimits(clientKey, this);
+        this.rateLimits = engine.rateLimits(request.clientKey(), callbacks);
         // A speed limit spaces chunks by their worth in time: larger chunks would make it burstier.
         boolean unlimited = !throttle.limits() && !rateLimits.limits();
         boolean mapsFile = this.segments.stream().anyMatch(this::mapped);
         this.chunkCeiling = unlimited && mapsFile ? engine.mappedChunkCeiling() : engine.settings().chunkSize();
         this.sizer = new ChunkSizer(chunkCeiling, engine.nanoTime(), mapsFile);
-        this.recording = new TransferRecording(label, engine::nanoTime);
+        this.recording = new TransferRecording(request.label(), engine::nanoTime);
     }
 
     /** The current state, for metrics and tests; stale as soon as it is read. */
     public State state() {
-        return state.get();
+        return switch (ownership.get()) {
+            case RUNNING -> State.PROCESSING;
+            case RUNNING_AGAIN -> State.PROCESSING_AGAIN;
+            case PARKED, ENDED -> shown;
+        };
     }
 
     // ---------------------------------------------------------------- events (any thread)
 
-    @Override
-    public void onWritePossible() {
-        post(WRITE_POSSIBLE);
+    /**
+     * The transfer's face to the container, the buffer pool and the rate groups. It is a private object so that
+     * no caller of the public {@link Transfer} can inject an event.
+     */
+    private final class Callbacks implements WriteListener, BufferPool.Waiter, RateGroup.Waiter {
+
+        @Override
+        public void onWritePossible() {
+            post(WRITE_POSSIBLE);
+        }
+
+        @Override
+        public void onError(Throwable cause) {
+            post(new Failure(Outcome.ABORTED, cause));
+        }
+
+        /** On the thread that released a buffer, which may be another transfer's owner in mid-pass. */
+        @Override
+        public void granted(ByteBuffer buffer) {
+            postLater(new Granted(buffer));
+        }
+
+        /** On the thread that let the group grant: a group's timer, or another transfer's owner. */
+        @Override
+        public void rateGranted() {
+            postLater(RATE_GRANTED);
+        }
     }
 
-    @Override
-    public void onError(Throwable cause) {
-        post(new Failure(Outcome.ABORTED, cause));
+    /** What the engine hands the container in {@code setWriteListener}. */
+    WriteListener writeListener() {
+        return callbacks;
     }
 
     void readCompleted(ByteBuffer buffer) {
@@ -244,33 +365,11 @@ public final class Transfer implements WriteListener, BufferPool.Waiter, RateGro
         post(new ReadFailed(buffer, cause));
     }
 
-    /**
-     * A buffer from the pool, on the thread that released one. The owner's pass runs on the engine's executor
-     * rather than here: the releasing thread may itself be an owner in mid-pass, and running this transfer's
-     * pass inline would nest one transfer's loop inside another's.
-     */
-    @Override
-    public void granted(ByteBuffer buffer) {
-        inbox.add(new Granted(buffer));
-        engine.wakeLater(this);
-    }
-
-    /**
-     * A shared rate group granted the chunk this transfer waits to send, on the thread that granted it (a group's
-     * timer, or another transfer's owner): as with {@link #granted}, the pass runs on the engine's executor so one
-     * transfer's loop never runs nested in another's.
-     */
-    @Override
-    public void rateGranted() {
-        inbox.add(RATE_GRANTED);
-        engine.wakeLater(this);
-    }
-
-    /** Called by the stall timer: ends the transfer if the socket has taken nothing for the stall timeout. */
+    /** Called on the timer: ends the transfer if its socket has taken nothing for the stall timeout. */
     void checkStall(long nowNanos) {
         long since = blockedSinceNanos;
         if (since != 0 && nowNanos - since >= engine.settings().stallTimeout().toNanos()) {
-            post(STALLED);
+            postLater(STALLED);
         }
     }
 
@@ -284,28 +383,40 @@ public final class Transfer implements WriteListener, BufferPool.Waiter, RateGro
         post(new Failure(Outcome.ABORTED, new IOException("server stopping")));
     }
 
+    /** Posts and runs the pass on this thread (the container's, a read thread that just finished, shutdown's). */
     private void post(Event event) {
         inbox.add(event);
         wake();
     }
 
+    /** Posts and runs the pass on the engine's executor: for threads that serve many transfers (see above). */
+    private void postLater(Event event) {
+        inbox.add(event);
+        engine.wakeLater(this);
+    }
+
     /** Runs the transfer on this thread if it is parked; otherwise makes the current owner look again. */
     void wake() {
         for (;;) {
-            State s = state.get();
-            if (s.isTerminal()) {
-                releaseLateEvents();
-                return;
-            }
-            if (s == State.PROCESSING) {
-                if (state.compareAndSet(s, State.PROCESSING_AGAIN)) {
+            switch (ownership.get()) {
+                case ENDED -> {
+                    releaseLateEvents();
                     return;
                 }
-            } else if (s == State.PROCESSING_AGAIN) {
-                return;
-            } else if (state.compareAndSet(s, State.PROCESSING)) {
-                run();
-                return;
+                case RUNNING_AGAIN -> {
+                    return;
+                }
+                case RUNNING -> {
+                    if (ownership.compareAndSet(Ownership.RUNNING, Ownership.RUNNING_AGAIN)) {
+                        return;
+                    }
+                }
+                case PARKED -> {
+                    if (ownership.compareAndSet(Ownership.PARKED, Ownership.RUNNING)) {
+                        run();
+                        return;
+                    }
+                }
             }
         }
     }
@@ -317,113 +428,206 @@ public final class Transfer implements WriteListener, BufferPool.Waiter, RateGro
         for (;;) {
             State next;
             try {
-                next = process();
+                next = pass();
             } catch (RuntimeException | Error e) {
-                fail(Outcome.FAILED, e);
-                next = State.of(endOutcome); // an end recorded before the throw stands
+                end(Outcome.FAILED, e);
+                next = State.of(ending.outcome()); // an end recorded before the throw stands
             }
             if (next.isTerminal()) {
                 finish(next);
                 return;
             }
-            recording.parking(next); // before the CAS: after it, another thread may own the transfer
-            if (state.compareAndSet(State.PROCESSING, next)) {
+            recording.parking(next); // before the compare-and-set: after it, another thread may own the transfer
+            shown = next;
+            if (ownership.compareAndSet(Ownership.RUNNING, Ownership.PARKED)) {
                 return;
             }
-            state.set(State.PROCESSING);
+            ownership.set(Ownership.RUNNING);
         }
     }
 
-    /** One pass: apply the events, then write while the socket takes data and chunks are ready. */
-    private State process() {
+    /**
+     * One pass: apply the events, then run steps until one parks or ends the transfer. A pass asks
+     * {@code isReady()} afresh: it follows an event, and a container that failed or closed the stream in the
+     * meantime shows it there.
+     */
+    private State pass() {
         for (Event event; (event = inbox.poll()) != null; ) {
             apply(event);
         }
-        for (;;) {
-            requestReads();
-            if (endOutcome != null) {
-                return State.of(endOutcome);
-            }
-            if (socketBlocked) {
-                return State.WAITING_FOR_SOCKET;
-            }
-            boolean writable;
-            try {
-                writable = out.isReady();
-            } catch (RuntimeException e) {
-                return containerFailed(e);
-            }
-            if (!writable) {
-                socketBlocked = true;
-                long now = engine.nanoTime();
-                blockedSinceNanos = Math.max(1, now);
-                sizer.parked(now);
-                return State.WAITING_FOR_SOCKET;
-            }
-            if (inContainer != null) {
-                if (sizer.needsClock()) {
-                    sizer.drained(engine.nanoTime());
-                }
-                recycle(inContainer);
-                inContainer = null;
-                requestReads();
-                if (endOutcome != null) {
-                    return State.of(endOutcome);
-                }
-            }
-            if (flushBeforeLastByte) {
-                flushBeforeLastByte = false;
-                try {
-                    out.flush();
-                } catch (IOException | RuntimeException e) {
-                    return containerFailed(e);
-                }
-                continue; // the next isReady() says when the flush is done
-            }
-            if (bytesLeft == 0) {
-                return State.COMPLETED;
-            }
-            Chunk chunk = ready.peek();
-            if (chunk == null) {
-                return waitingForBuffer ? State.WAITING_FOR_BUFFER : State.WAITING_FOR_READ;
-            }
-            int length = chunk.data().remaining();
-            if (!lastByteSplit) { // the last byte's time and rate were paid with the rest of its chunk
-                if (throttleTimerSet) {
-                    return State.WAITING_FOR_THROTTLE;
-                }
-                long delay = throttle.limits() ? throttle.delayNanos(bytesWritten, length, engine.nanoTime()) : 0;
-                if (delay > 0) {
-                    throttleTimerSet = true;
-                    engine.schedule(() -> post(THROTTLE_ELAPSED), delay);
-                    return State.WAITING_FOR_THROTTLE;
-                }
-                if (rateLimits.limits() && !rateLimits.permit(length)) {
-                    return State.WAITING_FOR_THROTTLE; // a group queued the chunk; its grant resumes the transfer
-                }
-            }
-            ready.poll();
-            mappedEnd = Math.max(mappedEnd, chunk.fileEnd());
-            if (!lastByteSplit && length == bytesLeft && length > 1) {
-                splitLastByte(chunk);
-                length--;
-            }
-            if (length == bytesLeft && mappedEnd > 0 && !fileStillHoldsTheMappedBytes()) {
-                recycle(chunk); // never written: a pooled one goes back to the pool
-                return State.FAILED;
-            }
-            inContainer = chunk;
-            try {
-                engine.write(out, chunk.data());
-            } catch (IOException | RuntimeException e) {
-                return containerFailed(e);
-            }
-            flushBeforeLastByte = lastByteSplit && bytesLeft - length == 1;
-            bytesLeft -= length;
-            bytesWritten += length;
-            sizer.written(length);
-            engine.countSent(length);
+        if (writeSide == WriteSide.READY) {
+            writeSide = WriteSide.UNCONFIRMED;
         }
+        for (;;) {
+            fillReadAhead();
+            Step step = nextStep();
+            switch (step) {
+                case ASK_READY -> askReady();
+                case RELEASE_WRITTEN -> releaseWritten();
+                case FLUSH -> flushBeforeLastByte();
+                case PACE -> pace(ready.element());
+                case WRITE -> write(ready.remove());
+                case END -> {
+                    return State.of(ending.outcome());
+                }
+                default -> {
+                    return step.parksIn;
+                }
+            }
+        }
+    }
+
+    /** The transition table: what the owner does next, read off the work state alone. */
+    private Step nextStep() {
+        if (ending != null) {
+            return Step.END;
+        }
+        switch (writeSide) {
+            case BLOCKED -> {
+                return Step.PARK_FOR_SOCKET;
+            }
+            case UNCONFIRMED -> {
+                return Step.ASK_READY;
+            }
+            case READY -> {
+                // the container takes a write: go on below
+            }
+        }
+        if (inContainer != null) {
+            return Step.RELEASE_WRITTEN;
+        }
+        if (tail == Tail.FLUSH_DUE) {
+            return Step.FLUSH;
+        }
+        if (bytesWritten == length) {
+            return Step.COMPLETE;
+        }
+        if (ready.isEmpty()) {
+            return readSide == ReadSide.AWAITING_BUFFER ? Step.PARK_FOR_BUFFER : Step.PARK_FOR_READ;
+        }
+        if (tail == Tail.BODY) {
+            switch (pace) {
+                case FREE -> {
+                    return Step.PACE;
+                }
+                case TIMER_SET, QUEUED -> {
+                    return Step.PARK_FOR_THROTTLE;
+                }
+                case CLEARED -> {
+                    // every limit let the chunk go
+                }
+            }
+        }
+        return Step.WRITE;
+    }
+
+    private void apply(Event event) {
+        if (event instanceof WritePossible) {
+            writeSide = WriteSide.UNCONFIRMED;
+            blockedSinceNanos = 0;
+        } else if (event instanceof ReadDone done) {
+            readSide = ReadSide.IDLE;
+            ready.add(new Chunk(done.buffer(), done.source(), done.fileEnd()));
+        } else if (event instanceof ReadFailed failed) {
+            readSide = ReadSide.IDLE;
+            chunksHeld--;
+            if (failed.buffer() != null) {
+                pool.release(failed.buffer());
+            }
+            end(Outcome.FAILED, failed.cause());
+        } else if (event instanceof Granted granted) {
+            readSide = ReadSide.IDLE;
+            chunksHeld++;
+            spare = granted.buffer();
+        } else if (event instanceof Failure failure) {
+            end(failure.outcome(), failure.cause());
+        } else if (event instanceof ThrottleElapsed) {
+            pace = Pace.FREE;
+        } else if (event instanceof RateGranted) {
+            rateLimits.granted();
+            pace = Pace.FREE;
+        } else if (event instanceof Stalled && writeSide == WriteSide.BLOCKED) {
+            end(Outcome.ABORTED, new StalledException(engine.settings().stallTimeout()));
+        }
+    }
+
+    // ---------------------------------------------------------------- the steps
+
+    private void askReady() {
+        boolean takesData;
+        try {
+            takesData = out.isReady();
+        } catch (RuntimeException e) {
+            containerFailed(e);
+            return;
+        }
+        if (takesData) {
+            writeSide = WriteSide.READY;
+            return;
+        }
+        writeSide = WriteSide.BLOCKED;
+        long now = engine.nanoTime();
+        blockedSinceNanos = Math.max(1, now);
+        sizer.parked(now);
+    }
+
+    /** {@code isReady()} returned true, so the container is done with the chunk it was given last. */
+    private void releaseWritten() {
+        if (sizer.needsClock()) {
+            sizer.drained(engine.nanoTime());
+        }
+        recycle(inContainer);
+        inContainer = null;
+    }
+
+    private void flushBeforeLastByte() {
+        tail = Tail.LAST_BYTE;
+        writeSide = WriteSide.UNCONFIRMED; // the next isReady() says when the flush is done
+        try {
+            out.flush();
+        } catch (IOException | RuntimeException e) {
+            containerFailed(e);
+        }
+    }
+
+    /** Asks the transfer's own limit, then the shared rate groups, whether {@code next} may go now. */
+    private void pace(Chunk next) {
+        int bytes = next.data().remaining();
+        long delay = throttle.limits() ? throttle.delayNanos(bytesWritten, bytes, engine.nanoTime()) : 0;
+        if (delay > 0) {
+            pace = Pace.TIMER_SET;
+            engine.schedule(() -> postLater(THROTTLE_ELAPSED), delay);
+        } else if (rateLimits.limits() && !rateLimits.permit(bytes)) {
+            pace = Pace.QUEUED; // the group's grant resumes the transfer
+        } else {
+            pace = Pace.CLEARED;
+        }
+    }
+
+    private void write(Chunk chunk) {
+        pace = Pace.FREE;
+        mappedEnd = Math.max(mappedEnd, chunk.fileEnd());
+        int bytes = chunk.data().remaining();
+        long left = length - bytesWritten;
+        if (tail == Tail.BODY && bytes == left && bytes > 1) {
+            splitLastByte(chunk);
+            bytes--;
+        }
+        if (bytes == left && mappedEnd > 0 && !fileStillHoldsTheMappedBytes()) {
+            recycle(chunk); // never written: a pooled one goes back to the pool
+            return;
+        }
+        inContainer = chunk;
+        writeSide = WriteSide.UNCONFIRMED;
+        try {
+            engine.write(out, chunk.data());
+        } catch (IOException | RuntimeException e) {
+            containerFailed(e);
+            return;
+        }
+        bytesWritten += bytes;
+        sizer.written(bytes);
+        engine.countSent(bytes);
     }
 
     /**
@@ -443,7 +647,7 @@ public final class Transfer implements WriteListener, BufferPool.Waiter, RateGro
      * costs one small write at the end of each download.
      */
     private void splitLastByte(Chunk last) {
-        lastByteSplit = true;
+        tail = Tail.FLUSH_DUE;
         ByteBuffer data = last.data();
         int end = data.limit();
         ByteBuffer lastByte = ByteBuffer.allocate(1).put(0, data.get(end - 1));
@@ -465,9 +669,9 @@ public final class Transfer implements WriteListener, BufferPool.Waiter, RateGro
             if (size >= mappedEnd) {
                 return true;
             }
-            fail(Outcome.FAILED, new FileShrankException(size));
+            end(Outcome.FAILED, new FileShrankException(size));
         } catch (IOException e) {
-            fail(Outcome.FAILED, e);
+            end(Outcome.FAILED, e);
         }
         return false;
     }
@@ -478,47 +682,23 @@ public final class Transfer implements WriteListener, BufferPool.Waiter, RateGro
      * so an owner that was running elsewhere meets an {@code IllegalStateException} instead of an
      * {@code IOException}. Either way the client is gone: the transfer is aborted, not failed.
      */
-    private State containerFailed(Exception e) {
-        fail(Outcome.ABORTED, e);
-        return State.ABORTED;
+    private void containerFailed(Exception e) {
+        end(Outcome.ABORTED, e);
     }
 
-    private void apply(Event event) {
-        if (event instanceof WritePossible) {
-            socketBlocked = false;
-            blockedSinceNanos = 0;
-        } else if (event instanceof ReadDone done) {
-            readInFlight = false;
-            ready.add(new Chunk(done.buffer(), done.source(), done.fileEnd()));
-        } else if (event instanceof ReadFailed failed) {
-            readInFlight = false;
-            chunksHeld--;
-            if (failed.buffer() != null) {
-                pool.release(failed.buffer());
-            }
-            fail(Outcome.FAILED, failed.cause());
-        } else if (event instanceof Granted granted) {
-            waitingForBuffer = false;
-            chunksHeld++;
-            spare = granted.buffer();
-        } else if (event instanceof Failure failure) {
-            fail(failure.outcome(), failure.cause());
-        } else if (event instanceof ThrottleElapsed) {
-            throttleTimerSet = false;
-        } else if (event instanceof RateGranted) {
-            rateLimits.granted();
-        } else if (event instanceof Stalled && socketBlocked) {
-            fail(Outcome.ABORTED, new StalledException(engine.settings().stallTimeout()));
-        }
-    }
+    // ---------------------------------------------------------------- the read side
 
     /**
      * Keeps the read-ahead full: one read in flight at a time (so chunks arrive in order and literal segments
-     * can be queued between them), and no more than {@link #readAheadNow()} pooled buffers held. Each buffer
-     * is sized by the {@link ChunkSizer} when it is asked for.
+     * can be queued between them), and no more than {@link #readAheadNow()} chunks held. Each buffer is sized by
+     * the {@link ChunkSizer} when it is asked for.
      */
-    private void requestReads() {
-        while (!readInFlight && endOutcome == null && segmentIndex < segments.size()) {
+    private void fillReadAhead() {
+        while (readSide == ReadSide.IDLE && ending == null) {
+            if (segmentIndex == segments.size()) {
+                readSide = ReadSide.ALL_READ;
+                return;
+            }
             Segment segment = segments.get(segmentIndex);
             long remaining = segment.length() - segmentOffset;
             if (remaining == 0) {
@@ -528,7 +708,7 @@ public final class Transfer implements WriteListener, BufferPool.Waiter, RateGro
             }
             if (segment instanceof Segment.Literal literal) {
                 ready.add(new Chunk(literal.bytes().duplicate(), Source.LITERAL));
-                segmentOffset = remaining;
+                segmentOffset += remaining;
                 bytesScheduled += remaining;
                 continue;
             }
@@ -546,42 +726,45 @@ public final class Transfer implements WriteListener, BufferPool.Waiter, RateGro
                 }
                 chunksHeld++;
             } else if (buffer == null) {
-                if (waitingForBuffer || chunksHeld >= readAheadNow()) {
+                if (chunksHeld >= readAheadNow()) {
                     return;
                 }
-                buffer = pool.acquire(Math.min(sizer.bufferFor(remaining), engine.settings().chunkSize()), this);
+                buffer = pool.acquire(Math.min(sizer.bufferFor(remaining), engine.settings().chunkSize()), callbacks);
                 if (buffer == null) {
-                    waitingForBuffer = true;
+                    readSide = ReadSide.AWAITING_BUFFER;
                     return;
                 }
                 chunksHeld++;
             }
             spare = null;
-            long position = region.position() + segmentOffset;
-            long length = Math.min(mapped ? sizer.bufferFor(remaining) : buffer.capacity(), remaining);
-            if (mapped) {
-                long windowBytes = engine.mappedWindows().windowBytes();
-                length = Math.min(length, windowBytes - position % windowBytes); // a chunk never spans two windows
+            startRead(region, remaining, mapped, buffer);
+        }
+    }
+
+    private void startRead(Segment.FileRegion region, long remaining, boolean mapped, ByteBuffer buffer) {
+        long position = region.position() + segmentOffset;
+        long bytes = Math.min(mapped ? sizer.bufferFor(remaining) : buffer.capacity(), remaining);
+        if (mapped) {
+            long windowBytes = engine.mappedWindows().windowBytes();
+            bytes = Math.min(bytes, windowBytes - position % windowBytes); // a chunk never spans two windows
+        }
+        if (throttle.limits() && bytesScheduled < throttle.freeBytes()) {
+            bytes = Math.min(bytes, throttle.freeBytes() - bytesScheduled); // full speed ends at a chunk's end
+        }
+        readSide = ReadSide.READING;
+        boolean firstRead = readsStarted++ == 0;
+        segmentOffset += bytes;
+        bytesScheduled += bytes;
+        try {
+            engine.read(mapped ? mappedRead(position, (int) bytes)
+                    : new ChunkRead(this, channel, position, (int) bytes, buffer), firstRead);
+        } catch (RejectedExecutionException e) {
+            readSide = ReadSide.IDLE;
+            chunksHeld--;
+            if (buffer != null) {
+                pool.release(buffer);
             }
-            if (throttle.limits() && bytesScheduled < throttle.freeBytes()) {
-                length = Math.min(length, throttle.freeBytes() - bytesScheduled); // full speed ends at a chunk's end
-            }
-            readInFlight = true;
-            boolean firstRead = !readsStarted;
-            readsStarted = true;
-            segmentOffset += length;
-            bytesScheduled += length;
-            try {
-                engine.read(mapped ? mappedRead(position, (int) length)
-                        : new ChunkRead(this, channel, position, (int) length, buffer), firstRead);
-            } catch (RejectedExecutionException e) {
-                readInFlight = false;
-                chunksHeld--;
-                if (buffer != null) {
-                    pool.release(buffer);
-                }
-                fail(Outcome.ABORTED, new IOException("server stopping", e));
-            }
+            end(Outcome.ABORTED, new IOException("server stopping", e));
         }
     }
 
@@ -591,29 +774,30 @@ public final class Transfer implements WriteListener, BufferPool.Waiter, RateGro
                 && region.length() > engine.settings().chunkSize();
     }
 
-    private MappedChunkRead mappedRead(long position, int length) {
+    private MappedChunkRead mappedRead(long position, int bytes) {
         if (windows == null) {
             windows = new FileWindows(channel, fileVersion, engine.mappedWindows());
         }
-        return new MappedChunkRead(this, windows, position, length);
+        return new MappedChunkRead(this, windows, position, bytes);
     }
 
     /**
-     * How many chunks (pooled buffers or mapped slices) the transfer may hold now: {@code readAhead}, but at most two (the chunk the
-     * container holds and the one that goes next) while a transfer below full chunk size waits for its
-     * socket. A slow client is parked most of the time, and more chunks would only sit in memory until it
+     * How many chunks (pooled buffers or mapped slices) the transfer may hold now: {@code readAhead}, but at most
+     * two (the chunk the container holds and the one that goes next) while a transfer below full chunk size waits
+     * for its socket. A slow client is parked most of the time, and more chunks would only sit in memory until it
      * reads; its next read starts when the socket drains, so it reads chunks only as fast as it takes them.
      * A transfer at full size keeps its whole read-ahead: its client is fast, and a deep read-ahead hides a
      * slow disk from it.
      */
     private int readAheadNow() {
-        return socketBlocked && sizer.size() < chunkCeiling ? Math.min(readAhead, 2) : readAhead;
+        return writeSide == WriteSide.BLOCKED && sizer.size() < chunkCeiling ? Math.min(readAhead, 2) : readAhead;
     }
 
-    private void fail(Outcome outcome, Throwable cause) {
-        if (endOutcome == null) {
-            endOutcome = outcome;
-            endCause = cause;
+    // ---------------------------------------------------------------- the end
+
+    private void end(Outcome outcome, Throwable cause) {
+        if (ending == null) {
+            ending = new End(outcome, cause);
         }
     }
 
@@ -628,13 +812,15 @@ public final class Transfer implements WriteListener, BufferPool.Waiter, RateGro
 
     /**
      * Ends the transfer: terminal state first (so late events know to clean up after themselves), then the
-     * channel, the buffers, the counters, and the listener, exactly once.
+     * channel, the buffers, the counters, and the listener, exactly once. A read still in flight closes the
+     * channel and returns its buffer when it comes back ({@link #releaseLateEvents}), so no thread waits for it.
      */
     private void finish(State terminal) {
-        state.set(terminal);
-        Outcome outcome = terminal == State.COMPLETED ? Outcome.COMPLETED : endOutcome;
-        if (waitingForBuffer) {
-            pool.cancel(this);
+        shown = terminal;
+        ownership.set(Ownership.ENDED);
+        Outcome outcome = terminal == State.COMPLETED ? Outcome.COMPLETED : ending.outcome();
+        if (readSide == ReadSide.AWAITING_BUFFER) {
+            pool.cancel(callbacks);
         }
         rateLimits.close();
         if (inContainer != null && inContainer.pooled()) {
@@ -654,14 +840,14 @@ public final class Transfer implements WriteListener, BufferPool.Waiter, RateGro
             pool.release(spare);
             spare = null;
         }
-        if (!readInFlight) {
+        if (readSide != ReadSide.READING) {
             IOUtils.closeQuietly(channel);
         }
         releaseLateEvents();
         engine.ended(this, outcome);
         recording.ended(outcome, bytesWritten);
         try {
-            listener.ended(outcome, bytesWritten, outcome == Outcome.COMPLETED ? null : endCause);
+            listener.ended(outcome, bytesWritten, outcome == Outcome.COMPLETED ? null : ending.cause());
         } catch (RuntimeException e) {
             engine.listenerFailed(e);
         }

@@ -3,9 +3,8 @@ package dev.sluice.stream;
 import jakarta.servlet.ServletOutputStream;
 import java.io.IOException;
 import java.nio.ByteBuffer;
-import java.nio.channels.FileChannel;
 import java.time.Duration;
-import java.util.List;
+import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executor;
@@ -26,6 +25,19 @@ import java.util.logging.Logger;
  * counters. One engine per servlet; {@link #close} ends every transfer still running.
  *
  * <p>The engine knows nothing of HTTP: it is handed an output stream, an open file and a list of segments.
+ *
+ * <h2>What embedders may use</h2>
+ * The public API of this package is what code outside it may rely on:
+ * <ul>
+ *   <li>{@link #TransferEngine(EngineSettings)} and {@link #close()}: an engine with its own threads, and its stop;</li>
+ *   <li>{@link #start(TransferRequest)}: send one body ({@link TransferRequest}, {@link Segment},
+ *       {@link FileVersion}, {@link TransferLabel}), be told its end ({@link TransferListener}, {@link Outcome},
+ *       {@link FileShrankException}, {@link StalledException}), and watch it ({@link Transfer#state()});</li>
+ *   <li>{@link #metrics()}, {@link #countHandedOff}, {@link #settings()}, {@link #writeMode()}: the counters and
+ *       what the engine was built with; {@link TransferEvent} is the flight-recorder event it commits.</li>
+ * </ul>
+ * Everything else (the read pool, the buffer pool, rate groups, the transfer's callbacks) is package-private: it
+ * may change without notice.
  */
 public final class TransferEngine implements AutoCloseable {
 
@@ -179,59 +191,22 @@ public final class TransferEngine implements AutoCloseable {
     }
 
     /**
-     * Streams {@code body} from {@code channel} to {@code out}, which must belong to a started async request.
-     * From here on the transfer owns the channel: it is closed when the transfer ends, and {@code listener} is
-     * told exactly once how it ended.
+     * Starts streaming {@code request}'s body. From a successful start on, the transfer owns the request's channel
+     * (it is closed when the transfer ends) and its listener is told exactly once how it ended.
      *
-     * @return the transfer, or {@code null} when {@code maxTransfers} are already running: then nothing was
-     *         started, and the caller still owns the channel and the response
+     * @return the transfer, for watching it; empty when {@code maxTransfers} are already running: then nothing
+     *         was started, and the caller still owns the channel and the response
      * @throws RuntimeException what {@code setWriteListener} throws (the request is not in async mode, or has a
      *         listener already): then, too, nothing was started and the caller still owns the channel
      */
-    public Transfer start(ServletOutputStream out, FileChannel channel, List<Segment> body,
-            TransferListener listener) {
-        return start(out, channel, body, null, TransferLabel.NONE, listener);
-    }
-
-    /** As {@link #start(ServletOutputStream, FileChannel, List, Object, TransferLabel, TransferListener)}, unlabelled. */
-    public Transfer start(ServletOutputStream out, FileChannel channel, List<Segment> body, Object clientKey,
-            TransferListener listener) {
-        return start(out, channel, body, clientKey, TransferLabel.NONE, listener);
-    }
-
-    /** As {@link #start(ServletOutputStream, FileChannel, List, Object, TransferLabel, TransferListener)}, in no client's group. */
-    public Transfer start(ServletOutputStream out, FileChannel channel, List<Segment> body, TransferLabel label,
-            TransferListener listener) {
-        return start(out, channel, body, null, label, listener);
-    }
-
-    /**
-     * As {@link #start(ServletOutputStream, FileChannel, List, TransferListener)}, for the client
-     * {@code clientKey}, named {@code label}. All transfers with equal keys share one {@code limitRatePerClient}
-     * budget; the key is opaque to the engine (the servlet passes the client's address), and {@code null} puts
-     * the transfer in no client's group. The label names the transfer in its flight-recorder event
-     * ({@link TransferEvent}) and is not interpreted either.
-     */
-    public Transfer start(ServletOutputStream out, FileChannel channel, List<Segment> body, Object clientKey,
-            TransferLabel label,
-            TransferListener listener) {
-        return start(out, channel, null, body, clientKey, label, listener);
-    }
-
-    /**
-     * As {@link #start(ServletOutputStream, FileChannel, List, Object, TransferLabel, TransferListener)}, for the
-     * file version {@code file}: transfers of equal versions share the mappings of the file
-     * ({@code bufferKind=mapped}); with {@code null}, the transfer maps the file for itself.
-     */
-    public Transfer start(ServletOutputStream out, FileChannel channel, FileVersion file, List<Segment> body,
-            Object clientKey, TransferLabel label, TransferListener listener) {
+    public Optional<Transfer> start(TransferRequest request) {
         if (!admit()) {
-            return null;
+            return Optional.empty();
         }
-        Transfer transfer = new Transfer(this, out, channel, file, body, clientKey, label, listener);
+        Transfer transfer = new Transfer(this, request);
         active.add(transfer);
         try {
-            out.setWriteListener(transfer);
+            request.out().setWriteListener(transfer.writeListener());
         } catch (RuntimeException | Error e) { // e.g. not async, or a listener already set: nothing started
             transfer.abandon();
             if (active.remove(transfer)) {
@@ -239,7 +214,7 @@ public final class TransferEngine implements AutoCloseable {
             }
             throw e;
         }
-        return transfer;
+        return Optional.of(transfer);
     }
 
     /** Counts a new transfer in, unless the limit is reached: one atomic step, so the limit is never passed. */
@@ -395,7 +370,12 @@ public final class TransferEngine implements AutoCloseable {
         }
     }
 
-    /** Runs a transfer's pass on the read executor, or here if the executor no longer takes work. */
+    /**
+     * Runs a transfer's pass on the read executor, or here if the executor no longer takes work: the one way in
+     * for wake-ups that arrive on a thread serving many transfers (the timer, a buffer or rate grant made by
+     * another transfer's owner). A pass may block in the container, and the timer must stay free to fire the
+     * others' timers; the read threads are many and already run passes when their reads complete.
+     */
     void wakeLater(Transfer transfer) {
         try {
             reads.execute(transfer::wake);

@@ -2,8 +2,10 @@ package dev.sluice.stream;
 
 /**
  * Told once, when a transfer ends. The servlet layer completes the {@code AsyncContext} here. Called on
- * whichever thread ended the transfer (a container thread, a read thread or the timer), after the file channel
- * is closed and every buffer the transfer owned is back in the pool.
+ * whichever thread ended the transfer: a container thread, or one of the engine's read threads (which also run
+ * the passes that timers and grants start). By then every buffer the transfer held is back in the pool or retired,
+ * and the file channel is closed, except while a read is still in flight: that read closes the channel and
+ * returns its buffer when it comes back, so the end is never delayed by a slow disk.
  */
 @FunctionalInterface
 public interface TransferListener {

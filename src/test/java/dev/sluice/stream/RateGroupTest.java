@@ -60,8 +60,8 @@ class RateGroupTest {
         FakeOutputStream out = new FakeOutputStream();
         RecordingListener listener = new RecordingListener();
         FileChannel channel = FileChannel.open(dir.resolve(name), StandardOpenOption.READ);
-        Transfer transfer = engine.start(out, channel, List.of(new Segment.FileRegion(0, length)), clientKey,
-                listener);
+        Transfer transfer = engine.start(TransferRequest.of(out, channel, List.of(new Segment.FileRegion(0, length)),
+                listener).withClientKey(clientKey)).orElseThrow();
         out.start();
         reads.runAll();
         return new Client(out, listener, transfer, channel);
@@ -180,8 +180,9 @@ class RateGroupTest {
         refusing.refuseListener(refusal);
         FileChannel channel = FileChannel.open(dir.resolve("small.bin"));
 
-        assertSame(refusal, assertThrows(IllegalStateException.class, () -> engine.start(refusing, channel,
-                List.of(new Segment.FileRegion(0, data.length)), "10.0.0.1", new RecordingListener())));
+        assertSame(refusal, assertThrows(IllegalStateException.class, () -> engine.start(TransferRequest.of(
+                refusing, channel, List.of(new Segment.FileRegion(0, data.length)), new RecordingListener())
+                .withClientKey("10.0.0.1"))));
         assertEquals(0, engine.metrics().activeTransfers());
         assertEquals(0, engine.clientRateGroups(), "the client's group outlived a transfer that never started");
         assertTrue(channel.isOpen(), "the channel stays the caller's");

@@ -86,8 +86,8 @@ class TransferEventTest {
     @Test
     void theEventCarriesTheLabelTheBytesTheOutcomeAndTheTimeParkedOnSocketAndDisk() throws IOException {
         TransferEngine engine = engine(settings(), reads);
-        engine.start(out, file("a.bin", 3 * CHUNK), List.of(new Segment.FileRegion(0, 3 * CHUNK)),
-                new TransferLabel("/dir/a.bin", "full"), listener);
+        engine.start(TransferRequest.of(out, file("a.bin", 3 * CHUNK), List.of(new Segment.FileRegion(0, 3 * CHUNK)),
+                listener).withLabel(new TransferLabel("/dir/a.bin", "full")));
         out.start(); // chunk 0 is being read: parked on the disk
 
         advance(7);
@@ -121,8 +121,9 @@ class TransferEventTest {
     void anAbortedTransferReportsWhatItSentAndTheTimeTheSpeedLimitHeldIt() throws IOException {
         TransferEngine engine = engine(settings().withLimitRate(CHUNK, 0), Runnable::run); // reads never park
         long started = clock.get();
-        engine.start(out, file("b.bin", 10 * CHUNK), List.of(new Segment.FileRegion(0, 10 * CHUNK)),
-                new TransferLabel("/b.bin", "bytes 0-40959/40960"), listener);
+        engine.start(TransferRequest.of(out, file("b.bin", 10 * CHUNK),
+                List.of(new Segment.FileRegion(0, 10 * CHUNK)), listener)
+                .withLabel(new TransferLabel("/b.bin", "bytes 0-40959/40960")));
         out.start();
         for (int i = 0; i < 3; i++) {
             assertTrue(timers.fireNext(), "the speed limit set no timer");
@@ -145,12 +146,12 @@ class TransferEventTest {
     void aWaitForTheBufferBudgetIsReportedAsSuch() throws IOException {
         TransferEngine engine = engine(settings().withMaxBufferMemory(CHUNK), reads);
         RecordingListener first = new RecordingListener();
-        engine.start(out, file("c.bin", CHUNK), List.of(new Segment.FileRegion(0, CHUNK)),
-                new TransferLabel("/c.bin", "full"), first);
+        engine.start(TransferRequest.of(out, file("c.bin", CHUNK), List.of(new Segment.FileRegion(0, CHUNK)), first)
+                .withLabel(new TransferLabel("/c.bin", "full")));
         out.start(); // holds the only buffer while its read is pending
         FakeOutputStream secondOut = new FakeOutputStream();
-        engine.start(secondOut, file("d.bin", CHUNK), List.of(new Segment.FileRegion(0, CHUNK)),
-                new TransferLabel("/d.bin", "full"), listener);
+        engine.start(TransferRequest.of(secondOut, file("d.bin", CHUNK), List.of(new Segment.FileRegion(0, CHUNK)),
+                listener).withLabel(new TransferLabel("/d.bin", "full")));
         secondOut.start(); // no buffer left: parked on the budget
 
         advance(23);

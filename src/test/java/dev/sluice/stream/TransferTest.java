@@ -70,6 +70,12 @@ class TransferTest {
         return List.of(new Segment.FileRegion(0, length));
     }
 
+    /** Starts a transfer of {@code body}: {@code null} when the engine refused it ({@code maxTransfers}). */
+    private static Transfer start(TransferEngine engine, jakarta.servlet.ServletOutputStream stream,
+            FileChannel channel, List<Segment> body, TransferListener ends) {
+        return engine.start(TransferRequest.of(stream, channel, body, ends)).orElse(null);
+    }
+
     /** One end, with the given outcome; the channel closed; every buffer back. */
     private void assertEndedCleanly(TransferEngine engine, FileChannel channel, Outcome outcome) {
         assertEquals(outcome, listener.only().outcome());
@@ -88,7 +94,7 @@ class TransferTest {
         byte[] data = file("a.bin", 100 * CHUNK + 123);
         TransferEngine engine = engine(settings(), reads);
         FileChannel channel = open("a.bin");
-        Transfer transfer = engine.start(out, channel, whole(data.length), listener);
+        Transfer transfer = start(engine, out, channel, whole(data.length), listener);
 
         out.start();
         reads.runAll();
@@ -121,7 +127,7 @@ class TransferTest {
         FakeOutputStream direct = new FakeOutputStream();
         RecordingListener ends = new RecordingListener();
         TransferEngine engine = engine(settings(), Runnable::run);
-        engine.start(direct, open(name), whole(data.length), ends);
+        start(engine, direct, open(name), whole(data.length), ends);
         direct.start();
         assertArrayEquals(data, direct.sent());
         assertEquals(Outcome.COMPLETED, ends.only().outcome());
@@ -133,7 +139,7 @@ class TransferTest {
     void readCompletingWhileTheSocketIsNotWritableWaitsForOnWritePossible() throws IOException {
         byte[] data = file("a.bin", 3 * CHUNK);
         TransferEngine engine = engine(settings(), reads);
-        Transfer transfer = engine.start(out, open("a.bin"), whole(data.length), listener);
+        Transfer transfer = start(engine, out, open("a.bin"), whole(data.length), listener);
         out.start();
         assertEquals(Transfer.State.WAITING_FOR_READ, transfer.state());
 
@@ -160,7 +166,7 @@ class TransferTest {
     void writabilityReturningWhileAReadIsPendingWaitsForTheRead() throws IOException {
         byte[] data = file("a.bin", 2 * CHUNK + 10);
         TransferEngine engine = engine(settings(), reads);
-        Transfer transfer = engine.start(out, open("a.bin"), whole(data.length), listener);
+        Transfer transfer = start(engine, out, open("a.bin"), whole(data.length), listener);
         out.start();
         out.fillOnNextWrite();
         reads.runNext();
@@ -181,7 +187,7 @@ class TransferTest {
     void theLastWriteMustBeAcceptedBeforeTheTransferCompletes() throws IOException {
         byte[] data = file("a.bin", CHUNK);
         TransferEngine engine = engine(settings(), reads);
-        Transfer transfer = engine.start(out, open("a.bin"), whole(data.length), listener);
+        Transfer transfer = start(engine, out, open("a.bin"), whole(data.length), listener);
         out.start();
         out.fillOnNextWrite();
         reads.runAll();
@@ -201,7 +207,7 @@ class TransferTest {
         byte[] data = file("a.bin", 10 * CHUNK);
         TransferEngine engine = engine(settings(), reads);
         FileChannel channel = open("a.bin");
-        Transfer transfer = engine.start(out, channel, whole(data.length), listener);
+        Transfer transfer = start(engine, out, channel, whole(data.length), listener);
         out.start();
         assertEquals(1, reads.pending());
 
@@ -226,7 +232,7 @@ class TransferTest {
         byte[] data = file("a.bin", 10 * CHUNK);
         TransferEngine engine = engine(settings(), reads);
         FileChannel channel = open("a.bin");
-        Transfer transfer = engine.start(out, channel, whole(data.length), listener);
+        Transfer transfer = start(engine, out, channel, whole(data.length), listener);
         out.start();
         out.setWritable(false);
         reads.runAll();
@@ -234,10 +240,13 @@ class TransferTest {
 
         clock.addAndGet(Duration.ofSeconds(29).toNanos());
         engine.checkStalls();
+        reads.runAll();
         assertFalse(listener.ended(), "ended before the stall timeout");
 
         clock.addAndGet(Duration.ofSeconds(2).toNanos());
         engine.checkStalls();
+        assertFalse(listener.ended(), "the stall's pass ran on the timer's thread, not the engine's executor");
+        reads.runAll();
 
         assertEquals(Outcome.ABORTED, listener.only().outcome());
         assertInstanceOf(StalledException.class, listener.only().cause());
@@ -249,7 +258,7 @@ class TransferTest {
     void aClientThatKeepsTakingDataIsNeverStalled() throws IOException {
         byte[] data = file("a.bin", 20 * CHUNK);
         TransferEngine engine = engine(settings(), reads);
-        engine.start(out, open("a.bin"), whole(data.length), listener);
+        start(engine, out, open("a.bin"), whole(data.length), listener);
         out.start();
         while (!listener.ended()) {
             out.setWritable(false);
@@ -268,7 +277,7 @@ class TransferTest {
         byte[] data = file("a.bin", 10 * CHUNK);
         TransferEngine engine = engine(settings(), reads);
         FailingChannel channel = new FailingChannel(open("a.bin"), 3 * CHUNK);
-        engine.start(out, channel, whole(data.length), listener);
+        start(engine, out, channel, whole(data.length), listener);
         out.start();
         reads.runAll();
 
@@ -285,7 +294,7 @@ class TransferTest {
     void aFileThatShrinksWhileServedFailsAndIsNeverPadded(BufferKind kind) throws IOException {
         byte[] data = file("a.bin", 10 * CHUNK);
         TransferEngine engine = engine(settings().withBufferKind(kind), reads);
-        engine.start(out, open("a.bin"), whole(data.length), listener);
+        start(engine, out, open("a.bin"), whole(data.length), listener);
         out.start();
         reads.runNext();
         try (RandomAccessFile file = new RandomAccessFile(dir.resolve("a.bin").toFile(), "rw")) {
@@ -306,7 +315,7 @@ class TransferTest {
     void aFileDeletedWhileServedIsServedWholeFromTheOpenChannel(BufferKind kind) throws IOException {
         byte[] data = file("a.bin", 10 * CHUNK);
         TransferEngine engine = engine(settings().withBufferKind(kind), reads);
-        engine.start(out, open("a.bin"), whole(data.length), listener);
+        start(engine, out, open("a.bin"), whole(data.length), listener);
         out.start();
         reads.runNext();
         Files.delete(dir.resolve("a.bin"));
@@ -322,7 +331,7 @@ class TransferTest {
         byte[] data = file("a.bin", 10 * CHUNK);
         TransferEngine engine = engine(settings(), reads);
         FileChannel channel = open("a.bin");
-        engine.start(out, channel, whole(data.length), listener);
+        start(engine, out, channel, whole(data.length), listener);
         out.start();
         reads.runNext();
         out.failNextWrite(new IOException("broken pipe"));
@@ -339,7 +348,7 @@ class TransferTest {
         byte[] data = file("a.bin", 10 * CHUNK);
         TransferEngine engine = engine(settings(), reads);
         FileChannel channel = open("a.bin");
-        engine.start(out, channel, whole(data.length), listener);
+        start(engine, out, channel, whole(data.length), listener);
         out.start();
         reads.runNext();
         out.recycle();
@@ -358,8 +367,8 @@ class TransferTest {
         TransferEngine engine = engine(oneBuffer, reads);
         FakeOutputStream out2 = new FakeOutputStream();
         RecordingListener listener2 = new RecordingListener();
-        Transfer first = engine.start(out, open("a.bin"), whole(data.length), listener);
-        Transfer second = engine.start(out2, open("a.bin"), whole(data.length), listener2);
+        Transfer first = start(engine, out, open("a.bin"), whole(data.length), listener);
+        Transfer second = start(engine, out2, open("a.bin"), whole(data.length), listener2);
         out.start();
         out2.start();
         assertEquals(Transfer.State.WAITING_FOR_READ, first.state());
@@ -382,9 +391,9 @@ class TransferTest {
         TransferEngine engine = engine(settings().withMaxBufferMemory(CHUNK), reads);
         FakeOutputStream out2 = new FakeOutputStream();
         RecordingListener listener2 = new RecordingListener();
-        engine.start(out, open("a.bin"), whole(data.length), listener);
+        start(engine, out, open("a.bin"), whole(data.length), listener);
         FileChannel secondChannel = open("a.bin");
-        Transfer second = engine.start(out2, secondChannel, whole(data.length), listener2);
+        Transfer second = start(engine, out2, secondChannel, whole(data.length), listener2);
         out.start();
         out2.start();
         assertEquals(Transfer.State.WAITING_FOR_BUFFER, second.state());
@@ -412,7 +421,7 @@ class TransferTest {
                 new Segment.FileRegion(CHUNK - 5, 2 * CHUNK + 11),
                 Segment.Literal.of(new byte[0]),
                 Segment.Literal.of("\r\n--end--".getBytes(StandardCharsets.US_ASCII)));
-        engine.start(out, open("a.bin"), body, listener);
+        start(engine, out, open("a.bin"), body, listener);
         out.start();
         reads.runAll();
 
@@ -431,7 +440,7 @@ class TransferTest {
     void anEmptyBodyCompletesWithoutReading() throws IOException {
         file("empty.bin", 0);
         TransferEngine engine = engine(settings(), reads);
-        engine.start(out, open("empty.bin"), whole(0), listener);
+        start(engine, out, open("empty.bin"), whole(0), listener);
         out.start();
         assertEquals(0, reads.pending());
         assertEquals(Outcome.COMPLETED, listener.only().outcome());
@@ -443,7 +452,7 @@ class TransferTest {
         byte[] data = file("a.bin", 10 * CHUNK);
         TransferEngine engine = engine(settings(), reads);
         FileChannel channel = open("a.bin");
-        engine.start(out, channel, whole(data.length), listener);
+        start(engine, out, channel, whole(data.length), listener);
         out.start();
         out.setWritable(false);
         reads.runAll();
@@ -460,7 +469,7 @@ class TransferTest {
         byte[] data = file("a.bin", 7 * CHUNK + 1);
         TransferEngine engine = new TransferEngine(settings().withBufferKind(kind), reads, clock::get, false, timers);
         assertEquals("write(byte[]) from heap buffers (Servlet 6.0 API: no write(ByteBuffer))", engine.writeMode());
-        engine.start(out, open("a.bin"), whole(data.length), listener);
+        start(engine, out, open("a.bin"), whole(data.length), listener);
         out.start();
         reads.runAll();
         assertArrayEquals(data, out.sent());
@@ -485,7 +494,7 @@ class TransferTest {
     void theReadAheadNeverHoldsMoreThanItsBuffers() throws IOException {
         byte[] data = file("a.bin", 50 * CHUNK);
         TransferEngine engine = engine(settings().withReadAhead(3), reads);
-        engine.start(out, open("a.bin"), whole(data.length), listener);
+        start(engine, out, open("a.bin"), whole(data.length), listener);
         out.start();
         out.setWritable(false);
         for (int i = 0; i < 10; i++) {
@@ -514,7 +523,7 @@ class TransferTest {
                     task.run();
                 })).withMapWindow(7 * CHUNK);
         FileChannel channel = open("a.bin");
-        engine.start(out, channel, whole(data.length), listener);
+        start(engine, out, channel, whole(data.length), listener);
         out.start();
         out.setWritable(false);
         for (int i = 0; i < 10; i++) {
@@ -539,7 +548,7 @@ class TransferTest {
         for (int i = 0; i < 2; i++) {
             FakeOutputStream stream = new FakeOutputStream();
             RecordingListener ended = new RecordingListener();
-            engine.start(stream, open("a.bin"), version, whole(data.length), null, TransferLabel.NONE, ended);
+            engine.start(TransferRequest.of(stream, open("a.bin"), whole(data.length), ended).withFile(version));
             stream.start();
             reads.runAll();
             assertArrayEquals(data, stream.sent());
@@ -560,7 +569,7 @@ class TransferTest {
         byte[] data = file("a.bin", CHUNK);
         TransferEngine engine = engine(settings().withBufferKind(BufferKind.MAPPED), reads);
         FileChannel channel = open("a.bin");
-        engine.start(out, channel, whole(data.length), listener);
+        start(engine, out, channel, whole(data.length), listener);
         out.start();
         reads.runAll();
         assertArrayEquals(data, out.sent());
@@ -589,7 +598,7 @@ class TransferTest {
 
     /** Starts a transfer of {@code body} whose socket is full at once, and completes every read it asks for. */
     private void readEveryChunkWhileTheSocketIsFull(TransferEngine engine, FileChannel channel, List<Segment> body) {
-        engine.start(out, channel, body, listener);
+        start(engine, out, channel, body, listener);
         out.start();
         out.setWritable(false);
         reads.runAll();
@@ -630,7 +639,7 @@ class TransferTest {
         byte[] data = file("a.bin", 50 * CHUNK + 99);
         TransferEngine engine = engine(settings().withBufferKind(kind), reads);
         FileChannel channel = open("a.bin");
-        engine.start(out, channel, List.of(new Segment.FileRegion(7, data.length - 7),
+        start(engine, out, channel, List.of(new Segment.FileRegion(7, data.length - 7),
                 Segment.Literal.of(new byte[] {1, 2, 3})), listener);
         out.start();
         while (!listener.ended()) {
@@ -656,7 +665,7 @@ class TransferTest {
         byte[] data = file("a.bin", 3 * CHUNK - 10);
         TransferEngine engine = engine(settings(), reads);
         FileChannel channel = open("a.bin");
-        engine.start(out, channel, whole(data.length), listener);
+        start(engine, out, channel, whole(data.length), listener);
         out.start();
         reads.runAll();
         assertTrue(listener.ended());
@@ -672,7 +681,7 @@ class TransferTest {
         byte[] data = file("a.bin", 16 * CHUNK);
         long rate = 4L * CHUNK; // four chunks a second: the body is worth 4 s
         TransferEngine engine = engine(settings().withLimitRate(rate, 0), reads);
-        Transfer transfer = engine.start(out, open("a.bin"), whole(data.length), listener);
+        Transfer transfer = start(engine, out, open("a.bin"), whole(data.length), listener);
         long start = clock.get();
         out.start();
         reads.runAll();
@@ -702,7 +711,7 @@ class TransferTest {
         byte[] data = file("a.bin", 10 * CHUNK);
         long free = 3L * CHUNK + 100;
         TransferEngine engine = engine(settings().withLimitRate(CHUNK, free), reads);
-        engine.start(out, open("a.bin"), whole(data.length), listener);
+        start(engine, out, open("a.bin"), whole(data.length), listener);
         out.start();
         reads.runAll();
 
@@ -723,7 +732,7 @@ class TransferTest {
         byte[] data = file("a.bin", 8 * CHUNK);
         TransferEngine engine = engine(settings().withLimitRate(CHUNK, 0), reads);
         FileChannel channel = open("a.bin");
-        engine.start(out, channel, whole(data.length), listener);
+        start(engine, out, channel, whole(data.length), listener);
         out.start();
         reads.runAll();
         assertEquals(1, timers.pending());
@@ -739,11 +748,11 @@ class TransferTest {
     void pastMaxTransfersNothingStartsUntilOneEnds() throws IOException {
         byte[] data = file("a.bin", 4 * CHUNK);
         TransferEngine engine = engine(settings().withMaxTransfers(1), reads);
-        engine.start(out, open("a.bin"), whole(data.length), listener);
+        start(engine, out, open("a.bin"), whole(data.length), listener);
         FakeOutputStream refusedOut = new FakeOutputStream();
         FileChannel refusedChannel = open("a.bin");
 
-        assertNull(engine.start(refusedOut, refusedChannel, whole(data.length), new RecordingListener()));
+        assertNull(start(engine, refusedOut, refusedChannel, whole(data.length), new RecordingListener()));
         assertEquals(1, engine.metrics().activeTransfers());
         assertTrue(refusedChannel.isOpen(), "a refused start must leave the channel to its caller");
         refusedChannel.close();
@@ -753,7 +762,7 @@ class TransferTest {
         assertEquals(Outcome.COMPLETED, listener.only().outcome());
         FakeOutputStream nextOut = new FakeOutputStream();
         RecordingListener next = new RecordingListener();
-        assertTrue(engine.start(nextOut, open("a.bin"), whole(data.length), next) != null);
+        assertTrue(start(engine, nextOut, open("a.bin"), whole(data.length), next) != null);
         nextOut.start();
         reads.runAll();
         assertArrayEquals(data, nextOut.sent());
@@ -771,7 +780,7 @@ class TransferTest {
             for (int i = 0; i < 4; i++) {
                 FakeOutputStream stream = new FakeOutputStream();
                 RecordingListener ended = new RecordingListener();
-                engine.start(stream, open("a.bin"), whole(data.length), ended);
+                start(engine, stream, open("a.bin"), whole(data.length), ended);
                 outs.add(stream);
                 ends.add(ended);
             }
@@ -807,7 +816,7 @@ class TransferTest {
                     .withBufferKind(kind), executor).withMapWindow(5 * CHUNK + 512); // mapped: crosses windows
             long start = random.nextInt(data.length);
             long length = random.nextInt((int) (data.length - start) + 1);
-            engine.start(stream, open("a.bin"), List.of(new Segment.FileRegion(start, length)), ends);
+            start(engine, stream, open("a.bin"), List.of(new Segment.FileRegion(start, length)), ends);
             stream.start();
             int steps = 0;
             while (!ends.ended()) {
@@ -843,7 +852,7 @@ class TransferTest {
         byte[] data = file("a.bin", 4 * BIG_CHUNK);
         TransferEngine engine = engine(adaptive(), reads);
         FileChannel channel = open("a.bin");
-        Transfer transfer = engine.start(out, channel, whole(data.length), listener);
+        Transfer transfer = start(engine, out, channel, whole(data.length), listener);
         out.start();
         out.fillOnNextWrite();
         for (int i = 0; i < 10; i++) {
@@ -866,7 +875,7 @@ class TransferTest {
         byte[] data = file("a.bin", 64 * BIG_CHUNK + 77);
         TransferEngine engine = engine(adaptive(), reads);
         FileChannel channel = open("a.bin");
-        engine.start(out, channel, whole(data.length), listener);
+        start(engine, out, channel, whole(data.length), listener);
         out.start();
         while (engine.metrics().bufferBytesHighWater() < 2L * BIG_CHUNK) {
             clock.addAndGet(1_000_000); // a read per millisecond: megabytes per second drained
@@ -904,7 +913,7 @@ class TransferTest {
         TransferEngine engine = engine(adaptive().withBufferKind(BufferKind.MAPPED).withLimitRate(limitRate, 0),
                 reads);
         FileChannel channel = open("a.bin");
-        engine.start(out, channel, whole(data.length), listener);
+        start(engine, out, channel, whole(data.length), listener);
         out.start();
         while (!listener.ended()) {
             clock.addAndGet(5_000_000); // a chunk per 5 ms: a fast client, whatever the chunk size
@@ -922,7 +931,7 @@ class TransferTest {
     void aShortBodyTakesAFloorSizeBufferNotAFullChunk() throws IOException {
         byte[] data = file("a.bin", 4096);
         TransferEngine engine = engine(adaptive(), reads);
-        engine.start(out, open("a.bin"), whole(data.length), listener);
+        start(engine, out, open("a.bin"), whole(data.length), listener);
         out.start();
         assertEquals(ChunkSizer.FLOOR, engine.metrics().bufferBytesInUse());
         reads.runAll();
@@ -952,7 +961,7 @@ class TransferTest {
                 long length = random.nextInt((int) (data.length - start) + 1);
                 FakeOutputStream stream = new FakeOutputStream();
                 RecordingListener ended = new RecordingListener();
-                engine.start(stream, open("a.bin"), List.of(new Segment.FileRegion(start, length)), ended);
+                start(engine, stream, open("a.bin"), List.of(new Segment.FileRegion(start, length)), ended);
                 streams.add(stream);
                 ends.add(ended);
                 ranges.add(new long[] {start, length});
