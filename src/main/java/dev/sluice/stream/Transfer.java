@@ -197,6 +197,10 @@ public final class Transfer {
     private record Failure(Outcome outcome, Throwable cause) implements Event {
     }
 
+    /** The container reported an error through the write listener. */
+    private record ContainerFailed(Throwable cause) implements Event {
+    }
+
     private record Stalled() implements Event {
     }
 
@@ -251,6 +255,8 @@ public final class Transfer {
     private final FileVersion fileVersion;
     private final List<Segment> segments;
     private final long length;
+    /** Where the body's furthest file region ends: the file must keep at least this many bytes. */
+    private final long fileEnd;
     private final TransferListener listener;
     private final int readAhead;
     private final Throttle throttle;
@@ -296,6 +302,8 @@ public final class Transfer {
         this.fileVersion = request.file();
         this.segments = request.body();
         this.length = request.length();
+        this.fileEnd = segments.stream().filter(Segment.FileRegion.class::isInstance)
+                .map(Segment.FileRegion.class::cast).mapToLong(r -> r.position() + r.length()).max().orElse(0);
         this.listener = request.listener();
         this.readAhead = engine.settings().readAhead();
         this.throttle = new Throttle(engine.settings().limitRate(), engine.settings().limitRateAfter());
@@ -332,7 +340,7 @@ public final class Transfer {
 
         @Override
         public void onError(Throwable cause) {
-            post(new Failure(Outcome.ABORTED, cause));
+            post(new ContainerFailed(cause));
         }
 
         /** On the thread that released a buffer, which may be another transfer's owner in mid-pass. */
@@ -541,6 +549,8 @@ public final class Transfer {
             spare = granted.buffer();
         } else if (event instanceof Failure failure) {
             end(failure.outcome(), failure.cause());
+        } else if (event instanceof ContainerFailed failed) {
+            containerFailed(failed.cause());
         } else if (event instanceof ThrottleElapsed) {
             pace = Pace.FREE;
         } else if (event instanceof RateGranted) {
@@ -677,13 +687,39 @@ public final class Transfer {
     }
 
     /**
-     * The container's output threw: the connection is gone or the container has ended the request on its own.
-     * Tomcat, for one, completes and recycles a request whose {@code onError} returned without completing it,
-     * so an owner that was running elsewhere meets an {@code IllegalStateException} instead of an
-     * {@code IOException}. Either way the client is gone: the transfer is aborted, not failed.
+     * The container's output threw, or its {@code onError} came: usually the connection is gone or the container
+     * has ended the request on its own (Tomcat, for one, completes and recycles a request whose {@code onError}
+     * returned without completing it, so an owner that was running elsewhere meets an
+     * {@code IllegalStateException} instead of an {@code IOException}). Then the client is gone: the transfer is
+     * aborted.
+     *
+     * <p>But the container's error says nothing reliable about the cause: a write from a mapping whose file was
+     * truncated fails in the kernel ({@code EFAULT}, "Bad address") and reaches us like a broken connection. So
+     * the file decides: when it no longer holds the bytes the body needs, the transfer fails with
+     * {@link FileShrankException} (the container's error attached as suppressed), whatever the container said,
+     * and the counters and the log blame the file, not the client.
      */
-    private void containerFailed(Exception e) {
-        end(Outcome.ABORTED, e);
+    private void containerFailed(Throwable e) {
+        FileShrankException shrank = fileShrankBelowTheBody();
+        if (shrank == null) {
+            end(Outcome.ABORTED, e);
+        } else {
+            shrank.addSuppressed(e);
+            end(Outcome.FAILED, shrank);
+        }
+    }
+
+    /** The evidence for {@link #containerFailed}: the file's size now against the end of the body's last region. */
+    private FileShrankException fileShrankBelowTheBody() {
+        if (fileEnd == 0) {
+            return null;
+        }
+        try {
+            long size = channel.size();
+            return size < fileEnd ? new FileShrankException(size) : null;
+        } catch (IOException e) {
+            return null; // the channel is unusable: nothing to tell about the file
+        }
     }
 
     // ---------------------------------------------------------------- the read side

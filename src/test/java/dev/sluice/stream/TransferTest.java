@@ -5,7 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertNull;
-import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.ByteArrayOutputStream;
@@ -341,6 +341,39 @@ class TransferTest {
         assertEquals("broken pipe", listener.only().cause().getMessage());
         assertFalse(channel.isOpen());
         assertReleased(engine);
+    }
+
+    /**
+     * A write from a mapping whose file was truncated fails in the kernel ("Bad address"), and the container
+     * reports it like a broken connection, by a throwing write or by {@code onError}. The file decides: when it
+     * no longer holds the body, the transfer failed, whatever the container said, so neither the counters nor
+     * the log blame the client. The race, made deterministic: every chunk is read while the socket is full, the
+     * file is cut, and the container's report comes before any read could see the cut.
+     */
+    @ParameterizedTest
+    @CsvSource({"MAPPED, write", "MAPPED, onError", "DIRECT, write", "DIRECT, onError"})
+    void aFileThatShrankIsAFailureWhateverTheContainerReports(BufferKind kind, String report) throws IOException {
+        byte[] data = file("a.bin", 3 * CHUNK);
+        TransferEngine engine = engine(settings().withReadAhead(3).withBufferKind(kind), reads);
+        FileChannel channel = open("a.bin");
+        readEveryChunkWhileTheSocketIsFull(engine, channel, whole(data.length));
+        try (RandomAccessFile file = new RandomAccessFile(dir.resolve("a.bin").toFile(), "rw")) {
+            file.setLength(3 * CHUNK - 10);
+        }
+        IOException badAddress = new IOException("Bad address");
+        if (report.equals("write")) {
+            out.failNextWrite(badAddress);
+            out.setWritable(true);
+        } else {
+            out.error(badAddress);
+        }
+        reads.runAll();
+
+        assertInstanceOf(FileShrankException.class, listener.only().cause());
+        assertSame(badAddress, listener.only().cause().getSuppressed()[0]);
+        assertEndedCleanly(engine, channel, Outcome.FAILED);
+        assertEquals(1, engine.metrics().failed());
+        assertEquals(0, engine.metrics().aborted());
     }
 
     @Test
