@@ -31,7 +31,7 @@ import org.junit.jupiter.api.TestMethodOrder;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * Several Sluice nodes behind a load balancer, as the README's "Several nodes" section deploys them: two launcher
+ * Several Sluice nodes behind a load balancer, as docs/several-nodes.md deploys them: two launcher
  * processes serving the same directory, nginx (round robin) in front. Validators agree across nodes, a download
  * cut on one node resumes on the other, and a node stopped mid-run loses no completed download.
  */
@@ -119,7 +119,8 @@ class MultiNodeIT {
     }
 
     /**
-     * The configuration the README shows, inside a complete nginx.conf whose every path is under {@code prefix}.
+     * The configuration docs/several-nodes.md shows, inside a complete nginx.conf whose every path is under
+     * {@code prefix}.
      * {@code X-Upstream} tells the test which node answered.
      */
     private static String config(Path prefix, int port) {
