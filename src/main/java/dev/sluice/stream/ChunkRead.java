@@ -1,5 +1,6 @@
 package dev.sluice.stream;
 
+import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 
@@ -7,7 +8,8 @@ import java.nio.channels.FileChannel;
  * One positional read of a chunk, run on the read pool. Positional reads leave the channel's own position
  * alone, so the same channel could be read by several threads; the transfer keeps one read in flight anyway.
  * A read that meets the end of the file before {@code length} bytes means the file shrank: the response
- * promised bytes that no longer exist.
+ * promised bytes that no longer exist. After the read, the file is checked against the version the response
+ * announced ({@link FileCheck}): the bytes just read may belong to a file rewritten in place.
  */
 record ChunkRead(Transfer transfer, FileChannel channel, long position, int length, ByteBuffer buffer)
         implements Runnable {
@@ -22,6 +24,10 @@ record ChunkRead(Transfer transfer, FileChannel channel, long position, int leng
                 }
             }
             buffer.flip();
+            IOException changed = transfer.fileCheck().problem();
+            if (changed != null) {
+                throw changed;
+            }
         } catch (Exception e) {
             transfer.readFailed(buffer, e);
             return;

@@ -1,5 +1,6 @@
 package dev.sluice.stream;
 
+import java.io.IOException;
 import java.nio.MappedByteBuffer;
 
 /**
@@ -26,6 +27,10 @@ record MappedChunkRead(Transfer transfer, FileWindows windows, long position, in
             chunk = windows.slice(position, length);
             if (!chunk.isLoaded()) {
                 chunk.load();
+            }
+            IOException changed = transfer.fileCheck().problem();
+            if (changed != null) {
+                throw changed;
             }
         } catch (Exception e) {
             transfer.readFailed(null, e);

@@ -60,8 +60,8 @@ import org.apache.commons.io.IOUtils;
  *
  * <p>With {@code bufferKind=mapped}, a file region longer than a chunk is sent as slices of the file's mapping
  * instead ({@link FileWindows}): they count against the read-ahead like buffers, but hold no pool memory and go
- * back to nobody. Their bytes are copied when the container writes them, so the file's size is checked once more
- * before the body's last byte ({@link #fileStillHoldsTheMappedBytes}).
+ * back to nobody. Their bytes are copied when the container writes them, so the file is checked once more
+ * before the body's last byte ({@link #fileStillHoldsTheBody}).
  */
 public final class Transfer {
 
@@ -265,6 +265,7 @@ public final class Transfer {
     /** The largest chunk: {@code chunkSize}, or larger for a transfer that maps its file (see the engine). */
     private final int chunkCeiling;
     private final TransferRecording recording;
+    private final FileCheck fileCheck;
 
     /** What {@link #state} reports while the transfer is parked or ended; written by the owner. */
     private volatile State shown = State.STARTING;
@@ -314,6 +315,7 @@ public final class Transfer {
         this.chunkCeiling = unlimited && mapsFile ? engine.mappedChunkCeiling() : engine.settings().chunkSize();
         this.sizer = new ChunkSizer(chunkCeiling, engine.nanoTime(), mapsFile);
         this.recording = new TransferRecording(request.label(), engine::nanoTime);
+        this.fileCheck = new FileCheck(channel, fileVersion, request.path());
     }
 
     /** The current state, for metrics and tests; stale as soon as it is read. */
@@ -359,6 +361,11 @@ public final class Transfer {
     /** What the engine hands the container in {@code setWriteListener}. */
     WriteListener writeListener() {
         return callbacks;
+    }
+
+    /** What the reads check the file against after each chunk. */
+    FileCheck fileCheck() {
+        return fileCheck;
     }
 
     void readCompleted(ByteBuffer buffer) {
@@ -623,7 +630,7 @@ public final class Transfer {
             splitLastByte(chunk);
             bytes--;
         }
-        if (bytes == left && mappedEnd > 0 && !fileStillHoldsTheMappedBytes()) {
+        if (bytes == left && mappedEnd > 0 && !fileStillHoldsTheBody()) { // pooled bytes were checked when read
             recycle(chunk); // never written: a pooled one goes back to the pool
             return;
         }
@@ -667,23 +674,36 @@ public final class Transfer {
 
     /**
      * Before the write that ends the body, after the container has sent every byte before it: whether the file
-     * still holds every mapped byte sent. A mapped chunk's bytes are copied when the container writes them, not
-     * when they were read, and a file truncated in between leaves zeros for the rest of its last page. Each
-     * mapped read checks the size first, so a file that shrinks mid-body fails its next read; this check catches
-     * a shrink after the last read, which would otherwise complete a body that may hold zeros. It fails the
-     * transfer one byte short of its length, and the client sees a broken download.
+     * still holds the body as announced. A mapped chunk's bytes are copied when the container writes them, not
+     * when they were read, and a file truncated or rewritten in between puts zeros or another version's bytes in
+     * the body. Each read checks the file after it, so a file that changes mid-body fails its next read; this
+     * check catches a change after the last read, which would otherwise complete a body that may be spliced. It
+     * fails the transfer one byte short of its length, and the client sees a broken download.
      */
-    private boolean fileStillHoldsTheMappedBytes() {
+    private boolean fileStillHoldsTheBody() {
         try {
-            long size = channel.size();
-            if (size >= mappedEnd) {
+            IOException problem = fileProblem();
+            if (problem == null) {
                 return true;
             }
-            end(Outcome.FAILED, new FileShrankException(size));
+            end(Outcome.FAILED, problem);
         } catch (IOException e) {
             end(Outcome.FAILED, e);
         }
         return false;
+    }
+
+    /**
+     * Why the file can no longer give this body, or {@code null}: its version changed ({@link FileCheck}), or it
+     * ends before the body's furthest region.
+     */
+    private IOException fileProblem() throws IOException {
+        IOException changed = fileCheck.problem();
+        if (changed != null) {
+            return changed;
+        }
+        long size = channel.size();
+        return size < fileEnd ? new FileShrankException(size) : null;
     }
 
     /**
@@ -695,30 +715,25 @@ public final class Transfer {
      *
      * <p>But the container's error says nothing reliable about the cause: a write from a mapping whose file was
      * truncated fails in the kernel ({@code EFAULT}, "Bad address") and reaches us like a broken connection. So
-     * the file decides: when it no longer holds the bytes the body needs, the transfer fails with
-     * {@link FileShrankException} (the container's error attached as suppressed), whatever the container said,
+     * the file decides: when it no longer holds the bytes the body needs, or was changed in place, the transfer
+     * fails with {@link FileShrankException} or {@link FileChangedException} (the container's error attached as
+     * suppressed), whatever the container said,
      * and the counters and the log blame the file, not the client.
      */
     private void containerFailed(Throwable e) {
-        FileShrankException shrank = fileShrankBelowTheBody();
-        if (shrank == null) {
+        IOException problem = null;
+        if (fileEnd > 0) {
+            try {
+                problem = fileProblem();
+            } catch (IOException unusable) {
+                // the channel cannot tell: nothing speaks against the client's going away
+            }
+        }
+        if (problem == null) {
             end(Outcome.ABORTED, e);
         } else {
-            shrank.addSuppressed(e);
-            end(Outcome.FAILED, shrank);
-        }
-    }
-
-    /** The evidence for {@link #containerFailed}: the file's size now against the end of the body's last region. */
-    private FileShrankException fileShrankBelowTheBody() {
-        if (fileEnd == 0) {
-            return null;
-        }
-        try {
-            long size = channel.size();
-            return size < fileEnd ? new FileShrankException(size) : null;
-        } catch (IOException e) {
-            return null; // the channel is unusable: nothing to tell about the file
+            problem.addSuppressed(e);
+            end(Outcome.FAILED, problem);
         }
     }
 

@@ -2,6 +2,7 @@ package dev.sluice.stream;
 
 import jakarta.servlet.ServletOutputStream;
 import java.nio.channels.FileChannel;
+import java.nio.file.Path;
 import java.util.List;
 import java.util.Objects;
 
@@ -14,14 +15,18 @@ import java.util.Objects;
  * @param body the body, in order: regions of the file and literal bytes
  * @param listener told exactly once how the transfer ended
  * @param file the file's version: transfers of equal versions share the file's mappings
- *        ({@code bufferKind=mapped}), and a transfer checks its file against it; {@code null}: the transfer maps
- *        the file for itself and trusts its size
+ *        ({@code bufferKind=mapped}), and the transfer checks after each read and before the last byte that the
+ *        open file still has this size; {@code null}: the transfer maps the file for itself and only checks that
+ *        the file still reaches the body's last region
+ * @param path where the file was opened, with {@code file}: the checks also look there for a change in place
+ *        (same file key, new modification time), which a size check misses once the file has grown back;
+ *        {@code null}: size checks only
  * @param clientKey the client: transfers with equal keys share one {@code limitRatePerClient} budget. Opaque to the
  *        engine (the servlet passes the client's address); {@code null}: in no client's group
  * @param label names the transfer in its flight-recorder event ({@link TransferEvent}); not interpreted
  */
 public record TransferRequest(ServletOutputStream out, FileChannel channel, List<Segment> body,
-        TransferListener listener, FileVersion file, Object clientKey, TransferLabel label) {
+        TransferListener listener, FileVersion file, Path path, Object clientKey, TransferLabel label) {
 
     public TransferRequest {
         Objects.requireNonNull(out, "out");
@@ -34,19 +39,24 @@ public record TransferRequest(ServletOutputStream out, FileChannel channel, List
     /** A request with no file version, in no client's group, unlabelled. */
     public static TransferRequest of(ServletOutputStream out, FileChannel channel, List<Segment> body,
             TransferListener listener) {
-        return new TransferRequest(out, channel, body, listener, null, null, TransferLabel.NONE);
+        return new TransferRequest(out, channel, body, listener, null, null, null, TransferLabel.NONE);
     }
 
     public TransferRequest withFile(FileVersion version) {
-        return new TransferRequest(out, channel, body, listener, version, clientKey, label);
+        return new TransferRequest(out, channel, body, listener, version, path, clientKey, label);
+    }
+
+    /** The file's version and the path it was opened at, so that a change in place is noticed. */
+    public TransferRequest withFile(FileVersion version, Path openedAt) {
+        return new TransferRequest(out, channel, body, listener, version, openedAt, clientKey, label);
     }
 
     public TransferRequest withClientKey(Object key) {
-        return new TransferRequest(out, channel, body, listener, file, key, label);
+        return new TransferRequest(out, channel, body, listener, file, path, key, label);
     }
 
     public TransferRequest withLabel(TransferLabel newLabel) {
-        return new TransferRequest(out, channel, body, listener, file, clientKey, newLabel);
+        return new TransferRequest(out, channel, body, listener, file, path, clientKey, newLabel);
     }
 
     /** Bytes the body holds. */

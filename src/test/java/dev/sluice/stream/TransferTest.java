@@ -15,7 +15,10 @@ import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.BasicFileAttributes;
+import java.nio.file.attribute.FileTime;
 import java.time.Duration;
 import java.util.Arrays;
 import java.util.List;
@@ -324,6 +327,103 @@ class TransferTest {
         assertArrayEquals(data, out.sent());
         assertEquals(Outcome.COMPLETED, listener.only().outcome());
         assertReleased(engine);
+    }
+
+    /**
+     * A file changed in place while it is served (emptied and written again as {@code cp} does, overwritten at the
+     * same size, appended to) never ends in a clean body: the check after the next read sees the new
+     * modification time or size, and the transfer fails short of its length.
+     */
+    @ParameterizedTest
+    @CsvSource({"MAPPED, rewrite", "MAPPED, overwrite", "MAPPED, append", "DIRECT, rewrite", "DIRECT, overwrite",
+            "DIRECT, append", "HEAP, rewrite"})
+    void aFileChangedInPlaceNeverEndsInACleanBody(BufferKind kind, String change) throws IOException {
+        byte[] data = file("a.bin", 10 * CHUNK);
+        Path path = dir.resolve("a.bin");
+        TransferEngine engine = engine(settings().withBufferKind(kind), reads);
+        FileChannel channel = open("a.bin");
+        engine.start(TransferRequest.of(out, channel, whole(data.length), listener)
+                .withFile(versionOf(path), path));
+        out.start();
+        reads.runNext();
+        changeInPlace(path, change);
+        reads.runAll();
+
+        assertInstanceOf(FileChangedException.class, listener.only().cause());
+        byte[] sent = out.sent();
+        assertTrue(sent.length < data.length, "a body spliced from two versions was completed");
+        if (kind != BufferKind.MAPPED) { // a mapped chunk handed over before the change is copied after it
+            assertArrayEquals(Arrays.copyOf(data, sent.length), sent, "bytes read after the change were sent");
+        }
+        assertEndedCleanly(engine, channel, Outcome.FAILED);
+    }
+
+    /**
+     * A mapped chunk's bytes are copied when the container writes them: a file overwritten after the last read
+     * is caught by the check before the body's last byte.
+     */
+    @Test
+    void aMappedFileOverwrittenAfterItsLastReadFailsBeforeTheLastByte() throws IOException {
+        byte[] data = file("a.bin", 3 * CHUNK);
+        Path path = dir.resolve("a.bin");
+        TransferEngine engine = engine(settings().withReadAhead(3).withBufferKind(BufferKind.MAPPED), reads);
+        FileChannel channel = open("a.bin");
+        engine.start(TransferRequest.of(out, channel, whole(data.length), listener)
+                .withFile(versionOf(path), path));
+        out.start();
+        out.setWritable(false);
+        reads.runAll();
+        assertEquals(0, reads.pending(), "every chunk should be read before the change");
+        changeInPlace(path, "overwrite");
+        out.setWritable(true);
+        reads.runAll();
+
+        assertInstanceOf(FileChangedException.class, listener.only().cause());
+        assertTrue(out.sent().length < data.length, "a body spliced from two versions was completed");
+        assertEndedCleanly(engine, channel, Outcome.FAILED);
+    }
+
+    /** A file replaced by a rename, its path now naming another file, is served whole from the open one. */
+    @ParameterizedTest
+    @EnumSource(BufferKind.class)
+    void aFileReplacedByARenameIsServedWholeFromTheOpenChannel(BufferKind kind) throws IOException {
+        byte[] data = file("a.bin", 10 * CHUNK);
+        Path path = dir.resolve("a.bin");
+        TransferEngine engine = engine(settings().withBufferKind(kind), reads);
+        FileChannel channel = open("a.bin");
+        engine.start(TransferRequest.of(out, channel, whole(data.length), listener)
+                .withFile(versionOf(path), path));
+        out.start();
+        reads.runNext();
+        Path next = dir.resolve("a.bin.new");
+        Files.write(next, new byte[data.length + 7]);
+        Files.move(next, path, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+        reads.runAll();
+
+        assertArrayEquals(data, out.sent());
+        assertEndedCleanly(engine, channel, Outcome.COMPLETED);
+    }
+
+    /** The file's version as the servlet takes it, with a modification time well in the past. */
+    private static FileVersion versionOf(Path path) throws IOException {
+        Files.setLastModifiedTime(path, FileTime.fromMillis(1_600_000_000_000L));
+        BasicFileAttributes attributes = Files.readAttributes(path, BasicFileAttributes.class);
+        return new FileVersion(attributes.fileKey(), attributes.size(), attributes.lastModifiedTime().toMillis());
+    }
+
+    /** Changes the file in place: {@code rewrite} empties and writes it again, as {@code cp} does. */
+    private static void changeInPlace(Path path, String change) throws IOException {
+        long size = Files.size(path);
+        switch (change) {
+            case "rewrite" -> Files.write(path, new byte[(int) size]);
+            case "overwrite" -> {
+                try (FileChannel writer = FileChannel.open(path, StandardOpenOption.WRITE)) {
+                    writer.write(java.nio.ByteBuffer.wrap(new byte[] {1, 2, 3}), size / 2);
+                }
+            }
+            case "append" -> Files.write(path, new byte[] {1}, StandardOpenOption.APPEND);
+            default -> throw new IllegalArgumentException(change);
+        }
     }
 
     @Test
