@@ -28,7 +28,7 @@ basehome:modules/sluice/sluice.xml|webapps/sluice.xml
 ## else the default. An empty value means the default. Sizes: KiB, MiB, GiB; durations: ms, s, m, h.
 ## The WAR itself must be at ${jetty.base}/webapps/sluice.war (copy target/sluice.war there).
 
-## Directory to serve (required; the WAR's web.xml falls back to /srv/files).
+## Directory to serve. Required in a WAR or the Jetty module; the launcher serves a demo directory without it.
 # sluice.root=/srv/files
 ## Largest chunk per file read and write (chunks adapt from 16KiB up to it): 1KiB to 16MiB.
 # sluice.chunkSize=256KiB
@@ -38,15 +38,15 @@ basehome:modules/sluice/sluice.xml|webapps/sluice.xml
 # sluice.maxBufferMemory=256MiB
 ## Threads reading files: 1 to 1024, plus one for first reads of new downloads.
 # sluice.readThreads=8
-## A download whose client accepts no byte for this long is ended (ms, s, m or h; plain number: seconds; at most 24h).
+## A download whose client accepts no byte for this long is ended: up to 24h (ms, s, m or h; plain number: seconds).
 # sluice.stallTimeout=60s
 ## direct, heap or mapped chunk buffers (mapped: files longer than a chunk are sent from a read-only mapping; heap is forced on Servlet 6.0 containers).
 # sluice.bufferKind=mapped
 ## Most bytes per second one download may take, e.g. 1MiB; 0: no limit.
 # sluice.limitRate=0
-## Bytes one download gets at full speed before limitRate applies, e.g. 4MiB (a video starts fast).
+## Bytes one download gets at full speed before limitRate applies, e.g. 4MiB (a video starts fast, then streams at its bitrate).
 # sluice.limitRateAfter=0
-## Most downloads running at once; more get 503 with Retry-After instead of piling up. 0: no limit.
+## Most downloads running at once; more get 503 with Retry-After instead of piling up; 0: no limit.
 # sluice.maxTransfers=0
 ## Most bytes per second all downloads together may take, shared fairly, e.g. 100MiB; 0: no limit.
 # sluice.globalRate=0
@@ -60,17 +60,17 @@ basehome:modules/sluice/sluice.xml|webapps/sluice.xml
 # sluice.serveHidden=false
 ## Answer Range requests (206, multipart/byteranges, 416).
 # sluice.acceptRanges=true
-## Most ranges one request may ask for; more are answered with the whole file (200): 1 to 1000.
+## Most ranges one request may ask for (1 to 1000); more are answered with the whole file (200).
 # sluice.maxRanges=16
-## Cache-Control value sent with files and 304s, e.g. 'public, max-age=3600'; empty: none.
+## Cache-Control value sent with files and with 304s, e.g. 'public, max-age=3600'; empty: none.
 # sluice.cacheControl=
 ## Comma-separated extensions (e.g. 'zip,iso') sent as downloads (Content-Disposition: attachment).
 # sluice.attachmentExtensions=
-## Charset announced for text types; none: no charset.
+## Charset announced for text/*, JSON, JavaScript, XML and SVG; none: no charset.
 # sluice.textCharset=utf-8
-## Comma-separated codings (br, gzip, zstd) whose precompressed files (.br, .gz, .zst) are served.
+## Comma-separated codings (br, gzip or zstd), in order of preference, whose precompressed files are served.
 # sluice.precompressed=
-## Comma-separated files served for a directory, first found wins.
+## Comma-separated names served for a directory; the first found wins.
 # sluice.welcomeFiles=index.html
 ## List directories that have no welcome file (otherwise 403).
 # sluice.dirListing=false

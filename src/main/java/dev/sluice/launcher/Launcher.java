@@ -268,7 +268,7 @@ public final class Launcher {
         out.printf("  %-28s%s%n", "--stopTimeout=" + DEFAULT_STOP_TIMEOUT.toSeconds() + "s", "On SIGTERM or Ctrl-C, "
                 + "stop accepting at once and let running downloads finish for up to this long, then cut them "
                 + "(0: cut at once).");
-        for (Setting setting : Setting.values()) {
+        for (Setting<?> setting : Setting.values()) {
             String option = "--" + setting.key() + "=" + (setting.defaultValue() == null ? "DIR"
                     : setting.defaultValue().contains(" ") ? "'" + setting.defaultValue() + "'"
                     : setting.defaultValue());

@@ -7,7 +7,7 @@ public final class ConfigException extends RuntimeException {
         super(message);
     }
 
-    static ConfigException invalid(Setting setting, String value, String expected) {
+    static ConfigException invalid(Setting<?> setting, String value, String expected) {
         return new ConfigException("Sluice setting '" + setting.key() + "' has invalid value '" + value + "': "
                 + expected);
     }

@@ -1,65 +1,184 @@
 package dev.sluice.servlet;
 
+import dev.sluice.resource.PrecompressedVariants;
+import dev.sluice.resource.SymlinkPolicy;
+import dev.sluice.stream.BufferKind;
+import dev.sluice.stream.EngineSettings;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Collections;
+import java.util.List;
+import java.util.Locale;
 import java.util.Optional;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 /**
- * Every setting Sluice has, with the one name it goes by everywhere: a {@code web.xml} init-param, a launcher
- * option {@code --name=value}, and a Jetty module property {@code sluice.name}.
+ * Every setting Sluice has, each declared once: its one name (a {@code web.xml} init-param, a launcher option
+ * {@code --name=value}, a Jetty module property {@code sluice.name}), its {@link SettingType type} with its bounds,
+ * its default and its help text. Parsing, the messages for bad values, the launcher's {@code --help}, the Jetty
+ * module's ini template and the README's table all come from here; the engine's bounds and defaults are
+ * {@link EngineSettings}' own.
+ *
+ * <p>Help text is Markdown: {@code `code`} marks values and names, and {@code {range}} stands for the bounds or
+ * choices of the type, so that they are written only once. {@link #help()} is one sentence or two for
+ * {@code --help} and the ini file; {@link #details()} adds what only the README says.
+ *
+ * @param <T> the type of the setting's value
  */
-public enum Setting {
-    ROOT("root", null,
-            "Directory to serve. Required in a WAR or the Jetty module; the launcher serves a demo directory without it."),
-    CHUNK_SIZE("chunkSize", "256KiB", "Largest chunk per file read and write (chunks adapt from 16KiB up to it): 1KiB to 16MiB."),
-    READ_AHEAD("readAhead", "2", "Chunk buffers one download may hold (being read, ready, being written): 1 to 64."),
-    MAX_BUFFER_MEMORY("maxBufferMemory", "256MiB",
-            "Chunk-buffer bytes all downloads together may hold; a download that finds it spent waits."),
-    READ_THREADS("readThreads", "8", "Threads reading files: 1 to 1024, plus one for first reads of new downloads."),
-    STALL_TIMEOUT("stallTimeout", "60s",
-            "A download whose client accepts no byte for this long is ended (ms, s, m or h; plain number: seconds;"
-                    + " at most 24h)."),
-    BUFFER_KIND("bufferKind", "mapped",
-            "direct, heap or mapped chunk buffers (mapped: files longer than a chunk are sent from a read-only"
-                    + " mapping; heap is forced on Servlet 6.0 containers)."),
-    LIMIT_RATE("limitRate", "0",
-            "Most bytes per second one download may take, e.g. 1MiB; 0: no limit."),
-    LIMIT_RATE_AFTER("limitRateAfter", "0",
-            "Bytes one download gets at full speed before limitRate applies, e.g. 4MiB (a video starts fast)."),
-    MAX_TRANSFERS("maxTransfers", "0",
-            "Most downloads running at once; more get 503 with Retry-After instead of piling up. 0: no limit."),
-    GLOBAL_RATE("globalRate", "0",
-            "Most bytes per second all downloads together may take, shared fairly, e.g. 100MiB; 0: no limit."),
-    LIMIT_RATE_PER_CLIENT("limitRatePerClient", "0",
-            "Most bytes per second all downloads of one client address may take together, e.g. 2MiB; 0: no limit."),
-    SENDFILE("sendfile", "true",
+public final class Setting<T> {
+
+    private static final List<Setting<?>> ALL = new ArrayList<>();
+    private static final EngineSettings ENGINE = EngineSettings.defaults();
+    private static final Pattern CODE = Pattern.compile("`([^`]*)`");
+
+    public static final Setting<Path> ROOT = declare("root", new SettingType.Directory(), null,
+            "Directory to serve. Required in a WAR or the Jetty module; the launcher serves a demo directory"
+                    + " without it.", "");
+    public static final Setting<Long> CHUNK_SIZE = declare("chunkSize",
+            SettingType.Size.within(EngineSettings.CHUNK_SIZE_BOUNDS), (long) ENGINE.chunkSize(),
+            "Largest chunk per file read and write (chunks adapt from 16KiB up to it): {range}.",
+            "Each download sizes its chunks to what its client drains in about 20 ms, from 16 KiB (or `chunkSize`"
+                    + " if smaller) up to this. Mapped chunks (`bufferKind`) of a download with no speed limit grow"
+                    + " to 4 MiB, or to this if larger.");
+    public static final Setting<Integer> READ_AHEAD = declare("readAhead",
+            SettingType.Whole.within(EngineSettings.READ_AHEAD_BOUNDS), ENGINE.readAhead(),
+            "Chunk buffers one download may hold (being read, ready, being written): {range}.",
+            "2 lets the disk read of chunk n+1 overlap the network write of chunk n.");
+    public static final Setting<Long> MAX_BUFFER_MEMORY = declare("maxBufferMemory",
+            SettingType.Size.within(EngineSettings.MAX_BUFFER_MEMORY_BOUNDS), ENGINE.maxBufferMemory(),
+            "Chunk-buffer bytes all downloads together may hold; a download that finds it spent waits.",
+            "It must hold one chunk (`chunkSize`). Mapped chunks are pages of the file, not buffers, and do not"
+                    + " count.");
+    public static final Setting<Integer> READ_THREADS = declare("readThreads",
+            SettingType.Whole.within(EngineSettings.READ_THREADS_BOUNDS), ENGINE.readThreads(),
+            "Threads reading files: {range}, plus one for first reads of new downloads.",
+            "That one takes nothing else, and only when it is idle (see \"How the defaults were chosen\").");
+    public static final Setting<Duration> STALL_TIMEOUT = declare("stallTimeout",
+            new SettingType.Span(EngineSettings.MAX_STALL_TIMEOUT), ENGINE.stallTimeout(),
+            "A download whose client accepts no byte for this long is ended: {range} (ms, s, m or h; plain number:"
+                    + " seconds).",
+            "Downloads that make progress are never cut, however long they take (the container's wall-clock async"
+                    + " timeout is switched off).");
+    public static final Setting<BufferKind> BUFFER_KIND = declare("bufferKind",
+            SettingType.OneOf.of(kind -> kind.name().toLowerCase(Locale.ROOT), BufferKind.values()),
+            ENGINE.bufferKind(),
+            "{range} chunk buffers (`mapped`: files longer than a chunk are sent from a read-only mapping; `heap`"
+                    + " is forced on Servlet 6.0 containers).",
+            "`mapped` sends a file region longer than `chunkSize` from read-only mappings of the file (64 MiB"
+                    + " windows shared by all downloads of the same file), whose pages a read thread brings into"
+                    + " memory before the container writes them; its chunks grow to 4 MiB (`chunkSize` under a"
+                    + " speed limit), and shorter regions use direct buffers. `direct` and `heap` read every chunk"
+                    + " into a pooled buffer. Servlet 6.0 has no `write(ByteBuffer)`. See \"Mapped files\".");
+    public static final Setting<Long> LIMIT_RATE = declare("limitRate",
+            SettingType.Size.within(EngineSettings.RATE_BOUNDS), ENGINE.limitRate(),
+            "Most bytes per second one download may take, e.g. `1MiB`; `0`: no limit.",
+            "A download over its limit waits on a timer, holding no thread.");
+    public static final Setting<Long> LIMIT_RATE_AFTER = declare("limitRateAfter",
+            SettingType.Size.within(EngineSettings.RATE_BOUNDS), ENGINE.limitRateAfter(),
+            "Bytes one download gets at full speed before `limitRate` applies, e.g. `4MiB` (a video starts fast,"
+                    + " then streams at its bitrate).",
+            "Exact to the byte.");
+    public static final Setting<Integer> MAX_TRANSFERS = declare("maxTransfers",
+            SettingType.Whole.within(EngineSettings.MAX_TRANSFERS_BOUNDS), ENGINE.maxTransfers(),
+            "Most downloads running at once; more get 503 with Retry-After instead of piling up; `0`: no limit.",
+            "The 503 says `Retry-After: 5`. Memory is bounded by `maxBufferMemory` either way.");
+    public static final Setting<Long> GLOBAL_RATE = declare("globalRate",
+            SettingType.Size.within(EngineSettings.RATE_BOUNDS), ENGINE.globalRate(),
+            "Most bytes per second all downloads together may take, shared fairly, e.g. `100MiB`; `0`: no limit.",
+            "With N downloads each gets about 1/N, a download whose client reads slower than its share leaves the"
+                    + " rest to the others, and a new or small download goes ahead of long-running ones for its"
+                    + " first half second's worth of the rate.");
+    public static final Setting<Long> LIMIT_RATE_PER_CLIENT = declare("limitRatePerClient",
+            SettingType.Size.within(EngineSettings.RATE_BOUNDS), ENGINE.limitRatePerClient(),
+            "Most bytes per second all downloads of one client address may take together, e.g. `2MiB`; `0`: no"
+                    + " limit.",
+            "Ten connections do not buy ten times the bandwidth; they share it fairly, like `globalRate`. The"
+                    + " budget spans the client's requests, at once or one after another (a file fetched in short"
+                    + " ranges meets the debt of the last range), and is forgotten once what the client took is"
+                    + " paid for at this rate (at most `chunkSize` / this rate + 50 ms after its last download"
+                    + " ends).");
+    public static final Setting<Boolean> SENDFILE = declare("sendfile", SettingType.OneOf.trueOrFalse(), true,
             "On Tomcat with sendfile on its connector: a whole file or one range, with no speed limit and no"
-                    + " maxTransfers, is sent by Tomcat's sendfile; false: always Sluice's engine."),
-    FOLLOW_SYMLINKS("followSymlinks", "inside-root",
-            "inside-root: serve symlinks whose target stays under the root; never: refuse every symlink."),
-    SERVE_HIDDEN("serveHidden", "false", "Serve files and directories whose name starts with a dot."),
-    ACCEPT_RANGES("acceptRanges", "true", "Answer Range requests (206, multipart/byteranges, 416)."),
-    MAX_RANGES("maxRanges", "16",
-            "Most ranges one request may ask for; more are answered with the whole file (200): 1 to 1000."),
-    CACHE_CONTROL("cacheControl", "", "Cache-Control value sent with files and 304s, e.g. 'public, max-age=3600'; empty: none."),
-    ATTACHMENT_EXTENSIONS("attachmentExtensions", "",
-            "Comma-separated extensions (e.g. 'zip,iso') sent as downloads (Content-Disposition: attachment)."),
-    TEXT_CHARSET("textCharset", "utf-8", "Charset announced for text types; none: no charset."),
-    PRECOMPRESSED("precompressed", "",
-            "Comma-separated codings (br, gzip, zstd) whose precompressed files (.br, .gz, .zst) are served."),
-    WELCOME_FILES("welcomeFiles", "index.html", "Comma-separated files served for a directory, first found wins."),
-    DIR_LISTING("dirListing", "false", "List directories that have no welcome file (otherwise 403)."),
-    STATUS_PATH("statusPath", "",
-            "Path under the servlet (e.g. /.sluice/status) answering GET and HEAD with the counters as JSON;"
-                    + " it shadows a file of that name; empty: off.");
+                    + " `maxTransfers`, is sent by Tomcat's sendfile; `false`: always Sluice's engine.",
+            "Speed limits are `limitRate`, `globalRate` and `limitRatePerClient`. Tomcat sends the file from the"
+                    + " kernel without copying it through the JVM. See \"Tomcat's sendfile\".");
+    public static final Setting<SymlinkPolicy> FOLLOW_SYMLINKS = declare("followSymlinks",
+            SettingType.OneOf.of(SymlinkPolicy::settingValue, SymlinkPolicy.values()), SymlinkPolicy.INSIDE_ROOT,
+            "`inside-root`: serve symlinks whose target stays under the root; `never`: refuse every symlink.", "");
+    public static final Setting<Boolean> SERVE_HIDDEN = declare("serveHidden", SettingType.OneOf.trueOrFalse(),
+            false, "Serve files and directories whose name starts with a dot.", "");
+    public static final Setting<Boolean> ACCEPT_RANGES = declare("acceptRanges", SettingType.OneOf.trueOrFalse(),
+            true, "Answer `Range` requests (206, `multipart/byteranges`, 416).",
+            "`false`: always the whole file, `Accept-Ranges: none`.");
+    public static final Setting<Integer> MAX_RANGES = declare("maxRanges", new SettingType.Whole(1, 1000), 16,
+            "Most ranges one request may ask for ({range}); more are answered with the whole file (200).",
+            "Many small ranges cost more than they save, and are a known amplification attack.");
+    public static final Setting<String> CACHE_CONTROL = declare("cacheControl",
+            new SettingType.Text(text -> text.chars().noneMatch(c -> c < 0x20 || c == 0x7f),
+                    "control characters are not allowed"), "",
+            "`Cache-Control` value sent with files and with 304s, e.g. `public, max-age=3600`; empty: none.", "");
+    public static final Setting<List<String>> ATTACHMENT_EXTENSIONS = declare("attachmentExtensions",
+            SettingType.ListOf.matching(Pattern.compile("[A-Za-z0-9_-]+"),
+                    "an extension (letters, digits, '-', '_'; no dot)", true), List.of(),
+            "Comma-separated extensions (e.g. `zip,iso`) sent as downloads (`Content-Disposition: attachment`).",
+            "`?download` does the same for any file.");
+    public static final Setting<String> TEXT_CHARSET = declare("textCharset", new SettingType.CharsetName(),
+            "utf-8", "Charset announced for `text/*`, JSON, JavaScript, XML and SVG; `none`: no charset.", "");
+    public static final Setting<List<String>> PRECOMPRESSED = declare("precompressed",
+            SettingType.ListOf.oneOf(PrecompressedVariants.SUFFIXES.keySet()), List.of(),
+            "Comma-separated codings ({range}), in order of preference, whose precompressed files are served.",
+            "`file.br`, `file.gz` or `file.zst` is sent instead of `file` when the client accepts its coding and it"
+                    + " is not older than `file`.");
+    public static final Setting<List<String>> WELCOME_FILES = declare("welcomeFiles",
+            SettingType.ListOf.matching(Pattern.compile("(?!\\.\\.?$)[^/\\\u0000-\u001f]+"),
+                    "a plain file name", false), List.of("index.html"),
+            "Comma-separated names served for a directory; the first found wins.", "");
+    public static final Setting<Boolean> DIR_LISTING = declare("dirListing", SettingType.OneOf.trueOrFalse(),
+            false, "List directories that have no welcome file (otherwise 403).",
+            "The listing is HTML, names escaped, hidden entries left out.");
+    public static final Setting<String> STATUS_PATH = declare("statusPath",
+            new SettingType.Text(Setting::isStatusPath, "expected a path such as /.sluice/status: starts with"
+                    + " '/', segments of letters, digits and . _ ~ - (no '.' or '..' segment, no '/' at the end)"),
+            "",
+            "Path under the servlet (e.g. `/.sluice/status`) answering GET and HEAD with the counters as JSON; it"
+                    + " shadows a file of that name; empty: off.",
+            "The answer has `Cache-Control: no-store`. When off, the path is a file path like any other. See"
+                    + " \"Operations\".");
+
+    private static final List<Setting<?>> VALUES = Collections.unmodifiableList(ALL);
+    private static final Pattern STATUS_PATH_FORM = Pattern.compile("(/[A-Za-z0-9._~-]+)+");
 
     private final String key;
-    private final String defaultValue;
-    private final String description;
+    private final SettingType<T> type;
+    private final T defaultValue;
+    private final String help;
+    private final String details;
 
-    Setting(String key, String defaultValue, String description) {
+    private Setting(String key, SettingType<T> type, T defaultValue, String help, String details) {
         this.key = key;
+        this.type = type;
         this.defaultValue = defaultValue;
-        this.description = description;
+        this.help = help.replace("{range}", type.range());
+        this.details = details;
+    }
+
+    private static <T> Setting<T> declare(String key, SettingType<T> type, T defaultValue, String help,
+            String details) {
+        Setting<T> setting = new Setting<>(key, type, defaultValue, help, details);
+        ALL.add(setting);
+        return setting;
+    }
+
+    /** Every setting, in the order help text and the README list them. */
+    public static List<Setting<?>> values() {
+        return VALUES;
+    }
+
+    public static Optional<Setting<?>> byKey(String key) {
+        return VALUES.stream().filter(s -> s.key.equals(key)).findFirst();
     }
 
     /** The setting's name, the same in web.xml, on the launcher's command line and in the Jetty module. */
@@ -67,16 +186,73 @@ public enum Setting {
         return key;
     }
 
+    public SettingType<T> type() {
+        return type;
+    }
+
     /** The default as a user would write it, or {@code null} for a required setting. */
     public String defaultValue() {
-        return defaultValue;
+        return defaultValue == null ? null : type.format(defaultValue);
     }
 
+    /** What the setting does, with its bounds, in Markdown. */
+    public String help() {
+        return help;
+    }
+
+    /** What the README adds to {@link #help()}, in Markdown; may be empty. */
+    public String details() {
+        return details;
+    }
+
+    /** {@link #help()} as plain text, for {@code --help} and the ini file. */
     public String description() {
-        return description;
+        return plain(help);
     }
 
-    public static Optional<Setting> byKey(String key) {
-        return Arrays.stream(values()).filter(s -> s.key.equals(key)).findFirst();
+    /**
+     * The value of the setting given as {@code text}: its default when the text is null or blank.
+     *
+     * @throws ConfigException naming the setting and the value if the text is not a value of the setting, or if a
+     *     required setting is missing
+     */
+    public T read(String text) {
+        String trimmed = text == null ? "" : text.trim();
+        if (trimmed.isEmpty()) {
+            if (defaultValue == null) {
+                throw new ConfigException("Sluice setting '" + key + "' is missing: " + type.missing());
+            }
+            return defaultValue;
+        }
+        try {
+            return type.parse(trimmed);
+        } catch (SettingType.Rejected e) {
+            throw ConfigException.invalid(this, trimmed, e.getMessage());
+        }
+    }
+
+    @Override
+    public String toString() {
+        return key;
+    }
+
+    /**
+     * Markdown to plain text: {@code `x`} becomes {@code x}, or {@code 'x'} when it holds a comma (so that
+     * {@code 'public, max-age=3600'} still reads as one value).
+     */
+    static String plain(String markdown) {
+        Matcher m = CODE.matcher(markdown);
+        StringBuilder text = new StringBuilder();
+        while (m.find()) {
+            String code = m.group(1);
+            m.appendReplacement(text, Matcher.quoteReplacement(code.contains(",") ? "'" + code + "'" : code));
+        }
+        return m.appendTail(text).toString();
+    }
+
+    /** A plain absolute path, compared as-is with the request's still-encoded path; empty: off. */
+    private static boolean isStatusPath(String path) {
+        return path.isEmpty() || STATUS_PATH_FORM.matcher(path).matches()
+                && Arrays.stream(path.split("/")).noneMatch(segment -> segment.equals(".") || segment.equals(".."));
     }
 }

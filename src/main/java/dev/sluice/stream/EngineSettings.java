@@ -4,8 +4,10 @@ import java.time.Duration;
 import java.util.Objects;
 
 /**
- * The engine's settings. Bounds are checked here so that no engine can be built with settings that break its
- * guarantees; the servlet layer checks them earlier, with messages that name the setting and the value.
+ * The engine's settings, with their defaults ({@link #defaults()}) and bounds (the constants below). Bounds are
+ * checked here so that no engine can be built with settings that break its guarantees; the servlet layer declares
+ * its settings with these same constants and checks them earlier, with messages that name the setting and the
+ * value.
  *
  * @param chunkSize bytes per read and per write
  * @param readAhead pooled buffers one transfer may hold (being read, read, or being written)
@@ -23,85 +25,208 @@ public record EngineSettings(int chunkSize, int readAhead, long maxBufferMemory,
         Duration stallTimeout, BufferKind bufferKind, long limitRate, long limitRateAfter, int maxTransfers,
         long globalRate, long limitRatePerClient) {
 
+    /**
+     * The values a numeric setting may take, both ends included.
+     *
+     * @param min the smallest value
+     * @param max the largest value
+     */
+    public record Bounds(long min, long max) {
+
+        /** Whether {@code value} is within the bounds. */
+        public boolean contains(long value) {
+            return value >= min && value <= max;
+        }
+
+        private void check(String name, long value) {
+            if (!contains(value)) {
+                throw new IllegalArgumentException(name + " " + value + " is not within " + min + " to " + max);
+            }
+        }
+    }
+
     public static final int MIN_CHUNK_SIZE = 1024;
     public static final int MAX_CHUNK_SIZE = 16 * 1024 * 1024;
+
+    /** Byte counts and byte rates stay below this, so that adding two of them never overflows. */
+    public static final long MAX_BYTES = Long.MAX_VALUE / 2;
+
+    public static final Bounds CHUNK_SIZE_BOUNDS = new Bounds(MIN_CHUNK_SIZE, MAX_CHUNK_SIZE);
+    public static final Bounds READ_AHEAD_BOUNDS = new Bounds(1, 64);
+    /** The lower end only; the budget must also hold one chunk. */
+    public static final Bounds MAX_BUFFER_MEMORY_BOUNDS = new Bounds(1, MAX_BYTES);
+    public static final Bounds READ_THREADS_BOUNDS = new Bounds(1, 1024);
+    /** {@code limitRate}, {@code limitRateAfter}, {@code globalRate} and {@code limitRatePerClient}; 0: none. */
+    public static final Bounds RATE_BOUNDS = new Bounds(0, MAX_BYTES);
+    public static final Bounds MAX_TRANSFERS_BOUNDS = new Bounds(0, 10_000_000);
+    /** The longest stall timeout: a day. Durations are kept in nanoseconds, good for 292 years. */
+    public static final Duration MAX_STALL_TIMEOUT = Duration.ofDays(1);
 
     public EngineSettings {
         Objects.requireNonNull(stallTimeout, "stallTimeout");
         Objects.requireNonNull(bufferKind, "bufferKind");
-        if (chunkSize < MIN_CHUNK_SIZE || chunkSize > MAX_CHUNK_SIZE) {
-            throw new IllegalArgumentException("chunkSize out of range: " + chunkSize);
-        }
-        if (readAhead < 1 || readAhead > 64) {
-            throw new IllegalArgumentException("readAhead out of range: " + readAhead);
-        }
+        CHUNK_SIZE_BOUNDS.check("chunkSize", chunkSize);
+        READ_AHEAD_BOUNDS.check("readAhead", readAhead);
+        MAX_BUFFER_MEMORY_BOUNDS.check("maxBufferMemory", maxBufferMemory);
         if (maxBufferMemory < chunkSize) {
             throw new IllegalArgumentException("maxBufferMemory " + maxBufferMemory + " is below one chunk");
         }
-        if (readThreads < 1 || readThreads > 1024) {
-            throw new IllegalArgumentException("readThreads out of range: " + readThreads);
+        READ_THREADS_BOUNDS.check("readThreads", readThreads);
+        if (stallTimeout.isNegative() || stallTimeout.isZero() || stallTimeout.compareTo(MAX_STALL_TIMEOUT) > 0) {
+            throw new IllegalArgumentException("stallTimeout " + stallTimeout + " is not positive and at most "
+                    + MAX_STALL_TIMEOUT);
         }
-        if (stallTimeout.isNegative() || stallTimeout.isZero()) {
-            throw new IllegalArgumentException("stallTimeout must be positive: " + stallTimeout);
-        }
-        if (maxTransfers < 0) {
-            throw new IllegalArgumentException("negative maxTransfers");
-        }
-        if (limitRate < 0 || limitRateAfter < 0) {
-            throw new IllegalArgumentException("negative limitRate or limitRateAfter");
-        }
-        if (globalRate < 0 || limitRatePerClient < 0) {
-            throw new IllegalArgumentException("negative globalRate or limitRatePerClient");
-        }
+        RATE_BOUNDS.check("limitRate", limitRate);
+        RATE_BOUNDS.check("limitRateAfter", limitRateAfter);
+        MAX_TRANSFERS_BOUNDS.check("maxTransfers", maxTransfers);
+        RATE_BOUNDS.check("globalRate", globalRate);
+        RATE_BOUNDS.check("limitRatePerClient", limitRatePerClient);
     }
 
+    /** The defaults: the servlet's settings take theirs from here. */
     public static EngineSettings defaults() {
         return new EngineSettings(256 * 1024, 2, 256L * 1024 * 1024, 8, Duration.ofSeconds(60), BufferKind.MAPPED,
                 0, 0, 0, 0, 0);
     }
 
+    /** A builder that starts from the defaults. */
+    public static Builder builder() {
+        return defaults().toBuilder();
+    }
+
+    /** A builder that starts from these settings. */
+    public Builder toBuilder() {
+        return new Builder(this);
+    }
+
     public EngineSettings withChunkSize(int value) {
-        return new EngineSettings(value, readAhead, maxBufferMemory, readThreads, stallTimeout, bufferKind,
-                limitRate, limitRateAfter, maxTransfers, globalRate, limitRatePerClient);
+        return toBuilder().chunkSize(value).build();
     }
 
     public EngineSettings withReadAhead(int value) {
-        return new EngineSettings(chunkSize, value, maxBufferMemory, readThreads, stallTimeout, bufferKind,
-                limitRate, limitRateAfter, maxTransfers, globalRate, limitRatePerClient);
+        return toBuilder().readAhead(value).build();
     }
 
     public EngineSettings withMaxBufferMemory(long value) {
-        return new EngineSettings(chunkSize, readAhead, value, readThreads, stallTimeout, bufferKind,
-                limitRate, limitRateAfter, maxTransfers, globalRate, limitRatePerClient);
+        return toBuilder().maxBufferMemory(value).build();
     }
 
     public EngineSettings withStallTimeout(Duration value) {
-        return new EngineSettings(chunkSize, readAhead, maxBufferMemory, readThreads, value, bufferKind,
-                limitRate, limitRateAfter, maxTransfers, globalRate, limitRatePerClient);
+        return toBuilder().stallTimeout(value).build();
     }
 
     public EngineSettings withLimitRate(long value, long after) {
-        return new EngineSettings(chunkSize, readAhead, maxBufferMemory, readThreads, stallTimeout, bufferKind,
-                value, after, maxTransfers, globalRate, limitRatePerClient);
+        return toBuilder().limitRate(value).limitRateAfter(after).build();
     }
 
     public EngineSettings withMaxTransfers(int value) {
-        return new EngineSettings(chunkSize, readAhead, maxBufferMemory, readThreads, stallTimeout, bufferKind,
-                limitRate, limitRateAfter, value, globalRate, limitRatePerClient);
+        return toBuilder().maxTransfers(value).build();
     }
 
     public EngineSettings withBufferKind(BufferKind value) {
-        return new EngineSettings(chunkSize, readAhead, maxBufferMemory, readThreads, stallTimeout, value,
-                limitRate, limitRateAfter, maxTransfers, globalRate, limitRatePerClient);
+        return toBuilder().bufferKind(value).build();
     }
 
     public EngineSettings withGlobalRate(long value) {
-        return new EngineSettings(chunkSize, readAhead, maxBufferMemory, readThreads, stallTimeout, bufferKind,
-                limitRate, limitRateAfter, maxTransfers, value, limitRatePerClient);
+        return toBuilder().globalRate(value).build();
     }
 
     public EngineSettings withLimitRatePerClient(long value) {
-        return new EngineSettings(chunkSize, readAhead, maxBufferMemory, readThreads, stallTimeout, bufferKind,
-                limitRate, limitRateAfter, maxTransfers, globalRate, value);
+        return toBuilder().limitRatePerClient(value).build();
+    }
+
+    /** Collects settings one by one; {@link #build()} checks them all at once. */
+    public static final class Builder {
+
+        private int chunkSize;
+        private int readAhead;
+        private long maxBufferMemory;
+        private int readThreads;
+        private Duration stallTimeout;
+        private BufferKind bufferKind;
+        private long limitRate;
+        private long limitRateAfter;
+        private int maxTransfers;
+        private long globalRate;
+        private long limitRatePerClient;
+
+        private Builder(EngineSettings from) {
+            chunkSize = from.chunkSize;
+            readAhead = from.readAhead;
+            maxBufferMemory = from.maxBufferMemory;
+            readThreads = from.readThreads;
+            stallTimeout = from.stallTimeout;
+            bufferKind = from.bufferKind;
+            limitRate = from.limitRate;
+            limitRateAfter = from.limitRateAfter;
+            maxTransfers = from.maxTransfers;
+            globalRate = from.globalRate;
+            limitRatePerClient = from.limitRatePerClient;
+        }
+
+        public Builder chunkSize(int value) {
+            chunkSize = value;
+            return this;
+        }
+
+        public Builder readAhead(int value) {
+            readAhead = value;
+            return this;
+        }
+
+        public Builder maxBufferMemory(long value) {
+            maxBufferMemory = value;
+            return this;
+        }
+
+        public Builder readThreads(int value) {
+            readThreads = value;
+            return this;
+        }
+
+        public Builder stallTimeout(Duration value) {
+            stallTimeout = value;
+            return this;
+        }
+
+        public Builder bufferKind(BufferKind value) {
+            bufferKind = value;
+            return this;
+        }
+
+        public Builder limitRate(long value) {
+            limitRate = value;
+            return this;
+        }
+
+        public Builder limitRateAfter(long value) {
+            limitRateAfter = value;
+            return this;
+        }
+
+        public Builder maxTransfers(int value) {
+            maxTransfers = value;
+            return this;
+        }
+
+        public Builder globalRate(long value) {
+            globalRate = value;
+            return this;
+        }
+
+        public Builder limitRatePerClient(long value) {
+            limitRatePerClient = value;
+            return this;
+        }
+
+        /**
+         * The settings collected so far.
+         *
+         * @throws IllegalArgumentException if one is out of its bounds
+         */
+        public EngineSettings build() {
+            return new EngineSettings(chunkSize, readAhead, maxBufferMemory, readThreads, stallTimeout, bufferKind,
+                    limitRate, limitRateAfter, maxTransfers, globalRate, limitRatePerClient);
+        }
     }
 }

@@ -86,12 +86,30 @@ class LauncherTest {
         ByteArrayOutputStream text = new ByteArrayOutputStream();
         Launcher.usage(new PrintStream(text, true, StandardCharsets.UTF_8));
         String help = text.toString(StandardCharsets.UTF_8);
-        for (Setting setting : Setting.values()) {
+        for (Setting<?> setting : Setting.values()) {
             assertTrue(help.contains("--" + setting.key() + "="), setting.key());
         }
         assertTrue(help.contains("--http2=true"), help);
         assertTrue(help.contains("--http2=false"), help);
         assertTrue(help.contains("--stopTimeout=30s"), help);
+    }
+
+    @Test
+    void helpEndsWithEverySettingItsDefaultAndItsDescriptionWithTheDeclaredBounds() {
+        ByteArrayOutputStream text = new ByteArrayOutputStream();
+        Launcher.usage(new PrintStream(text, true, StandardCharsets.UTF_8));
+        String help = text.toString(StandardCharsets.UTF_8);
+        StringBuilder settings = new StringBuilder();
+        for (Setting<?> setting : Setting.values()) {
+            String option = "--" + setting.key() + "=" + (setting.defaultValue() == null ? "DIR" : setting.defaultValue());
+            settings.append(option.length() > 27 ? "  " + option + "\n" + " ".repeat(30) : String.format("  %-28s", option))
+                    .append(setting.description()).append('\n');
+        }
+        assertTrue(help.endsWith("\n" + settings), "expected --help to end with:\n" + settings + "\nbut it is:\n" + help);
+        assertTrue(help.contains("\n  --chunkSize=256KiB          Largest chunk per file read and write (chunks adapt from"
+                + " 16KiB up to it): 1KiB to 16MiB.\n"), help);
+        assertTrue(help.contains("\n  --attachmentExtensions=     Comma-separated extensions"
+                + " (e.g. 'zip,iso') sent as downloads (Content-Disposition: attachment).\n"), help);
     }
 
     @Test

@@ -21,7 +21,7 @@ class JettyModuleTest {
     private static final Path BASE = Path.of("jetty-base");
     private static final Pattern PROPERTY = Pattern.compile("(?m)^#? ?sluice\\.([A-Za-z]+)=");
 
-    private static final Set<String> KEYS = Arrays.stream(Setting.values()).map(Setting::key)
+    private static final Set<String> KEYS = Setting.values().stream().map(Setting::key)
             .collect(Collectors.toCollection(TreeSet::new));
 
     @Test
@@ -30,7 +30,7 @@ class JettyModuleTest {
         int start = mod.indexOf("[ini-template]");
         assertTrue(start >= 0, "sluice.mod has no [ini-template]");
         List<String> template = mod.substring(start).lines().toList();
-        for (Setting setting : Setting.values()) {
+        for (Setting<?> setting : Setting.values()) {
             String line = "# sluice." + setting.key() + "="
                     + (setting.defaultValue() == null ? "/srv/files" : setting.defaultValue());
             int at = template.indexOf(line);

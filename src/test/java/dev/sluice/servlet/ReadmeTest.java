@@ -13,7 +13,7 @@ class ReadmeTest {
     @Test
     void theSettingsTableListsEverySettingWithItsDefault() throws IOException {
         String readme = Files.readString(Path.of("README.md"));
-        for (Setting setting : Setting.values()) {
+        for (Setting<?> setting : Setting.values()) {
             String expected = "| `" + setting.key() + "` | "
                     + (setting.defaultValue() == null ? "(required)"
                     : setting.defaultValue().isEmpty() ? "(none)" : "`" + setting.defaultValue() + "`") + " |";

@@ -185,7 +185,7 @@ class SluiceConfigTest {
 
     @Test
     void everySettingHasADescriptionAndADefaultExceptTheRoot() {
-        for (Setting setting : Setting.values()) {
+        for (Setting<?> setting : Setting.values()) {
             assertFalse(setting.description().isBlank(), setting.key());
             assertEquals(setting == Setting.ROOT, setting.defaultValue() == null, setting.key());
         }
