@@ -20,10 +20,11 @@ import java.util.Objects;
  * @param maxTransfers most transfers running at once, 0 for no limit
  * @param globalRate most bytes per second all transfers together send, shared fairly, 0 for no limit
  * @param limitRatePerClient most bytes per second all transfers of one client send together, 0 for no limit
+ * @param limitRatePerUser most bytes per second all transfers of one user send together, 0 for no limit
  */
 public record EngineSettings(int chunkSize, int readAhead, long maxBufferMemory, int readThreads,
         Duration stallTimeout, BufferKind bufferKind, long limitRate, long limitRateAfter, int maxTransfers,
-        long globalRate, long limitRatePerClient) {
+        long globalRate, long limitRatePerClient, long limitRatePerUser) {
 
     /**
      * The values a numeric setting may take, both ends included.
@@ -38,7 +39,7 @@ public record EngineSettings(int chunkSize, int readAhead, long maxBufferMemory,
             return value >= min && value <= max;
         }
 
-        private void check(String name, long value) {
+        void check(String name, long value) {
             if (!contains(value)) {
                 throw new IllegalArgumentException(name + " " + value + " is not within " + min + " to " + max);
             }
@@ -56,7 +57,7 @@ public record EngineSettings(int chunkSize, int readAhead, long maxBufferMemory,
     /** The lower end only; the budget must also hold one chunk. */
     public static final Bounds MAX_BUFFER_MEMORY_BOUNDS = new Bounds(1, MAX_BYTES);
     public static final Bounds READ_THREADS_BOUNDS = new Bounds(1, 1024);
-    /** {@code limitRate}, {@code limitRateAfter}, {@code globalRate} and {@code limitRatePerClient}; 0: none. */
+    /** {@code limitRate}, {@code limitRateAfter}, {@code globalRate}, {@code limitRatePerClient} and {@code limitRatePerUser}; 0: none. */
     public static final Bounds RATE_BOUNDS = new Bounds(0, MAX_BYTES);
     public static final Bounds MAX_TRANSFERS_BOUNDS = new Bounds(0, 10_000_000);
     /** The longest stall timeout: a day. Durations are kept in nanoseconds, good for 292 years. */
@@ -81,12 +82,13 @@ public record EngineSettings(int chunkSize, int readAhead, long maxBufferMemory,
         MAX_TRANSFERS_BOUNDS.check("maxTransfers", maxTransfers);
         RATE_BOUNDS.check("globalRate", globalRate);
         RATE_BOUNDS.check("limitRatePerClient", limitRatePerClient);
+        RATE_BOUNDS.check("limitRatePerUser", limitRatePerUser);
     }
 
     /** The defaults: the servlet's settings take theirs from here. */
     public static EngineSettings defaults() {
         return new EngineSettings(256 * 1024, 2, 256L * 1024 * 1024, 8, Duration.ofSeconds(60), BufferKind.MAPPED,
-                0, 0, 0, 0, 0);
+                0, 0, 0, 0, 0, 0);
     }
 
     /** A builder that starts from the defaults. */
@@ -135,6 +137,10 @@ public record EngineSettings(int chunkSize, int readAhead, long maxBufferMemory,
         return toBuilder().limitRatePerClient(value).build();
     }
 
+    public EngineSettings withLimitRatePerUser(long value) {
+        return toBuilder().limitRatePerUser(value).build();
+    }
+
     /** Collects settings one by one; {@link #build()} checks them all at once. */
     public static final class Builder {
 
@@ -149,6 +155,7 @@ public record EngineSettings(int chunkSize, int readAhead, long maxBufferMemory,
         private int maxTransfers;
         private long globalRate;
         private long limitRatePerClient;
+        private long limitRatePerUser;
 
         private Builder(EngineSettings from) {
             chunkSize = from.chunkSize;
@@ -162,6 +169,7 @@ public record EngineSettings(int chunkSize, int readAhead, long maxBufferMemory,
             maxTransfers = from.maxTransfers;
             globalRate = from.globalRate;
             limitRatePerClient = from.limitRatePerClient;
+            limitRatePerUser = from.limitRatePerUser;
         }
 
         public Builder chunkSize(int value) {
@@ -219,6 +227,11 @@ public record EngineSettings(int chunkSize, int readAhead, long maxBufferMemory,
             return this;
         }
 
+        public Builder limitRatePerUser(long value) {
+            limitRatePerUser = value;
+            return this;
+        }
+
         /**
          * The settings collected so far.
          *
@@ -226,7 +239,7 @@ public record EngineSettings(int chunkSize, int readAhead, long maxBufferMemory,
          */
         public EngineSettings build() {
             return new EngineSettings(chunkSize, readAhead, maxBufferMemory, readThreads, stallTimeout, bufferKind,
-                    limitRate, limitRateAfter, maxTransfers, globalRate, limitRatePerClient);
+                    limitRate, limitRateAfter, maxTransfers, globalRate, limitRatePerClient, limitRatePerUser);
         }
     }
 }

@@ -4,8 +4,8 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * The shared rate groups one transfer belongs to, asked in a fixed order (its client's group, then the global
- * group) for each chunk it is about to send. The transfer's own {@code limitRate} is its {@link Throttle}, asked
+ * The shared rate groups one transfer belongs to, asked in a fixed order (its client's group, its user's group,
+ * then the global group) for each chunk it is about to send. The transfer's own {@code limitRate} is its {@link Throttle}, asked
  * before these.
  *
  * <p>A chunk goes only once every group has granted it. A group that queues the request announces its grant
@@ -18,42 +18,51 @@ import java.util.List;
  */
 final class RateLimits {
 
-    private static final RateLimits NONE = new RateLimits(List.of(), List.of(), null, null);
+    private static final RateLimits NONE = new RateLimits(List.of(), List.of(), List.of());
+
+    /** A keyed group this transfer joined, to leave when it ends. */
+    private record Joined(ClientRates registry, Object key) {
+    }
 
     private final List<RateGroup> groups;
     private final List<RateGroup.Member> members;
-    private final ClientRates clients;
-    private final Object clientKey;
+    private final List<Joined> joined;
     private int grantedSoFar;
     private boolean waiting;
     private boolean closed;
 
-    private RateLimits(List<RateGroup> groups, List<RateGroup.Member> members, ClientRates clients,
-            Object clientKey) {
+    private RateLimits(List<RateGroup> groups, List<RateGroup.Member> members, List<Joined> joined) {
         this.groups = groups;
         this.members = members;
-        this.clients = clients;
-        this.clientKey = clientKey;
+        this.joined = joined;
     }
 
     /**
-     * The limits of a new transfer: the client's group when {@code clients} and {@code clientKey} are given (joined
+     * The limits of a new transfer, asked in this order: its client's group when {@code clients} and
+     * {@code clientKey} are given, its user's group when {@code users} and {@code userKey} are given (both joined
      * now, left in {@link #close}), then {@code global} when given.
      */
-    static RateLimits of(ClientRates clients, Object clientKey, RateGroup global, RateGroup.Waiter waiter) {
-        boolean perClient = clients != null && clientKey != null;
-        if (!perClient && global == null) {
+    static RateLimits of(ClientRates clients, Object clientKey, ClientRates users, Object userKey, RateGroup global,
+            RateGroup.Waiter waiter) {
+        List<Joined> joined = new ArrayList<>(2);
+        if (clients != null && clientKey != null) {
+            joined.add(new Joined(clients, clientKey));
+        }
+        if (users != null && userKey != null) {
+            joined.add(new Joined(users, userKey));
+        }
+        if (joined.isEmpty() && global == null) {
             return NONE;
         }
-        List<RateGroup> groups = new ArrayList<>(2);
-        if (perClient) {
-            groups.add(clients.join(clientKey));
+        List<RateGroup> groups = new ArrayList<>(3);
+        for (Joined group : joined) {
+            groups.add(group.registry().join(group.key()));
         }
         if (global != null) {
             groups.add(global);
         }
         List<RateGroup.Member> members = groups.stream().map(g -> new RateGroup.Member(waiter)).toList();
-        return new RateLimits(List.copyOf(groups), members, perClient ? clients : null, clientKey);
+        return new RateLimits(List.copyOf(groups), members, List.copyOf(joined));
     }
 
     boolean limits() {
@@ -96,8 +105,8 @@ final class RateLimits {
         for (int i = 0; i < groups.size(); i++) {
             groups.get(i).cancel(members.get(i));
         }
-        if (clients != null) {
-            clients.leave(clientKey);
+        for (Joined group : joined) {
+            group.registry().leave(group.key());
         }
     }
 }

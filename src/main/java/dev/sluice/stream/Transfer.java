@@ -81,7 +81,8 @@ public final class Transfer {
         WAITING_FOR_BUFFER,
         /**
          * Parked: over its speed limit. The throttle's timer resumes it when the next chunk's time has come, or a
-         * shared rate group ({@code globalRate}, {@code limitRatePerClient}) when it grants the next chunk.
+         * shared rate group ({@code globalRate}, {@code limitRatePerClient}, {@code limitRatePerUser}) when it grants
+         * the next chunk.
          */
         WAITING_FOR_THROTTLE,
         /** Ended: every byte was written and the container accepted it. */
@@ -307,8 +308,10 @@ public final class Transfer {
                 .map(Segment.FileRegion.class::cast).mapToLong(r -> r.position() + r.length()).max().orElse(0);
         this.listener = request.listener();
         this.readAhead = engine.settings().readAhead();
-        this.throttle = new Throttle(engine.settings().limitRate(), engine.settings().limitRateAfter());
-        this.rateLimits = engine.rateLimits(request.clientKey(), callbacks);
+        this.throttle = request.rate() == null
+                ? new Throttle(engine.settings().limitRate(), engine.settings().limitRateAfter())
+                : new Throttle(request.rate().bytesPerSecond(), request.rate().fullSpeedBytes());
+        this.rateLimits = engine.rateLimits(request.clientKey(), request.userKey(), callbacks);
         // A speed limit spaces chunks by their worth in time: larger chunks would make it burstier.
         boolean unlimited = !throttle.limits() && !rateLimits.limits();
         boolean mapsFile = this.segments.stream().anyMatch(this::mapped);

@@ -59,6 +59,7 @@ public final class TransferEngine implements AutoCloseable {
     private final LongAdder failed = new LongAdder();
     private final RateGroup globalRate;
     private final ClientRates clientRates;
+    private final ClientRates userRates;
     private final LongAdder handedOff = new LongAdder();
     private final LongAdder bytesHandedOff = new LongAdder();
 
@@ -75,7 +76,8 @@ public final class TransferEngine implements AutoCloseable {
         long period = Math.max(50, Math.min(1000, settings.stallTimeout().toMillis() / 4));
         timer.scheduleWithFixedDelay(this::checkStalls, period, period, TimeUnit.MILLISECONDS);
         this.globalRate = globalRate(settings, nanoClock, scheduler);
-        this.clientRates = clientRates(settings, nanoClock, scheduler);
+        this.clientRates = keyedRates(settings.limitRatePerClient(), nanoClock, scheduler);
+        this.userRates = keyedRates(settings.limitRatePerUser(), nanoClock, scheduler);
         this.mappedWindows = mappedWindows(MAP_WINDOW, nanoClock);
     }
 
@@ -100,7 +102,8 @@ public final class TransferEngine implements AutoCloseable {
         this.timer = null;
         this.nanoClock = nanoClock;
         this.globalRate = globalRate(settings, nanoClock, scheduler);
-        this.clientRates = clientRates(settings, nanoClock, scheduler);
+        this.clientRates = keyedRates(settings.limitRatePerClient(), nanoClock, scheduler);
+        this.userRates = keyedRates(settings.limitRatePerUser(), nanoClock, scheduler);
         this.mappedWindows = mappedWindows(MAP_WINDOW, nanoClock);
     }
 
@@ -117,9 +120,9 @@ public final class TransferEngine implements AutoCloseable {
         return settings.globalRate() > 0 ? new RateGroup(settings.globalRate(), clock, scheduler) : null;
     }
 
-    private static ClientRates clientRates(EngineSettings settings, LongSupplier clock, Scheduler scheduler) {
-        return settings.limitRatePerClient() > 0
-                ? new ClientRates(settings.limitRatePerClient(), clock, scheduler) : null;
+    /** One rate group per key ({@code limitRatePerClient}, {@code limitRatePerUser}), or none for a rate of 0. */
+    private static ClientRates keyedRates(long bytesPerSecond, LongSupplier clock, Scheduler scheduler) {
+        return bytesPerSecond > 0 ? new ClientRates(bytesPerSecond, clock, scheduler) : null;
     }
 
     public EngineSettings settings() {
@@ -291,14 +294,19 @@ public final class TransferEngine implements AutoCloseable {
         }
     }
 
-    /** The shared rate groups a new transfer of {@code clientKey} belongs to; it must close them when it ends. */
-    RateLimits rateLimits(Object clientKey, RateGroup.Waiter waiter) {
-        return RateLimits.of(clientRates, clientKey, globalRate, waiter);
+    /** The shared rate groups a new transfer of {@code clientKey} and {@code userKey} belongs to; it must close them when it ends. */
+    RateLimits rateLimits(Object clientKey, Object userKey, RateGroup.Waiter waiter) {
+        return RateLimits.of(clientRates, clientKey, userRates, userKey, globalRate, waiter);
     }
 
     /** Clients that have a rate group now (with {@code limitRatePerClient}); for tests. */
     int clientRateGroups() {
         return clientRates == null ? 0 : clientRates.size();
+    }
+
+    /** Users that have a rate group now (with {@code limitRatePerUser}); for tests. */
+    int userRateGroups() {
+        return userRates == null ? 0 : userRates.size();
     }
 
     /** The group of {@code globalRate}, or {@code null}; for tests. */

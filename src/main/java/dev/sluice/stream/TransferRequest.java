@@ -23,10 +23,30 @@ import java.util.Objects;
  *        {@code null}: size checks only
  * @param clientKey the client: transfers with equal keys share one {@code limitRatePerClient} budget. Opaque to the
  *        engine (the servlet passes the client's address); {@code null}: in no client's group
+ * @param userKey the user: transfers with equal keys share one {@code limitRatePerUser} budget. Opaque like
+ *        {@code clientKey} (the servlet passes the authenticated user, or the key an application gave);
+ *        {@code null}: in no user's group
+ * @param rate this transfer's own speed limit, instead of the engine's {@code limitRate} and
+ *        {@code limitRateAfter}; {@code null}: the engine's
  * @param label names the transfer in its flight-recorder event ({@link TransferEvent}); not interpreted
  */
 public record TransferRequest(ServletOutputStream out, FileChannel channel, List<Segment> body,
-        TransferListener listener, FileVersion file, Path path, Object clientKey, TransferLabel label) {
+        TransferListener listener, FileVersion file, Path path, Object clientKey, Object userKey, RateLimit rate,
+        TransferLabel label) {
+
+    /**
+     * One transfer's speed limit.
+     *
+     * @param bytesPerSecond most bytes per second, 0 for no limit
+     * @param fullSpeedBytes bytes sent at full speed before the limit applies
+     */
+    public record RateLimit(long bytesPerSecond, long fullSpeedBytes) {
+
+        public RateLimit {
+            EngineSettings.RATE_BOUNDS.check("limitRate", bytesPerSecond);
+            EngineSettings.RATE_BOUNDS.check("limitRateAfter", fullSpeedBytes);
+        }
+    }
 
     public TransferRequest {
         Objects.requireNonNull(out, "out");
@@ -39,24 +59,32 @@ public record TransferRequest(ServletOutputStream out, FileChannel channel, List
     /** A request with no file version, in no client's group, unlabelled. */
     public static TransferRequest of(ServletOutputStream out, FileChannel channel, List<Segment> body,
             TransferListener listener) {
-        return new TransferRequest(out, channel, body, listener, null, null, null, TransferLabel.NONE);
+        return new TransferRequest(out, channel, body, listener, null, null, null, null, null, TransferLabel.NONE);
     }
 
     public TransferRequest withFile(FileVersion version) {
-        return new TransferRequest(out, channel, body, listener, version, path, clientKey, label);
+        return new TransferRequest(out, channel, body, listener, version, path, clientKey, userKey, rate, label);
     }
 
     /** The file's version and the path it was opened at, so that a change in place is noticed. */
     public TransferRequest withFile(FileVersion version, Path openedAt) {
-        return new TransferRequest(out, channel, body, listener, version, openedAt, clientKey, label);
+        return new TransferRequest(out, channel, body, listener, version, openedAt, clientKey, userKey, rate, label);
     }
 
     public TransferRequest withClientKey(Object key) {
-        return new TransferRequest(out, channel, body, listener, file, path, key, label);
+        return new TransferRequest(out, channel, body, listener, file, path, key, userKey, rate, label);
+    }
+
+    public TransferRequest withUserKey(Object key) {
+        return new TransferRequest(out, channel, body, listener, file, path, clientKey, key, rate, label);
+    }
+
+    public TransferRequest withRate(RateLimit limit) {
+        return new TransferRequest(out, channel, body, listener, file, path, clientKey, userKey, limit, label);
     }
 
     public TransferRequest withLabel(TransferLabel newLabel) {
-        return new TransferRequest(out, channel, body, listener, file, path, clientKey, newLabel);
+        return new TransferRequest(out, channel, body, listener, file, path, clientKey, userKey, rate, newLabel);
     }
 
     /** Bytes the body holds. */

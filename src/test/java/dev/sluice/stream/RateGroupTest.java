@@ -15,6 +15,7 @@ import java.nio.file.StandardOpenOption;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.UnaryOperator;
 import java.util.Random;
 import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.Test;
@@ -57,11 +58,16 @@ class RateGroupTest {
     }
 
     private Client start(TransferEngine engine, String name, long length, Object clientKey) throws IOException {
+        return startWith(engine, name, length, request -> request.withClientKey(clientKey));
+    }
+
+    private Client startWith(TransferEngine engine, String name, long length, UnaryOperator<TransferRequest> with)
+            throws IOException {
         FakeOutputStream out = new FakeOutputStream();
         RecordingListener listener = new RecordingListener();
         FileChannel channel = FileChannel.open(dir.resolve(name), StandardOpenOption.READ);
-        Transfer transfer = engine.start(TransferRequest.of(out, channel, List.of(new Segment.FileRegion(0, length)),
-                listener).withClientKey(clientKey)).orElseThrow();
+        Transfer transfer = engine.start(with.apply(TransferRequest.of(out, channel,
+                List.of(new Segment.FileRegion(0, length)), listener))).orElseThrow();
         out.start();
         reads.runAll();
         return new Client(out, listener, transfer, channel);
@@ -169,6 +175,56 @@ class RateGroupTest {
                 "three connections of one client: " + together / CHUNK + " chunks");
         long alone = other.out().sent().length;
         assertTrue(alone >= 80L * CHUNK && alone <= 82L * CHUNK, "the other client: " + alone / CHUNK + " chunks");
+    }
+
+    /** {@code limitRatePerUser}: one user's downloads share one budget whatever their addresses. */
+    @Test
+    void oneUsersTransfersShareOneBudgetFromAnyAddressAndAnotherUserHasItsOwn() throws IOException {
+        file("big.bin", 400 * CHUNK);
+        TransferEngine engine = engine(settings().withLimitRatePerUser(RATE));
+        List<Client> alice = new ArrayList<>();
+        for (int i = 0; i < 3; i++) {
+            String address = "10.0.0." + i;
+            alice.add(startWith(engine, "big.bin", 400 * CHUNK, r -> r.withClientKey(address).withUserKey("alice")));
+        }
+        Client bob = startWith(engine, "big.bin", 400 * CHUNK, r -> r.withClientKey("10.0.0.1").withUserKey("bob"));
+        Client anonymous = startWith(engine, "big.bin", 400 * CHUNK, r -> r.withClientKey("10.0.0.1"));
+        assertEquals(2, engine.userRateGroups());
+        runUntil(clock.get() + Duration.ofSeconds(10).toNanos());
+
+        long together = alice.stream().mapToLong(c -> c.out().sent().length).sum();
+        assertTrue(together >= 80L * CHUNK && together <= 82L * CHUNK,
+                "three downloads of one user: " + together / CHUNK + " chunks");
+        long alone = bob.out().sent().length;
+        assertTrue(alone >= 80L * CHUNK && alone <= 82L * CHUNK, "the other user: " + alone / CHUNK + " chunks");
+        assertArrayEquals(Files.readAllBytes(dir.resolve("big.bin")), anonymous.out().sent(),
+                "a download of no user is not limited");
+
+        alice.forEach(c -> c.out().error(new IOException("gone")));
+        bob.out().error(new IOException("gone"));
+        runUntil(clock.get() + Duration.ofSeconds(10).toNanos());
+        assertEquals(0, engine.userRateGroups(), "users' groups outlived their downloads");
+        assertReleased(engine);
+    }
+
+    /** A transfer's own {@code RateLimit} replaces the engine's {@code limitRate} and {@code limitRateAfter}. */
+    @Test
+    void aTransfersOwnRateLimitReplacesTheEngines() throws IOException {
+        byte[] data = file("big.bin", 400 * CHUNK);
+        TransferEngine engine = engine(settings().withLimitRate(RATE / 2, 0));
+        Client limited = startWith(engine, "big.bin", 400 * CHUNK,
+                r -> r.withRate(new TransferRequest.RateLimit(RATE, 4 * CHUNK)));
+        Client unlimited = startWith(engine, "big.bin", 400 * CHUNK,
+                r -> r.withRate(new TransferRequest.RateLimit(0, 0)));
+        Client engines = startWith(engine, "big.bin", 400 * CHUNK, r -> r);
+        runUntil(clock.get() + Duration.ofSeconds(10).toNanos());
+
+        long sent = limited.out().sent().length;
+        assertTrue(sent >= 83L * CHUNK && sent <= 85L * CHUNK, "4 free chunks and 10 s at 8 chunks/s: "
+                + sent / CHUNK + " chunks");
+        assertArrayEquals(data, unlimited.out().sent(), "a transfer with no limit of its own was throttled");
+        long halved = engines.out().sent().length;
+        assertTrue(halved >= 40L * CHUNK && halved <= 41L * CHUNK, "the engine's limit: " + halved / CHUNK);
     }
 
     @Test
