@@ -266,12 +266,17 @@ public final class Transfer {
     /** The largest chunk: {@code chunkSize}, or larger for a transfer that maps its file (see the engine). */
     private final int chunkCeiling;
     private final TransferRecording recording;
+    private final TransferLabel label;
+    private final Object clientKey;
+    private final Object userKey;
     private final FileCheck fileCheck;
 
     /** What {@link #state} reports while the transfer is parked or ended; written by the owner. */
     private volatile State shown = State.STARTING;
     /** When the socket stopped taking data, for the stall timer; 0 while it takes data. */
     private volatile long blockedSinceNanos;
+    /** Body bytes handed to the container: written by the owner only, volatile for {@link #view}. */
+    private volatile long bytesWritten;
 
     // Owner-confined: read and written only by the thread that owns the transfer (see the class comment).
     private WriteSide writeSide = WriteSide.UNCONFIRMED;
@@ -283,7 +288,6 @@ public final class Transfer {
     private int segmentIndex;
     private long segmentOffset;
     private long bytesScheduled;
-    private long bytesWritten;
     private long readsStarted;
     /** The chunk the container may still be copying from, until the next {@code isReady()} returns true. */
     private Chunk inContainer;
@@ -317,7 +321,10 @@ public final class Transfer {
         boolean mapsFile = this.segments.stream().anyMatch(this::mapped);
         this.chunkCeiling = unlimited && mapsFile ? engine.mappedChunkCeiling() : engine.settings().chunkSize();
         this.sizer = new ChunkSizer(chunkCeiling, engine.nanoTime(), mapsFile);
-        this.recording = new TransferRecording(request.label(), engine::nanoTime);
+        this.recording = new TransferRecording(request.label(), engine::nanoTime, engine.parkedTime());
+        this.label = request.label();
+        this.clientKey = request.clientKey();
+        this.userKey = request.userKey();
         this.fileCheck = new FileCheck(channel, fileVersion, request.path());
     }
 
@@ -328,6 +335,12 @@ public final class Transfer {
             case RUNNING_AGAIN -> State.PROCESSING_AGAIN;
             case PARKED, ENDED -> shown;
         };
+    }
+
+    /** What the transfer is doing, for a live status page; any thread. */
+    TransferView view() {
+        return new TransferView(label, clientKey, userKey, bytesWritten, length, state(),
+                engine.nanoTime() - recording.startNanos());
     }
 
     // ---------------------------------------------------------------- events (any thread)
@@ -898,10 +911,11 @@ public final class Transfer {
             IOUtils.closeQuietly(channel);
         }
         releaseLateEvents();
-        engine.ended(this, outcome);
-        recording.ended(outcome, bytesWritten);
+        TransferSummary summary = recording.ended(outcome, bytesWritten, length,
+                outcome == Outcome.COMPLETED ? null : ending.cause());
+        engine.ended(this, summary);
         try {
-            listener.ended(outcome, bytesWritten, outcome == Outcome.COMPLETED ? null : ending.cause());
+            listener.ended(summary);
         } catch (RuntimeException e) {
             engine.listenerFailed(e);
         }

@@ -4,6 +4,7 @@ import jakarta.servlet.ServletOutputStream;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.time.Duration;
+import java.util.List;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
@@ -62,6 +63,12 @@ public final class TransferEngine implements AutoCloseable {
     private final ClientRates userRates;
     private final LongAdder handedOff = new LongAdder();
     private final LongAdder bytesHandedOff = new LongAdder();
+    private final TransferRecording.ParkedTime parkedTime = new TransferRecording.ParkedTime();
+    /** Seconds from a transfer's start to its end. */
+    private final Histogram durations = new Histogram(0.01, 0.1, 1, 10, 60, 600, 3600, 86400);
+    /** Body bytes a transfer sent. */
+    private final Histogram sizes = new Histogram(4096, 65536, 1 << 20, 16 << 20, 128 << 20, 1 << 30, 8L << 30,
+            64L << 30);
 
     /** An engine with its own read threads and stall timer. */
     public TransferEngine(EngineSettings settings) {
@@ -270,7 +277,9 @@ public final class TransferEngine implements AutoCloseable {
     public TransferMetrics metrics() {
         long queued = readPool == null ? 0 : readPool.queued();
         return new TransferMetrics(activeCount.get(), bytesSent.sum(), completed.sum(), aborted.sum(), failed.sum(),
-                pool.bytesInUse(), pool.highWater(), pool.waits(), queued, handedOff.sum(), bytesHandedOff.sum());
+                pool.bytesInUse(), pool.highWater(), pool.waits(), queued, handedOff.sum(), bytesHandedOff.sum(),
+                settings.maxBufferMemory(), clientRateGroups(), userRateGroups(), mappedWindows.size(),
+                parkedTime.sum(), durations.snapshot(), sizes.snapshot());
     }
 
     /**
@@ -405,15 +414,26 @@ public final class TransferEngine implements AutoCloseable {
         bytesSent.add(bytes);
     }
 
-    void ended(Transfer transfer, Outcome outcome) {
+    void ended(Transfer transfer, TransferSummary summary) {
         if (active.remove(transfer)) {
             activeCount.decrementAndGet();
         }
-        switch (outcome) {
+        switch (summary.outcome()) {
             case COMPLETED -> completed.increment();
             case ABORTED -> aborted.increment();
             case FAILED -> failed.increment();
         }
+        durations.observe(summary.durationNanos() / 1e9);
+        sizes.observe(summary.bytesWritten());
+    }
+
+    TransferRecording.ParkedTime parkedTime() {
+        return parkedTime;
+    }
+
+    /** Every transfer in flight now, as seen at this moment: for a live status page. */
+    public List<TransferView> activeTransfers() {
+        return active.stream().map(Transfer::view).toList();
     }
 
     void listenerFailed(RuntimeException e) {

@@ -16,4 +16,12 @@ public interface TransferListener {
      * @param cause why it did not complete, or {@code null} when it completed
      */
     void ended(Outcome outcome, long bytesWritten, Throwable cause);
+
+    /**
+     * The whole story of the end, with the time spent and where it went; what the engine calls. By default it
+     * hands {@link #ended(Outcome, long, Throwable)} the outcome, the bytes and the cause.
+     */
+    default void ended(TransferSummary summary) {
+        ended(summary.outcome(), summary.bytesWritten(), summary.cause());
+    }
 }

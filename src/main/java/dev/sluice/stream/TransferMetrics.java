@@ -16,8 +16,17 @@ package dev.sluice.stream;
  * @param handedOff bodies handed to the container to send by itself (Tomcat's sendfile); they are in no other
  *        counter, and how they ended is known only to the container
  * @param bytesHandedOff the planned lengths of those bodies (not necessarily sent: a client may leave early)
+ * @param bufferBytesBudget the most chunk-buffer bytes all transfers may hold ({@code maxBufferMemory})
+ * @param clientRateGroups clients with a {@code limitRatePerClient} group now
+ * @param userRateGroups users with a {@code limitRatePerUser} group now
+ * @param mappedWindows windows of files mapped now ({@code bufferKind=mapped})
+ * @param parked time all transfers have spent parked, by what they awaited, since start (ended transfers'
+ *        whole waits, running ones' up to their last resume)
+ * @param durations seconds from start to end of every ended transfer
+ * @param sizes body bytes sent by every ended transfer
  */
 public record TransferMetrics(long activeTransfers, long bytesSent, long completed, long aborted, long failed,
         long bufferBytesInUse, long bufferBytesHighWater, long bufferWaits, long readQueueLength, long handedOff,
-        long bytesHandedOff) {
+        long bytesHandedOff, long bufferBytesBudget, long clientRateGroups, long userRateGroups,
+        long mappedWindows, Waits parked, Histogram.Snapshot durations, Histogram.Snapshot sizes) {
 }
