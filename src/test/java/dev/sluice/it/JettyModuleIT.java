@@ -152,6 +152,22 @@ class JettyModuleIT {
         }
     }
 
+    /** As for Jetty's own core modules: the README's "on the command line" works even for the ready base's root. */
+    @Test
+    void aPropertyOnTheCommandLineWinsOverStartDSluiceIni() throws Exception {
+        Path base = copyOfJettyBase();
+        Path ini = base.resolve("start.d/sluice.ini");
+        assertTrue(Files.readString(ini).contains("\nsluice.root=/srv/files\n"), "the ready base sets the root");
+        assertFalse(Files.exists(Path.of("/srv/files")), "this test needs the ini's root to be unusable");
+        Files.writeString(ini, "\nsluice.cacheControl=public, max-age=7\n", StandardOpenOption.APPEND);
+
+        URI url = start(base, "sluice.root=" + files, "sluice.cacheControl=no-cache");
+        TestClient.Response hello = TestClient.get(url, "/hello.txt");
+        assertEquals(200, hello.status());
+        assertEquals("hello from the Jetty module", hello.text());
+        assertEquals("no-cache", hello.header("Cache-Control"));
+    }
+
     @Test
     void aMisspeltPropertyStopsTheWebappWithAMessageNamingItAndTheClosestSetting() throws Exception {
         Path base = copyOfJettyBase();
@@ -258,10 +274,10 @@ class JettyModuleIT {
         Files.writeString(ini, text.replace(placeholder, "\nsluice.root=" + files + "\n"));
     }
 
-    private URI start(Path base) throws IOException {
+    private URI start(Path base, String... properties) throws IOException {
         int port = ExternalServer.freePort();
         URI url = URI.create("http://127.0.0.1:" + port + "/");
-        launch(base, port).awaitHttp(url, START);
+        launch(base, port, properties).awaitHttp(url, START);
         return url;
     }
 
