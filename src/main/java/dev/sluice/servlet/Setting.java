@@ -177,6 +177,7 @@ public final class Setting<T> {
         return VALUES;
     }
 
+    /** The setting named {@code key}, exactly (names are case-sensitive). */
     public static Optional<Setting<?>> byKey(String key) {
         return VALUES.stream().filter(s -> s.key.equals(key)).findFirst();
     }
@@ -203,6 +204,7 @@ public final class Setting<T> {
         return key;
     }
 
+    /** The form of the setting's value, with its bounds. */
     public SettingType<T> type() {
         return type;
     }
