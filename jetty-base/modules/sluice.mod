@@ -1,5 +1,9 @@
-# Sluice as a Jetty 12.1 module (ee11). Copy this file and the folder modules/sluice/ into ${jetty.base}/modules/,
-# then: java -jar $JETTY_HOME/start.jar --add-modules=http,sluice   (see jetty-base/README.md)
+# Sluice as a Jetty 12.1 module. Copy this file, sluice-ee11.mod and the folder modules/sluice/ into
+# ${jetty.base}/modules/, then: java -jar $JETTY_HOME/start.jar --add-modules=http,sluice   (see jetty-base/README.md)
+#
+# A module of Jetty's core, not of the ee11 environment, so that its properties are core properties like those of
+# the command line: a property given on the command line wins over start.d/sluice.ini, as it does for Jetty's own
+# core modules (an environment's properties would win over the command line's). The ee11 part is sluice-ee11.
 
 [description]
 Sluice: serves the files under sluice.root, without blocking threads, from ${jetty.base}/webapps/sluice.war at /.
@@ -8,25 +12,15 @@ Its settings are the sluice.<name> properties below; each one becomes the contex
 [tags]
 webapp
 
-[environment]
-ee11
-
 [depend]
-ee11-deploy
 http
-
-[xml]
-# Hands the sluice.* properties to the ee11 deployer, where webapps/sluice.xml reads them.
-modules/sluice/sluice-environment.xml
-
-[files]
-webapps/
-basehome:modules/sluice/sluice.xml|webapps/sluice.xml
+sluice-ee11
 
 [ini-template]
 ## Sluice settings. A commented line shows the default; an unset setting keeps the WAR's own value (web.xml),
 ## else the default. An empty value means the default. Sizes: KiB, MiB, GiB; durations: ms, s, m, h.
 ## The WAR itself must be at ${jetty.base}/webapps/sluice.war (copy target/sluice.war there).
+## A property on the command line (java -jar $JETTY_HOME/start.jar sluice.root=/data) wins over this file.
 
 ## Directory to serve. Required in a WAR or the Jetty module; the launcher serves a demo directory without it.
 # sluice.root=/srv/files

@@ -1,5 +1,6 @@
 package dev.sluice.launcher;
 
+import dev.sluice.servlet.ClosestName;
 import dev.sluice.servlet.ConfigException;
 import dev.sluice.servlet.Setting;
 import dev.sluice.servlet.SluiceConfig;
@@ -11,7 +12,9 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Random;
 import java.util.concurrent.TimeoutException;
@@ -218,13 +221,21 @@ public final class Launcher {
                 case "stopTimeout" -> stopTimeout = stopTimeout(value);
                 default -> {
                     if (Setting.byKey(name).isEmpty()) {
-                        throw new IllegalArgumentException("unknown option --" + name);
+                        throw new IllegalArgumentException("unknown option --" + name + ClosestName.among(
+                                options(), name).map(option -> "; did you mean --" + option + "?").orElse(""));
                     }
                     settings.put(name, value);
                 }
             }
         }
         return new Options(host, port, http2, stopTimeout, settings, help);
+    }
+
+    /** Every option's name: the launcher's own and the settings'. */
+    private static List<String> options() {
+        List<String> names = new ArrayList<>(List.of("help", "host", "port", "http2", "stopTimeout"));
+        Setting.values().forEach(setting -> names.add(setting.key()));
+        return names;
     }
 
     private static int port(String value) {

@@ -177,8 +177,26 @@ public final class Setting<T> {
         return VALUES;
     }
 
+    /** The setting named {@code key}, exactly (names are case-sensitive). */
     public static Optional<Setting<?>> byKey(String key) {
         return VALUES.stream().filter(s -> s.key.equals(key)).findFirst();
+    }
+
+    /**
+     * Fails unless {@code name} is a setting's, with a message that names it, says where it was given and, when
+     * one is close, the setting it was probably meant to be.
+     *
+     * @param where where the name was given, such as {@code context init-param sluice.chunksize}; null if unknown
+     * @throws ConfigException if no setting has the name
+     */
+    public static void requireKnown(String name, String where) {
+        if (byKey(name).isPresent()) {
+            return;
+        }
+        List<String> keys = VALUES.stream().map(Setting::key).toList();
+        String unknown = "Unknown Sluice setting '" + name + "'" + (where == null ? "" : " (" + where + ")");
+        throw new ConfigException(ClosestName.among(keys, name).map(key -> unknown + ": did you mean '" + key + "'?")
+                .orElse(unknown + "; known settings: " + String.join(", ", keys)));
     }
 
     /** The setting's name, the same in web.xml, on the launcher's command line and in the Jetty module. */
@@ -186,6 +204,7 @@ public final class Setting<T> {
         return key;
     }
 
+    /** The form of the setting's value, with its bounds. */
     public SettingType<T> type() {
         return type;
     }

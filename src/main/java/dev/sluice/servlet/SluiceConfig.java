@@ -4,6 +4,7 @@ import dev.sluice.resource.SymlinkPolicy;
 import dev.sluice.stream.EngineSettings;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -53,16 +54,12 @@ public record SluiceConfig(Path root, EngineSettings engine, SymlinkPolicy symli
     }
 
     /**
-     * Reads every setting through {@code lookup} (which answers {@code null} for an absent one). {@code present}
-     * lists the names actually given, so that a misspelt name is reported instead of ignored.
+     * Reads every setting through {@code lookup} (which answers {@code null} for an absent one). {@code given} maps
+     * each name a deployment gave to where it gave it (null if unknown), so that a misspelt name is reported, with
+     * the closest real one, instead of ignored.
      */
-    public static SluiceConfig from(UnaryOperator<String> lookup, Set<String> present) {
-        for (String name : present) {
-            if (Setting.byKey(name).isEmpty()) {
-                throw new ConfigException("Unknown Sluice setting '" + name + "'; known settings: "
-                        + String.join(", ", Setting.values().stream().map(Setting::key).toList()));
-            }
-        }
+    public static SluiceConfig from(UnaryOperator<String> lookup, Map<String, String> given) {
+        given.forEach(Setting::requireKnown);
         Values values = new Values(lookup);
         Path root = values.get(Setting.ROOT);
         int chunkSize = Math.toIntExact(values.get(Setting.CHUNK_SIZE));
@@ -95,7 +92,9 @@ public record SluiceConfig(Path root, EngineSettings engine, SymlinkPolicy symli
 
     /** Reads settings from a map of names to values, as the launcher and tests have them. */
     public static SluiceConfig from(Map<String, String> values) {
-        return from(values::get, values.keySet());
+        Map<String, String> given = new LinkedHashMap<>();
+        values.keySet().forEach(name -> given.put(name, null));
+        return from(values::get, given);
     }
 
     /**

@@ -37,9 +37,10 @@ import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Collections;
-import java.util.HashSet;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Set;
 import java.util.logging.Level;
 import java.util.logging.Logger;
@@ -96,22 +97,42 @@ public class SluiceServlet extends HttpServlet {
     public static final String CONTEXT_PREFIX = "sluice.";
 
     /**
+     * Context attribute the Jetty module sets to its {@code jetty.base}, so that Sluice can check the names of the
+     * {@code sluice.*} properties given to {@code start.jar} (see {@link JettyStartProperties}).
+     */
+    public static final String JETTY_BASE_ATTRIBUTE = "dev.sluice.jetty.base";
+
+    /**
      * Reads the settings: a context init-param {@code sluice.<name>} (where a deployment puts it: a Tomcat
      * context file, the Jetty module) wins over the servlet's own init-param {@code <name>} (the WAR's
-     * {@code web.xml}), which wins over the default.
+     * {@code web.xml}), which wins over the default. A name that is no setting's stops start-up wherever it is
+     * given: an init-param, a context init-param or context attribute {@code sluice.<name>} (Jetty's deployer makes
+     * one of each property in {@code webapps/sluice.properties}), or a property of the Jetty module.
      */
     static SluiceConfig readConfig(ServletConfig servletConfig) {
         var context = servletConfig.getServletContext();
-        Set<String> names = new HashSet<>(Collections.list(servletConfig.getInitParameterNames()));
+        Map<String, String> given = new LinkedHashMap<>();
+        for (String name : Collections.list(servletConfig.getInitParameterNames())) {
+            given.put(name, "init-param " + name + " of servlet " + servletConfig.getServletName());
+        }
         for (String name : Collections.list(context.getInitParameterNames())) {
             if (name.startsWith(CONTEXT_PREFIX)) {
-                names.add(name.substring(CONTEXT_PREFIX.length()));
+                given.putIfAbsent(name.substring(CONTEXT_PREFIX.length()), "context init-param " + name);
             }
+        }
+        for (String name : Collections.list(context.getAttributeNames())) {
+            if (name.startsWith(CONTEXT_PREFIX)) {
+                given.putIfAbsent(name.substring(CONTEXT_PREFIX.length()), "context attribute " + name);
+            }
+        }
+        if (context.getAttribute(JETTY_BASE_ATTRIBUTE) instanceof String base) {
+            List<String> arguments = ProcessHandle.current().info().arguments().map(List::of).orElse(List.of());
+            JettyStartProperties.names(Path.of(base), arguments).forEach(given::putIfAbsent);
         }
         return SluiceConfig.from(name -> {
             String deployed = context.getInitParameter(CONTEXT_PREFIX + name);
             return deployed != null ? deployed : servletConfig.getInitParameter(name);
-        }, names);
+        }, given);
     }
 
     @Override

@@ -152,6 +152,55 @@ class JettyModuleIT {
         }
     }
 
+    /** As for Jetty's own core modules: the README's "on the command line" works even for the ready base's root. */
+    @Test
+    void aPropertyOnTheCommandLineWinsOverStartDSluiceIni() throws Exception {
+        Path base = copyOfJettyBase();
+        Path ini = base.resolve("start.d/sluice.ini");
+        assertTrue(Files.readString(ini).contains("\nsluice.root=/srv/files\n"), "the ready base sets the root");
+        assertFalse(Files.exists(Path.of("/srv/files")), "this test needs the ini's root to be unusable");
+        Files.writeString(ini, "\nsluice.cacheControl=public, max-age=7\n", StandardOpenOption.APPEND);
+
+        URI url = start(base, "sluice.root=" + files, "sluice.cacheControl=no-cache");
+        TestClient.Response hello = TestClient.get(url, "/hello.txt");
+        assertEquals(200, hello.status());
+        assertEquals("hello from the Jetty module", hello.text());
+        assertEquals("no-cache", hello.header("Cache-Control"));
+    }
+
+    @Test
+    void aMisspeltPropertyStopsTheWebappWithAMessageNamingItAndTheClosestSetting() throws Exception {
+        Path base = copyOfJettyBase();
+        setRoot(base);
+        Path ini = base.resolve("start.d/sluice.ini");
+        String text = Files.readString(ini);
+        Files.writeString(ini, text + "\nsluice.chunksize=1MiB\n");
+        assertStopsWith(base, "Unknown Sluice setting 'chunksize' (property"
+                + " sluice.chunksize in " + ini + "): did you mean 'chunkSize'?");
+
+        Files.writeString(ini, text);
+        assertStopsWith(base, "Unknown Sluice setting 'readahaed' (property sluice.readahaed on the command line):"
+                + " did you mean 'readAhead'?", "sluice.readahaed=3");
+
+        Files.writeString(base.resolve("webapps/sluice.properties"), "sluice.dirlisting=true\n");
+        assertStopsWith(base, "Unknown Sluice setting 'dirlisting' (context"
+                + " attribute sluice.dirlisting): did you mean 'dirListing'?");
+    }
+
+    /** Jetty on {@code base} ends, or runs without serving files, and its log has the message. */
+    private void assertStopsWith(Path base, String message, String... properties) throws Exception {
+        int port = ExternalServer.freePort();
+        URI url = URI.create("http://127.0.0.1:" + port + "/");
+        ExternalServer jetty = launch(base, port, properties);
+        boolean ended = jetty.awaitExitOrHttp(url, START);
+        Await.until("the log says: " + message, Duration.ofSeconds(10), () -> jetty.log().contains(message),
+                jetty::log);
+        if (!ended) {
+            assertNotEquals(200, TestClient.get(url, "/hello.txt").status(), "served files despite a bad setting");
+        }
+        stop();
+    }
+
     /**
      * The Sluice MBean, read over JMX from the Jetty process as jconsole would: attach to the JVM, start its local
      * management agent, connect. Waits for the counters, which the server updates after the client has its bytes.
@@ -225,18 +274,20 @@ class JettyModuleIT {
         Files.writeString(ini, text.replace(placeholder, "\nsluice.root=" + files + "\n"));
     }
 
-    private URI start(Path base) throws IOException {
+    private URI start(Path base, String... properties) throws IOException {
         int port = ExternalServer.freePort();
         URI url = URI.create("http://127.0.0.1:" + port + "/");
-        launch(base, port).awaitHttp(url, START);
+        launch(base, port, properties).awaitHttp(url, START);
         return url;
     }
 
-    private ExternalServer launch(Path base, int port) throws IOException {
+    private ExternalServer launch(Path base, int port, String... properties) throws IOException {
         Path log = Files.createTempFile(work, "jetty", ".log");
-        ExternalServer server = ExternalServer.start("Jetty", List.of(ExternalServer.java(),
+        List<String> command = new ArrayList<>(List.of(ExternalServer.java(),
                 "-Djava.io.tmpdir=" + work.resolve("tmp"), "-jar", startJar().toString(), "jetty.base=" + base,
-                "jetty.http.host=127.0.0.1", "jetty.http.port=" + port), Map.of(), work, log);
+                "jetty.http.host=127.0.0.1", "jetty.http.port=" + port));
+        command.addAll(List.of(properties));
+        ExternalServer server = ExternalServer.start("Jetty", command, Map.of(), work, log);
         servers.add(server);
         return server;
     }

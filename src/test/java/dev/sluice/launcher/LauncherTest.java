@@ -72,8 +72,12 @@ class LauncherTest {
 
     @Test
     void refusesUnknownOptionsBadPortsAndMissingValues() {
-        assertEquals("unknown option --chunksize", assertThrows(IllegalArgumentException.class,
-                () -> Launcher.parse(new String[] {"--chunksize=1"})).getMessage());
+        assertEquals("unknown option --chunksize; did you mean --chunkSize?", assertThrows(
+                IllegalArgumentException.class, () -> Launcher.parse(new String[] {"--chunksize=1"})).getMessage());
+        assertEquals("unknown option --prot; did you mean --port?", assertThrows(IllegalArgumentException.class,
+                () -> Launcher.parse(new String[] {"--prot=80"})).getMessage());
+        assertEquals("unknown option --colour", assertThrows(IllegalArgumentException.class,
+                () -> Launcher.parse(new String[] {"--colour=red"})).getMessage());
         assertTrue(assertThrows(IllegalArgumentException.class,
                 () -> Launcher.parse(new String[] {"--port=http"})).getMessage().contains("'http'"));
         assertThrows(IllegalArgumentException.class, () -> Launcher.parse(new String[] {"--port", "70000"}));

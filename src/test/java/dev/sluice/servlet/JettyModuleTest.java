@@ -40,6 +40,21 @@ class JettyModuleTest {
         assertEquals(KEYS, properties(mod.substring(start)), "sluice.mod's [ini-template] settings");
     }
 
+    /**
+     * Properties of an environment's ini file would win over the command line's, which are core properties; the
+     * settings are in a core module's ini for the command line to win. JettyModuleIT checks it on jetty-home.
+     */
+    @Test
+    void theSettingsAreCorePropertiesAndTheWebappPartIsInTheEe11Environment() throws IOException {
+        String sluice = Files.readString(BASE.resolve("modules/sluice.mod"));
+        String ee11 = Files.readString(BASE.resolve("modules/sluice-ee11.mod"));
+        assertTrue(!sluice.contains("[environment]") && sluice.contains("\n[depend]\nhttp\nsluice-ee11\n"), sluice);
+        assertTrue(ee11.contains("\n[environment]\nee11\n") && ee11.contains("\n[depend]\nee11-deploy\n")
+                && ee11.contains("\nmodules/sluice/sluice-environment.xml\n") && !ee11.contains("[ini-template]"), ee11);
+        assertEquals(List.of("--modules=sluice"), Files.readString(BASE.resolve("start.d/sluice.ini")).lines()
+                .filter(line -> line.startsWith("--")).toList());
+    }
+
     @Test
     void theStartIniMentionsEverySettingAndSetsTheRoot() throws IOException {
         String ini = Files.readString(BASE.resolve("start.d/sluice.ini"));

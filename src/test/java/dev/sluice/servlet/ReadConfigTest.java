@@ -21,10 +21,17 @@ class ReadConfigTest {
     Path dir;
 
     private static ServletConfig config(Map<String, String> servletParams, Map<String, String> contextParams) {
+        return config(servletParams, contextParams, Map.of());
+    }
+
+    private static ServletConfig config(Map<String, String> servletParams, Map<String, String> contextParams,
+            Map<String, Object> contextAttributes) {
         ServletContext context = (ServletContext) Proxy.newProxyInstance(ReadConfigTest.class.getClassLoader(),
                 new Class<?>[] {ServletContext.class}, (proxy, method, args) -> switch (method.getName()) {
                     case "getInitParameter" -> contextParams.get((String) args[0]);
                     case "getInitParameterNames" -> Collections.enumeration(contextParams.keySet());
+                    case "getAttribute" -> contextAttributes.get((String) args[0]);
+                    case "getAttributeNames" -> Collections.enumeration(contextAttributes.keySet());
                     default -> throw new UnsupportedOperationException(method.getName());
                 });
         return (ServletConfig) Proxy.newProxyInstance(ReadConfigTest.class.getClassLoader(),
@@ -32,8 +39,13 @@ class ReadConfigTest {
                     case "getInitParameter" -> servletParams.get((String) args[0]);
                     case "getInitParameterNames" -> Collections.enumeration(servletParams.keySet());
                     case "getServletContext" -> context;
+                    case "getServletName" -> "sluice";
                     default -> throw new UnsupportedOperationException(method.getName());
                 });
+    }
+
+    private String error(ServletConfig config) {
+        return assertThrows(ConfigException.class, () -> SluiceServlet.readConfig(config)).getMessage();
     }
 
     @Test
@@ -51,5 +63,32 @@ class ReadConfigTest {
         ConfigException e = assertThrows(ConfigException.class, () -> SluiceServlet.readConfig(
                 config(Map.of("root", dir.toString()), Map.of("sluice.chunksize", "1MiB"))));
         assertTrue(e.getMessage().contains("'chunksize'"), e.getMessage());
+    }
+
+    @Test
+    void aMisspeltNameIsReportedWithWhereItWasGivenAndTheClosestSetting() {
+        assertEquals("Unknown Sluice setting 'chunksize' (init-param chunksize of servlet sluice): did you mean"
+                + " 'chunkSize'?", error(config(Map.of("root", dir.toString(), "chunksize", "1MiB"), Map.of())));
+        assertEquals("Unknown Sluice setting 'readahaed' (context init-param sluice.readahaed): did you mean"
+                + " 'readAhead'?", error(config(Map.of("root", dir.toString()), Map.of("sluice.readahaed", "3"))));
+        assertEquals("Unknown Sluice setting 'dirlisting' (context attribute sluice.dirlisting): did you mean"
+                + " 'dirListing'?", error(config(Map.of("root", dir.toString()), Map.of(),
+                Map.of("sluice.dirlisting", "true", "org.other.attribute", "x"))));
+        assertTrue(error(config(Map.of("root", dir.toString(), "colour", "red"), Map.of())).startsWith(
+                "Unknown Sluice setting 'colour' (init-param colour of servlet sluice); known settings: root,"
+                        + " chunkSize, readAhead,"));
+    }
+
+    @Test
+    void aMisspeltPropertyOfTheJettyModuleIsReportedWithItsFile() throws Exception {
+        Path base = Files.createDirectory(dir.resolve("base"));
+        Path ini = Files.writeString(Files.createDirectory(base.resolve("start.d")).resolve("sluice.ini"),
+                "--modules=sluice\nsluice.root=" + dir + "\nsluice.stallTimout=5s\n");
+        Map<String, Object> jetty = Map.of(SluiceServlet.JETTY_BASE_ATTRIBUTE, base.toString());
+        assertEquals("Unknown Sluice setting 'stallTimout' (property sluice.stallTimout in " + ini + "): did you mean"
+                + " 'stallTimeout'?", error(config(Map.of(), Map.of("sluice.root", dir.toString()), jetty)));
+        Files.writeString(ini, "--modules=sluice\nsluice.root=" + dir + "\n");
+        assertEquals(dir.toRealPath(), SluiceServlet.readConfig(config(Map.of(), Map.of("sluice.root",
+                dir.toString()), jetty)).root());
     }
 }

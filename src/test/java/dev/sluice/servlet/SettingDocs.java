@@ -33,6 +33,7 @@ final class SettingDocs {
                 ## Sluice settings. A commented line shows the default; an unset setting keeps the WAR's own value (web.xml),
                 ## else the default. An empty value means the default. Sizes: KiB, MiB, GiB; durations: ms, s, m, h.
                 ## The WAR itself must be at ${jetty.base}/webapps/sluice.war (copy target/sluice.war there).
+                ## A property on the command line (java -jar $JETTY_HOME/start.jar sluice.root=/data) wins over this file.
                 """ + Setting.values().stream().map(s -> "\n## " + s.description() + "\n# sluice." + s.key() + "="
                         + (s.defaultValue() == null ? ROOT_PLACEHOLDER : s.defaultValue()))
                 .collect(Collectors.joining()) + "\n";

@@ -178,6 +178,13 @@ class SluiceConfigTest {
     }
 
     @Test
+    void aMisspeltSettingNamesTheClosestOneOrElseListsThemAll() {
+        assertEquals("Unknown Sluice setting 'chunksize': did you mean 'chunkSize'?", error("chunksize", "1MiB"));
+        assertEquals("Unknown Sluice setting 'colour'; known settings: " + String.join(", ",
+                Setting.values().stream().map(Setting::key).toList()), error("colour", "red"));
+    }
+
+    @Test
     void theBudgetMustHoldOneChunk() {
         String message = error("chunkSize", "1MiB", "maxBufferMemory", "512KiB");
         assertTrue(message.contains("'maxBufferMemory'") && message.contains("one chunk"), message);

@@ -1,0 +1,101 @@
+package dev.sluice.servlet;
+
+import java.io.IOException;
+import java.io.Reader;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.stream.Stream;
+
+/**
+ * The {@code sluice.*} properties a Jetty base gives to its {@code start.jar}, by name, with where each is given.
+ *
+ * <p>Jetty's XML reads a property only by its exact name, and keeps the rest to itself: a misspelt
+ * {@code sluice.chunksize} would reach nothing and be ignored. So the Jetty module tells Sluice its base, and Sluice
+ * reads the names where {@code start.jar} takes them: {@code start.ini} and {@code start.d/*.ini} of the base, and
+ * the command line (the JVM's own arguments: {@code start.jar}'s when Jetty runs in its JVM, or the forked
+ * server's, whose properties are arguments and a {@code .properties} file). Directories added with
+ * {@code --include-jetty-dir} and {@code $JETTY_HOME}'s own ini files are not read.
+ */
+final class JettyStartProperties {
+
+    private static final String PREFIX = "sluice.";
+
+    private JettyStartProperties() {
+    }
+
+    /**
+     * The names after {@code sluice.} of the properties given in {@code base}'s ini files and in
+     * {@code arguments}, each with where it is given, in that order; a name given twice keeps its first place.
+     */
+    static Map<String, String> names(Path base, List<String> arguments) {
+        Map<String, String> names = new LinkedHashMap<>();
+        List<Path> inis = new ArrayList<>();
+        inis.add(base.resolve("start.ini"));
+        Path startD = base.resolve("start.d");
+        if (Files.isDirectory(startD)) {
+            try (Stream<Path> files = Files.list(startD)) {
+                files.filter(f -> f.getFileName().toString().endsWith(".ini")).sorted().forEach(inis::add);
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+        }
+        for (Path ini : inis) {
+            if (Files.isRegularFile(ini)) {
+                for (String line : read(ini)) {
+                    add(names, line.trim(), "in " + ini);
+                }
+            }
+        }
+        for (String argument : arguments) {
+            if (argument.startsWith("-D")) {
+                add(names, argument.substring(2), "on the command line");
+            } else if (argument.endsWith(".properties") && Files.isRegularFile(Path.of(argument))) {
+                Path file = Path.of(argument);
+                for (String key : load(file).stringPropertyNames()) {
+                    add(names, key + "=", "in " + file);
+                }
+            } else {
+                add(names, argument, "on the command line");
+            }
+        }
+        return names;
+    }
+
+    /** Adds the property that {@code line} sets ({@code name=value}, {@code name+=value}, {@code name?=value}). */
+    private static void add(Map<String, String> names, String line, String where) {
+        int eq = line.indexOf('=');
+        if (!line.startsWith(PREFIX) || eq < 0) {
+            return;
+        }
+        String key = line.substring(0, eq);
+        if (key.endsWith("+") || key.endsWith("?")) {
+            key = key.substring(0, key.length() - 1);
+        }
+        names.putIfAbsent(key.substring(PREFIX.length()), "property " + key + " " + where);
+    }
+
+    private static List<String> read(Path file) {
+        try {
+            return Files.readAllLines(file, StandardCharsets.UTF_8);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    private static Properties load(Path file) {
+        Properties properties = new Properties();
+        try (Reader in = Files.newBufferedReader(file, StandardCharsets.ISO_8859_1)) {
+            properties.load(in);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        return properties;
+    }
+}
