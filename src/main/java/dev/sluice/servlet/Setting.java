@@ -50,7 +50,16 @@ public enum Setting {
     DIR_LISTING("dirListing", "false", "List directories that have no welcome file (otherwise 403)."),
     STATUS_PATH("statusPath", "",
             "Path under the servlet (e.g. /.sluice/status) answering GET and HEAD with the counters as JSON;"
-                    + " it shadows a file of that name; empty: off.");
+                    + " it shadows a file of that name; empty: off."),
+    SIGNING_KEY("signingKey", "",
+            "Secret (at least 16 bytes) for signed, expiring links: set, a file is served only for a link signed"
+                    + " with it (403 without, 410 once expired); empty: off. Prefer signingKeyFile."),
+    SIGNING_KEY_FILE("signingKeyFile", "",
+            "File holding the signing key (its bytes, trailing newline trimmed), instead of signingKey."),
+    SIGNING_KEY_PREVIOUS("signingKeyPrevious", "",
+            "The key before the current one, for a rotation: links signed with it are still served."),
+    SIGNING_KEY_PREVIOUS_FILE("signingKeyPreviousFile", "",
+            "File holding the previous signing key, instead of signingKeyPrevious.");
 
     private final String key;
     private final String defaultValue;

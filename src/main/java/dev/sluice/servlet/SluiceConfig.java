@@ -1,12 +1,16 @@
 package dev.sluice.servlet;
 
+import dev.sluice.http.SignedLinks;
 import dev.sluice.resource.PrecompressedVariants;
 import dev.sluice.resource.SymlinkPolicy;
 import dev.sluice.stream.BufferKind;
 import dev.sluice.stream.EngineSettings;
+import java.io.IOException;
 import java.nio.charset.Charset;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.InvalidPathException;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -33,9 +37,10 @@ import java.util.regex.Pattern;
  * @param responses how files are answered
  * @param sendfile whether a container's own zero-copy file sending (Tomcat's sendfile) may be used
  * @param statusPath the raw path under the servlet that answers with the counters as JSON, or null when off
+ * @param signedLinks the keys that links must be signed with, or null when files are served without a signature
  */
 public record SluiceConfig(Path root, EngineSettings engine, SymlinkPolicy symlinks, boolean serveHidden,
-        Responses responses, boolean sendfile, String statusPath) {
+        Responses responses, boolean sendfile, String statusPath, SignedLinks signedLinks) {
 
     /**
      * Whether no setting needs Sluice's engine to see each transfer: no speed limit to pace it and no cap on
@@ -106,7 +111,78 @@ public record SluiceConfig(Path root, EngineSettings engine, SymlinkPolicy symli
                 stallTimeout, bufferKind, limitRate, limitRateAfter, maxTransfers, globalRate, limitRatePerClient);
         boolean sendfile = choice(Setting.SENDFILE, lookup, Map.of("true", true, "false", false));
         return new SluiceConfig(root, engine, symlinks, serveHidden, responses(lookup), sendfile,
-                statusPath(lookup));
+                statusPath(lookup), signedLinks(lookup).orElse(null));
+    }
+
+    /** The longest key file read: a key is a few dozen bytes, a bigger file is the wrong file. */
+    static final int MAX_KEY_FILE_BYTES = 64 * 1024;
+
+    /**
+     * The signing keys from {@code signingKey} or {@code signingKeyFile} and, for a rotation,
+     * {@code signingKeyPrevious} or {@code signingKeyPreviousFile}; empty when no key is set. Messages never show a
+     * key.
+     */
+    public static Optional<SignedLinks> signedLinks(UnaryOperator<String> lookup) {
+        byte[] current = key(Setting.SIGNING_KEY, Setting.SIGNING_KEY_FILE, lookup);
+        byte[] previous = key(Setting.SIGNING_KEY_PREVIOUS, Setting.SIGNING_KEY_PREVIOUS_FILE, lookup);
+        if (current == null) {
+            if (previous != null) {
+                throw new ConfigException("Sluice setting '" + (value(Setting.SIGNING_KEY_PREVIOUS, lookup).isEmpty()
+                        ? Setting.SIGNING_KEY_PREVIOUS_FILE : Setting.SIGNING_KEY_PREVIOUS).key()
+                        + "' is set without 'signingKey' or 'signingKeyFile': the previous key only verifies links"
+                        + " beside a current one");
+            }
+            return Optional.empty();
+        }
+        return Optional.of(SignedLinks.of(current, previous));
+    }
+
+    /** A key given inline (its UTF-8 bytes) or in a file (its bytes, trailing newlines trimmed); null if neither. */
+    private static byte[] key(Setting inline, Setting file, UnaryOperator<String> lookup) {
+        String text = value(inline, lookup);
+        String path = value(file, lookup);
+        if (!text.isEmpty() && !path.isEmpty()) {
+            throw new ConfigException("Sluice settings '" + inline.key() + "' and '" + file.key()
+                    + "' are both set: set one of them");
+        }
+        if (!text.isEmpty()) {
+            byte[] key = text.getBytes(StandardCharsets.UTF_8);
+            if (key.length < SignedLinks.MIN_KEY_BYTES) {
+                throw new ConfigException("Sluice setting '" + inline.key() + "' is too short (" + key.length
+                        + " bytes; the value is not shown): a signing key needs at least " + SignedLinks.MIN_KEY_BYTES
+                        + " bytes");
+            }
+            return key;
+        }
+        if (path.isEmpty()) {
+            return null;
+        }
+        byte[] content;
+        try {
+            Path keyFile = Path.of(path);
+            if (!Files.isRegularFile(keyFile)) {
+                throw ConfigException.invalid(file, path, "not an existing file");
+            }
+            if (Files.size(keyFile) > MAX_KEY_FILE_BYTES) {
+                throw ConfigException.invalid(file, path, "larger than " + MAX_KEY_FILE_BYTES + " bytes: not a key");
+            }
+            content = Files.readAllBytes(keyFile);
+        } catch (InvalidPathException e) {
+            throw ConfigException.invalid(file, path, "not a valid path");
+        } catch (NoSuchFileException e) {
+            throw ConfigException.invalid(file, path, "not an existing file");
+        } catch (IOException e) {
+            throw ConfigException.invalid(file, path, "cannot be read: " + e.getClass().getSimpleName());
+        }
+        int length = content.length;
+        while (length > 0 && (content[length - 1] == '\n' || content[length - 1] == '\r')) {
+            length--;
+        }
+        if (length < SignedLinks.MIN_KEY_BYTES) {
+            throw ConfigException.invalid(file, path, "holds " + length + " bytes (trailing newline trimmed): a"
+                    + " signing key needs at least " + SignedLinks.MIN_KEY_BYTES + " bytes");
+        }
+        return Arrays.copyOf(content, length);
     }
 
     /** Empty: off. Otherwise a plain absolute path, compared as-is with the request's still-encoded path. */
