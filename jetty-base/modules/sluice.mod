@@ -70,3 +70,11 @@ sluice-ee11
 # sluice.dirListing=false
 ## Path under the servlet (e.g. /.sluice/status) answering GET and HEAD with the counters as JSON; it shadows a file of that name; empty: off.
 # sluice.statusPath=
+## Secret (at least 16 bytes) for signed, expiring links: set, a file is served only for a link signed with it (403 without, 410 once expired); empty: off. Prefer signingKeyFile.
+# sluice.signingKey=
+## File holding the signing key (its bytes, trailing newline trimmed), instead of signingKey.
+# sluice.signingKeyFile=
+## The key before the current one, for a rotation: links signed with it are still served.
+# sluice.signingKeyPrevious=
+## File holding the previous signing key, instead of signingKeyPrevious.
+# sluice.signingKeyPreviousFile=

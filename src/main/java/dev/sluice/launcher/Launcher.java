@@ -35,6 +35,8 @@ import org.eclipse.jetty.server.handler.GracefulHandler;
  * <pre>java -jar sluice-launcher.jar [--root DIR] [--port N] [--host ADDR] [--http2[=false]] [--stopTimeout=30s]
  *     [--name=value ...]</pre>
  *
+ * <p>With {@code --sign=PATH} it prints a signed link instead of serving (see {@link SignCommand}).
+ *
  * <p>The connector speaks HTTP/1.1 and, unless {@code --http2=false}, clear-text HTTP/2 (h2c) on the same port,
  * as jetty-home's {@code http2c} module does: a client may start with the HTTP/2 preface (prior knowledge) or
  * ask for {@code Upgrade: h2c}. On by default because it costs an HTTP/1.1 client nothing (the connection
@@ -74,6 +76,10 @@ public final class Launcher {
     }
 
     public static void main(String[] args) throws Exception {
+        if (SignCommand.requested(args)) {
+            System.exit(SignCommand.run(args, System.currentTimeMillis() / 1000, System.out, System.err));
+            return;
+        }
         Options options;
         try {
             options = parse(args);
@@ -279,6 +285,9 @@ public final class Launcher {
         out.printf("  %-28s%s%n", "--stopTimeout=" + DEFAULT_STOP_TIMEOUT.toSeconds() + "s", "On SIGTERM or Ctrl-C, "
                 + "stop accepting at once and let running downloads finish for up to this long, then cut them "
                 + "(0: cut at once).");
+        out.printf("  %-28s%s%n", "--sign=PATH --ttl=1h", "Print a link to PATH signed with --signingKey or "
+                + "--signingKeyFile, valid for --ttl or until --expires=UNIX_SECONDS, and exit; --signPrefix=DIR: "
+                + "the link opens every file under DIR; --signIp=ADDR: for that client address only.");
         for (Setting<?> setting : Setting.values()) {
             String option = "--" + setting.key() + "=" + (setting.defaultValue() == null ? "DIR"
                     : setting.defaultValue().contains(" ") ? "'" + setting.defaultValue() + "'"

@@ -148,6 +148,17 @@ public final class Setting<T> {
             "The answer has `Cache-Control: no-store`. When off, the path is a file path like any other. See"
                     + " \"Operations\".");
 
+    public static final Setting<String> SIGNING_KEY = declare("signingKey", SettingType.Text.any(), "",
+            "Secret (at least 16 bytes) for signed, expiring links: set, a file is served only for a link signed with"
+                    + " it (403 without, 410 once expired); empty: off. Prefer `signingKeyFile`.",
+            "The link format and how to mint links are in \"Signed links\".");
+    public static final Setting<String> SIGNING_KEY_FILE = declare("signingKeyFile", SettingType.Text.any(), "",
+            "File holding the signing key (its bytes, trailing newline trimmed), instead of `signingKey`.", "");
+    public static final Setting<String> SIGNING_KEY_PREVIOUS = declare("signingKeyPrevious", SettingType.Text.any(),
+            "", "The key before the current one, for a rotation: links signed with it are still served.", "");
+    public static final Setting<String> SIGNING_KEY_PREVIOUS_FILE = declare("signingKeyPreviousFile",
+            SettingType.Text.any(), "", "File holding the previous signing key, instead of `signingKeyPrevious`.", "");
+
     private static final List<Setting<?>> VALUES = Collections.unmodifiableList(ALL);
     private static final Pattern STATUS_PATH_FORM = Pattern.compile("(/[A-Za-z0-9._~-]+)+");
 

@@ -303,6 +303,11 @@ public sealed interface SettingType<T> {
      */
     record Text(Predicate<String> valid, String expected) implements SettingType<String> {
 
+        /** Any text at all. */
+        static Text any() {
+            return new Text(text -> true, "");
+        }
+
         @Override
         public String parse(String text) {
             if (!valid.test(text)) {

@@ -1,9 +1,16 @@
 package dev.sluice.servlet;
 
+import dev.sluice.http.SignedLinks;
 import dev.sluice.resource.SymlinkPolicy;
 import dev.sluice.stream.EngineSettings;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.InvalidPathException;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -23,9 +30,10 @@ import java.util.function.UnaryOperator;
  * @param responses how files are answered
  * @param sendfile whether a container's own zero-copy file sending (Tomcat's sendfile) may be used
  * @param statusPath the raw path under the servlet that answers with the counters as JSON, or null when off
+ * @param signedLinks the keys that links must be signed with, or null when files are served without a signature
  */
 public record SluiceConfig(Path root, EngineSettings engine, SymlinkPolicy symlinks, boolean serveHidden,
-        Responses responses, boolean sendfile, String statusPath) {
+        Responses responses, boolean sendfile, String statusPath, SignedLinks signedLinks) {
 
     /**
      * Whether no setting needs Sluice's engine to see each transfer: no speed limit to pace it and no cap on
@@ -87,7 +95,81 @@ public record SluiceConfig(Path root, EngineSettings engine, SymlinkPolicy symli
                 emptyToNull(values.get(Setting.TEXT_CHARSET)), values.get(Setting.PRECOMPRESSED),
                 values.get(Setting.WELCOME_FILES), values.get(Setting.DIR_LISTING));
         return new SluiceConfig(root, engine, values.get(Setting.FOLLOW_SYMLINKS), values.get(Setting.SERVE_HIDDEN),
-                responses, values.get(Setting.SENDFILE), emptyToNull(values.get(Setting.STATUS_PATH)));
+                responses, values.get(Setting.SENDFILE), emptyToNull(values.get(Setting.STATUS_PATH)),
+                signedLinks(lookup).orElse(null));
+    }
+
+    /** The longest key file read: a key is a few dozen bytes, a bigger file is the wrong file. */
+    static final int MAX_KEY_FILE_BYTES = 64 * 1024;
+
+    /**
+     * The signing keys from {@code signingKey} or {@code signingKeyFile} and, for a rotation,
+     * {@code signingKeyPrevious} or {@code signingKeyPreviousFile}; empty when no key is set. Messages never show a
+     * key.
+     */
+    public static Optional<SignedLinks> signedLinks(UnaryOperator<String> lookup) {
+        Values values = new Values(lookup);
+        byte[] current = key(Setting.SIGNING_KEY, Setting.SIGNING_KEY_FILE, values);
+        byte[] previous = key(Setting.SIGNING_KEY_PREVIOUS, Setting.SIGNING_KEY_PREVIOUS_FILE, values);
+        if (current == null) {
+            if (previous != null) {
+                throw new ConfigException("Sluice setting '" + (values.get(Setting.SIGNING_KEY_PREVIOUS).isEmpty()
+                        ? Setting.SIGNING_KEY_PREVIOUS_FILE : Setting.SIGNING_KEY_PREVIOUS).key()
+                        + "' is set without 'signingKey' or 'signingKeyFile': the previous key only verifies links"
+                        + " beside a current one");
+            }
+            return Optional.empty();
+        }
+        return Optional.of(SignedLinks.of(current, previous));
+    }
+
+    /** A key given inline (its UTF-8 bytes) or in a file (its bytes, trailing newlines trimmed); null if neither. */
+    private static byte[] key(Setting<String> inline, Setting<String> file, Values values) {
+        String text = values.get(inline);
+        String path = values.get(file);
+        if (!text.isEmpty() && !path.isEmpty()) {
+            throw new ConfigException("Sluice settings '" + inline.key() + "' and '" + file.key()
+                    + "' are both set: set one of them");
+        }
+        if (!text.isEmpty()) {
+            byte[] key = text.getBytes(StandardCharsets.UTF_8);
+            if (key.length < SignedLinks.MIN_KEY_BYTES) {
+                throw new ConfigException("Sluice setting '" + inline.key() + "' is too short (" + key.length
+                        + " bytes; the value is not shown): a signing key needs at least " + SignedLinks.MIN_KEY_BYTES
+                        + " bytes");
+            }
+            return key;
+        }
+        return path.isEmpty() ? null : keyFile(file, path);
+    }
+
+    private static byte[] keyFile(Setting<String> file, String path) {
+        byte[] content;
+        try {
+            Path keyFile = Path.of(path);
+            if (!Files.isRegularFile(keyFile)) {
+                throw ConfigException.invalid(file, path, "not an existing file");
+            }
+            if (Files.size(keyFile) > MAX_KEY_FILE_BYTES) {
+                throw ConfigException.invalid(file, path, "larger than " + MAX_KEY_FILE_BYTES + " bytes: not a key");
+            }
+            content = Files.readAllBytes(keyFile);
+        } catch (InvalidPathException e) {
+            throw ConfigException.invalid(file, path, "not a valid path");
+        } catch (NoSuchFileException e) {
+            throw ConfigException.invalid(file, path, "not an existing file");
+        } catch (IOException e) {
+            throw ConfigException.invalid(file, path, "cannot be read: " + e.getClass().getSimpleName());
+        }
+        int length = content.length;
+        while (length > 0 && (content[length - 1] == '\n' || content[length - 1] == '\r')) {
+            length--;
+        }
+        if (length < SignedLinks.MIN_KEY_BYTES) {
+            throw ConfigException.invalid(file, path, "holds " + length + " bytes (trailing newline trimmed): a"
+                    + " signing key needs at least " + SignedLinks.MIN_KEY_BYTES + " bytes");
+        }
+        return Arrays.copyOf(content, length);
     }
 
     /** Reads settings from a map of names to values, as the launcher and tests have them. */

@@ -8,6 +8,7 @@ import dev.sluice.http.EntityTag;
 import dev.sluice.http.FilePlanner;
 import dev.sluice.http.MultipartByteranges;
 import dev.sluice.http.ResponsePlan;
+import dev.sluice.http.SignedLinks;
 import dev.sluice.resource.DirectoryEntries;
 import dev.sluice.resource.FileResolver;
 import dev.sluice.resource.OpenedFile;
@@ -90,7 +91,9 @@ public class SluiceServlet extends HttpServlet {
             LOG.log(Level.WARNING, "Sluice: could not register its MBean: " + e);
         }
         getServletContext().log("Sluice serving " + config.root() + " with " + config.engine() + "; chunks go by "
-                + engine.writeMode() + (jmx == null ? "" : "; counters in JMX as " + jmx.name()));
+                + engine.writeMode() + (jmx == null ? "" : "; counters in JMX as " + jmx.name())
+                + (config.signedLinks() == null ? "" : "; files only for signed links"
+                + (config.signedLinks().rotating() ? " (current or previous key)" : "")));
     }
 
     /** Prefix of context init-params that set Sluice settings, as the Jetty module's properties are named. */
@@ -194,7 +197,22 @@ public class SluiceServlet extends HttpServlet {
             sendStatus(response, withBody);
             return;
         }
+        String signedPath = null;
+        if (config.signedLinks() != null) {
+            signedPath = checkSignature(request, response, rawPath, withBody);
+            if (signedPath == null) {
+                return;
+            }
+        }
         Resolution resolution = resolver.resolve(rawPath);
+        if (signedPath != null && !signedPath.equals(decodedPath(resolution))
+                && (resolution instanceof Resolution.Found || resolution instanceof Resolution.Directory)) {
+            // Never expected (both decode alike); should they ever disagree, the file is not the one signed.
+            LOG.warning("Sluice: a signed path resolved to another path: " + signedPath + " / "
+                    + decodedPath(resolution));
+            forbidden(response, withBody);
+            return;
+        }
         if (resolution instanceof Resolution.Directory directory) {
             if (!directory.hasTrailingSlash()) {
                 redirectToDirectory(request, response, directory);
@@ -247,6 +265,42 @@ public class SluiceServlet extends HttpServlet {
         }
         stream(request, response, file, segments(plan), plan.contentLength(),
                 new TransferLabel(found.decodedPath(), describeRange(plan)));
+    }
+
+    /**
+     * With signing keys set, checks the request's signed link before anything is resolved, so that a refusal says
+     * nothing about whether a file exists: 403 for a missing or bad signature, 410 for a genuine link past its
+     * expiry. Checked once, when the request arrives: a download that started in time runs to its end.
+     *
+     * @return the verified canonical path, or null when the refusal has been sent
+     */
+    private String checkSignature(HttpServletRequest request, HttpServletResponse response, String rawPath,
+            boolean withBody) throws IOException {
+        SignedLinks.Verdict verdict = config.signedLinks().verify(rawPath, request.getQueryString(),
+                request.getRemoteAddr(), Math.floorDiv(System.currentTimeMillis(), 1000L));
+        if (verdict instanceof SignedLinks.Verdict.Valid valid) {
+            return valid.path();
+        }
+        if (verdict instanceof SignedLinks.Verdict.Expired) {
+            send(response, FilePlanner.text(HttpServletResponse.SC_GONE, "Gone", List.of()), withBody);
+        } else {
+            if (LOG.isLoggable(Level.FINE)) {
+                LOG.fine("Sluice: signed link refused: " + ((SignedLinks.Verdict.Forbidden) verdict).reason());
+            }
+            forbidden(response, withBody);
+        }
+        return null;
+    }
+
+    private static String decodedPath(Resolution resolution) {
+        if (resolution instanceof Resolution.Found found) {
+            return found.decodedPath();
+        }
+        return resolution instanceof Resolution.Directory directory ? directory.decodedPath() : null;
+    }
+
+    private static void forbidden(HttpServletResponse response, boolean withBody) throws IOException {
+        send(response, FilePlanner.text(HttpServletResponse.SC_FORBIDDEN, "Forbidden", List.of()), withBody);
     }
 
     /** The part of the file a plan sends, in words, for the flight recorder and the log. */
