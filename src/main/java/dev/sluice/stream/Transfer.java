@@ -202,7 +202,8 @@ public final class Transfer {
     private record ContainerFailed(Throwable cause) implements Event {
     }
 
-    private record Stalled() implements Event {
+    /** The stall timer saw the socket refuse data since {@code blockedSinceNanos}, for too long. */
+    private record Stalled(long blockedSinceNanos) implements Event {
     }
 
     private record ThrottleElapsed() implements Event {
@@ -212,7 +213,6 @@ public final class Transfer {
     }
 
     private static final Event WRITE_POSSIBLE = new WritePossible();
-    private static final Event STALLED = new Stalled();
     private static final Event THROTTLE_ELAPSED = new ThrottleElapsed();
     private static final Event RATE_GRANTED = new RateGranted();
 
@@ -400,7 +400,7 @@ public final class Transfer {
     void checkStall(long nowNanos) {
         long since = blockedSinceNanos;
         if (since != 0 && nowNanos - since >= engine.settings().stallTimeout().toNanos()) {
-            postLater(STALLED);
+            postLater(new Stalled(since));
         }
     }
 
@@ -481,10 +481,23 @@ public final class Transfer {
      * One pass: apply the events, then run steps until one parks or ends the transfer. A pass asks
      * {@code isReady()} afresh: it follows an event, and a container that failed or closed the stream in the
      * meantime shows it there.
+     *
+     * <p>A stall is judged after every other event of the pass: the stall timer's verdict reaches the transfer
+     * through the executor, and an {@code onWritePossible} that came in the meantime (in the same batch or an
+     * earlier pass) proves the client is reading again, so the verdict stands only if the socket has refused
+     * data ever since the moment the timer saw.
      */
     private State pass() {
+        long stalledSince = 0;
         for (Event event; (event = inbox.poll()) != null; ) {
-            apply(event);
+            if (event instanceof Stalled stalled) {
+                stalledSince = stalled.blockedSinceNanos();
+            } else {
+                apply(event);
+            }
+        }
+        if (stalledSince != 0 && writeSide == WriteSide.BLOCKED && blockedSinceNanos == stalledSince) {
+            end(Outcome.ABORTED, new StalledException(engine.settings().stallTimeout()));
         }
         if (writeSide == WriteSide.READY) {
             writeSide = WriteSide.UNCONFIRMED;
@@ -579,8 +592,6 @@ public final class Transfer {
         } else if (event instanceof RateGranted) {
             rateLimits.granted();
             pace = Pace.FREE;
-        } else if (event instanceof Stalled && writeSide == WriteSide.BLOCKED) {
-            end(Outcome.ABORTED, new StalledException(engine.settings().stallTimeout()));
         }
     }
 

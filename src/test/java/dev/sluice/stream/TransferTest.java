@@ -257,6 +257,29 @@ class TransferTest {
         assertReleased(engine);
     }
 
+    /**
+     * The stall timer's verdict reaches the transfer through the executor, so the client may start reading again
+     * before it is applied: an {@code onWritePossible} in between overrules it, and the download goes on.
+     */
+    @Test
+    void aClientThatReadsAgainBeforeTheStallVerdictIsAppliedIsNotEnded() throws IOException {
+        byte[] data = file("a.bin", 10 * CHUNK);
+        TransferEngine engine = engine(settings(), reads);
+        FileChannel channel = open("a.bin");
+        start(engine, out, channel, whole(data.length), listener);
+        out.start();
+        out.setWritable(false);
+        reads.runAll();
+
+        clock.addAndGet(Duration.ofSeconds(31).toNanos());
+        engine.checkStalls(); // the verdict waits in the executor
+        out.setWritable(true); // the client reads again first
+        reads.runAll();
+
+        assertArrayEquals(data, out.sent());
+        assertEndedCleanly(engine, channel, Outcome.COMPLETED);
+    }
+
     @Test
     void aClientThatKeepsTakingDataIsNeverStalled() throws IOException {
         byte[] data = file("a.bin", 20 * CHUNK);
