@@ -46,6 +46,8 @@ sluice-ee11
 # sluice.globalRate=0
 ## Most bytes per second all downloads of one client address may take together, e.g. 2MiB; 0: no limit.
 # sluice.limitRatePerClient=0
+## Most bytes per second all downloads of one user may take together, e.g. 2MiB; 0: no limit. The user is the authenticated user, or the key an application gives when it hands a download to Sluice; a download with no user is not limited by it.
+# sluice.limitRatePerUser=0
 ## On Tomcat with sendfile on its connector: a whole file or one range, with no speed limit and no maxTransfers, is sent by Tomcat's sendfile; false: always Sluice's engine.
 # sluice.sendfile=true
 ## inside-root: serve symlinks whose target stays under the root; never: refuse every symlink.

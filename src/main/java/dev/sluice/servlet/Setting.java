@@ -100,10 +100,18 @@ public final class Setting<T> {
                     + " ranges meets the debt of the last range), and is forgotten once what the client took is"
                     + " paid for at this rate (at most `chunkSize` / this rate + 50 ms after its last download"
                     + " ends).");
+    public static final Setting<Long> LIMIT_RATE_PER_USER = declare("limitRatePerUser",
+            SettingType.Size.within(EngineSettings.RATE_BOUNDS), ENGINE.limitRatePerUser(),
+            "Most bytes per second all downloads of one user may take together, e.g. `2MiB`; `0`: no limit. The"
+                    + " user is the authenticated user, or the key an application gives when it hands a download to"
+                    + " Sluice; a download with no user is not limited by it.",
+            "A user's downloads count together from any address, and users share fairly, like clients under"
+                    + " `limitRatePerClient` (the budget spans the user's requests and is forgotten the same way)."
+                    + " See \"Protecting paths\".");
     public static final Setting<Boolean> SENDFILE = declare("sendfile", SettingType.OneOf.trueOrFalse(), true,
             "On Tomcat with sendfile on its connector: a whole file or one range, with no speed limit and no"
                     + " `maxTransfers`, is sent by Tomcat's sendfile; `false`: always Sluice's engine.",
-            "Speed limits are `limitRate`, `globalRate` and `limitRatePerClient`. Tomcat sends the file from the"
+            "Speed limits are `limitRate`, `globalRate`, `limitRatePerClient` and `limitRatePerUser`. Tomcat sends the file from the"
                     + " kernel without copying it through the JVM. See \"Tomcat's sendfile\".");
     public static final Setting<SymlinkPolicy> FOLLOW_SYMLINKS = declare("followSymlinks",
             SettingType.OneOf.of(SymlinkPolicy::settingValue, SymlinkPolicy.values()), SymlinkPolicy.INSIDE_ROOT,

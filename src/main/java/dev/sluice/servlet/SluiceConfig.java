@@ -41,7 +41,7 @@ public record SluiceConfig(Path root, EngineSettings engine, SymlinkPolicy symli
      */
     public boolean unthrottled() {
         return engine.limitRate() == 0 && engine.maxTransfers() == 0 && engine.globalRate() == 0
-                && engine.limitRatePerClient() == 0;
+                && engine.limitRatePerClient() == 0 && engine.limitRatePerUser() == 0;
     }
 
     /**
@@ -88,6 +88,7 @@ public record SluiceConfig(Path root, EngineSettings engine, SymlinkPolicy symli
                 .maxTransfers(values.get(Setting.MAX_TRANSFERS))
                 .globalRate(values.get(Setting.GLOBAL_RATE))
                 .limitRatePerClient(values.get(Setting.LIMIT_RATE_PER_CLIENT))
+                .limitRatePerUser(values.get(Setting.LIMIT_RATE_PER_USER))
                 .build();
         Responses responses = new Responses(values.get(Setting.ACCEPT_RANGES), values.get(Setting.MAX_RANGES),
                 emptyToNull(values.get(Setting.CACHE_CONTROL)),

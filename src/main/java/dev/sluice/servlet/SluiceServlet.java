@@ -501,7 +501,8 @@ public class SluiceServlet extends HttpServlet {
                     : new FileVersion(file.fileKey(), file.size(), file.lastModifiedMillis());
             TransferRequest transfer = TransferRequest.of(response.getOutputStream(), file.channel(), body,
                             (outcome, bytes, cause) -> ended(async, label, outcome, bytes, total, cause))
-                    .withFile(version, file.path()).withClientKey(request.getRemoteAddr()).withLabel(label);
+                    .withFile(version, file.path()).withClientKey(request.getRemoteAddr())
+                    .withUserKey(request.getRemoteUser()).withLabel(label);
             if (engine.start(transfer).isEmpty()) {
                 file.close();
                 busy(response);

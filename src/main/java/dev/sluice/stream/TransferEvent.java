@@ -58,7 +58,7 @@ public final class TransferEvent extends Event {
     long bufferWait;
 
     @Label("Throttle Wait")
-    @Description("Time parked by the speed limits (limitRate, globalRate, limitRatePerClient)")
+    @Description("Time parked by the speed limits (limitRate, globalRate, limitRatePerClient, limitRatePerUser)")
     @Timespan
     long throttleWait;
 }

@@ -4,6 +4,7 @@ import jakarta.servlet.Servlet;
 import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Map;
 import org.apache.catalina.Context;
 import org.apache.catalina.Wrapper;
@@ -34,6 +35,42 @@ public enum ContainerKind {
     }
 
     /**
+     * The container's own security, as the web.xml docs/security.md shows sets it up: the URLs
+     * {@code protectedPattern} matches need {@code role}, users prove who they are with {@code authMethod}, and the
+     * container knows {@code users} (Jetty from a {@code HashLoginService}, Tomcat from its embedded realm,
+     * {@code Tomcat.addUser}). {@code FORM} also has, as that web.xml does, the pages {@link #LOGIN_PAGE} and
+     * {@link #LOGIN_ERROR_PAGE} served from {@code pages} by the container's own {@code DefaultServlet} (Tomcat
+     * forwards the login POST that failed to the error page, and Sluice answers only GET and HEAD), and sessions
+     * tracked by cookie only (Sluice answers 404 to a {@code ;jsessionid=} path).
+     */
+    public record Login(String authMethod, String protectedPattern, String role, List<User> users, Path pages) {
+        public static final String REALM = "Sluice";
+        public static final String LOGIN_PAGE = "/login.html";
+        public static final String LOGIN_ERROR_PAGE = "/login-error.html";
+
+        public Login {
+            if (!authMethod.equals("BASIC") && !authMethod.equals("FORM")) {
+                throw new IllegalArgumentException("BASIC or FORM, not " + authMethod);
+            }
+            if (authMethod.equals("FORM") == (pages == null)) {
+                throw new IllegalArgumentException("FORM and only FORM has login pages");
+            }
+            users = List.copyOf(users);
+        }
+
+        boolean form() {
+            return authMethod.equals("FORM");
+        }
+    }
+
+    /** A user the container knows, with the password and the roles it grants. */
+    public record User(String name, String password, List<String> roles) {
+        public User {
+            roles = List.copyOf(roles);
+        }
+    }
+
+    /**
      * Starts {@code servlet} with {@code initParams}. {@code maxThreads} bounds the container's request threads
      * (0 for the container's default).
      */
@@ -47,10 +84,22 @@ public enum ContainerKind {
      */
     public Running start(Servlet servlet, Map<String, String> initParams, int maxThreads, boolean h2c)
             throws Exception {
+        return start(servlet, initParams, maxThreads, h2c, null);
+    }
+
+    /** As {@link #start(Servlet, Map, int)}, behind the container's own {@code login}. */
+    public Running start(Servlet servlet, Map<String, String> initParams, int maxThreads, Login login)
+            throws Exception {
+        return start(servlet, initParams, maxThreads, false, login);
+    }
+
+    private Running start(Servlet servlet, Map<String, String> initParams, int maxThreads, boolean h2c, Login login)
+            throws Exception {
         assumeInThisRun();
         return switch (this) {
             case JETTY_EE11 -> startJetty(maxThreads, h2c, server -> {
-                var context = new org.eclipse.jetty.ee11.servlet.ServletContextHandler("/");
+                var context = login == null ? new org.eclipse.jetty.ee11.servlet.ServletContextHandler("/")
+                        : Ee11Login.context(login);
                 context.getServletHandler().setStartWithUnavailable(false);
                 var holder = new org.eclipse.jetty.ee11.servlet.ServletHolder("sluice", servlet);
                 holder.setInitParameters(initParams);
@@ -60,7 +109,8 @@ public enum ContainerKind {
                 return context;
             });
             case JETTY_EE10 -> startJetty(maxThreads, h2c, server -> {
-                var context = new org.eclipse.jetty.ee10.servlet.ServletContextHandler("/");
+                var context = login == null ? new org.eclipse.jetty.ee10.servlet.ServletContextHandler("/")
+                        : Ee10Login.context(login);
                 context.getServletHandler().setStartWithUnavailable(false);
                 var holder = new org.eclipse.jetty.ee10.servlet.ServletHolder("sluice", servlet);
                 holder.setInitParameters(initParams);
@@ -69,7 +119,7 @@ public enum ContainerKind {
                 context.addServlet(holder, "/");
                 return context;
             });
-            case TOMCAT -> startTomcat(servlet, initParams, maxThreads, false, h2c);
+            case TOMCAT -> startTomcat(servlet, initParams, maxThreads, false, h2c, login);
         };
     }
 
@@ -126,7 +176,7 @@ public enum ContainerKind {
     public static Running startTomcatWithSendfile(Servlet servlet, Map<String, String> initParams, int maxThreads)
             throws Exception {
         TOMCAT.assumeInThisRun();
-        return startTomcat(servlet, initParams, maxThreads, true, false);
+        return startTomcat(servlet, initParams, maxThreads, true, false, null);
     }
 
     /**
@@ -139,8 +189,114 @@ public enum ContainerKind {
         }
     }
 
+    /**
+     * The container's login on Jetty: a {@code ConstraintSecurityHandler} with a {@code HashLoginService} and
+     * Jetty's {@code BasicAuthenticator} or {@code FormAuthenticator} (which redirects to the login page, as a
+     * web.xml's FORM login does on Jetty); for FORM also sessions, tracked by cookie only, and the login pages from
+     * Jetty's DefaultServlet. Apart per environment, so that ee10 runs never load ee11 classes.
+     */
+    private static final class Ee11Login {
+        static org.eclipse.jetty.ee11.servlet.ServletContextHandler context(Login login) {
+            var context = new org.eclipse.jetty.ee11.servlet.ServletContextHandler("/",
+                    login.form() ? org.eclipse.jetty.ee11.servlet.ServletContextHandler.SESSIONS : 0);
+            var security = new org.eclipse.jetty.ee11.servlet.security.ConstraintSecurityHandler();
+            var mapping = new org.eclipse.jetty.ee11.servlet.security.ConstraintMapping();
+            mapping.setPathSpec(login.protectedPattern());
+            mapping.setConstraint(org.eclipse.jetty.security.Constraint.from(login.role()));
+            security.addConstraintMapping(mapping);
+            jettyLogin(security, login);
+            context.setSecurityHandler(security);
+            if (login.form()) {
+                context.setBaseResourceAsPath(login.pages());
+                var pages = new org.eclipse.jetty.ee11.servlet.ServletHolder("default",
+                        org.eclipse.jetty.ee11.servlet.DefaultServlet.class);
+                context.addServlet(pages, Login.LOGIN_PAGE);
+                context.addServlet(pages, Login.LOGIN_ERROR_PAGE);
+                context.getSessionHandler().setSessionTrackingModes(
+                        java.util.EnumSet.of(jakarta.servlet.SessionTrackingMode.COOKIE));
+            }
+            return context;
+        }
+    }
+
+    /** {@link Ee11Login} for ee10. */
+    private static final class Ee10Login {
+        static org.eclipse.jetty.ee10.servlet.ServletContextHandler context(Login login) {
+            var context = new org.eclipse.jetty.ee10.servlet.ServletContextHandler("/",
+                    login.form() ? org.eclipse.jetty.ee10.servlet.ServletContextHandler.SESSIONS : 0);
+            var security = new org.eclipse.jetty.ee10.servlet.security.ConstraintSecurityHandler();
+            var mapping = new org.eclipse.jetty.ee10.servlet.security.ConstraintMapping();
+            mapping.setPathSpec(login.protectedPattern());
+            mapping.setConstraint(org.eclipse.jetty.security.Constraint.from(login.role()));
+            security.addConstraintMapping(mapping);
+            jettyLogin(security, login);
+            context.setSecurityHandler(security);
+            if (login.form()) {
+                context.setBaseResourceAsPath(login.pages());
+                var pages = new org.eclipse.jetty.ee10.servlet.ServletHolder("default",
+                        org.eclipse.jetty.ee10.servlet.DefaultServlet.class);
+                context.addServlet(pages, Login.LOGIN_PAGE);
+                context.addServlet(pages, Login.LOGIN_ERROR_PAGE);
+                context.getSessionHandler().setSessionTrackingModes(
+                        java.util.EnumSet.of(jakarta.servlet.SessionTrackingMode.COOKIE));
+            }
+            return context;
+        }
+    }
+
+    private static void jettyLogin(org.eclipse.jetty.security.SecurityHandler security, Login login) {
+        var users = new org.eclipse.jetty.security.UserStore();
+        for (User user : login.users()) {
+            users.addUser(user.name(), org.eclipse.jetty.util.security.Credential.getCredential(user.password()),
+                    user.roles().toArray(String[]::new));
+        }
+        var service = new org.eclipse.jetty.security.HashLoginService(Login.REALM);
+        service.setUserStore(users);
+        security.setLoginService(service);
+        security.setRealmName(Login.REALM);
+        security.setAuthenticator(login.form()
+                ? new org.eclipse.jetty.security.authentication.FormAuthenticator(Login.LOGIN_PAGE,
+                        Login.LOGIN_ERROR_PAGE, false)
+                : new org.eclipse.jetty.security.authentication.BasicAuthenticator());
+    }
+
+    /**
+     * The container's login on Tomcat, as its ContextConfig would set it up from a web.xml: the login config, the
+     * role, the constraint and the authenticator valve (BASIC, or FORM, which forwards to the login page); the
+     * users go to embedded Tomcat's own realm.
+     */
+    private static final class TomcatLogin {
+        static void configure(Tomcat tomcat, Context context, Login login) {
+            context.setLoginConfig(new org.apache.tomcat.util.descriptor.web.LoginConfig(login.authMethod(),
+                    Login.REALM, login.form() ? Login.LOGIN_PAGE : null,
+                    login.form() ? Login.LOGIN_ERROR_PAGE : null));
+            context.addSecurityRole(login.role());
+            var constraint = new org.apache.tomcat.util.descriptor.web.SecurityConstraint();
+            constraint.addAuthRole(login.role());
+            var collection = new org.apache.tomcat.util.descriptor.web.SecurityCollection();
+            collection.addPatternDecoded(login.protectedPattern());
+            constraint.addCollection(collection);
+            context.addConstraint(constraint);
+            context.getPipeline().addValve(login.form() ? new org.apache.catalina.authenticator.FormAuthenticator()
+                    : new org.apache.catalina.authenticator.BasicAuthenticator());
+            if (login.form()) {
+                context.setDocBase(login.pages().toString());
+                Tomcat.addServlet(context, "default", new org.apache.catalina.servlets.DefaultServlet());
+                context.addServletMappingDecoded(Login.LOGIN_PAGE, "default");
+                context.addServletMappingDecoded(Login.LOGIN_ERROR_PAGE, "default");
+                context.addServletContainerInitializer((classes, servletContext) -> servletContext
+                        .setSessionTrackingModes(java.util.EnumSet.of(jakarta.servlet.SessionTrackingMode.COOKIE)),
+                        null);
+            }
+            for (User user : login.users()) {
+                tomcat.addUser(user.name(), user.password());
+                user.roles().forEach(role -> tomcat.addRole(user.name(), role));
+            }
+        }
+    }
+
     private static Running startTomcat(Servlet servlet, Map<String, String> initParams, int maxThreads,
-            boolean sendfile, boolean h2c) throws Exception {
+            boolean sendfile, boolean h2c, Login login) throws Exception {
         Path base = Files.createTempDirectory("sluice-tomcat-");
         Tomcat tomcat = new Tomcat();
         tomcat.setBaseDir(base.toString());
@@ -165,6 +321,9 @@ public enum ContainerKind {
         wrapper.setLoadOnStartup(0);
         initParams.forEach(wrapper::addInitParameter);
         context.addServletMappingDecoded("/", "sluice");
+        if (login != null) {
+            TomcatLogin.configure(tomcat, context, login);
+        }
         tomcat.start();
         if (context.getState() != org.apache.catalina.LifecycleState.STARTED) {
             tomcat.stop();

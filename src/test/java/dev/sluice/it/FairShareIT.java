@@ -29,7 +29,9 @@ import org.junit.jupiter.params.provider.EnumSource;
  * The accuracy checks issue 4 asks for, for the shared rates: under {@code globalRate} eight clients each get
  * their share within 15% and the total stays within 10% of the rate, and when half of them finish the others
  * speed up; under {@code limitRatePerClient} ten connections of one client address share one budget while a
- * client from another address has its own, and a file fetched in short ranges one after another keeps the rate.
+ * client from another address has its own, and a file fetched in short ranges one after another keeps the rate;
+ * under {@code limitRatePerUser} one logged-in user's downloads from two addresses share one budget while another
+ * user has their own.
  * Rates are measured on the client side, over windows of seconds.
  */
 class FairShareIT {
@@ -74,9 +76,15 @@ class FairShareIT {
 
     /** Downloads {@code path} from {@code local}, once {@code go} opens, recording its progress. */
     private static Download download(URI base, String path, InetAddress local, CountDownLatch go) throws Exception {
+        return download(base, path, local, go, Map.of());
+    }
+
+    /** As {@link #download(URI, String, InetAddress, CountDownLatch)}, sending {@code headers}. */
+    private static Download download(URI base, String path, InetAddress local, CountDownLatch go,
+            Map<String, String> headers) throws Exception {
         try (TestClient client = new TestClient(base, 0, local)) {
             go.await();
-            TestClient.Head head = client.send("GET", path, Map.of(), true);
+            TestClient.Head head = client.send("GET", path, headers, true);
             assertEquals(200, head.status());
             long length = head.contentLength();
             MessageDigest digest = TestClient.newDigest();
@@ -220,6 +228,69 @@ class FairShareIT {
             assertWithin(rate, other.rate(from, to), 0.15, "one connection from 127.0.0.2");
             Await.until("every transfer ended", Duration.ofSeconds(10),
                     () -> servlet.metrics().completed() == 11 && servlet.metrics().bufferBytesInUse() == 0,
+                    () -> servlet.metrics().toString());
+        } finally {
+            clients.shutdownNow();
+        }
+    }
+
+    /**
+     * {@code limitRatePerUser} with the container's own BASIC login: two users, each with two downloads at once
+     * from two addresses; each user's two together get the user's rate, and each user gets a budget of their own.
+     * A download without a login, on a public path, is not limited by it.
+     */
+    @ParameterizedTest
+    @EnumSource(ContainerKind.class)
+    void oneUsersDownloadsShareOneBudgetFromAnyAddressAndAnotherUserHasItsOwn(ContainerKind kind) throws Exception {
+        kind.assumeInThisRun();
+        long rate = MIB;
+        Files.createDirectories(root.resolve("private"));
+        byte[] data = file("private/user.bin", 3 * MIB);
+        byte[] open = file("open.bin", 8 * MIB);
+        InetAddress first = InetAddress.getByName("127.0.0.1");
+        InetAddress second = InetAddress.getByName("127.0.0.2");
+        ContainerKind.Login login = ContainerSecurityIT.basicLogin(List.of(
+                new ContainerKind.User("alice", "alice-secret", List.of("downloader")),
+                new ContainerKind.User("bob", "bob-secret", List.of("downloader"))));
+        SluiceServlet servlet = new SluiceServlet();
+        ExecutorService clients = Executors.newFixedThreadPool(4);
+        try (ContainerKind.Running container = kind.start(servlet, Map.of("root", root.toString(),
+                "limitRatePerUser", "1MiB", "limitRatePerClient", "0", "chunkSize", "64KiB"), 0, login)) {
+            Map<String, String> alice = SecurityDocs.basic("alice", "alice-secret");
+            Map<String, String> bob = SecurityDocs.basic("bob", "bob-secret");
+            CountDownLatch go = new CountDownLatch(1);
+            List<Future<Download>> futures = new ArrayList<>();
+            futures.add(clients.submit(() -> download(container.uri(), "/private/user.bin", first, go, alice)));
+            futures.add(clients.submit(() -> download(container.uri(), "/private/user.bin", second, go, alice)));
+            futures.add(clients.submit(() -> download(container.uri(), "/private/user.bin", first, go, bob)));
+            futures.add(clients.submit(() -> download(container.uri(), "/private/user.bin", second, go, bob)));
+            go.countDown();
+            List<Download> downloads = all(futures);
+            for (Download download : downloads) {
+                assertEquals(TestClient.sha256(data), download.sha256());
+            }
+
+            long allStarted = downloads.stream().mapToLong(Download::startNanos).max().orElseThrow();
+            long firstEnded = downloads.stream().mapToLong(Download::endNanos).min().orElseThrow();
+            long from = allStarted + 500_000_000L;
+            long to = firstEnded - 300_000_000L;
+            assertTrue(to - from >= 2_000_000_000L, "the window with both users is too short to measure");
+            double aliceRate = downloads.get(0).rate(from, to) + downloads.get(1).rate(from, to);
+            double bobRate = downloads.get(2).rate(from, to) + downloads.get(3).rate(from, to);
+            System.out.printf("%s: alice %.0f B/s, bob %.0f B/s over %.1f s (limitRatePerUser %d B/s)%n", kind,
+                    aliceRate, bobRate, (to - from) / 1e9, rate);
+            assertWithin(rate, aliceRate, 0.15, "alice's two downloads from two addresses together");
+            assertWithin(rate, bobRate, 0.15, "bob's two downloads from two addresses together");
+
+            long start = System.nanoTime();
+            TestClient.Response anonymous = TestClient.get(container.uri(), "/open.bin");
+            double seconds = (System.nanoTime() - start) / 1e9;
+            assertEquals(TestClient.sha256(open), TestClient.sha256(anonymous.body()));
+            System.out.printf("%s: a download with no user: %.0f B/s%n", kind, open.length / seconds);
+            assertTrue(open.length / seconds > 4 * rate, "a download with no user was limited: "
+                    + open.length / seconds + " B/s");
+            Await.until("every transfer ended", Duration.ofSeconds(10),
+                    () -> servlet.metrics().completed() == 5 && servlet.metrics().bufferBytesInUse() == 0,
                     () -> servlet.metrics().toString());
         } finally {
             clients.shutdownNow();

@@ -202,6 +202,27 @@ class JettyModuleIT {
     }
 
     /**
+     * docs/security.md's BASIC setup on Jetty, with its snippets as written there: the ready base with the login
+     * service and the override descriptor added to webapps/sluice.xml, the users in etc/sluice-realm.properties and
+     * the elements in etc/sluice-security.xml. The private files ask for Jetty's login; the WAR is as built.
+     */
+    @Test
+    void theReadyBaseWithTheSecurityPagesLoginServiceAsksForItsUsers() throws Exception {
+        Path base = copyOfJettyBase();
+        setRoot(base);
+        Files.createDirectories(files.resolve("private"));
+        Files.write(files.resolve("private/big.bin"), big);
+        Files.createDirectories(base.resolve("etc"));
+        Files.writeString(base.resolve("etc/sluice-realm.properties"), SecurityDocs.jettyRealm());
+        Files.writeString(base.resolve("etc/sluice-security.xml"), SecurityDocs.jettyOverrideDescriptor());
+        Path contextXml = base.resolve("webapps/sluice.xml");
+        Files.writeString(contextXml, SecurityDocs.withJettyLogin(Files.readString(contextXml)));
+        URI url = start(base);
+        ExternalServer jetty = servers.get(servers.size() - 1);
+        SecurityDocs.assertBasicLogin(url, "", big, "/hello.txt", "hello from the Jetty module", jetty::log);
+    }
+
+    /**
      * The Sluice MBean, read over JMX from the Jetty process as jconsole would: attach to the JVM, start its local
      * management agent, connect. Waits for the counters, which the server updates after the client has its bytes.
      */

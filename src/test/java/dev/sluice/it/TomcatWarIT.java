@@ -130,14 +130,49 @@ class TomcatWarIT {
         assertEquals(404, TestClient.get(url, "/sluice/big.bin").status(), "the failed context must not serve");
     }
 
+    /**
+     * docs/security.md's BASIC setup, with its snippets as written there: the WAR unpacked into webapps/sluice/ with
+     * the page's elements added to its WEB-INF/web.xml, the users in conf/tomcat-users.xml (the realm of Tomcat's
+     * own server.xml), the context file as ever. The private files ask for Tomcat's login.
+     */
+    @ParameterizedTest
+    @ValueSource(strings = {TOMCAT_11, TOMCAT_10_1})
+    void theUnpackedWarWithTheSecurityPagesConstraintAsksForTomcatsUsers(String tomcatDir) throws Exception {
+        Files.createDirectories(files.resolve("private"));
+        Files.write(files.resolve("private/big.bin"), big);
+        Files.writeString(files.resolve("public.txt"), "for everyone\n");
+        Running running = startWar(tomcatDir, Map.of("sluice.root", files.toString()), base -> {
+            Files.delete(base.resolve("webapps/sluice.war"));
+            Path app = base.resolve("webapps/sluice");
+            SecurityDocs.unpack(WAR, app);
+            Path webXml = app.resolve("WEB-INF/web.xml");
+            Files.writeString(webXml, SecurityDocs.withElements(Files.readString(webXml)));
+            Files.writeString(base.resolve("conf/tomcat-users.xml"), SecurityDocs.tomcatUsers());
+        });
+        SecurityDocs.assertBasicLogin(running.url(), "/sluice", big, "/public.txt", "for everyone\n",
+                running.tomcat()::log);
+    }
+
     /** A Tomcat serving the WAR: its CATALINA_BASE, its process, and the URL it answers on. */
     private record Running(Path base, ExternalServer tomcat, URI url) {
     }
 
     /** Starts {@code tomcatDir}'s Tomcat with the WAR and {@code parameters} in its context file; waits for HTTP. */
     private Running startWar(String tomcatDir, Map<String, String> parameters) throws IOException {
+        return startWar(tomcatDir, parameters, base -> { });
+    }
+
+    /** A change to a CATALINA_BASE before its Tomcat starts. */
+    private interface BaseChange {
+        void apply(Path base) throws IOException;
+    }
+
+    /** As {@link #startWar(String, Map)}, with {@code change} made to the CATALINA_BASE first. */
+    private Running startWar(String tomcatDir, Map<String, String> parameters, BaseChange change)
+            throws IOException {
         int port = ExternalServer.freePort();
         Path base = catalinaBase(tomcatDir, port, parameters);
+        change.apply(base);
         ExternalServer tomcat = start(tomcatDir, base);
         URI url = URI.create("http://127.0.0.1:" + port + "/");
         tomcat.awaitHttp(url, START);

@@ -55,6 +55,8 @@ class SluiceConfigTest {
         EngineSettings shared = config("globalRate", "100MiB", "limitRatePerClient", "2m").engine();
         assertEquals(100L << 20, shared.globalRate());
         assertEquals(2L << 20, shared.limitRatePerClient());
+        assertEquals(0, engine.limitRatePerUser());
+        assertEquals(1L << 20, config("limitRatePerUser", "1MiB").engine().limitRatePerUser());
         assertEquals(SymlinkPolicy.INSIDE_ROOT, config.symlinks());
         assertFalse(config.serveHidden());
         assertEquals(EngineSettings.defaults(), engine, "Setting defaults and engine defaults disagree");
@@ -72,6 +74,7 @@ class SluiceConfigTest {
         assertFalse(config("maxTransfers", "10").unthrottled());
         assertFalse(config("globalRate", "10MiB").unthrottled());
         assertFalse(config("limitRatePerClient", "1MiB").unthrottled());
+        assertFalse(config("limitRatePerUser", "1MiB").unthrottled());
         assertTrue(config("limitRateAfter", "1MiB").unthrottled(), "limitRateAfter alone limits nothing");
     }
 
@@ -94,7 +97,8 @@ class SluiceConfigTest {
         "stallTimeout, 0", "stallTimeout, soon", "stallTimeout, -5s", "stallTimeout, 25h",
         "stallTimeout, 3000000h", "bufferKind, mmap",
         "followSymlinks, always", "serveHidden, yes", "maxBufferMemory, 1KiB", "maxBufferMemory, much",
-        "globalRate, fast", "globalRate, -1", "limitRatePerClient, lots", "limitRatePerClient, -2MiB"})
+        "globalRate, fast", "globalRate, -1", "limitRatePerClient, lots", "limitRatePerClient, -2MiB",
+        "limitRatePerUser, lots", "limitRatePerUser, -2MiB"})
     void everyBadValueIsNamedWithItsSetting(String setting, String value) {
         String message = error(setting, value);
         assertTrue(message.contains("'" + setting + "'") && message.contains("'" + value + "'"), message);
