@@ -8,10 +8,12 @@ import java.nio.channels.FileChannel;
  * One positional read of a chunk, run on the read pool. Positional reads leave the channel's own position
  * alone, so the same channel could be read by several threads; the transfer keeps one read in flight anyway.
  * A read that meets the end of the file before {@code length} bytes means the file shrank: the response
- * promised bytes that no longer exist. After the read, the file is checked against the version the response
- * announced ({@link FileCheck}): the bytes just read may belong to a file rewritten in place.
+ * promised bytes that no longer exist. After the read, when {@code check} is given, the file is checked against
+ * the version the response announced ({@link FileCheck}): the bytes just read may belong to a file rewritten in
+ * place.
  */
-record ChunkRead(Transfer transfer, FileChannel channel, long position, int length, ByteBuffer buffer)
+record ChunkRead(Transfer transfer, FileChannel channel, long position, int length, ByteBuffer buffer,
+        FileCheck check)
         implements Runnable {
 
     @Override
@@ -24,7 +26,7 @@ record ChunkRead(Transfer transfer, FileChannel channel, long position, int leng
                 }
             }
             buffer.flip();
-            IOException changed = transfer.fileCheck().problem();
+            IOException changed = check == null ? null : check.problem();
             if (changed != null) {
                 throw changed;
             }

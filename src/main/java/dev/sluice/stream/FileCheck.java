@@ -10,8 +10,8 @@ import java.nio.file.attribute.BasicFileAttributes;
 
 /**
  * Whether a transfer's open file still holds the version the response announced. Run by the read threads after
- * each chunk is read, and once more before the body's last byte, so a file changed in place is never sent as a
- * complete-looking mix of two versions.
+ * a chunk is read (now and then: see {@code Transfer.CHECK_EVERY}), and once more before the body's last byte, so
+ * a file changed in place is never sent as a complete-looking mix of two versions.
  *
  * <p>What is checked: the open file's size (one {@code fstat}), then, when the path is known, the path's file key
  * and modification time (one {@code stat}). A path that names another file now (the file was replaced by a
@@ -31,6 +31,11 @@ final class FileCheck {
         this.channel = channel;
         this.version = version;
         this.path = path;
+    }
+
+    /** Whether there is a version to check against. */
+    boolean enabled() {
+        return version != null;
     }
 
     /** Why the file can no longer give the announced version, or {@code null} when it still can. */

@@ -18,7 +18,8 @@ import java.nio.MappedByteBuffer;
  * {@link InternalError} in this thread, which is why it is caught here, and the transfer fails as for any
  * shrunk file.
  */
-record MappedChunkRead(Transfer transfer, FileWindows windows, long position, int length) implements Runnable {
+record MappedChunkRead(Transfer transfer, FileWindows windows, long position, int length, FileCheck check)
+        implements Runnable {
 
     @Override
     public void run() {
@@ -28,7 +29,7 @@ record MappedChunkRead(Transfer transfer, FileWindows windows, long position, in
             if (!chunk.isLoaded()) {
                 chunk.load();
             }
-            IOException changed = transfer.fileCheck().problem();
+            IOException changed = check == null ? null : check.problem();
             if (changed != null) {
                 throw changed;
             }
