@@ -1,5 +1,6 @@
 package dev.sluice.servlet;
 
+import dev.sluice.ops.AddressRanges;
 import dev.sluice.resource.SymlinkPolicy;
 import dev.sluice.stream.EngineSettings;
 import java.nio.file.Path;
@@ -22,9 +23,10 @@ import java.util.function.UnaryOperator;
  * @param responses how files are answered
  * @param sendfile whether a container's own zero-copy file sending (Tomcat's sendfile) may be used
  * @param statusPath the raw path under the servlet that answers with the counters as JSON, or null when off
+ * @param operations the other endpoints and logs for operators
  */
 public record SluiceConfig(Path root, EngineSettings engine, SymlinkPolicy symlinks, boolean serveHidden,
-        Responses responses, boolean sendfile, String statusPath) {
+        Responses responses, boolean sendfile, String statusPath, Operations operations) {
 
     /**
      * Whether no setting needs Sluice's engine to see each transfer: no speed limit to pace it and no cap on
@@ -50,6 +52,18 @@ public record SluiceConfig(Path root, EngineSettings engine, SymlinkPolicy symli
     public record Responses(boolean acceptRanges, int maxRanges, String cacheControl,
             Set<String> attachmentExtensions, String textCharset, List<String> precompressed,
             List<String> welcomeFiles, boolean dirListing) {
+    }
+
+    /**
+     * What operators get besides the status path.
+     *
+     * @param metricsPath the raw path under the servlet that answers with the counters in Prometheus' text format,
+     *        or null when off
+     * @param accessLog whether each download ends with a line on the logger {@code dev.sluice.access}
+     * @param adminAllow the clients that may reach the status and metrics paths
+     * @param adminRole the container role whose users may reach them from anywhere, or null
+     */
+    public record Operations(String metricsPath, boolean accessLog, AddressRanges adminAllow, String adminRole) {
     }
 
     /**
@@ -89,8 +103,15 @@ public record SluiceConfig(Path root, EngineSettings engine, SymlinkPolicy symli
                 Set.copyOf(values.get(Setting.ATTACHMENT_EXTENSIONS)),
                 emptyToNull(values.get(Setting.TEXT_CHARSET)), values.get(Setting.PRECOMPRESSED),
                 values.get(Setting.WELCOME_FILES), values.get(Setting.DIR_LISTING));
+        String statusPath = emptyToNull(values.get(Setting.STATUS_PATH));
+        String metricsPath = emptyToNull(values.get(Setting.METRICS_PATH));
+        if (metricsPath != null && metricsPath.equals(statusPath)) {
+            throw ConfigException.invalid(Setting.METRICS_PATH, metricsPath, "it is already the statusPath");
+        }
+        Operations operations = new Operations(metricsPath, values.get(Setting.ACCESS_LOG),
+                AddressRanges.of(values.get(Setting.ADMIN_ALLOW)), emptyToNull(values.get(Setting.ADMIN_ROLE)));
         return new SluiceConfig(root, engine, values.get(Setting.FOLLOW_SYMLINKS), values.get(Setting.SERVE_HIDDEN),
-                responses, values.get(Setting.SENDFILE), emptyToNull(values.get(Setting.STATUS_PATH)));
+                responses, values.get(Setting.SENDFILE), statusPath, operations);
     }
 
     /** Reads settings from a map of names to values, as the launcher and tests have them. */

@@ -1,0 +1,37 @@
+package dev.sluice.servlet;
+
+import dev.sluice.ops.SluiceMeterBinder;
+import dev.sluice.stream.TransferMetrics;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Metrics;
+import io.micrometer.core.instrument.Tags;
+import jakarta.servlet.ServletContext;
+import java.util.function.Supplier;
+import java.util.logging.Logger;
+
+/**
+ * The one class of the servlet that names Micrometer's types, loaded only after {@link Operations} found Micrometer
+ * on the class path: the WAR has no Micrometer, and must run without it.
+ */
+final class MicrometerMeters {
+
+    private static final Logger LOG = Logger.getLogger(MicrometerMeters.class.getName());
+
+    private MicrometerMeters() {
+    }
+
+    /**
+     * Binds a servlet's meters, tagged with its context path and name (as its MBean is named), to the registry in
+     * the context attribute {@link Operations#METER_REGISTRY_ATTRIBUTE}, else to Micrometer's global registry.
+     */
+    static AutoCloseable bind(Supplier<TransferMetrics> metrics, ServletContext context, String servletName) {
+        Object given = context.getAttribute(Operations.METER_REGISTRY_ATTRIBUTE);
+        MeterRegistry registry = given instanceof MeterRegistry r ? r : Metrics.globalRegistry;
+        String contextPath = context.getContextPath();
+        SluiceMeterBinder binder = new SluiceMeterBinder(metrics, Tags.of("context",
+                contextPath.isEmpty() ? "/" : contextPath, "servlet", servletName));
+        binder.bindTo(registry);
+        LOG.fine(() -> "Sluice: " + binder.meters().size() + " meters bound to " + registry);
+        return binder;
+    }
+}
