@@ -39,6 +39,9 @@ final class Operations implements AutoCloseable {
 
     private static final Logger LOG = Logger.getLogger(Operations.class.getName());
     private static final Logger ACCESS = Logger.getLogger(ACCESS_LOGGER);
+    /** Named as the source of each line, so that formatters that print it print {@code dev.sluice.access}. */
+    private static final String SOURCE_CLASS = "dev.sluice";
+    private static final String SOURCE_METHOD = "access";
     private static final String MICROMETER = "io.micrometer.core.instrument.MeterRegistry";
 
     private final TransferEngine engine;
@@ -184,7 +187,7 @@ final class Operations implements AutoCloseable {
                     then.ended(summary);
                 } finally {
                     if (ACCESS.isLoggable(Level.INFO)) {
-                        ACCESS.logp(Level.INFO, ACCESS_LOGGER, null, line.of(summary, Instant.now()));
+                        ACCESS.logp(Level.INFO, SOURCE_CLASS, SOURCE_METHOD, line.of(summary, Instant.now()));
                     }
                 }
             }
@@ -195,8 +198,8 @@ final class Operations implements AutoCloseable {
     void handedOff(HttpServletRequest request, HttpServletResponse response, long length) {
         if (accessLog && ACCESS.isLoggable(Level.INFO)) {
             String range = response.getHeader("Content-Range");
-            ACCESS.logp(Level.INFO, ACCESS_LOGGER, null, line(request, response, range == null ? "full" : range)
-                    .handedOff(length, Instant.now()));
+            AccessLogLine line = line(request, response, range == null ? "full" : range);
+            ACCESS.logp(Level.INFO, SOURCE_CLASS, SOURCE_METHOD, line.handedOff(length, Instant.now()));
         }
     }
 

@@ -20,6 +20,7 @@ import java.util.stream.Collectors;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -112,6 +113,24 @@ class TomcatWarIT {
                 ? "chunks go by write(byte[]) from heap buffers (Servlet 6.0 API" : "chunks go by write(ByteBuffer)";
         Await.until("the start-up log says how chunks are written", Duration.ofSeconds(10),
                 () -> logs(base, "localhost.").contains(writes), () -> logs(base, "localhost."));
+    }
+
+    /**
+     * The access log and the metrics in a real Tomcat, from the README's settings: the line goes through JULI into
+     * {@code logs/catalina.<date>.log}, and the WAR, which has no Micrometer, serves the metrics.
+     */
+    @Test
+    void theAccessLogLandsInCatalinaLogAndTheMetricsAnswer() throws Exception {
+        Running running = startWar(TOMCAT_11, Map.of("sluice.root", files.toString(), "sluice.accessLog", "true",
+                "sluice.metricsPath", "/.sluice/metrics"));
+        URI url = running.url();
+        assertEquals(TestClient.sha256(big), TestClient.sha256(TestClient.get(url, "/sluice/big.bin").body()));
+        Await.until("the access-log line in catalina.<date>.log", Duration.ofSeconds(20),
+                () -> logs(running.base(), "catalina.").lines().anyMatch(line -> line.contains(" client=127.0.0.1 ")
+                        && line.contains(" path=/sluice/big.bin ") && line.contains(" outcome=handed-off ")),
+                () -> logs(running.base(), "catalina."));
+        String metrics = TestClient.get(url, "/sluice/.sluice/metrics").text();
+        assertTrue(metrics.contains("\nsluice_handed_off_transfers_total 1\n"), metrics);
     }
 
     @ParameterizedTest
