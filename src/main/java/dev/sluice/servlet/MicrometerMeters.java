@@ -29,9 +29,9 @@ final class MicrometerMeters {
      * the context attribute {@link Operations#METER_REGISTRY_ATTRIBUTE}, else to Micrometer's global registry.
      */
     static AutoCloseable bind(Supplier<TransferMetrics> metrics, ServletContext context, String servletName) {
-        Object given = context.getAttribute(Operations.METER_REGISTRY_ATTRIBUTE);
+        Object given = context == null ? null : context.getAttribute(Operations.METER_REGISTRY_ATTRIBUTE);
         MeterRegistry registry = given instanceof MeterRegistry r ? r : Metrics.globalRegistry;
-        String contextPath = context.getContextPath();
+        String contextPath = context == null ? "" : context.getContextPath();
         Tags base = Tags.of("context", contextPath.isEmpty() ? "/" : contextPath, "servlet", servletName);
         synchronized (MicrometerMeters.class) {
             // Two servlets of one name in one context path (tests start many): the second gets id=2, as in JMX.
