@@ -70,8 +70,16 @@ sluice-ee11
 # sluice.welcomeFiles=index.html
 ## List directories that have no welcome file (otherwise 403).
 # sluice.dirListing=false
-## Path under the servlet (e.g. /.sluice/status) answering GET and HEAD with the counters as JSON; it shadows a file of that name; empty: off.
+## Path under the servlet (e.g. /.sluice/status) answering GET and HEAD with the counters and the downloads in flight as JSON, and a browser with a live page; it shadows a file of that name; empty: off.
 # sluice.statusPath=
+## Path under the servlet (e.g. /.sluice/metrics) answering GET and HEAD with the counters in Prometheus' text format; it shadows a file of that name; empty: off.
+# sluice.metricsPath=
+## One line per download (completed, aborted or failed) on the logger dev.sluice.access at INFO: client, user, path, range, status, bytes, duration, outcome, waits.
+# sluice.accessLog=false
+## Comma-separated addresses and CIDR ranges (e.g. '10.0.0.0/8,2001:db8::/32') whose clients may reach statusPath and metricsPath; others get 404.
+# sluice.adminAllow=127.0.0.0/8,::1
+## Container role whose users may reach statusPath and metricsPath from any address; empty: none.
+# sluice.adminRole=
 ## Secret (at least 16 bytes) for signed, expiring links: set, a file is served only for a link signed with it (403 without, 410 once expired); empty: off. Prefer signingKeyFile.
 # sluice.signingKey=
 ## File holding the signing key (its bytes, trailing newline trimmed), instead of signingKey.

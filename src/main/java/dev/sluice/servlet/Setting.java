@@ -1,5 +1,6 @@
 package dev.sluice.servlet;
 
+import dev.sluice.ops.AddressRanges;
 import dev.sluice.resource.PrecompressedVariants;
 import dev.sluice.resource.SymlinkPolicy;
 import dev.sluice.stream.BufferKind;
@@ -151,10 +152,37 @@ public final class Setting<T> {
             new SettingType.Text(Setting::isStatusPath, "expected a path such as /.sluice/status: starts with"
                     + " '/', segments of letters, digits and . _ ~ - (no '.' or '..' segment, no '/' at the end)"),
             "",
-            "Path under the servlet (e.g. `/.sluice/status`) answering GET and HEAD with the counters as JSON; it"
-                    + " shadows a file of that name; empty: off.",
-            "The answer has `Cache-Control: no-store`. When off, the path is a file path like any other. See"
+            "Path under the servlet (e.g. `/.sluice/status`) answering GET and HEAD with the counters and the"
+                    + " downloads in flight as JSON, and a browser with a live page; it shadows a file of that name;"
+                    + " empty: off.",
+            "Only `adminAllow` clients reach it (others get 404). The answer has `Cache-Control: no-store`. When"
+                    + " off, the path is a file path like any other. See \"Operations\".");
+    public static final Setting<String> METRICS_PATH = declare("metricsPath",
+            new SettingType.Text(Setting::isStatusPath, "expected a path such as /.sluice/metrics: starts with"
+                    + " '/', segments of letters, digits and . _ ~ - (no '.' or '..' segment, no '/' at the end)"),
+            "",
+            "Path under the servlet (e.g. `/.sluice/metrics`) answering GET and HEAD with the counters in"
+                    + " Prometheus' text format; it shadows a file of that name; empty: off.",
+            "Only `adminAllow` clients reach it (others get 404). See \"Operations\".");
+    public static final Setting<Boolean> ACCESS_LOG = declare("accessLog", SettingType.OneOf.trueOrFalse(), false,
+            "One line per download (completed, aborted or failed) on the logger `dev.sluice.access` at INFO: client,"
+                    + " user, path, range, status, bytes, duration, outcome, waits.",
+            "It goes through `java.util.logging`, so it lands where the container's log lines go. The format is in"
                     + " \"Operations\".");
+    public static final Setting<List<String>> ADMIN_ALLOW = declare("adminAllow",
+            new SettingType.ListOf(AddressRanges::isRange,
+                    "an IP address or CIDR range (e.g. 10.0.0.0/8, ::1, 2001:db8::/32)", true, List.of()),
+            AddressRanges.LOOPBACK,
+            "Comma-separated addresses and CIDR ranges (e.g. `10.0.0.0/8,2001:db8::/32`) whose clients may reach"
+                    + " `statusPath` and `metricsPath`; others get 404.",
+            "The default is loopback only. The address is the request's (`getRemoteAddr()`): behind a proxy,"
+                    + " let the container take the client's address from `X-Forwarded-For` or `Forwarded`.");
+    public static final Setting<String> ADMIN_ROLE = declare("adminRole",
+            new SettingType.Text(text -> text.chars().noneMatch(c -> c <= 0x20 || c == 0x7f || c == ','),
+                    "expected one role name, without spaces or commas"), "",
+            "Container role whose users may reach `statusPath` and `metricsPath` from any address; empty: none.",
+            "The container authenticates them (a `<security-constraint>` or a realm); Sluice only asks"
+                    + " `isUserInRole`.");
 
     public static final Setting<String> SIGNING_KEY = declare("signingKey", SettingType.Text.any(), "",
             "Secret (at least 16 bytes) for signed, expiring links: set, a file is served only for a link signed with"

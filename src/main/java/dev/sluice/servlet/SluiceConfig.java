@@ -1,6 +1,7 @@
 package dev.sluice.servlet;
 
 import dev.sluice.http.SignedLinks;
+import dev.sluice.ops.AddressRanges;
 import dev.sluice.resource.SymlinkPolicy;
 import dev.sluice.stream.EngineSettings;
 import java.io.IOException;
@@ -30,10 +31,11 @@ import java.util.function.UnaryOperator;
  * @param responses how files are answered
  * @param sendfile whether a container's own zero-copy file sending (Tomcat's sendfile) may be used
  * @param statusPath the raw path under the servlet that answers with the counters as JSON, or null when off
+ * @param operations the other endpoints and logs for operators
  * @param signedLinks the keys that links must be signed with, or null when files are served without a signature
  */
 public record SluiceConfig(Path root, EngineSettings engine, SymlinkPolicy symlinks, boolean serveHidden,
-        Responses responses, boolean sendfile, String statusPath, SignedLinks signedLinks) {
+        Responses responses, boolean sendfile, String statusPath, Operations operations, SignedLinks signedLinks) {
 
     /**
      * Whether no setting needs Sluice's engine to see each transfer: no speed limit to pace it and no cap on
@@ -59,6 +61,18 @@ public record SluiceConfig(Path root, EngineSettings engine, SymlinkPolicy symli
     public record Responses(boolean acceptRanges, int maxRanges, String cacheControl,
             Set<String> attachmentExtensions, String textCharset, List<String> precompressed,
             List<String> welcomeFiles, boolean dirListing) {
+    }
+
+    /**
+     * What operators get besides the status path.
+     *
+     * @param metricsPath the raw path under the servlet that answers with the counters in Prometheus' text format,
+     *        or null when off
+     * @param accessLog whether each download ends with a line on the logger {@code dev.sluice.access}
+     * @param adminAllow the clients that may reach the status and metrics paths
+     * @param adminRole the container role whose users may reach them from anywhere, or null
+     */
+    public record Operations(String metricsPath, boolean accessLog, AddressRanges adminAllow, String adminRole) {
     }
 
     /**
@@ -95,9 +109,15 @@ public record SluiceConfig(Path root, EngineSettings engine, SymlinkPolicy symli
                 Set.copyOf(values.get(Setting.ATTACHMENT_EXTENSIONS)),
                 emptyToNull(values.get(Setting.TEXT_CHARSET)), values.get(Setting.PRECOMPRESSED),
                 values.get(Setting.WELCOME_FILES), values.get(Setting.DIR_LISTING));
+        String statusPath = emptyToNull(values.get(Setting.STATUS_PATH));
+        String metricsPath = emptyToNull(values.get(Setting.METRICS_PATH));
+        if (metricsPath != null && metricsPath.equals(statusPath)) {
+            throw ConfigException.invalid(Setting.METRICS_PATH, metricsPath, "it is already the statusPath");
+        }
+        Operations operations = new Operations(metricsPath, values.get(Setting.ACCESS_LOG),
+                AddressRanges.of(values.get(Setting.ADMIN_ALLOW)), emptyToNull(values.get(Setting.ADMIN_ROLE)));
         return new SluiceConfig(root, engine, values.get(Setting.FOLLOW_SYMLINKS), values.get(Setting.SERVE_HIDDEN),
-                responses, values.get(Setting.SENDFILE), emptyToNull(values.get(Setting.STATUS_PATH)),
-                signedLinks(lookup).orElse(null));
+                responses, values.get(Setting.SENDFILE), statusPath, operations, signedLinks(lookup).orElse(null));
     }
 
     /** The longest key file read: a key is a few dozen bytes, a bigger file is the wrong file. */

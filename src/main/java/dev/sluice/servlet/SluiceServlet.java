@@ -70,6 +70,7 @@ public class SluiceServlet extends HttpServlet {
     private transient FileResolver resolver;
     private transient TransferEngine engine;
     private transient TransfersJmx jmx;
+    private transient Operations operations;
 
     @Override
     public void init(ServletConfig servletConfig) throws ServletException {
@@ -90,6 +91,7 @@ public class SluiceServlet extends HttpServlet {
             // The counters stay readable through the status path and metrics(); serving files does not need JMX.
             LOG.log(Level.WARNING, "Sluice: could not register its MBean: " + e);
         }
+        operations = Operations.start(config, engine, getServletContext(), getServletName());
         getServletContext().log("Sluice serving " + config.root() + " with " + config.engine() + "; chunks go by "
                 + engine.writeMode() + (jmx == null ? "" : "; counters in JMX as " + jmx.name())
                 + (config.signedLinks() == null ? "" : "; files only for signed links"
@@ -140,6 +142,9 @@ public class SluiceServlet extends HttpServlet {
 
     @Override
     public void destroy() {
+        if (operations != null) {
+            operations.close();
+        }
         if (jmx != null) {
             jmx.unregister();
             jmx = null;
@@ -193,8 +198,9 @@ public class SluiceServlet extends HttpServlet {
     private void serve(HttpServletRequest request, HttpServletResponse response, boolean withBody)
             throws IOException {
         String rawPath = rawPath(request);
-        if (rawPath.equals(config.statusPath())) {
-            sendStatus(response, withBody);
+        var admin = operations.answer(rawPath, request);
+        if (admin.isPresent()) {
+            send(response, admin.get(), withBody);
             return;
         }
         String signedPath = null;
@@ -313,16 +319,6 @@ public class SluiceServlet extends HttpServlet {
                 .findFirst().orElse("full");
     }
 
-    /** The counters as a small JSON object (numbers only, so written by hand), never cached. */
-    private void sendStatus(HttpServletResponse response, boolean withBody) throws IOException {
-        byte[] json = StatusJson.of(engine.metrics()).getBytes(StandardCharsets.US_ASCII);
-        send(response, new ResponsePlan(200, List.of(
-                new ResponsePlan.Header("Content-Type", "application/json"),
-                new ResponsePlan.Header("Cache-Control", "no-store"),
-                new ResponsePlan.Header("X-Content-Type-Options", "nosniff")),
-                List.of(new ResponsePlan.Bytes(json)), json.length), withBody);
-    }
-
     /**
      * Lets Tomcat send the body itself (see {@link TomcatSendfile}) when it offers to, the setting allows it, no
      * limit needs the engine to see the transfer, and the body is one file region of a known length. The head is
@@ -338,6 +334,7 @@ public class SluiceServlet extends HttpServlet {
         }
         file.close();
         engine.countHandedOff(part.length());
+        operations.handedOff(request, response, part.length());
         return true;
     }
 
@@ -500,7 +497,8 @@ public class SluiceServlet extends HttpServlet {
             FileVersion version = file.fileKey() == null ? null
                     : new FileVersion(file.fileKey(), file.size(), file.lastModifiedMillis());
             TransferRequest transfer = TransferRequest.of(response.getOutputStream(), file.channel(), body,
-                            (outcome, bytes, cause) -> ended(async, label, outcome, bytes, total, cause))
+                            operations.accessLogged(request, response, label,
+                                    (outcome, bytes, cause) -> ended(async, label, outcome, bytes, total, cause)))
                     .withFile(version, file.path()).withClientKey(request.getRemoteAddr())
                     .withUserKey(request.getRemoteUser()).withLabel(label);
             if (engine.start(transfer).isEmpty()) {

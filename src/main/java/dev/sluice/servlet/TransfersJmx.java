@@ -113,4 +113,24 @@ final class TransfersJmx implements TransfersMXBean {
     public long getBytesHandedOff() {
         return metrics.get().bytesHandedOff();
     }
+
+    @Override
+    public long getBufferBytesBudget() {
+        return metrics.get().bufferBytesBudget();
+    }
+
+    @Override
+    public long getClientRateGroups() {
+        return metrics.get().clientRateGroups();
+    }
+
+    @Override
+    public long getUserRateGroups() {
+        return metrics.get().userRateGroups();
+    }
+
+    @Override
+    public long getMappedWindows() {
+        return metrics.get().mappedWindows();
+    }
 }

@@ -30,4 +30,16 @@ public interface TransfersMXBean {
 
     /** The planned lengths of the bodies counted by {@link #getHandedOff()}. */
     long getBytesHandedOff();
+
+    /** The most chunk-buffer bytes all transfers may hold ({@code maxBufferMemory}). */
+    long getBufferBytesBudget();
+
+    /** Clients with a {@code limitRatePerClient} group now. */
+    long getClientRateGroups();
+
+    /** Users with a {@code limitRatePerUser} group now. */
+    long getUserRateGroups();
+
+    /** Windows of files mapped now ({@code bufferKind=mapped}). */
+    long getMappedWindows();
 }

@@ -107,6 +107,24 @@ class JettyModuleIT {
         assertEquals("none", changed.header("Accept-Ranges"));
     }
 
+    /**
+     * The access log from the ready base, as the README says: without {@code logging-jul-capture}, INFO lines of
+     * {@code java.util.logging} go to Jetty's standard error (into {@code logs/} with {@code console-capture}).
+     */
+    @Test
+    void theAccessLogGoesWhereJettysJavaUtilLoggingGoes() throws Exception {
+        Path base = copyOfJettyBase();
+        setRoot(base);
+        Files.writeString(base.resolve("start.d/sluice.ini"), "\nsluice.accessLog=true\n", StandardOpenOption.APPEND);
+        URI url = start(base);
+        assertEquals(TestClient.sha256(big), TestClient.sha256(TestClient.get(url, "/big.bin").body()));
+        ExternalServer jetty = servers.get(servers.size() - 1);
+        Await.until("the access-log line in Jetty's output", Duration.ofSeconds(20),
+                () -> jetty.log().lines().anyMatch(line -> line.contains(" path=/big.bin ")
+                        && line.contains(" outcome=completed ") && line.contains(" sent=" + big.length + " ")),
+                jetty::log);
+    }
+
     @Test
     void addModulesInstallsTheModuleIntoAFreshBase() throws Exception {
         Path base = Files.createDirectory(work.resolve("fresh"));

@@ -20,6 +20,7 @@ import java.util.stream.Collectors;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -112,6 +113,36 @@ class TomcatWarIT {
                 ? "chunks go by write(byte[]) from heap buffers (Servlet 6.0 API" : "chunks go by write(ByteBuffer)";
         Await.until("the start-up log says how chunks are written", Duration.ofSeconds(10),
                 () -> logs(base, "localhost.").contains(writes), () -> logs(base, "localhost."));
+    }
+
+    /**
+     * The access log and the metrics in a real Tomcat, from the README's settings: the line goes through JULI into
+     * {@code logs/catalina.<date>.log}, and the WAR, which has no Micrometer, serves the metrics.
+     */
+    @Test
+    void theAccessLogLandsInCatalinaLogAndInAFileOfItsOwnAndTheMetricsAnswer() throws Exception {
+        int port = ExternalServer.freePort();
+        Path base = catalinaBase(TOMCAT_11, port, Map.of("sluice.root", files.toString(), "sluice.accessLog", "true",
+                "sluice.metricsPath", "/.sluice/metrics"));
+        // docs/operations.md: a file of its own for the bare lines.
+        Path logging = base.resolve("conf/logging.properties");
+        String handler = "5sluice.org.apache.juli.AsyncFileHandler";
+        String properties = Files.readString(logging);
+        assertTrue(properties.contains("\nhandlers = "), properties);
+        Files.writeString(logging, properties.replace("\nhandlers = ", "\nhandlers = " + handler + ", ")
+                + "\n" + handler + ".directory = ${catalina.base}/logs\n" + handler + ".prefix = sluice-access.\n"
+                + handler + ".formatter = org.apache.juli.VerbatimFormatter\n"
+                + "dev.sluice.access.handlers = " + handler + "\ndev.sluice.access.useParentHandlers = false\n");
+        start(TOMCAT_11, base).awaitHttp(URI.create("http://127.0.0.1:" + port + "/"), START);
+        URI url = URI.create("http://127.0.0.1:" + port + "/");
+        assertEquals(TestClient.sha256(big), TestClient.sha256(TestClient.get(url, "/sluice/big.bin").body()));
+        Await.until("the bare access-log line in sluice-access.<date>.log", Duration.ofSeconds(20),
+                () -> logs(base, "sluice-access.").lines().anyMatch(line -> line.startsWith("time=")
+                        && line.contains(" client=127.0.0.1 ") && line.contains(" path=/sluice/big.bin ")
+                        && line.contains(" outcome=handed-off ")), () -> logs(base, "sluice-access."));
+        assertTrue(!logs(base, "catalina.").contains("outcome="), "useParentHandlers=false keeps it out of catalina");
+        String metrics = TestClient.get(url, "/sluice/.sluice/metrics").text();
+        assertTrue(metrics.contains("\nsluice_handed_off_transfers_total 1\n"), metrics);
     }
 
     @ParameterizedTest

@@ -170,6 +170,37 @@ class SluiceConfigTest {
     }
 
     @Test
+    void operationsAreOffAndLoopbackOnlyByDefault() {
+        SluiceConfig.Operations ops = config().operations();
+        assertEquals(null, ops.metricsPath());
+        assertFalse(ops.accessLog());
+        assertEquals(null, ops.adminRole());
+        assertTrue(ops.adminAllow().contains("127.0.0.1") && ops.adminAllow().contains("::1"));
+        assertFalse(ops.adminAllow().contains("10.0.0.1"));
+        SluiceConfig.Operations set = config("metricsPath", "/.sluice/metrics", "accessLog", "true", "adminAllow",
+                " 10.0.0.0/8 , 2001:DB8::/32 ", "adminRole", "ops").operations();
+        assertEquals("/.sluice/metrics", set.metricsPath());
+        assertTrue(set.accessLog());
+        assertEquals("ops", set.adminRole());
+        assertTrue(set.adminAllow().contains("10.1.2.3") && set.adminAllow().contains("2001:db8::1"));
+        assertFalse(set.adminAllow().contains("127.0.0.1"), "a list replaces the default, it does not add to it");
+    }
+
+    @ParameterizedTest
+    @CsvSource(delimiter = '|', value = {"adminAllow|localhost", "adminAllow|10.0.0.0/33", "adminAllow|10.0.0.1,nope",
+        "metricsPath|metrics", "metricsPath|/a/", "accessLog|yes", "adminRole|two roles"})
+    void badOperationsSettingsAreNamed(String setting, String value) {
+        String message = error(setting, value);
+        assertTrue(message.contains("'" + setting + "' has invalid value"), message);
+    }
+
+    @Test
+    void theMetricsPathCannotBeTheStatusPath() {
+        String message = error("statusPath", "/.sluice/x", "metricsPath", "/.sluice/x");
+        assertTrue(message.contains("'metricsPath'") && message.contains("statusPath"), message);
+    }
+
+    @Test
     void aCacheControlWithALineBreakCannotInjectHeaders() {
         String message = error("cacheControl", "max-age=1\r\nSet-Cookie: x=1");
         assertTrue(message.contains("'cacheControl'") && message.contains("control characters"), message);
