@@ -72,13 +72,13 @@ public final class LinkSigner {
         }
         String message = SignedLinks.stringToSign(expiresEpochSeconds, prefix != null,
                 prefix != null ? canonicalPrefix : canonicalPath, ip == null ? "" : ip);
-        StringBuilder link = new StringBuilder(SignedLinks.encode(canonicalPath)).append('?')
+        StringBuilder link = new StringBuilder(PathEncoding.encode(canonicalPath)).append('?')
                 .append(SignedLinks.EXPIRES).append('=').append(expiresEpochSeconds);
         if (prefix != null) {
-            link.append('&').append(SignedLinks.PREFIX).append('=').append(SignedLinks.encode(canonicalPrefix));
+            link.append('&').append(SignedLinks.PREFIX).append('=').append(PathEncoding.encode(canonicalPrefix));
         }
         if (ip != null) {
-            link.append('&').append(SignedLinks.IP).append('=').append(SignedLinks.encode(ip));
+            link.append('&').append(SignedLinks.IP).append('=').append(PathEncoding.encode(ip));
         }
         return link.append('&').append(SignedLinks.SIGNATURE).append('=').append(signature(message)).toString();
     }

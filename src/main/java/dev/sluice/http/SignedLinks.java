@@ -1,11 +1,7 @@
 package dev.sluice.http;
 
-import java.io.ByteArrayOutputStream;
 import java.net.InetAddress;
 import java.net.UnknownHostException;
-import java.nio.ByteBuffer;
-import java.nio.charset.CharacterCodingException;
-import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.util.ArrayList;
@@ -223,7 +219,7 @@ public final class SignedLinks {
                 return Optional.empty();
             }
         }
-        String decoded = decode(rawPath);
+        String decoded = decodeOrNull(rawPath);
         return decoded == null ? Optional.empty() : Optional.ofNullable(canonical(decoded));
     }
 
@@ -254,11 +250,20 @@ public final class SignedLinks {
     }
 
     /** A query value decoded like a path (once, strictly UTF-8, {@code +} a plus); null if malformed. */
+    /** The path or value decoded as the resolver decodes it, or {@code null} when it cannot be. */
+    private static String decodeOrNull(String raw) {
+        try {
+            return PathEncoding.decode(raw);
+        } catch (PathEncoding.MalformedPathException e) {
+            return null;
+        }
+    }
+
     private static String decodeValue(String raw) {
         if (raw.length() > MAX_VALUE_LENGTH) {
             return null;
         }
-        String decoded = decode(raw);
+        String decoded = decodeOrNull(raw);
         if (decoded == null || decoded.chars().anyMatch(c -> c < 0x20 || c == 0x7f)) {
             return null;
         }
@@ -266,67 +271,7 @@ public final class SignedLinks {
     }
 
     /** Decodes {@code %XX} escapes once, strictly as UTF-8, as the file resolver does; null if malformed. */
-    static String decode(String raw) {
-        ByteArrayOutputStream bytes = new ByteArrayOutputStream(raw.length());
-        for (int i = 0; i < raw.length(); i++) {
-            char c = raw.charAt(i);
-            if (c == '%') {
-                int hi = i + 1 < raw.length() ? hexValue(raw.charAt(i + 1)) : -1;
-                int lo = i + 2 < raw.length() ? hexValue(raw.charAt(i + 2)) : -1;
-                if (hi < 0 || lo < 0) {
-                    return null;
-                }
-                bytes.write(hi << 4 | lo);
-                i += 2;
-            } else if (c < 0x80) {
-                bytes.write(c);
-            } else {
-                int cp = raw.codePointAt(i);
-                if (Character.isBmpCodePoint(cp) && Character.isSurrogate((char) cp)) {
-                    return null;
-                }
-                bytes.writeBytes(Character.toString(cp).getBytes(StandardCharsets.UTF_8));
-                i += Character.charCount(cp) - 1;
-            }
-        }
-        try {
-            return StandardCharsets.UTF_8.newDecoder().onMalformedInput(CodingErrorAction.REPORT)
-                    .onUnmappableCharacter(CodingErrorAction.REPORT).decode(ByteBuffer.wrap(bytes.toByteArray()))
-                    .toString();
-        } catch (CharacterCodingException e) {
-            return null;
-        }
-    }
-
-    private static int hexValue(char c) {
-        if (c >= '0' && c <= '9') {
-            return c - '0';
-        }
-        if (c >= 'a' && c <= 'f') {
-            return c - 'a' + 10;
-        }
-        if (c >= 'A' && c <= 'F') {
-            return c - 'A' + 10;
-        }
-        return -1;
-    }
-
     /** Percent-encodes every byte of the UTF-8 form but {@code /} and RFC 3986's unreserved characters. */
-    static String encode(String decoded) {
-        StringBuilder encoded = new StringBuilder(decoded.length() + 16);
-        for (byte b : decoded.getBytes(StandardCharsets.UTF_8)) {
-            int c = b & 0xff;
-            if (c == '/' || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')
-                    || c == '-' || c == '_' || c == '.' || c == '~') {
-                encoded.append((char) c);
-            } else {
-                encoded.append('%').append(Character.toUpperCase(Character.forDigit(c >> 4, 16)))
-                        .append(Character.toUpperCase(Character.forDigit(c & 15, 16)));
-            }
-        }
-        return encoded.toString();
-    }
-
     /**
      * An IP address literal (IPv4 dotted quad, or IPv6 with or without brackets, no zone), or null. Never looks a
      * name up: anything but a literal is refused before the JDK sees it.

@@ -1,5 +1,6 @@
 package dev.sluice.resource;
 
+import dev.sluice.http.PathEncoding;
 import java.io.IOException;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;

@@ -1,11 +1,7 @@
 package dev.sluice.resource;
 
-import java.io.ByteArrayOutputStream;
+import dev.sluice.http.PathEncoding;
 import java.io.IOException;
-import java.nio.ByteBuffer;
-import java.nio.charset.CharacterCodingException;
-import java.nio.charset.CodingErrorAction;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.InvalidPathException;
 import java.nio.file.LinkOption;
@@ -123,7 +119,12 @@ public final class FileResolver {
             throw notFound("path too long");
         }
         checkRaw(raw);
-        String decoded = decode(raw);
+        String decoded;
+        try {
+            decoded = PathEncoding.decode(raw);
+        } catch (PathEncoding.MalformedPathException e) {
+            throw badRequest(e.getMessage());
+        }
         checkDecoded(decoded);
         List<String> segments = segments(decoded);
         boolean trailingSlash = raw.endsWith("/");
@@ -160,53 +161,6 @@ public final class FileResolver {
                 throw notFound("encoded separator");
             }
         }
-    }
-
-    private static String decode(String raw) throws Rejected {
-        ByteArrayOutputStream bytes = new ByteArrayOutputStream(raw.length());
-        for (int i = 0; i < raw.length(); i++) {
-            char c = raw.charAt(i);
-            if (c == '%') {
-                int hi = i + 1 < raw.length() ? hexValue(raw.charAt(i + 1)) : -1;
-                int lo = i + 2 < raw.length() ? hexValue(raw.charAt(i + 2)) : -1;
-                if (hi < 0 || lo < 0) {
-                    throw badRequest("malformed percent-escape");
-                }
-                bytes.write(hi << 4 | lo);
-                i += 2;
-            } else if (c < 0x80) {
-                bytes.write(c);
-            } else {
-                int cp = raw.codePointAt(i);
-                if (Character.isBmpCodePoint(cp) && Character.isSurrogate((char) cp)) {
-                    throw badRequest("unpaired surrogate");
-                }
-                bytes.writeBytes(Character.toString(cp).getBytes(StandardCharsets.UTF_8));
-                i += Character.charCount(cp) - 1;
-            }
-        }
-        try {
-            return StandardCharsets.UTF_8.newDecoder()
-                    .onMalformedInput(CodingErrorAction.REPORT)
-                    .onUnmappableCharacter(CodingErrorAction.REPORT)
-                    .decode(ByteBuffer.wrap(bytes.toByteArray()))
-                    .toString();
-        } catch (CharacterCodingException e) {
-            throw badRequest("invalid UTF-8");
-        }
-    }
-
-    private static int hexValue(char c) {
-        if (c >= '0' && c <= '9') {
-            return c - '0';
-        }
-        if (c >= 'a' && c <= 'f') {
-            return c - 'a' + 10;
-        }
-        if (c >= 'A' && c <= 'F') {
-            return c - 'A' + 10;
-        }
-        return -1;
     }
 
     private static void checkDecoded(String decoded) throws Rejected {

@@ -12,7 +12,7 @@ import dev.sluice.http.SignedLinks;
 import dev.sluice.resource.DirectoryEntries;
 import dev.sluice.resource.FileResolver;
 import dev.sluice.resource.OpenedFile;
-import dev.sluice.resource.PathEncoding;
+import dev.sluice.http.PathEncoding;
 import dev.sluice.resource.PrecompressedVariants;
 import dev.sluice.resource.Resolution;
 import dev.sluice.stream.FileVersion;
