@@ -22,17 +22,18 @@ import java.util.function.UnaryOperator;
  * @param responses how files are answered
  * @param sendfile whether a container's own zero-copy file sending (Tomcat's sendfile) may be used
  * @param statusPath the raw path under the servlet that answers with the counters as JSON, or null when off
+ * @param internalRoot the real path of the directory whose files applications hand over, apart from
+ *        {@code root}; null when hand-offs are off
  */
 public record SluiceConfig(Path root, EngineSettings engine, SymlinkPolicy symlinks, boolean serveHidden,
-        Responses responses, boolean sendfile, String statusPath) {
+        Responses responses, boolean sendfile, String statusPath, Path internalRoot) {
 
     /**
      * Whether no setting needs Sluice's engine to see each transfer: no speed limit to pace it and no cap on
      * running transfers to count it. Only then may a body be handed to the container to send by itself.
      */
     public boolean unthrottled() {
-        return engine.limitRate() == 0 && engine.maxTransfers() == 0 && engine.globalRate() == 0
-                && engine.limitRatePerClient() == 0;
+        return SluiceSender.unthrottled(engine);
     }
 
     /**
@@ -90,7 +91,22 @@ public record SluiceConfig(Path root, EngineSettings engine, SymlinkPolicy symli
                 emptyToNull(values.get(Setting.TEXT_CHARSET)), values.get(Setting.PRECOMPRESSED),
                 values.get(Setting.WELCOME_FILES), values.get(Setting.DIR_LISTING));
         return new SluiceConfig(root, engine, values.get(Setting.FOLLOW_SYMLINKS), values.get(Setting.SERVE_HIDDEN),
-                responses, values.get(Setting.SENDFILE), emptyToNull(values.get(Setting.STATUS_PATH)));
+                responses, values.get(Setting.SENDFILE), emptyToNull(values.get(Setting.STATUS_PATH)),
+                internalRoot(values, root));
+    }
+
+    /**
+     * {@code internalRoot}, or null; refused when it is {@code root} or under it, where URLs would reach its
+     * files. Both are real paths, so a symlink cannot hide the overlap.
+     */
+    private static Path internalRoot(Values values, Path root) {
+        Path internal = values.get(Setting.INTERNAL_ROOT).orElse(null);
+        if (internal != null && internal.startsWith(root)) {
+            throw ConfigException.invalid(Setting.INTERNAL_ROOT, values.text(Setting.INTERNAL_ROOT),
+                    (internal.equals(root) ? "it is" : "it is under") + " root (" + root + "), so URLs would reach"
+                    + " its files; use a directory apart from root");
+        }
+        return internal;
     }
 
     /** Reads settings from a map of names to values, as the launcher and tests have them. */
