@@ -74,7 +74,8 @@ final class HandoffResponse extends HttpServletResponseWrapper {
     }
 
     private static boolean isSluiceHeader(String name) {
-        return name != null && Handoff.isOptionLike(name, HandoffOption.HEADER_PREFIX);
+        String prefix = HandoffOption.HEADER_PREFIX;
+        return name != null && name.regionMatches(true, 0, prefix, 0, prefix.length());
     }
 
     /** Keeps an X-Sluice-* header; the first X-Sluice-File decides whether a hand-off can still happen. */
@@ -245,10 +246,17 @@ final class HandoffResponse extends HttpServletResponseWrapper {
         }
     }
 
+    /** Trailers pass like headers, X-Sluice-* ones left out. */
     @Override
     public void setTrailerFields(Supplier<Map<String, String>> supplier) {
         if (passes()) {
-            super.setTrailerFields(supplier);
+            super.setTrailerFields(() -> {
+                Map<String, String> given = supplier.get();
+                Map<String, String> trailers = new TreeMap<>(String.CASE_INSENSITIVE_ORDER);
+                trailers.putAll(given == null ? Map.of() : given);
+                trailers.keySet().removeIf(HandoffResponse::isSluiceHeader);
+                return trailers;
+            });
         }
     }
 

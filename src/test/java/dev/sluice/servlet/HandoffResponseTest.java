@@ -27,6 +27,8 @@ class HandoffResponseTest {
         assertEquals("5", app.options().get("X-Sluice-Limit-Rate-After"));
         assertTrue(app.containsHeader("X-Sluice-User-Key"));
         assertFalse(app.handoffRequested(), "no X-Sluice-File: no hand-off");
+        app.setHeader("X-Sluice-", "even the bare prefix");
+        assertEquals(List.of("setHeader X-Other"), real.calls);
     }
 
     @Test
