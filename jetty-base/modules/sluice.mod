@@ -24,6 +24,8 @@ sluice-ee11
 
 ## Directory to serve. Required in a WAR or the Jetty module; the launcher serves a demo directory without it.
 # sluice.root=/srv/files
+## Directory of files that applications hand over (Java API, forward, X-Sluice-File header) and no URL reaches; not root nor under it; empty: no hand-offs.
+# sluice.internalRoot=
 ## Largest chunk per file read and write (chunks adapt from 16KiB up to it): 1KiB to 16MiB.
 # sluice.chunkSize=256KiB
 ## Chunk buffers one download may hold (being read, ready, being written): 1 to 64.

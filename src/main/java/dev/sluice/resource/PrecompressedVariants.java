@@ -2,7 +2,9 @@ package dev.sluice.resource;
 
 import java.io.IOException;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
+import java.nio.file.attribute.BasicFileAttributes;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -43,5 +45,39 @@ public final class PrecompressedVariants {
             return List.of();
         }
         return fresh;
+    }
+
+    /**
+     * The usable variants beside {@code original}, a file its caller vouches for (an application's, not a request
+     * path's), for {@code codings} in their order: {@code original} plus the coding's suffix, a regular file that
+     * is no symlink and not older than {@code original}; none when the file's time cannot be read.
+     */
+    public static List<Variant> beside(Path original, List<String> codings) {
+        List<Variant> fresh = new ArrayList<>();
+        Path name = original.getFileName();
+        if (name == null || codings.isEmpty()) {
+            return fresh;
+        }
+        try {
+            long originalMillis = Files.getLastModifiedTime(original, LinkOption.NOFOLLOW_LINKS).toMillis();
+            for (String coding : codings) {
+                Path candidate = original.resolveSibling(name + SUFFIXES.get(coding));
+                BasicFileAttributes attrs = readOrNull(candidate);
+                if (attrs != null && attrs.isRegularFile() && attrs.lastModifiedTime().toMillis() >= originalMillis) {
+                    fresh.add(new Variant(coding, candidate));
+                }
+            }
+        } catch (IOException e) {
+            return List.of();
+        }
+        return fresh;
+    }
+
+    private static BasicFileAttributes readOrNull(Path path) {
+        try {
+            return Files.readAttributes(path, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
+        } catch (IOException e) {
+            return null;
+        }
     }
 }

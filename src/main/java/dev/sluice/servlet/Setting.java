@@ -38,6 +38,11 @@ public final class Setting<T> {
     public static final Setting<Path> ROOT = declare("root", new SettingType.Directory(), null,
             "Directory to serve. Required in a WAR or the Jetty module; the launcher serves a demo directory"
                     + " without it.", "");
+    public static final Setting<Optional<Path>> INTERNAL_ROOT = declare("internalRoot",
+            new SettingType.OptionalDirectory(), Optional.empty(),
+            "Directory of files that applications hand over (Java API, forward, `X-Sluice-File` header) and no URL"
+                    + " reaches; not `root` nor under it; empty: no hand-offs.",
+            "See [Protecting downloads](docs/protecting-downloads.md).");
     public static final Setting<Long> CHUNK_SIZE = declare("chunkSize",
             SettingType.Size.within(EngineSettings.CHUNK_SIZE_BOUNDS), (long) ENGINE.chunkSize(),
             "Largest chunk per file read and write (chunks adapt from 16KiB up to it): {range}.",

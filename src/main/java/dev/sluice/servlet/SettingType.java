@@ -393,6 +393,25 @@ public sealed interface SettingType<T> {
         }
     }
 
+    /** An existing, readable directory as {@link Directory} reads it, or empty text: none. */
+    record OptionalDirectory() implements SettingType<Optional<Path>> {
+
+        @Override
+        public Optional<Path> parse(String text) {
+            return Optional.of(new Directory().parse(text));
+        }
+
+        @Override
+        public String format(Optional<Path> value) {
+            return value.map(Path::toString).orElse("");
+        }
+
+        @Override
+        public String range() {
+            return "";
+        }
+    }
+
     /** {@code `a`}, {@code `a` or `b`}, {@code `a`, `b` or `c`}; empty for none. */
     private static String alternatives(Collection<String> names) {
         List<String> quoted = names.stream().map(n -> "`" + n + "`").toList();

@@ -33,17 +33,19 @@ import java.util.function.UnaryOperator;
  * @param statusPath the raw path under the servlet that answers with the counters as JSON, or null when off
  * @param operations the other endpoints and logs for operators
  * @param signedLinks the keys that links must be signed with, or null when files are served without a signature
+ * @param internalRoot the real path of the directory whose files applications hand over, apart from
+ *        {@code root}; null when hand-offs are off
  */
 public record SluiceConfig(Path root, EngineSettings engine, SymlinkPolicy symlinks, boolean serveHidden,
-        Responses responses, boolean sendfile, String statusPath, Operations operations, SignedLinks signedLinks) {
+        Responses responses, boolean sendfile, String statusPath, Operations operations, SignedLinks signedLinks,
+        Path internalRoot) {
 
     /**
      * Whether no setting needs Sluice's engine to see each transfer: no speed limit to pace it and no cap on
      * running transfers to count it. Only then may a body be handed to the container to send by itself.
      */
     public boolean unthrottled() {
-        return engine.limitRate() == 0 && engine.maxTransfers() == 0 && engine.globalRate() == 0
-                && engine.limitRatePerClient() == 0 && engine.limitRatePerUser() == 0;
+        return SluiceSender.unthrottled(engine);
     }
 
     /**
@@ -117,7 +119,22 @@ public record SluiceConfig(Path root, EngineSettings engine, SymlinkPolicy symli
         Operations operations = new Operations(metricsPath, values.get(Setting.ACCESS_LOG),
                 AddressRanges.of(values.get(Setting.ADMIN_ALLOW)), emptyToNull(values.get(Setting.ADMIN_ROLE)));
         return new SluiceConfig(root, engine, values.get(Setting.FOLLOW_SYMLINKS), values.get(Setting.SERVE_HIDDEN),
-                responses, values.get(Setting.SENDFILE), statusPath, operations, signedLinks(lookup).orElse(null));
+                responses, values.get(Setting.SENDFILE), statusPath, operations, signedLinks(lookup).orElse(null),
+                internalRoot(values, root));
+    }
+
+    /**
+     * {@code internalRoot}, or null; refused when it is {@code root} or under it, where URLs would reach its
+     * files. Both are real paths, so a symlink cannot hide the overlap.
+     */
+    private static Path internalRoot(Values values, Path root) {
+        Path internal = values.get(Setting.INTERNAL_ROOT).orElse(null);
+        if (internal != null && internal.startsWith(root)) {
+            throw ConfigException.invalid(Setting.INTERNAL_ROOT, values.text(Setting.INTERNAL_ROOT),
+                    (internal.equals(root) ? "it is" : "it is under") + " root (" + root + "), so URLs would reach"
+                    + " its files; use a directory apart from root");
+        }
+        return internal;
     }
 
     /** The longest key file read: a key is a few dozen bytes, a bigger file is the wrong file. */

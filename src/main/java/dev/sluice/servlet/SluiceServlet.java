@@ -1,28 +1,16 @@
 package dev.sluice.servlet;
 
-import dev.sluice.http.AcceptEncoding;
-import dev.sluice.http.ConditionalHeaders;
-import dev.sluice.http.ContentDisposition;
 import dev.sluice.http.DirectoryListing;
-import dev.sluice.http.EntityTag;
 import dev.sluice.http.FilePlanner;
-import dev.sluice.http.MultipartByteranges;
+import dev.sluice.http.PathEncoding;
 import dev.sluice.http.ResponsePlan;
 import dev.sluice.http.SignedLinks;
 import dev.sluice.resource.DirectoryEntries;
 import dev.sluice.resource.FileResolver;
-import dev.sluice.resource.OpenedFile;
-import dev.sluice.http.PathEncoding;
-import dev.sluice.resource.PrecompressedVariants;
 import dev.sluice.resource.Resolution;
-import dev.sluice.stream.FileVersion;
-import dev.sluice.stream.Outcome;
-import dev.sluice.stream.Segment;
 import dev.sluice.stream.TransferEngine;
-import dev.sluice.stream.TransferLabel;
 import dev.sluice.stream.TransferMetrics;
-import dev.sluice.stream.TransferRequest;
-import jakarta.servlet.AsyncContext;
+import jakarta.servlet.DispatcherType;
 import jakarta.servlet.ServletConfig;
 import jakarta.servlet.ServletException;
 import jakarta.servlet.http.HttpServlet;
@@ -32,11 +20,7 @@ import jakarta.servlet.http.HttpServletResponse;
 import jakarta.servlet.http.MappingMatch;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.AccessDeniedException;
-import java.nio.file.Files;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -52,23 +36,20 @@ import java.util.logging.Logger;
  * {@code startAsync()}.
  *
  * <p>This class is glue. Path safety lives in {@link FileResolver}, HTTP rules in {@code dev.sluice.http}
- * ({@link FilePlanner} decides every status and header), and streaming in {@code dev.sluice.stream}.
+ * ({@link FilePlanner} decides every status and header), and streaming in {@code dev.sluice.stream}. A file found
+ * for a URL is sent by the {@link SluiceSender} this servlet makes in {@code init} and publishes as the
+ * servlet-context attribute {@value SluiceSender#CONTEXT_ATTRIBUTE}, the same sender applications call; a
+ * {@code FORWARD} dispatch that carries {@link HandoffOption#FILE} sends that file from {@code internalRoot}.
  */
 public class SluiceServlet extends HttpServlet {
 
     private static final Logger LOG = Logger.getLogger(SluiceServlet.class.getName());
-    private static final String DEFAULT_CONTENT_TYPE = "application/octet-stream";
     private static final String ALLOW = "GET, HEAD, OPTIONS";
-    private static final String RETRY_AFTER_SECONDS = "5";
-    private static final Set<String> TEXT_LIKE = Set.of("application/javascript", "application/json",
-            "application/xml", "image/svg+xml");
-
-    /** Request attribute that makes a dispatched request cut off its connection; see {@link #cutOff}. */
-    static final String CUT_OFF = SluiceServlet.class.getName() + ".cutOff";
 
     private transient SluiceConfig config;
     private transient FileResolver resolver;
     private transient TransferEngine engine;
+    private transient SluiceSender sender;
     private transient TransfersJmx jmx;
     private transient Operations operations;
 
@@ -85,27 +66,46 @@ public class SluiceServlet extends HttpServlet {
         }
         resolver = new FileResolver(config.root(), config.symlinks(), config.serveHidden());
         engine = new TransferEngine(config.engine());
+        operations = Operations.start(config, engine, getServletContext(), getServletName());
+        sender = new SluiceSender(engine, SluiceSender.Settings.of(config), operations);
+        publish(sender);
         try {
             jmx = TransfersJmx.register(engine::metrics, getServletContext().getContextPath(), getServletName());
         } catch (javax.management.JMException | RuntimeException e) {
             // The counters stay readable through the status path and metrics(); serving files does not need JMX.
             LOG.log(Level.WARNING, "Sluice: could not register its MBean: " + e);
         }
-        operations = Operations.start(config, engine, getServletContext(), getServletName());
         getServletContext().log("Sluice serving " + config.root() + " with " + config.engine() + "; chunks go by "
                 + engine.writeMode() + (jmx == null ? "" : "; counters in JMX as " + jmx.name())
+                + (config.internalRoot() == null ? "" : "; hand-offs from " + config.internalRoot())
                 + (config.signedLinks() == null ? "" : "; files only for signed links"
                 + (config.signedLinks().rotating() ? " (current or previous key)" : "")));
     }
 
-    /** Prefix of context init-params that set Sluice settings, as the Jetty module's properties are named. */
-    public static final String CONTEXT_PREFIX = "sluice.";
+    /** Publishes the sender for the application, unless another Sluice servlet of the context did first. */
+    private void publish(SluiceSender mine) {
+        var context = getServletContext();
+        if (context.getAttribute(SluiceSender.CONTEXT_ATTRIBUTE) == null) {
+            context.setAttribute(SluiceSender.CONTEXT_ATTRIBUTE, mine);
+        } else {
+            LOG.info("Sluice: servlet " + getServletName() + " leaves " + SluiceSender.CONTEXT_ATTRIBUTE
+                    + " to the Sluice servlet that set it first");
+        }
+    }
+
+    /** The sender this servlet sends its files with, also published as {@value SluiceSender#CONTEXT_ATTRIBUTE}. */
+    public SluiceSender sender() {
+        return sender;
+    }
 
     /**
      * Context attribute the Jetty module sets to its {@code jetty.base}, so that Sluice can check the names of the
      * {@code sluice.*} properties given to {@code start.jar} (see {@link JettyStartProperties}).
      */
     public static final String JETTY_BASE_ATTRIBUTE = "dev.sluice.jetty.base";
+
+    /** Prefix of context init-params that set Sluice settings, as the Jetty module's properties are named. */
+    public static final String CONTEXT_PREFIX = "sluice.";
 
     /**
      * Reads the settings: a context init-param {@code sluice.<name>} (where a deployment puts it: a Tomcat
@@ -142,6 +142,9 @@ public class SluiceServlet extends HttpServlet {
 
     @Override
     public void destroy() {
+        if (sender != null && getServletContext().getAttribute(SluiceSender.CONTEXT_ATTRIBUTE) == sender) {
+            getServletContext().removeAttribute(SluiceSender.CONTEXT_ATTRIBUTE);
+        }
         if (operations != null) {
             operations.close();
         }
@@ -161,13 +164,20 @@ public class SluiceServlet extends HttpServlet {
 
     /**
      * GET, HEAD and OPTIONS go to their {@code doXxx} methods, which are declared because Tomcat builds the
-     * {@code Allow} header of the 405s it answers itself (TRACE) from them; every other method is a 405 here.
+     * {@code Allow} header of the 405s it answers itself (TRACE) from them; every other method is a 405 here. A
+     * forward that hands a file over ({@link HandoffOption#FILE}) is sent whatever its method.
      */
     @Override
     protected void service(HttpServletRequest request, HttpServletResponse response)
             throws IOException, ServletException {
-        if (request.getAttribute(CUT_OFF) != null) {
+        if (request.getAttribute(SluiceSender.CUT_OFF) != null) {
             throw new IOException("Sluice cut off a response whose file could not be read as announced");
+        }
+        if (request.getDispatcherType() == DispatcherType.FORWARD
+                && request.getAttribute(HandoffOption.FILE.attribute()) != null) {
+            sender.handOff(request, response, internalRoot -> Handoff.fromAttributes(request, internalRoot,
+                    config.engine()), "forward (request attribute " + HandoffOption.FILE.attribute() + ")");
+            return;
         }
         String method = request.getMethod();
         if (method.equals("GET") || method.equals("HEAD") || method.equals("OPTIONS")) {
@@ -239,38 +249,7 @@ public class SluiceServlet extends HttpServlet {
             notFound(response, withBody);
             return;
         }
-        Variant variant = variant(request, rawPath, found);
-        OpenedFile file;
-        try {
-            file = OpenedFile.open(variant.path());
-        } catch (NoSuchFileException e) {
-            notFound(response, withBody);
-            return;
-        } catch (AccessDeniedException e) {
-            send(response, FilePlanner.text(HttpServletResponse.SC_FORBIDDEN, "Forbidden", List.of()), withBody);
-            return;
-        }
-        ResponsePlan plan;
-        try {
-            plan = FilePlanner.plan(planRequest(request), representation(request, found, variant, file),
-                    new FilePlanner.Options(config.responses().acceptRanges(), config.responses().maxRanges(),
-                            config.responses().cacheControl()), MultipartByteranges::newBoundary);
-        } catch (RuntimeException e) {
-            file.close();
-            throw e;
-        }
-        if (!withBody || plan.body().isEmpty() || plan.body().stream().noneMatch(
-                p -> p instanceof ResponsePlan.FilePart)) {
-            file.close();
-            send(response, plan, withBody);
-            return;
-        }
-        applyHead(response, plan);
-        if (sendfile(request, response, plan, file)) {
-            return;
-        }
-        stream(request, response, file, segments(plan), plan.contentLength(),
-                new TransferLabel(found.decodedPath(), describeRange(plan)));
+        sender.sendFound(request, response, found, resolver, rawPath, urlOptions(request, found));
     }
 
     /**
@@ -309,91 +288,21 @@ public class SluiceServlet extends HttpServlet {
         send(response, FilePlanner.text(HttpServletResponse.SC_FORBIDDEN, "Forbidden", List.of()), withBody);
     }
 
-    /** The part of the file a plan sends, in words, for the flight recorder and the log. */
-    private static String describeRange(ResponsePlan plan) {
-        long parts = plan.body().stream().filter(p -> p instanceof ResponsePlan.FilePart).count();
-        if (parts > 1) {
-            return "multipart " + parts + " ranges";
-        }
-        return plan.headers().stream().filter(h -> h.name().equals("Content-Range")).map(ResponsePlan.Header::value)
-                .findFirst().orElse("full");
-    }
-
     /**
-     * Lets Tomcat send the body itself (see {@link TomcatSendfile}) when it offers to, the setting allows it, no
-     * limit needs the engine to see the transfer, and the body is one file region of a known length. The head is
-     * already set; on success the file is closed here and no body is written.
+     * How a file found for a URL is sent: its precompressed variants allowed, as an attachment when the URL or the
+     * file's extension asks (see {@link #attachmentName}).
      */
-    private boolean sendfile(HttpServletRequest request, HttpServletResponse response, ResponsePlan plan,
-            OpenedFile file) throws IOException {
-        if (!config.sendfile() || !config.unthrottled() || plan.body().size() != 1
-                || !(plan.body().get(0) instanceof ResponsePlan.FilePart part) || plan.contentLength() != part.length()
-                || !TomcatSendfile.offered(request, response)
-                || !TomcatSendfile.handOff(request, file, part.first(), part.length())) {
-            return false;
-        }
-        file.close();
-        engine.countHandedOff(part.length());
-        operations.handedOff(request, response, part.length());
-        return true;
-    }
-
-    /** A file, or the precompressed variant of it chosen by Accept-Encoding. */
-    private record Variant(Path path, String coding) {
-    }
-
-    private Variant variant(HttpServletRequest request, String rawPath, Resolution.Found found) {
-        List<String> codings = config.responses().precompressed();
-        if (codings.isEmpty()) {
-            return new Variant(found.file(), null);
-        }
-        AcceptEncoding accepted = AcceptEncoding.parse(request.getHeader("Accept-Encoding"));
-        List<PrecompressedVariants.Variant> fresh = PrecompressedVariants.fresh(resolver, rawPath, found.file(),
-                codings.stream().filter(accepted::accepts).toList());
-        return AcceptEncoding.choose(accepted, fresh.stream().map(PrecompressedVariants.Variant::coding).toList())
-                .flatMap(chosen -> fresh.stream().filter(v -> v.coding().equals(chosen)).findFirst())
-                .map(v -> new Variant(v.path(), v.coding()))
-                .orElse(new Variant(found.file(), null));
-    }
-
-    private FilePlanner.Representation representation(HttpServletRequest request, Resolution.Found found,
-            Variant variant, OpenedFile file) {
-        EntityTag etag = EntityTag.strong(file.size(), file.lastModifiedMillis());
-        if (variant.coding() != null) {
-            etag = new EntityTag(etag.opaque() + "-" + variant.coding(), false);
-        }
+    private SendOptions urlOptions(HttpServletRequest request, Resolution.Found found) {
         String name = found.decodedPath().substring(found.decodedPath().lastIndexOf('/') + 1);
-        return new FilePlanner.Representation(file.size(), file.lastModifiedMillis(), etag,
-                contentType(found.decodedPath()), variant.coding(), !config.responses().precompressed().isEmpty(),
-                disposition(request, name));
+        return SendOptions.defaults().withPrecompressed(true).withFilename(attachmentName(request, name));
     }
 
-    private static FilePlanner.Request planRequest(HttpServletRequest request) {
-        return new FilePlanner.Request(FilePlanner.normalizeMethod(request.getMethod()),
-                new ConditionalHeaders(request.getHeader("If-Match"), request.getHeader("If-None-Match"),
-                        request.getHeader("If-Modified-Since"), request.getHeader("If-Unmodified-Since"),
-                        request.getHeader("If-Range")),
-                request.getHeader("Range"));
-    }
-
-    private String contentType(String decodedPath) {
-        String type = getServletContext().getMimeType(decodedPath);
-        if (type == null) {
-            return DEFAULT_CONTENT_TYPE;
-        }
-        String charset = config.responses().textCharset();
-        String base = type.toLowerCase(Locale.ROOT);
-        if (charset != null && !base.contains("charset=") && (base.startsWith("text/") || TEXT_LIKE.contains(base))) {
-            return type + ";charset=" + charset;
-        }
-        return type;
-    }
-
-    private String disposition(HttpServletRequest request, String name) {
+    /** The name to send the file as an attachment by: when {@code ?download} or its extension asks; else null. */
+    private String attachmentName(HttpServletRequest request, String name) {
         int dot = name.lastIndexOf('.');
         String extension = dot < 0 ? "" : name.substring(dot + 1).toLowerCase(Locale.ROOT);
         if (hasDownloadFlag(request.getQueryString()) || config.responses().attachmentExtensions().contains(extension)) {
-            return ContentDisposition.attachment(name);
+            return name;
         }
         return null;
     }
@@ -440,119 +349,13 @@ public class SluiceServlet extends HttpServlet {
                 List.of(new ResponsePlan.Bytes(html)), html.length), withBody);
     }
 
-    private static List<Segment> segments(ResponsePlan plan) {
-        List<Segment> segments = new ArrayList<>(plan.body().size());
-        for (ResponsePlan.Part part : plan.body()) {
-            if (part instanceof ResponsePlan.FilePart file) {
-                segments.add(new Segment.FileRegion(file.first(), file.length()));
-            } else if (part instanceof ResponsePlan.Bytes bytes) {
-                segments.add(Segment.Literal.of(bytes.bytes()));
-            }
-        }
-        return segments;
-    }
-
-    private static void applyHead(HttpServletResponse response, ResponsePlan plan) {
-        response.setStatus(plan.status());
-        for (ResponsePlan.Header header : plan.headers()) {
-            if (header.name().equals("Content-Type")) {
-                response.setContentType(header.value());
-            } else {
-                response.setHeader(header.name(), header.value());
-            }
-        }
-        if (plan.contentLength() >= 0) {
-            response.setContentLengthLong(plan.contentLength());
-        }
-    }
-
     /** Sends a plan whose body, if any, is literal bytes only: small enough to write on this thread. */
     private static void send(HttpServletResponse response, ResponsePlan plan, boolean withBody) throws IOException {
-        applyHead(response, plan);
-        if (withBody) {
-            for (ResponsePlan.Part part : plan.body()) {
-                response.getOutputStream().write(((ResponsePlan.Bytes) part).bytes());
-            }
-        }
-    }
-
-    /** maxTransfers are running: tell the client to come back rather than queue it. Nothing is committed yet. */
-    private static void busy(HttpServletResponse response) throws IOException {
-        response.reset();
-        response.setHeader("Retry-After", RETRY_AFTER_SECONDS);
-        send(response, FilePlanner.text(HttpServletResponse.SC_SERVICE_UNAVAILABLE, "Service Unavailable",
-                List.of()), true);
+        SluiceSender.writeSmall(response, plan, withBody);
     }
 
     private static void notFound(HttpServletResponse response, boolean withBody) throws IOException {
         send(response, FilePlanner.text(HttpServletResponse.SC_NOT_FOUND, "Not Found", List.of()), withBody);
-    }
-
-    private void stream(HttpServletRequest request, HttpServletResponse response, OpenedFile file,
-            List<Segment> body, long total, TransferLabel label) throws IOException {
-        AsyncContext async;
-        try {
-            async = request.startAsync();
-            async.setTimeout(0); // a wall-clock limit kills long downloads that are progressing; stalls end them
-            FileVersion version = file.fileKey() == null ? null
-                    : new FileVersion(file.fileKey(), file.size(), file.lastModifiedMillis());
-            TransferRequest transfer = TransferRequest.of(response.getOutputStream(), file.channel(), body,
-                            operations.accessLogged(request, response, label,
-                                    (outcome, bytes, cause) -> ended(async, label, outcome, bytes, total, cause)))
-                    .withFile(version, file.path()).withClientKey(request.getRemoteAddr())
-                    .withUserKey(request.getRemoteUser()).withLabel(label);
-            if (engine.start(transfer).isEmpty()) {
-                file.close();
-                busy(response);
-                async.complete();
-            }
-        } catch (IOException | RuntimeException e) {
-            file.close();
-            throw e;
-        }
-    }
-
-    private void ended(AsyncContext async, TransferLabel label, Outcome outcome, long bytes, long total,
-            Throwable cause) {
-        if (outcome != Outcome.COMPLETED) {
-            logEnd(label, outcome, bytes, total, cause);
-        }
-        try {
-            if (outcome == Outcome.FAILED) {
-                cutOff(async);
-            } else {
-                async.complete();
-            }
-        } catch (IllegalStateException e) {
-            // The container already ended the request (Tomcat does after an onError left uncompleted).
-            LOG.fine("Sluice: request already ended by the container: " + e.getMessage());
-        }
-    }
-
-    /**
-     * One line per transfer that did not complete; nothing per chunk. An abort is the client's doing and normal
-     * for a file server, so it is {@code FINE}; a failure is the server breaking a promise (read error, file
-     * shrank), so it is {@code WARNING}. The cause's stack trace only at {@code FINE}, where someone asked for it.
-     */
-    private static void logEnd(TransferLabel label, Outcome outcome, long bytes, long total, Throwable cause) {
-        Level level = outcome == Outcome.FAILED ? Level.WARNING : Level.FINE;
-        if (!LOG.isLoggable(level)) {
-            return;
-        }
-        String line = "Sluice: " + label.file() + " (" + label.range() + ") " + outcome.name().toLowerCase(Locale.ROOT)
-                + " after " + bytes + " of " + total + " bytes: " + cause;
-        LOG.log(level, line, LOG.isLoggable(Level.FINE) ? cause : null);
-    }
-
-    /**
-     * Ends a response whose body cannot be sent as its headers promised, so the client sees a broken download
-     * rather than a short body it might take as whole. Completing normally would not do: Tomcat ends such a
-     * response "cleanly" and keeps the connection, so the client waits for bytes that never come. A dispatch
-     * that throws after the response is committed makes both Tomcat and Jetty close the connection.
-     */
-    private static void cutOff(AsyncContext async) {
-        async.getRequest().setAttribute(CUT_OFF, Boolean.TRUE);
-        async.dispatch();
     }
 
     /** The request's path below this servlet, still percent-encoded, for the resolver to decode exactly once. */

@@ -1,11 +1,16 @@
 package dev.sluice.it;
 
+import jakarta.servlet.DispatcherType;
+import jakarta.servlet.Filter;
 import jakarta.servlet.Servlet;
 import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.EnumSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.function.Consumer;
 import org.apache.catalina.Context;
 import org.apache.catalina.Wrapper;
 import org.apache.catalina.connector.Connector;
@@ -120,6 +125,106 @@ public enum ContainerKind {
                 return context;
             });
             case TOMCAT -> startTomcat(servlet, initParams, maxThreads, false, h2c, login);
+        };
+    }
+
+    /**
+     * A servlet of a {@linkplain #start(List, List) web application}: its name (for named dispatchers), its URL
+     * patterns, whether it is async-supported.
+     */
+    public record ServletSpec(String name, Servlet servlet, Map<String, String> initParams, boolean async,
+            List<String> mappings) {
+    }
+
+    /** A filter of a {@linkplain #start(List, List) web application}: its URL patterns and dispatcher types. */
+    public record FilterSpec(String name, Filter filter, boolean async, List<String> mappings,
+            Set<DispatcherType> dispatches) {
+    }
+
+    /**
+     * Starts a web application at {@code /} of several servlets (each loaded on start-up, in order) and filters
+     * (chained in order), with the container's default threads.
+     */
+    public Running start(List<ServletSpec> servlets, List<FilterSpec> filters) throws Exception {
+        assumeInThisRun();
+        return switch (this) {
+            case JETTY_EE11 -> startJetty(0, false, server -> {
+                var context = new org.eclipse.jetty.ee11.servlet.ServletContextHandler("/");
+                var handler = context.getServletHandler();
+                handler.setStartWithUnavailable(false);
+                for (ServletSpec spec : servlets) {
+                    var holder = new org.eclipse.jetty.ee11.servlet.ServletHolder(spec.name(), spec.servlet());
+                    holder.setInitParameters(spec.initParams());
+                    holder.setAsyncSupported(spec.async());
+                    holder.setInitOrder(0);
+                    handler.addServlet(holder);
+                    var mapping = new org.eclipse.jetty.ee11.servlet.ServletMapping();
+                    mapping.setServletName(spec.name());
+                    mapping.setPathSpecs(spec.mappings().toArray(String[]::new));
+                    handler.addServletMapping(mapping);
+                }
+                for (FilterSpec spec : filters) {
+                    var holder = new org.eclipse.jetty.ee11.servlet.FilterHolder(spec.filter());
+                    holder.setName(spec.name());
+                    holder.setAsyncSupported(spec.async());
+                    handler.addFilter(holder);
+                    var mapping = new org.eclipse.jetty.ee11.servlet.FilterMapping();
+                    mapping.setFilterName(spec.name());
+                    mapping.setPathSpecs(spec.mappings().toArray(String[]::new));
+                    mapping.setDispatcherTypes(EnumSet.copyOf(spec.dispatches()));
+                    handler.addFilterMapping(mapping);
+                }
+                return context;
+            });
+            case JETTY_EE10 -> startJetty(0, false, server -> {
+                var context = new org.eclipse.jetty.ee10.servlet.ServletContextHandler("/");
+                var handler = context.getServletHandler();
+                handler.setStartWithUnavailable(false);
+                for (ServletSpec spec : servlets) {
+                    var holder = new org.eclipse.jetty.ee10.servlet.ServletHolder(spec.name(), spec.servlet());
+                    holder.setInitParameters(spec.initParams());
+                    holder.setAsyncSupported(spec.async());
+                    holder.setInitOrder(0);
+                    handler.addServlet(holder);
+                    var mapping = new org.eclipse.jetty.ee10.servlet.ServletMapping();
+                    mapping.setServletName(spec.name());
+                    mapping.setPathSpecs(spec.mappings().toArray(String[]::new));
+                    handler.addServletMapping(mapping);
+                }
+                for (FilterSpec spec : filters) {
+                    var holder = new org.eclipse.jetty.ee10.servlet.FilterHolder(spec.filter());
+                    holder.setName(spec.name());
+                    holder.setAsyncSupported(spec.async());
+                    handler.addFilter(holder);
+                    var mapping = new org.eclipse.jetty.ee10.servlet.FilterMapping();
+                    mapping.setFilterName(spec.name());
+                    mapping.setPathSpecs(spec.mappings().toArray(String[]::new));
+                    mapping.setDispatcherTypes(EnumSet.copyOf(spec.dispatches()));
+                    handler.addFilterMapping(mapping);
+                }
+                return context;
+            });
+            case TOMCAT -> startTomcat(0, false, false, null, context -> {
+                for (ServletSpec spec : servlets) {
+                    Wrapper wrapper = Tomcat.addServlet(context, spec.name(), spec.servlet());
+                    wrapper.setAsyncSupported(spec.async());
+                    wrapper.setLoadOnStartup(0);
+                    spec.initParams().forEach(wrapper::addInitParameter);
+                    spec.mappings().forEach(pattern -> context.addServletMappingDecoded(pattern, spec.name()));
+                }
+                for (FilterSpec spec : filters) {
+                    var def = new org.apache.tomcat.util.descriptor.web.FilterDef();
+                    def.setFilterName(spec.name());
+                    def.setFilter(spec.filter());
+                    def.setAsyncSupported(Boolean.toString(spec.async()));
+                    context.addFilterDef(def);
+                    var map = new org.apache.tomcat.util.descriptor.web.FilterMap();
+                    map.setFilterName(spec.name());
+                    spec.mappings().forEach(map::addURLPatternDecoded);
+                    spec.dispatches().forEach(type -> map.setDispatcher(type.name()));
+                    context.addFilterMap(map);
+                }
+            });
         };
     }
 
@@ -297,6 +402,18 @@ public enum ContainerKind {
 
     private static Running startTomcat(Servlet servlet, Map<String, String> initParams, int maxThreads,
             boolean sendfile, boolean h2c, Login login) throws Exception {
+        return startTomcat(maxThreads, sendfile, h2c, login, context -> {
+            Wrapper wrapper = Tomcat.addServlet(context, "sluice", servlet);
+            wrapper.setAsyncSupported(true);
+            wrapper.setLoadOnStartup(0);
+            initParams.forEach(wrapper::addInitParameter);
+            context.addServletMappingDecoded("/", "sluice");
+        });
+    }
+
+    /** Tomcat with a context at {@code /} that {@code webapp} fills with servlets and filters, behind {@code login}. */
+    private static Running startTomcat(int maxThreads, boolean sendfile, boolean h2c, Login login,
+            Consumer<Context> webapp) throws Exception {
         Path base = Files.createTempDirectory("sluice-tomcat-");
         Tomcat tomcat = new Tomcat();
         tomcat.setBaseDir(base.toString());
@@ -316,11 +433,7 @@ public enum ContainerKind {
         Context context = tomcat.addContext("", base.toString());
         ((StandardContext) context).setFailCtxIfServletStartFails(true);
         Tomcat.addDefaultMimeTypeMappings(context);
-        Wrapper wrapper = Tomcat.addServlet(context, "sluice", servlet);
-        wrapper.setAsyncSupported(true);
-        wrapper.setLoadOnStartup(0);
-        initParams.forEach(wrapper::addInitParameter);
-        context.addServletMappingDecoded("/", "sluice");
+        webapp.accept(context);
         if (login != null) {
             TomcatLogin.configure(tomcat, context, login);
         }

@@ -232,4 +232,27 @@ class SluiceConfigTest {
             assertEquals(setting == Setting.ROOT, setting.defaultValue() == null, setting.key());
         }
     }
+
+    @Test
+    void theInternalRootIsOffByDefaultAndMustBeADirectoryApartFromTheRoot(@TempDir Path elsewhere) throws Exception {
+        assertEquals(null, config().internalRoot(), "hand-offs are off by default");
+        assertEquals(elsewhere.toRealPath(), config("internalRoot", elsewhere.toString()).internalRoot());
+        String missing = elsewhere.resolve("nope").toString();
+        String message = error("internalRoot", missing);
+        assertTrue(message.contains("'internalRoot'") && message.contains("not an existing directory"), message);
+
+        message = error("internalRoot", root.toString());
+        assertTrue(message.contains("'internalRoot'") && message.contains("'" + root + "'")
+                && message.contains("it is root (" + root.toRealPath() + ")"), message);
+        Path under = Files.createDirectories(root.resolve("private"));
+        message = error("internalRoot", under.toString());
+        assertTrue(message.contains("'" + under + "'") && message.contains("it is under root (" + root.toRealPath()
+                + ")"), message);
+        Path link = Files.createSymbolicLink(elsewhere.resolve("looks-apart"), under);
+        message = error("internalRoot", link.toString());
+        assertTrue(message.contains("it is under root"), "a symlink does not hide the overlap: " + message);
+        Path parent = root.getParent();
+        assertEquals(parent.toRealPath(), SluiceConfig.from(Map.of("root", root.toString(), "internalRoot",
+                parent.toString())).internalRoot(), "the root under the internal root is allowed: no URL leaves root");
+    }
 }

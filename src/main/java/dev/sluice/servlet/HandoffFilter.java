@@ -1,0 +1,83 @@
+package dev.sluice.servlet;
+
+import jakarta.servlet.Filter;
+import jakarta.servlet.FilterChain;
+import jakarta.servlet.ServletException;
+import jakarta.servlet.ServletRequest;
+import jakarta.servlet.ServletResponse;
+import jakarta.servlet.http.HttpServletRequest;
+import jakarta.servlet.http.HttpServletResponse;
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.logging.Logger;
+
+/**
+ * The response-header hand-off, for applications that cannot call {@link SluiceSender} (another framework, a
+ * proxied application in the same container): mapped in front of the application, it lets the application answer,
+ * and when its response carries {@code X-Sluice-File} (a path under {@code internalRoot}, percent-encoded) with any
+ * other {@link HandoffOption#header() X-Sluice-* option}, it drops the application's answer and sends that file
+ * with the {@link SluiceSender} that {@link SluiceServlet} published, as Sluice sends its own.
+ *
+ * <p>No {@code X-Sluice-*} header ever reaches the client, hand-off or not. The application's status, headers and
+ * body are dropped, its cookies kept. A file Sluice refuses (outside {@code internalRoot} in any encoding, a
+ * symlink leading out, a directory, missing) is a 404, a bad option value or an unknown {@code X-Sluice-*} name a
+ * 500; each is logged at WARNING with the value. Only an application that answers on the request thread can hand
+ * off (one that goes async gets a 500, see {@link HandoffResponse}).
+ *
+ * <p>Map it, async-supported, to the application's paths only (never in front of {@link SluiceServlet}: it would
+ * see every download through a wrapper), with the {@code REQUEST} and {@code ASYNC} dispatcher types: Sluice ends a
+ * download whose file shrank by dispatching the request once more, which this filter then fails, so that the
+ * container cuts the connection.
+ */
+public final class HandoffFilter implements Filter {
+
+    private static final Logger LOG = Logger.getLogger(HandoffFilter.class.getName());
+
+    @Override
+    public void doFilter(ServletRequest req, ServletResponse res, FilterChain chain)
+            throws IOException, ServletException {
+        if (!(req instanceof HttpServletRequest request) || !(res instanceof HttpServletResponse response)) {
+            chain.doFilter(req, res);
+            return;
+        }
+        if (request.getAttribute(SluiceSender.CUT_OFF) != null) {
+            throw new IOException("Sluice cut off a response whose file could not be read as announced");
+        }
+        HandoffResponse answer = new HandoffResponse(request, response);
+        chain.doFilter(request, answer);
+        if (!answer.handoffRequested()) {
+            if (!answer.options().isEmpty() && !answer.options().containsKey(HandoffOption.FILE.header())) {
+                LOG.warning("Sluice: " + String.join(", ", answer.options().keySet().stream().map(LogText::quote)
+                        .toList()) + " without " + HandoffOption.FILE.header() + ": dropped, no hand-off");
+            }
+            return;
+        }
+        if (request.isAsyncStarted()) {
+            answer.refuseAsync();
+            return;
+        }
+        Object sender = request.getServletContext().getAttribute(SluiceSender.CONTEXT_ATTRIBUTE);
+        resetKeepingCookies(response);
+        if (!(sender instanceof SluiceSender sluice)) {
+            LOG.warning("Sluice: X-Sluice-File " + LogText.quote(answer.options().get(HandoffOption.FILE.header()))
+                    + " but no " + SluiceSender.CONTEXT_ATTRIBUTE + " in the servlet context (is SluiceServlet"
+                    + " deployed, with load-on-startup?): answered 500");
+            response.setStatus(500);
+            response.setContentLength(0);
+            return;
+        }
+        sluice.handOff(request, response, internalRoot -> Handoff.fromHeaders(answer.options(),
+                sluice.engineSettings()), "header " + HandoffOption.FILE.header());
+    }
+
+    /** Drops the application's status, headers and unsent body; its cookies stay. */
+    private static void resetKeepingCookies(HttpServletResponse response) {
+        List<String> cookies = new ArrayList<>(response.getHeaders("Set-Cookie"));
+        response.reset();
+        cookies.removeAll(response.getHeaders("Set-Cookie")); // a container may keep its session cookie itself
+        for (String cookie : cookies) {
+            response.addHeader("Set-Cookie", cookie);
+        }
+    }
+}

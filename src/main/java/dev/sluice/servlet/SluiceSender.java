@@ -1,0 +1,576 @@
+package dev.sluice.servlet;
+
+import dev.sluice.http.AcceptEncoding;
+import dev.sluice.http.ConditionalHeaders;
+import dev.sluice.http.ContentDisposition;
+import dev.sluice.http.EntityTag;
+import dev.sluice.http.FilePlanner;
+import dev.sluice.http.MultipartByteranges;
+import dev.sluice.http.ResponsePlan;
+import dev.sluice.resource.FileResolver;
+import dev.sluice.resource.OpenedFile;
+import dev.sluice.resource.PrecompressedVariants;
+import dev.sluice.resource.Resolution;
+import dev.sluice.resource.SymlinkPolicy;
+import dev.sluice.stream.EngineSettings;
+import dev.sluice.stream.FileVersion;
+import dev.sluice.stream.Outcome;
+import dev.sluice.stream.Segment;
+import dev.sluice.stream.TransferEngine;
+import dev.sluice.stream.TransferLabel;
+import dev.sluice.stream.TransferListener;
+import dev.sluice.stream.TransferRequest;
+import jakarta.servlet.AsyncContext;
+import jakarta.servlet.ServletContext;
+import jakarta.servlet.http.HttpServletRequest;
+import jakarta.servlet.http.HttpServletResponse;
+import java.io.IOException;
+import java.nio.file.AccessDeniedException;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Objects;
+import java.util.Set;
+import java.util.function.Function;
+import java.util.logging.Level;
+import java.util.logging.Logger;
+
+/**
+ * Sends a file as Sluice sends its own: the public way for code in the same web application (a servlet, a
+ * filter, a framework's controller) or an application that embeds Sluice to let Sluice answer a request with a
+ * file it chose, typically after deciding who may have it.
+ *
+ * <pre>{@code
+ * SluiceSender sender = SluiceSender.from(getServletContext());  // published by SluiceServlet
+ * if (!allowed(request)) { response.sendError(403); return; }
+ * sender.send(request, response, Path.of("/srv/private/report.pdf"),
+ *         SendOptions.defaults().withFilename("Report 2024.pdf").withRate(new RateLimit(1 << 20, 0)));
+ * return;  // the body goes on without this thread
+ * }</pre>
+ *
+ * <p>{@link #send} does for the file what {@link SluiceServlet} does for a URL, by the same code: GET and HEAD,
+ * ranges and {@code multipart/byteranges}, {@code If-Range} and every precondition (304, 412, 416), the strong
+ * {@code ETag} and {@code Last-Modified} of the file as opened, {@code Content-Type}, precompressed variants when
+ * asked, the body streamed by the {@link TransferEngine} without holding a thread (the request goes async), the
+ * engine's counters and flight-recorder event. The forward and response-header hand-offs ({@link HandoffOption},
+ * {@link HandoffFilter}) come here too.
+ *
+ * <p>{@link SluiceServlet} makes one in {@code init} and publishes it as the servlet-context attribute
+ * {@value #CONTEXT_ATTRIBUTE}; an embedder makes its own over a {@link TransferEngine} it owns (and closes).
+ * Instances are thread-safe.
+ */
+public final class SluiceSender {
+
+    /** The servlet-context attribute under which {@link SluiceServlet} publishes its sender. */
+    public static final String CONTEXT_ATTRIBUTE = "dev.sluice.servlet.SluiceSender";
+
+    /** The message of the exception for a request that cannot go async. */
+    static final String NOT_ASYNC = "request does not support async: a filter or servlet in the chain lacks"
+            + " async-supported (Sluice streams the body after startAsync)";
+
+    /** Request attribute that makes a dispatched request cut off its connection; see {@link #cutOff}. */
+    static final String CUT_OFF = SluiceSender.class.getName() + ".cutOff";
+
+    private static final Logger LOG = Logger.getLogger(SluiceSender.class.getName());
+    private static final String DEFAULT_CONTENT_TYPE = "application/octet-stream";
+    private static final String RETRY_AFTER_SECONDS = "5";
+    private static final Set<String> TEXT_LIKE = Set.of("application/javascript", "application/json",
+            "application/xml", "image/svg+xml");
+
+    /**
+     * How a sender answers, apart from what each call asks: the same choices as Sluice's settings of the same
+     * names.
+     *
+     * @param acceptRanges whether Range requests are honoured ({@code acceptRanges})
+     * @param maxRanges most ranges one request may ask for ({@code maxRanges})
+     * @param cacheControl the Cache-Control value when a call gives none, or null ({@code cacheControl})
+     * @param textCharset the charset announced for text types, or null ({@code textCharset})
+     * @param precompressed content codings whose variants may be sent when a call allows them, in order of
+     *        preference ({@code precompressed})
+     * @param sendfile whether Tomcat's sendfile may send a body that needs no pacing ({@code sendfile})
+     * @param internalRoot the directory whose files the forward and header hand-offs may send, or null: no
+     *        hand-offs ({@code internalRoot})
+     * @param symlinks which symlinks under {@code internalRoot} may be followed ({@code followSymlinks})
+     * @param serveHidden whether dot-files under {@code internalRoot} may be sent ({@code serveHidden})
+     */
+    public record Settings(boolean acceptRanges, int maxRanges, String cacheControl, String textCharset,
+            List<String> precompressed, boolean sendfile, Path internalRoot, SymlinkPolicy symlinks,
+            boolean serveHidden) {
+
+        public Settings {
+            precompressed = List.copyOf(precompressed);
+            Objects.requireNonNull(symlinks, "symlinks");
+            if (maxRanges < 1) {
+                throw new IllegalArgumentException("maxRanges must be at least 1: " + maxRanges);
+            }
+        }
+
+        /** Sluice's defaults: ranges (16 at most), no Cache-Control, utf-8 text, no variants, no hand-offs. */
+        public static Settings defaults() {
+            return new Settings(true, 16, null, "utf-8", List.of(), false, null, SymlinkPolicy.INSIDE_ROOT, false);
+        }
+
+        /** The settings of {@code config}, as {@link SluiceServlet} uses them. */
+        static Settings of(SluiceConfig config) {
+            SluiceConfig.Responses r = config.responses();
+            return new Settings(r.acceptRanges(), r.maxRanges(), r.cacheControl(), r.textCharset(), r.precompressed(),
+                    config.sendfile(), config.internalRoot(), config.symlinks(), config.serveHidden());
+        }
+
+        public Settings withCacheControl(String value) {
+            return new Settings(acceptRanges, maxRanges, value, textCharset, precompressed, sendfile, internalRoot,
+                    symlinks, serveHidden);
+        }
+
+        public Settings withPrecompressed(List<String> codings) {
+            return new Settings(acceptRanges, maxRanges, cacheControl, textCharset, codings, sendfile, internalRoot,
+                    symlinks, serveHidden);
+        }
+
+        public Settings withInternalRoot(Path directory) {
+            return new Settings(acceptRanges, maxRanges, cacheControl, textCharset, precompressed, sendfile,
+                    directory, symlinks, serveHidden);
+        }
+    }
+
+    private final TransferEngine engine;
+    private final Settings settings;
+    private final FileResolver internal;
+    private final Operations operations;
+
+    /** A sender over {@code engine} with {@link Settings#defaults()}. */
+    public SluiceSender(TransferEngine engine) {
+        this(engine, Settings.defaults());
+    }
+
+    /**
+     * A sender over {@code engine}, which the caller keeps owning (it closes it when the application stops).
+     *
+     * @throws IllegalArgumentException if {@code settings.internalRoot()} is not an existing, readable directory
+     */
+    public SluiceSender(TransferEngine engine, Settings settings) {
+        this(engine, settings, null);
+    }
+
+    /** The servlet's sender: {@code operations} logs each body it sends ({@code accessLog}), when given. */
+    SluiceSender(TransferEngine engine, Settings settings, Operations operations) {
+        this.engine = Objects.requireNonNull(engine, "engine");
+        this.settings = Objects.requireNonNull(settings, "settings");
+        this.operations = operations;
+        this.internal = settings.internalRoot() == null ? null
+                : new FileResolver(settings.internalRoot(), settings.symlinks(), settings.serveHidden());
+    }
+
+    /**
+     * The sender {@link SluiceSender} published in {@code context}.
+     *
+     * @throws IllegalStateException if there is none: no {@link SluiceServlet} in this application has been
+     *         initialised (give it {@code load-on-startup})
+     */
+    public static SluiceSender from(ServletContext context) {
+        Object sender = context.getAttribute(CONTEXT_ATTRIBUTE);
+        if (sender instanceof SluiceSender found) {
+            return found;
+        }
+        throw new IllegalStateException("no SluiceSender in the servlet context attribute " + CONTEXT_ATTRIBUTE
+                + ": is SluiceServlet in this application, with load-on-startup?");
+    }
+
+    public Settings settings() {
+        return settings;
+    }
+
+    EngineSettings engineSettings() {
+        return engine.settings();
+    }
+
+    /** {@link #send(HttpServletRequest, HttpServletResponse, Path, SendOptions) send} with the default options. */
+    public void send(HttpServletRequest request, HttpServletResponse response, Path file) throws IOException {
+        send(request, response, file, SendOptions.defaults());
+    }
+
+    /**
+     * Answers {@code request} with {@code file}, as Sluice answers a URL (see the class comment), on
+     * {@code response}. The caller returns afterwards and writes nothing more: the head may be sent already and
+     * the body follows without the calling thread. Headers the caller set before stay unless Sluice sets the same
+     * ones; a body it wrote and did not flush is discarded. {@code file} is the caller's choice, trusted like any
+     * path in its code: it need not be under Sluice's {@code root}.
+     *
+     * <p>What the client gets besides the file: 404 when {@code file} does not exist, is not a regular file or is
+     * a symlink (it is opened without following one); 403 when it cannot be read; 304, 412 or 416 as the request's
+     * headers ask; 503 with {@code Retry-After} when {@code maxTransfers} are running. The
+     * {@code NullPointerException}, {@code IllegalArgumentException} and {@code IllegalStateException} below are
+     * thrown before the response is touched, so the caller may still answer otherwise.
+     *
+     * @param request the request being answered; it must be able to go async
+     * @param response its response, not committed
+     * @param file an absolute path
+     * @param options how to send it
+     * @throws NullPointerException if an argument is null
+     * @throws IllegalArgumentException if {@code file} is a relative path
+     * @throws IllegalStateException if the response is committed (e.g. closed or flushed), its writer is in use, or
+     *         the request cannot go async: a filter or servlet in its chain is not async-supported
+     * @throws IOException if the response cannot be written, or when this request is the dispatch that ends a
+     *         download whose file shrank under it: Sluice dispatches such a request once more to its URL, and the
+     *         exception makes the container cut the connection (an application that answers that dispatch itself
+     *         should let a call to this method do so)
+     */
+    public void send(HttpServletRequest request, HttpServletResponse response, Path file, SendOptions options)
+            throws IOException {
+        Objects.requireNonNull(request, "request");
+        Objects.requireNonNull(response, "response");
+        Objects.requireNonNull(file, "file");
+        Objects.requireNonNull(options, "options");
+        if (!file.isAbsolute()) {
+            throw new IllegalArgumentException("file must be an absolute path: " + LogText.quote(file));
+        }
+        checkExchange(request, response);
+        Path name = file.getFileName();
+        sendSource(request, response, new Source(file, file.toString(), name == null ? "" : name.toString(),
+                codings -> PrecompressedVariants.beside(file, codings)), options);
+    }
+
+    /** A file {@link SluiceServlet} resolved from a URL path ({@code rawPath}) under its root. */
+    void sendFound(HttpServletRequest request, HttpServletResponse response, Resolution.Found found,
+            FileResolver resolver, String rawPath, SendOptions options) throws IOException {
+        checkExchange(request, response);
+        sendSource(request, response, new Source(found.file(), found.decodedPath(), found.decodedPath(),
+                codings -> PrecompressedVariants.fresh(resolver, rawPath, found.file(), codings)), options);
+    }
+
+    /**
+     * A hand-off: the file under {@code internalRoot} and the options that an application gave in
+     * {@code handoff} ({@code via} says how, for the log). Files are resolved as Sluice resolves URL paths (decoded
+     * exactly once, no dot segments, encoded separators, NUL or backslash, no symlink leading out): any refusal is a
+     * 404 and a WARNING naming the value; bad option values and hand-offs with no {@code internalRoot} are a 500
+     * and a WARNING.
+     */
+    void handOff(HttpServletRequest request, HttpServletResponse response, Function<Path, Handoff> handoff,
+            String via) throws IOException {
+        checkExchange(request, response);
+        boolean withBody = withBody(request);
+        if (internal == null) {
+            LOG.warning("Sluice: a hand-off by " + via + " with no internalRoot set: answered 500");
+            writeSmall(response, FilePlanner.text(500, "Internal Server Error", List.of()), withBody);
+            return;
+        }
+        Handoff given;
+        try {
+            given = handoff.apply(internal.root());
+        } catch (IllegalArgumentException e) {
+            LOG.warning("Sluice: a hand-off by " + via + " refused (500): " + e.getMessage());
+            writeSmall(response, FilePlanner.text(500, "Internal Server Error", List.of()), withBody);
+            return;
+        }
+        Resolution resolution = given.rawPath() == null ? new Resolution.NotFound(given.refusal())
+                : internal.resolve(given.rawPath());
+        if (!(resolution instanceof Resolution.Found found)) {
+            LOG.warning("Sluice: a hand-off by " + via + " of " + LogText.quote(given.given()) + " refused (404): "
+                    + reason(resolution));
+            writeSmall(response, FilePlanner.text(404, "Not Found", List.of()), withBody);
+            return;
+        }
+        sendSource(request, response, new Source(found.file(), found.decodedPath(), found.decodedPath(),
+                codings -> PrecompressedVariants.fresh(internal, given.rawPath(), found.file(), codings)),
+                given.options());
+    }
+
+    private static String reason(Resolution resolution) {
+        if (resolution instanceof Resolution.NotFound notFound) {
+            return notFound.reason();
+        }
+        if (resolution instanceof Resolution.BadRequest bad) {
+            return bad.reason();
+        }
+        return "a directory";
+    }
+
+    /**
+     * What every way in checks before touching the response. The cut-off dispatch comes first: its response is
+     * committed on purpose.
+     */
+    private static void checkExchange(HttpServletRequest request, HttpServletResponse response) throws IOException {
+        if (request.getAttribute(CUT_OFF) != null) {
+            throw new IOException("Sluice cut off a response whose file could not be read as announced");
+        }
+        if (response.isCommitted()) {
+            throw new IllegalStateException("response already committed: Sluice sends a file only on a response"
+                    + " nothing has been sent on yet");
+        }
+        if (!request.isAsyncSupported()) {
+            throw new IllegalStateException(NOT_ASYNC);
+        }
+        try {
+            response.getOutputStream();
+        } catch (IllegalStateException e) {
+            throw new IllegalStateException("the response's writer is in use (getWriter was called): Sluice writes"
+                    + " bytes", e);
+        }
+        response.resetBuffer();
+    }
+
+    /** A file someone checked: its path, its name in logs and events, the name its type is found by, its variants. */
+    private record Source(Path file, String label, String name,
+            Function<List<String>, List<PrecompressedVariants.Variant>> variants) {
+    }
+
+    /** A file, or the precompressed variant of it chosen by Accept-Encoding. */
+    private record Variant(Path path, String coding) {
+    }
+
+    /** Resolve is done: open, plan, and write the head or stream the body. */
+    private void sendSource(HttpServletRequest request, HttpServletResponse response, Source source,
+            SendOptions options) throws IOException {
+        boolean withBody = withBody(request);
+        List<String> codings = options.precompressed() ? settings.precompressed() : List.of();
+        Variant variant = variant(request, source, codings);
+        OpenedFile file;
+        try {
+            file = OpenedFile.open(variant.path());
+        } catch (NoSuchFileException e) {
+            writeSmall(response, FilePlanner.text(404, "Not Found", List.of()), withBody);
+            return;
+        } catch (AccessDeniedException e) {
+            writeSmall(response, FilePlanner.text(403, "Forbidden", List.of()), withBody);
+            return;
+        }
+        ResponsePlan plan;
+        try {
+            plan = FilePlanner.plan(planRequest(request), representation(request, source, variant, file, options,
+                    !codings.isEmpty()), planOptions(options), MultipartByteranges::newBoundary);
+        } catch (RuntimeException e) {
+            file.close();
+            throw e;
+        }
+        if (!withBody || plan.body().stream().noneMatch(p -> p instanceof ResponsePlan.FilePart)) {
+            file.close();
+            writeSmall(response, plan, withBody);
+            return;
+        }
+        applyHead(response, plan);
+        if (sendfile(request, response, plan, file, options)) {
+            return;
+        }
+        stream(request, response, file, plan, new TransferLabel(source.label(), describeRange(plan)), options);
+    }
+
+    private static boolean withBody(HttpServletRequest request) {
+        return !FilePlanner.normalizeMethod(request.getMethod()).equals("HEAD");
+    }
+
+    private Variant variant(HttpServletRequest request, Source source, List<String> codings) {
+        if (codings.isEmpty()) {
+            return new Variant(source.file(), null);
+        }
+        AcceptEncoding accepted = AcceptEncoding.parse(request.getHeader("Accept-Encoding"));
+        List<PrecompressedVariants.Variant> fresh = source.variants().apply(
+                codings.stream().filter(accepted::accepts).toList());
+        return AcceptEncoding.choose(accepted, fresh.stream().map(PrecompressedVariants.Variant::coding).toList())
+                .flatMap(chosen -> fresh.stream().filter(v -> v.coding().equals(chosen)).findFirst())
+                .map(v -> new Variant(v.path(), v.coding()))
+                .orElse(new Variant(source.file(), null));
+    }
+
+    private FilePlanner.Representation representation(HttpServletRequest request, Source source, Variant variant,
+            OpenedFile file, SendOptions options, boolean varies) {
+        EntityTag etag = EntityTag.strong(file.size(), file.lastModifiedMillis());
+        if (variant.coding() != null) {
+            etag = new EntityTag(etag.opaque() + "-" + variant.coding(), false);
+        }
+        String type = options.contentType() != null ? options.contentType()
+                : contentType(request.getServletContext(), source.name());
+        return new FilePlanner.Representation(file.size(), file.lastModifiedMillis(), etag, type, variant.coding(),
+                varies, options.filename() == null ? null : ContentDisposition.attachment(options.filename()));
+    }
+
+    private FilePlanner.Options planOptions(SendOptions options) {
+        return new FilePlanner.Options(settings.acceptRanges(), settings.maxRanges(),
+                options.cacheControl() != null ? options.cacheControl() : settings.cacheControl());
+    }
+
+    private static FilePlanner.Request planRequest(HttpServletRequest request) {
+        return new FilePlanner.Request(FilePlanner.normalizeMethod(request.getMethod()),
+                new ConditionalHeaders(request.getHeader("If-Match"), request.getHeader("If-None-Match"),
+                        request.getHeader("If-Modified-Since"), request.getHeader("If-Unmodified-Since"),
+                        request.getHeader("If-Range")),
+                request.getHeader("Range"));
+    }
+
+    private String contentType(ServletContext context, String name) {
+        String type = context == null ? null : context.getMimeType(name);
+        if (type == null) {
+            return DEFAULT_CONTENT_TYPE;
+        }
+        String charset = settings.textCharset();
+        String base = type.toLowerCase(Locale.ROOT);
+        if (charset != null && !base.contains("charset=") && (base.startsWith("text/") || TEXT_LIKE.contains(base))) {
+            return type + ";charset=" + charset;
+        }
+        return type;
+    }
+
+    /** The part of the file a plan sends, in words, for the flight recorder and the log. */
+    private static String describeRange(ResponsePlan plan) {
+        long parts = plan.body().stream().filter(p -> p instanceof ResponsePlan.FilePart).count();
+        if (parts > 1) {
+            return "multipart " + parts + " ranges";
+        }
+        String range = plan.header("Content-Range");
+        return range == null ? "full" : range;
+    }
+
+    /**
+     * Whether no setting of {@code engine} needs it to see each transfer: no speed limit to pace it and no cap on
+     * running transfers to count it. Only then may a body be handed to the container to send by itself.
+     */
+    static boolean unthrottled(EngineSettings engine) {
+        return engine.limitRate() == 0 && engine.maxTransfers() == 0 && engine.globalRate() == 0
+                && engine.limitRatePerClient() == 0 && engine.limitRatePerUser() == 0;
+    }
+
+    /**
+     * Lets Tomcat send the body itself (see {@link TomcatSendfile}) when it offers to, the settings allow it, no
+     * limit needs the engine to see the transfer, and the body is one file region of a known length. The head is
+     * already set; on success the file is closed here and no body is written.
+     */
+    private boolean sendfile(HttpServletRequest request, HttpServletResponse response, ResponsePlan plan,
+            OpenedFile file, SendOptions options) throws IOException {
+        if (!settings.sendfile() || options.rate() != null && options.rate().bytesPerSecond() > 0
+                || !unthrottled(engine.settings()) || plan.body().size() != 1
+                || !(plan.body().get(0) instanceof ResponsePlan.FilePart part) || plan.contentLength() != part.length()
+                || !TomcatSendfile.offered(request, response)
+                || !TomcatSendfile.handOff(request, file, part.first(), part.length())) {
+            return false;
+        }
+        file.close();
+        engine.countHandedOff(part.length());
+        if (operations != null) {
+            operations.handedOff(request, response, part.length());
+        }
+        return true;
+    }
+
+    private static List<Segment> segments(ResponsePlan plan) {
+        List<Segment> segments = new ArrayList<>(plan.body().size());
+        for (ResponsePlan.Part part : plan.body()) {
+            if (part instanceof ResponsePlan.FilePart file) {
+                segments.add(new Segment.FileRegion(file.first(), file.length()));
+            } else if (part instanceof ResponsePlan.Bytes bytes) {
+                segments.add(Segment.Literal.of(bytes.bytes()));
+            }
+        }
+        return segments;
+    }
+
+    static void applyHead(HttpServletResponse response, ResponsePlan plan) {
+        response.setStatus(plan.status());
+        for (ResponsePlan.Header header : plan.headers()) {
+            if (header.name().equals("Content-Type")) {
+                response.setContentType(header.value());
+            } else {
+                response.setHeader(header.name(), header.value());
+            }
+        }
+        if (plan.contentLength() >= 0) {
+            response.setContentLengthLong(plan.contentLength());
+        }
+    }
+
+    /** Sends a plan whose body, if any, is literal bytes only: small enough to write on this thread. */
+    static void writeSmall(HttpServletResponse response, ResponsePlan plan, boolean withBody) throws IOException {
+        applyHead(response, plan);
+        if (withBody) {
+            for (ResponsePlan.Part part : plan.body()) {
+                response.getOutputStream().write(((ResponsePlan.Bytes) part).bytes());
+            }
+        }
+    }
+
+    /** maxTransfers are running: tell the client to come back rather than queue it. Nothing is committed yet. */
+    private static void busy(HttpServletResponse response) throws IOException {
+        response.reset();
+        response.setHeader("Retry-After", RETRY_AFTER_SECONDS);
+        writeSmall(response, FilePlanner.text(HttpServletResponse.SC_SERVICE_UNAVAILABLE, "Service Unavailable",
+                List.of()), true);
+    }
+
+    /**
+     * Goes async and hands the body to the engine. {@code startAsync(request, response)} rather than
+     * {@code startAsync()}: after a forward, a dispatch then returns to the forward's target (Sluice), not to the
+     * application's URL (see {@link #cutOff}).
+     */
+    private void stream(HttpServletRequest request, HttpServletResponse response, OpenedFile file, ResponsePlan plan,
+            TransferLabel label, SendOptions options) throws IOException {
+        try {
+            AsyncContext async = request.startAsync(request, response);
+            async.setTimeout(0); // a wall-clock limit kills long downloads that are progressing; stalls end them
+            FileVersion version = file.fileKey() == null ? null
+                    : new FileVersion(file.fileKey(), file.size(), file.lastModifiedMillis());
+            long total = plan.contentLength();
+            TransferListener listener = (outcome, bytes, cause) -> ended(async, label, outcome, bytes, total, cause);
+            if (operations != null) {
+                listener = operations.accessLogged(request, response, label, listener);
+            }
+            Object user = options.userKey() != null ? options.userKey() : request.getRemoteUser();
+            TransferRequest transfer = TransferRequest.of(response.getOutputStream(), file.channel(), segments(plan),
+                            listener)
+                    .withFile(version, file.path()).withClientKey(request.getRemoteAddr())
+                    .withUserKey(user).withRate(options.rate()).withLabel(label);
+            if (engine.start(transfer).isEmpty()) {
+                file.close();
+                busy(response);
+                async.complete();
+            }
+        } catch (IOException | RuntimeException e) {
+            file.close();
+            throw e;
+        }
+    }
+
+    private static void ended(AsyncContext async, TransferLabel label, Outcome outcome, long bytes, long total,
+            Throwable cause) {
+        if (outcome != Outcome.COMPLETED) {
+            logEnd(label, outcome, bytes, total, cause);
+        }
+        try {
+            if (outcome == Outcome.FAILED) {
+                cutOff(async);
+            } else {
+                async.complete();
+            }
+        } catch (IllegalStateException e) {
+            // The container already ended the request (Tomcat does after an onError left uncompleted).
+            LOG.fine("Sluice: request already ended by the container: " + e.getMessage());
+        }
+    }
+
+    /**
+     * One line per transfer that did not complete; nothing per chunk. An abort is the client's doing and normal
+     * for a file server, so it is {@code FINE}; a failure is the server breaking a promise (read error, file
+     * shrank), so it is {@code WARNING}. The cause's stack trace only at {@code FINE}, where someone asked for it.
+     */
+    private static void logEnd(TransferLabel label, Outcome outcome, long bytes, long total, Throwable cause) {
+        Level level = outcome == Outcome.FAILED ? Level.WARNING : Level.FINE;
+        if (!LOG.isLoggable(level)) {
+            return;
+        }
+        String line = "Sluice: " + label.file() + " (" + label.range() + ") " + outcome.name().toLowerCase(Locale.ROOT)
+                + " after " + bytes + " of " + total + " bytes: " + cause;
+        LOG.log(level, line, LOG.isLoggable(Level.FINE) ? cause : null);
+    }
+
+    /**
+     * Ends a response whose body cannot be sent as its headers promised, so the client sees a broken download
+     * rather than a short body it might take as whole. Completing normally would not do: Tomcat ends such a
+     * response "cleanly" and keeps the connection, so the client waits for bytes that never come. A dispatch
+     * that throws after the response is committed makes both Tomcat and Jetty close the connection: the dispatch
+     * goes to the URL the request came in by, or after a forward to its target, whose way in (SluiceServlet,
+     * HandoffFilter, {@link #send}) throws on seeing {@link #CUT_OFF}.
+     */
+    private static void cutOff(AsyncContext async) {
+        async.getRequest().setAttribute(CUT_OFF, Boolean.TRUE);
+        async.dispatch();
+    }
+}

@@ -1,0 +1,183 @@
+package dev.sluice.servlet;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.sluice.http.ContentDisposition;
+import dev.sluice.http.EntityTag;
+import dev.sluice.stream.EngineSettings;
+import dev.sluice.stream.TransferEngine;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.FileTime;
+import java.util.List;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The API's checks, which come before anything is written, and what it answers without streaming (HEAD, 304,
+ * 404, hand-off refusals), on a {@link FakeExchange}. Streaming itself is HandoffIT's, on real containers.
+ */
+class SluiceSenderTest {
+
+    @TempDir
+    Path dir;
+
+    private final TransferEngine engine = new TransferEngine(EngineSettings.defaults());
+    private final FakeExchange exchange = new FakeExchange();
+
+    @AfterEach
+    void closeEngine() {
+        engine.close();
+    }
+
+    private SluiceSender sender() {
+        return new SluiceSender(engine);
+    }
+
+    private Path file() throws IOException {
+        Path file = Files.writeString(dir.resolve("report.csv"), "a,b\n1,2\n");
+        Files.setLastModifiedTime(file, FileTime.fromMillis(1_700_000_000_000L));
+        return file;
+    }
+
+    private void send(Path file, SendOptions options) throws IOException {
+        sender().send(exchange.request(), exchange.response(), file, options);
+    }
+
+    @Test
+    void nullArgumentsAreNamed() throws IOException {
+        Path file = file();
+        SluiceSender sender = sender();
+        assertEquals("request", assertThrows(NullPointerException.class, () -> sender.send(null,
+                exchange.response(), file, SendOptions.defaults())).getMessage());
+        assertEquals("response", assertThrows(NullPointerException.class, () -> sender.send(exchange.request(),
+                null, file, SendOptions.defaults())).getMessage());
+        assertEquals("file", assertThrows(NullPointerException.class, () -> send(null, SendOptions.defaults()))
+                .getMessage());
+        assertEquals("options", assertThrows(NullPointerException.class, () -> send(file, null)).getMessage());
+        assertEquals(List.of(), exchange.calls);
+    }
+
+    @Test
+    void aRelativePathIsRefusedBeforeTheResponseIsTouched() {
+        String message = assertThrows(IllegalArgumentException.class,
+                () -> send(Path.of("report.csv"), SendOptions.defaults())).getMessage();
+        assertTrue(message.contains("absolute"), message);
+        assertEquals(List.of(), exchange.calls);
+    }
+
+    @Test
+    void aCommittedResponseIsRefusedWithNothingWritten() throws IOException {
+        Path file = file();
+        exchange.committed = true;
+        String message = assertThrows(IllegalStateException.class, () -> send(file, SendOptions.defaults()))
+                .getMessage();
+        assertTrue(message.contains("committed"), message);
+        assertEquals(List.of(), exchange.calls);
+    }
+
+    @Test
+    void aRequestThatCannotGoAsyncIsRefusedNamingTheCauseWithNothingWritten() throws IOException {
+        Path file = file();
+        exchange.asyncSupported = false;
+        exchange.method = "HEAD"; // even where no body would be streamed: the answer must not depend on the method
+        String message = assertThrows(IllegalStateException.class, () -> send(file, SendOptions.defaults()))
+                .getMessage();
+        assertTrue(message.startsWith("request does not support async: a filter or servlet in the chain lacks"
+                + " async-supported"), message);
+        assertEquals(List.of(), exchange.calls);
+    }
+
+    @Test
+    void aResponseWhoseWriterIsInUseIsRefusedWithNothingWritten() throws IOException {
+        Path file = file();
+        exchange.writerUsed = true;
+        String message = assertThrows(IllegalStateException.class, () -> send(file, SendOptions.defaults()))
+                .getMessage();
+        assertTrue(message.contains("getWriter"), message);
+        assertEquals(List.of(), exchange.calls);
+    }
+
+    @Test
+    void theCutOffDispatchThrowsSoThatTheContainerCutsTheConnection() throws IOException {
+        Path file = file();
+        exchange.committed = true;
+        exchange.attributes.put(SluiceSender.CUT_OFF, Boolean.TRUE);
+        assertThrows(IOException.class, () -> send(file, SendOptions.defaults()));
+        assertEquals(List.of(), exchange.calls);
+    }
+
+    @Test
+    void headAnswersWithTheFilesHeadAndTheCallsOptions() throws IOException {
+        Path file = file();
+        exchange.method = "HEAD";
+        send(file, SendOptions.defaults().withFilename("Q1 r\u00e9sum\u00e9.csv").withContentType("text/csv")
+                .withCacheControl("private"));
+        assertEquals(200, exchange.status);
+        assertEquals(EntityTag.strong(8, 1_700_000_000_000L).toHeaderValue(), exchange.header("ETag"));
+        assertEquals("8", exchange.header("Content-Length"));
+        assertEquals("text/csv", exchange.header("Content-Type"));
+        assertEquals("private", exchange.header("Cache-Control"));
+        assertEquals(ContentDisposition.attachment("Q1 r\u00e9sum\u00e9.csv"), exchange.header("Content-Disposition"));
+        assertEquals(0, exchange.body.size());
+    }
+
+    @Test
+    void aMatchingIfNoneMatchIsA304WithoutGoingAsync() throws IOException {
+        Path file = file();
+        exchange.requestHeaders.put("If-None-Match", EntityTag.strong(8, 1_700_000_000_000L).toHeaderValue());
+        send(file, SendOptions.defaults());
+        assertEquals(304, exchange.status);
+        assertEquals(0, exchange.body.size());
+    }
+
+    @Test
+    void aMissingFileADirectoryAndASymlinkAre404() throws IOException {
+        Path target = file();
+        Path link = Files.createSymbolicLink(dir.resolve("link.csv"), target);
+        for (Path file : List.of(dir.resolve("missing.csv"), dir, link)) {
+            FakeExchange fresh = new FakeExchange();
+            sender().send(fresh.request(), fresh.response(), file, SendOptions.defaults());
+            assertEquals(404, fresh.status, file.toString());
+            assertEquals("Not Found\n", fresh.body.toString(), file.toString());
+        }
+    }
+
+    @Test
+    void handOffsWithoutAnInternalRootAre500() throws IOException {
+        sender().handOff(exchange.request(), exchange.response(), internalRoot -> {
+            throw new AssertionError("not read without an internal root");
+        }, "a test");
+        assertEquals(500, exchange.status);
+    }
+
+    @Test
+    void handOffsOutsideTheInternalRootAre404AndBadOptions500() throws IOException {
+        Path internal = Files.createDirectories(dir.resolve("internal"));
+        Files.writeString(dir.resolve("secret.txt"), "secret");
+        SluiceSender sender = new SluiceSender(engine, SluiceSender.Settings.defaults().withInternalRoot(internal));
+        sender.handOff(exchange.request(), exchange.response(), root -> new Handoff("..%2Fsecret.txt", null,
+                SendOptions.defaults(), "..%2Fsecret.txt"), "a test");
+        assertEquals(404, exchange.status);
+        FakeExchange bad = new FakeExchange();
+        sender.handOff(bad.request(), bad.response(), root -> {
+            throw new IllegalArgumentException("X-Sluice-Limit-Rate 'fast': expected a size");
+        }, "a test");
+        assertEquals(500, bad.status);
+        assertNull(bad.header("ETag"));
+    }
+
+    @Test
+    void theServletsSettingsBecomeTheSendersOwn() {
+        SluiceConfig config = SluiceConfig.from(java.util.Map.of("root", dir.toString(), "maxRanges", "3",
+                "cacheControl", "public", "precompressed", "br,gzip", "sendfile", "false", "textCharset", "none"));
+        SluiceSender.Settings settings = SluiceSender.Settings.of(config);
+        assertEquals(new SluiceSender.Settings(true, 3, "public", null, List.of("br", "gzip"), false, null,
+                config.symlinks(), false), settings);
+    }
+}
