@@ -76,7 +76,7 @@ class ReadConfigTest {
                 Map.of("sluice.dirlisting", "true", "org.other.attribute", "x"))));
         assertTrue(error(config(Map.of("root", dir.toString(), "colour", "red"), Map.of())).startsWith(
                 "Unknown Sluice setting 'colour' (init-param colour of servlet sluice); known settings: root,"
-                        + " chunkSize, readAhead,"));
+                        + " internalRoot, chunkSize, readAhead,"));
     }
 
     @Test
