@@ -24,6 +24,13 @@ import org.eclipse.jetty.server.ServerConnector;
  *   <li>{@code --kind=blocking}: {@link BlockingFileServlet}, mapped at {@code /*}.</li>
  *   <li>{@code --kind=tomcat-default}: embedded Tomcat 11 with its own {@code DefaultServlet} at {@code /}, default
  *       settings (sendfile for files of 48 KiB and more, {@code useSendfile} on the NIO connector).</li>
+ *   <li>{@code --kind=sluice-jetty}: {@code SluiceServlet} at {@code /}, default settings, on this same Jetty: the
+ *       reference for the two kinds below, which differ from it in one thing each.</li>
+ *   <li>{@code --kind=sluice-api}: an application servlet at {@code /*} that hands every request's file to
+ *       {@code SluiceSender.from(context).send(...)}, the Java API of protected downloads; {@code SluiceServlet}
+ *       only publishes the sender (mapped at {@code /.sluice/*}).</li>
+ *   <li>{@code --kind=sluice-ops}: as {@code sluice-jetty}, with {@code accessLog=true}, {@code metricsPath} and
+ *       {@code statusPath} on (what metrics and the access log cost on the hot path).</li>
  *   <li>{@code --kind=sluice-tomcat}: Sluice on embedded Tomcat 11, default settings (sendfile on);
  *       {@code --kind=sluice-tomcat-nosendfile}: the same with Sluice's {@code sendfile=false}.</li>
  * </ul>
@@ -97,6 +104,21 @@ public final class PeerServer {
                 holder.setInitParameter("root", rootDir.toString());
                 context.addServlet(holder, "/*");
             }
+            case "sluice-jetty", "sluice-ops" -> {
+                ServletHolder holder = sluice(rootDir);
+                if (kind.equals("sluice-ops")) {
+                    holder.setInitParameter("accessLog", "true");
+                    holder.setInitParameter("metricsPath", "/.sluice/metrics");
+                    holder.setInitParameter("statusPath", "/.sluice/status");
+                }
+                context.addServlet(holder, "/");
+            }
+            case "sluice-api" -> {
+                context.addServlet(sluice(rootDir), "/.sluice/*");
+                ServletHolder app = new ServletHolder("app", new ApiApplication(rootDir));
+                app.setAsyncSupported(true);
+                context.addServlet(app, "/*");
+            }
             default -> usage("unknown --kind " + kind);
         }
         server.setHandler(context);
@@ -107,6 +129,34 @@ public final class PeerServer {
         System.out.println("READY http://" + shownHost + ":" + connector.getLocalPort() + "/");
         System.out.flush();
         server.join();
+    }
+
+    private static ServletHolder sluice(Path rootDir) {
+        ServletHolder holder = new ServletHolder("sluice", dev.sluice.servlet.SluiceServlet.class);
+        holder.setInitParameter("root", rootDir.toString());
+        holder.setAsyncSupported(true);
+        holder.setInitOrder(0);
+        return holder;
+    }
+
+    /** An application that lets anyone have any file under the root, through Sluice's Java API. */
+    private static final class ApiApplication extends jakarta.servlet.http.HttpServlet {
+        private final Path root;
+
+        ApiApplication(Path root) {
+            this.root = root;
+        }
+
+        @Override
+        protected void doGet(jakarta.servlet.http.HttpServletRequest request,
+                jakarta.servlet.http.HttpServletResponse response) throws java.io.IOException {
+            Path file = root.resolve(request.getPathInfo().substring(1)).normalize();
+            if (!file.startsWith(root)) {
+                response.sendError(404);
+                return;
+            }
+            dev.sluice.servlet.SluiceSender.from(getServletContext()).send(request, response, file);
+        }
     }
 
     private static void startTomcat(String kind, Path rootDir, String host, int port) throws Exception {
@@ -159,7 +209,7 @@ public final class PeerServer {
 
     private static void usage(String problem) {
         System.err.println("PeerServer: " + problem);
-        System.err.println("usage: PeerServer --kind=jetty-default|blocking|tomcat-default|sluice-tomcat|sluice-tomcat-nosendfile --root=DIR [--port=N] [--host=127.0.0.1]");
+        System.err.println("usage: PeerServer --kind=jetty-default|blocking|sluice-jetty|sluice-api|sluice-ops|tomcat-default|sluice-tomcat|sluice-tomcat-nosendfile --root=DIR [--port=N] [--host=127.0.0.1]");
         System.exit(2);
     }
 }
