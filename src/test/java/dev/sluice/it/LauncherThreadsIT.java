@@ -88,7 +88,7 @@ class LauncherThreadsIT {
             }
             LockSupport.parkNanos(Duration.ofSeconds(1).toNanos());
             int idleThreads = threads(pid);
-            long idleFds = fds(pid);
+            long idleFds = OpenFiles.countOf(pid);
             int cores = Runtime.getRuntime().availableProcessors(); // the launcher's JVM sees the same machine
             // The bound: the idle count, plus the pool threads not yet started (max - min), plus read threads the
             // warm-up may not have started, plus what the JVM starts by itself under load.
@@ -113,7 +113,8 @@ class LauncherThreadsIT {
                 });
                 // Every slowloris connection accepted and open at once, before the first deadline ends.
                 Await.until("the server holds every slowloris connection", HEADER_DEADLINE,
-                        () -> fds(pid) >= idleFds + SLOWLORIS, () -> fds(pid) + " fds, idle " + idleFds);
+                        () -> OpenFiles.countOf(pid) >= idleFds + SLOWLORIS,
+                        () -> OpenFiles.countOf(pid) + " fds, idle " + idleFds);
                 int threadsWithSlowloris = threads(pid);
 
                 AtomicInteger next = new AtomicInteger();
@@ -141,13 +142,14 @@ class LauncherThreadsIT {
                 int completed = downloads.get(60, TimeUnit.SECONDS);
 
                 Await.until("file descriptors back at the idle count", Duration.ofSeconds(30),
-                        () -> fds(pid) <= idleFds + 5, () -> fds(pid) + " open, idle " + idleFds);
+                        () -> OpenFiles.countOf(pid) <= idleFds + 5,
+                        () -> OpenFiles.countOf(pid) + " open, idle " + idleFds);
                 sampler.stop();
                 System.out.printf("LauncherThreadsIT: %d cores; threads idle %d, %d with every slowloris connection"
                         + " open, max %d during the churn, %d after (bound %d); fds idle %d, max %d, %d after;"
                         + " slowloris closed %d of %d, %.1f to %.1f s after their connect; aborted downloads %d of %d;"
                         + " complete downloads %d%n", cores, idleThreads, threadsWithSlowloris, sampler.maxThreads(),
-                        threads(pid), bound, idleFds, sampler.maxFds(), fds(pid),
+                        threads(pid), bound, idleFds, sampler.maxFds(), OpenFiles.countOf(pid),
                         slowloris.closed(), SLOWLORIS, slowloris.earliestClose(), slowloris.latestClose(), aborted,
                         ABORTS, completed);
 
@@ -188,14 +190,6 @@ class LauncherThreadsIT {
         }
     }
 
-    static long fds(long pid) {
-        try (var list = Files.list(Path.of("/proc", Long.toString(pid), "fd"))) {
-            return list.count();
-        } catch (IOException e) {
-            throw new IllegalStateException("cannot list the fds of process " + pid, e);
-        }
-    }
-
     /** Samples a process's thread and fd counts every 100 ms on its own thread and keeps the highest. */
     static final class Sampler {
         private final long pid;
@@ -220,7 +214,7 @@ class LauncherThreadsIT {
             while (running.get()) {
                 try {
                     maxThreads = Math.max(maxThreads, threads(pid));
-                    maxFds = Math.max(maxFds, fds(pid));
+                    maxFds = Math.max(maxFds, OpenFiles.countOf(pid));
                 } catch (IllegalStateException gone) {
                     return; // the process ended
                 }
