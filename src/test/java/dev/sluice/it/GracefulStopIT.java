@@ -159,7 +159,7 @@ class GracefulStopIT {
             String outcome = reader.awaitOutcome();
             assertTrue(reader.received() < SIZE, "the slow download was not cut: " + outcome);
             stuck.setReadTimeout((int) DEADLINE.toMillis());
-            long stuckBytes = drainOrCut(stuck);
+            long stuckBytes = stuck.drainOrCut();
             assertTrue(stuckBytes < SIZE, "the stuck download was not cut: " + stuckBytes + " bytes");
         }
     }
@@ -321,7 +321,7 @@ class GracefulStopIT {
             stopInBackground();
             stopping.get(DEADLINE.toSeconds(), TimeUnit.SECONDS); // fails here if the stop waits for the grace period
             stuck.setReadTimeout((int) DEADLINE.toMillis());
-            long bytes = drainOrCut(stuck);
+            long bytes = stuck.drainOrCut();
             assertTrue(bytes < SIZE, "the stuck download was not cut: " + bytes + " bytes");
         }
     }
@@ -334,20 +334,6 @@ class GracefulStopIT {
             rest.write(buffer, 0, n);
         }
         return rest.toByteArray();
-    }
-
-    /** The body bytes a client gets before the connection ends (closed or reset). */
-    private static long drainOrCut(TestClient client) {
-        byte[] sink = new byte[64 * 1024];
-        long total = 0;
-        try {
-            for (int n; (n = client.read(sink, 0, sink.length)) >= 0; ) {
-                total += n;
-            }
-        } catch (IOException reset) {
-            // a reset is a cut too
-        }
-        return total;
     }
 
     /** Whether a new connection gets an answer to a HEAD: false if refused, reset or closed without one. */

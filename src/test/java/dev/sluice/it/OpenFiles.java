@@ -12,10 +12,19 @@ public final class OpenFiles {
     }
 
     public static long count() {
-        try (Stream<Path> fds = Files.list(Path.of("/proc/self/fd"))) {
+        return count(Path.of("/proc/self/fd"));
+    }
+
+    /** The open file descriptors of another process of this user, such as a launcher started by a test. */
+    public static long countOf(long pid) {
+        return count(Path.of("/proc", Long.toString(pid), "fd"));
+    }
+
+    private static long count(Path fdDirectory) {
+        try (Stream<Path> fds = Files.list(fdDirectory)) {
             return fds.count();
         } catch (IOException e) {
-            throw new IllegalStateException("cannot list /proc/self/fd", e);
+            throw new IllegalStateException("cannot list " + fdDirectory, e);
         }
     }
 

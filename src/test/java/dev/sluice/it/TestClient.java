@@ -212,6 +212,20 @@ public final class TestClient implements AutoCloseable {
         return total;
     }
 
+    /** Counts body bytes until the server ends the connection, by a close or a reset (which counts as the end). */
+    public long drainOrCut() {
+        byte[] sink = new byte[64 * 1024];
+        long total = 0;
+        try {
+            for (int n; (n = in.read(sink)) >= 0; ) {
+                total += n;
+            }
+        } catch (IOException reset) {
+            // a reset is a cut too
+        }
+        return total;
+    }
+
     /** Resets the connection (RST), as a client that is killed mid-download. */
     public void abort() throws IOException {
         socket.setSoLinger(true, 0);

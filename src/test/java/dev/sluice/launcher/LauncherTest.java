@@ -17,6 +17,9 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Map;
+import java.util.concurrent.atomic.AtomicLong;
+import org.eclipse.jetty.server.ServerConnector;
+import org.eclipse.jetty.util.thread.QueuedThreadPool;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -96,6 +99,88 @@ class LauncherTest {
         assertTrue(help.contains("--http2=true"), help);
         assertTrue(help.contains("--http2=false"), help);
         assertTrue(help.contains("--stopTimeout=30s"), help);
+        assertTrue(help.contains("--requestHeaderTimeout=20s"), help);
+    }
+
+    @Test
+    void requestHeaderTimeoutIsALauncherOptionWithAPositiveDuration() {
+        assertEquals(Duration.ofSeconds(20), Launcher.parse(new String[0]).requestHeaderTimeout(), "the default");
+        Map<String, Duration> forms = Map.of("500ms", Duration.ofMillis(500), "5", Duration.ofSeconds(5), "10s",
+                Duration.ofSeconds(10), "1m", Duration.ofMinutes(1), "24h", Duration.ofHours(24));
+        forms.forEach((value, expected) -> {
+            Launcher.Options options = Launcher.parse(new String[] {"--requestHeaderTimeout=" + value, "--root",
+                "/srv"});
+            assertEquals(expected, options.requestHeaderTimeout(), value);
+            assertEquals(Map.of("root", "/srv"), options.settings(), "a launcher option, not a servlet setting");
+        });
+        for (String bad : new String[] {"", "0", "0s", "-1s", "25h", "1d", "soon"}) {
+            assertEquals("option --requestHeaderTimeout has invalid value '" + bad
+                            + "': expected a positive duration up to 24h such as 500ms, 20s or 1m",
+                    assertThrows(IllegalArgumentException.class,
+                            () -> Launcher.parse(new String[] {"--requestHeaderTimeout=" + bad})).getMessage());
+        }
+        assertTrue(Setting.byKey("requestHeaderTimeout").isEmpty(), "a connector option, not a servlet setting");
+    }
+
+    /** One acceptor, a selector per two cores, as many reserved threads, and max(8, 4 x cores) workers. */
+    @Test
+    void theThreadPoolIsBoundedByTheCores() {
+        Map<Integer, Integer> maxByCores = Map.of(1, 11, 2, 11, 4, 21, 8, 41, 16, 81);
+        maxByCores.forEach((cores, max) -> {
+            QueuedThreadPool pool = Launcher.threadPool(cores);
+            assertEquals(max, pool.getMaxThreads(), cores + " cores");
+            assertEquals(Launcher.selectors(cores), pool.getReservedThreads(), cores + " cores");
+            assertEquals(8, pool.getMinThreads(), cores + " cores");
+            int leased = Launcher.ACCEPTORS + 2 * Launcher.selectors(cores);
+            assertEquals(Math.max(8, 4 * cores), max - leased, "workers left after Jetty's leases, " + cores
+                    + " cores");
+        });
+    }
+
+    @Test
+    void theConnectorFollowsTheSettings() throws Exception {
+        Files.writeString(root.resolve("hello.txt"), "hello");
+        for (String stall : new String[] {null, "90s"}) {
+            Map<String, String> settings = stall == null ? Map.of("root", root.toString())
+                    : Map.of("root", root.toString(), "stallTimeout", stall);
+            Launcher launcher = Launcher.start("127.0.0.1", 0, true, Duration.ofSeconds(1), Duration.ofSeconds(7),
+                    settings);
+            try {
+                ServerConnector connector = (ServerConnector) launcher.server().getConnectors()[0];
+                assertEquals(stall == null ? 65_000 : 95_000, connector.getIdleTimeout(),
+                        "Jetty's idle timeout is stallTimeout + 5 s, the stall check's backstop");
+                assertEquals(Launcher.ACCEPT_QUEUE, connector.getAcceptQueueSize());
+                assertEquals(Launcher.ACCEPTORS, connector.getAcceptors());
+                int cores = Runtime.getRuntime().availableProcessors();
+                assertEquals(Launcher.selectors(cores), connector.getSelectorManager().getSelectorCount());
+                assertEquals(Launcher.threadPool(cores).getMaxThreads(),
+                        ((QueuedThreadPool) launcher.server().getThreadPool()).getMaxThreads());
+                assertEquals(0, launcher.headerDeadlineCloses());
+                HttpResponse<String> response = HttpClient.newHttpClient().send(
+                        HttpRequest.newBuilder(URI.create(launcher.url() + "hello.txt")).build(),
+                        HttpResponse.BodyHandlers.ofString());
+                assertEquals("hello", response.body());
+            } finally {
+                launcher.stop();
+            }
+        }
+    }
+
+    @Test
+    void malformedRequestsAreLoggedOnceAndThenAtMostOnceAMinute() {
+        AtomicLong now = new AtomicLong(1_000);
+        MalformedRequests log = new MalformedRequests(now::get);
+        String first = log.count(400, "Bad Host \u0001" + "x".repeat(100));
+        assertTrue(first.startsWith("Refused a malformed request (400 Bad Host ?xxx"), first);
+        assertTrue(first.length() < 250, "the reason is cut short: " + first);
+        for (int i = 0; i < 999; i++) {
+            now.addAndGet(50_000_000); // 50 ms: 999 more within 50 s
+            assertEquals(null, log.count(i % 10 == 0 ? 431 : 400, "Bad Authority"), "request " + i);
+        }
+        now.addAndGet(MalformedRequests.INTERVAL.toNanos());
+        assertEquals("1000 malformed requests refused since the last such line {400=900, 431=100}, the last: 400 Bad"
+                + " Authority", log.count(400, "Bad Authority"));
+        assertEquals(null, log.count(505, null), "the next minute has begun");
     }
 
     @Test
