@@ -365,8 +365,7 @@ class TransferTest {
         Path path = dir.resolve("a.bin");
         TransferEngine engine = engine(settings().withBufferKind(kind), reads);
         FileChannel channel = open("a.bin");
-        engine.start(TransferRequest.of(out, channel, whole(data.length), listener)
-                .withFile(versionOf(path), path));
+        startChecked(engine, channel, path, data.length);
         out.start();
         reads.runNext();
         changeInPlace(path, change);
@@ -390,8 +389,7 @@ class TransferTest {
         Path path = dir.resolve("a.bin");
         TransferEngine engine = engine(settings().withReadAhead(3).withBufferKind(kind), reads);
         FileChannel channel = open("a.bin");
-        engine.start(TransferRequest.of(out, channel, whole(data.length), listener)
-                .withFile(versionOf(path), path));
+        startChecked(engine, channel, path, data.length);
         out.start();
         out.setWritable(false);
         reads.runAll();
@@ -413,8 +411,7 @@ class TransferTest {
         Path path = dir.resolve("a.bin");
         TransferEngine engine = engine(settings().withBufferKind(kind), reads);
         FileChannel channel = open("a.bin");
-        engine.start(TransferRequest.of(out, channel, whole(data.length), listener)
-                .withFile(versionOf(path), path));
+        startChecked(engine, channel, path, data.length);
         out.start();
         reads.runNext();
         Path next = dir.resolve("a.bin.new");
@@ -424,6 +421,11 @@ class TransferTest {
 
         assertArrayEquals(data, out.sent());
         assertEndedCleanly(engine, channel, Outcome.COMPLETED);
+    }
+
+    /** Starts a transfer of the whole of {@code path} that checks the file against its version, as the servlet's do. */
+    private void startChecked(TransferEngine engine, FileChannel channel, Path path, long length) throws IOException {
+        engine.start(TransferRequest.of(out, channel, whole(length), listener).withFile(versionOf(path), path));
     }
 
     /** The file's version as the servlet takes it, with a modification time well in the past. */
