@@ -28,6 +28,7 @@ import org.eclipse.jetty.server.HttpConnectionFactory;
 import org.eclipse.jetty.server.Server;
 import org.eclipse.jetty.server.ServerConnector;
 import org.eclipse.jetty.server.handler.GracefulHandler;
+import org.eclipse.jetty.util.component.LifeCycle;
 import org.eclipse.jetty.util.thread.QueuedThreadPool;
 
 /**
@@ -129,10 +130,16 @@ public final class Launcher {
         this.headerDeadline = headerDeadline;
     }
 
+    /** How long past {@code --stopTimeout} the log handlers wait for the stop to end (see {@link StopLogManager}). */
+    private static final Duration STOP_LOG_MARGIN = Duration.ofSeconds(10);
+
     public static void main(String[] args) throws Exception {
         if (SignCommand.requested(args)) {
             System.exit(SignCommand.run(args, System.currentTimeMillis() / 1000, System.out, System.err));
             return;
+        }
+        if (System.getProperty("java.util.logging.manager") == null) { // before anything logs
+            System.setProperty("java.util.logging.manager", "dev.sluice.launcher.StopLogManager");
         }
         MalformedRequests.quietJettyLoggers(); // before any Jetty class makes its logger
         Options options;
@@ -161,8 +168,16 @@ public final class Launcher {
             System.exit(2);
             return;
         }
+        StopLogManager.keepHandlersWhileStopping(options.stopTimeout().plus(STOP_LOG_MARGIN));
+        java.util.logging.Logger.getLogger("").getHandlers(); // creates them now, see StopLogManager
         Launcher launcher = start(options.host(), options.port(), options.http2(), options.stopTimeout(),
                 options.requestHeaderTimeout(), settings);
+        launcher.server.addEventListener(new LifeCycle.Listener() {
+            @Override
+            public void lifeCycleStopped(LifeCycle event) {
+                StopLogManager.serverStopped();
+            }
+        });
         System.out.println("Sluice serving " + settings.get(Setting.ROOT.key()) + " at " + launcher.url()
                 + (options.http2() ? " (HTTP/1.1 and h2c)" : " (HTTP/1.1)") + " (Ctrl-C stops)");
         launcher.server.join();

@@ -309,6 +309,33 @@ class GracefulStopIT {
     }
 
     /**
+     * The JDK closes its log handlers in a shutdown hook of its own, beside the launcher's stop: without the
+     * launcher's {@code StopLogManager}, a download cut by the stop (or ending during it) wrote no access-log line.
+     */
+    @Test
+    void sigtermKeepsTheAccessLogLineOfADownloadCutByTheStop(@TempDir Path work) throws Exception {
+        Path jar = Path.of("target", "sluice-launcher.jar").toAbsolutePath();
+        Path log = work.resolve("launcher.log");
+        try (ExternalServer process = ExternalServer.start("launcher", List.of(ExternalServer.java(), "-Xmx256m",
+                "-jar", jar.toString(), "--root", root.toString(), "--port", "0", "--accessLog=true",
+                "--limitRate=1MiB", "--stopTimeout=1s"), Map.of(), work, log)) {
+            URI base = process.awaitLauncherUrl(DEADLINE);
+            try (TestClient client = new TestClient(base, 64 * 1024)) {
+                assertEquals(200, client.send("GET", "/big.bin", Map.of(), true).status());
+                PacedReader reader = PacedReader.start(client, SIZE);
+                Await.until("the download is under way", DEADLINE, () -> reader.received() > 0);
+                process.processes().get(0).destroy(); // SIGTERM
+                Await.until("the launcher ends", DEADLINE, () -> !process.isAlive(), process::log);
+            }
+            List<String> lines = Files.readAllLines(log).stream().filter(line -> line.contains("path=/big.bin"))
+                    .toList();
+            assertEquals(1, lines.size(), process.log());
+            assertTrue(lines.get(0).contains("outcome=aborted") && lines.get(0).contains("planned=" + SIZE),
+                    lines.get(0));
+        }
+    }
+
+    /**
      * Jetty lowers every open connection's idle timeout to one second when a stop begins (so that idle keep-alive
      * connections do not hold the stop): a client that takes no byte is cut then, long before the grace period.
      */
