@@ -87,7 +87,7 @@ class LauncherTimeoutsIT {
     @Test
     void aDownloadThatTakesNothingIsEndedByTheStallCheckNotByAnIdleTimeout() throws Exception {
         start(Map.of("chunkSize", "64KiB", "stallTimeout", STALL.toSeconds() + "s"));
-        Logger servletLog = Logger.getLogger("dev.sluice.servlet.SluiceServlet");
+        Logger servletLog = Logger.getLogger("dev.sluice.servlet.SluiceSender"); // it logs how transfers end
         Level before = servletLog.getLevel();
         List<String> lines = new CopyOnWriteArrayList<>();
         Handler capture = new Handler() {
