@@ -336,18 +336,20 @@ public final class Launcher {
             if (!arg.startsWith("--") || arg.length() == 2) {
                 throw new IllegalArgumentException("unexpected argument '" + arg + "'");
             }
-            String name;
-            String value;
             int eq = arg.indexOf('=');
+            String name = eq > 0 ? arg.substring(2, eq) : arg.substring(2);
+            if (!OWN_OPTIONS.contains(name) && Setting.byKey(name).isEmpty()) {
+                // Named before a missing value is: "--colour" alone is a wrong name, not a name without a value.
+                throw new IllegalArgumentException("unknown option --" + name + ClosestName.among(
+                        options(), name).map(option -> "; did you mean --" + option + "?").orElse(""));
+            }
+            String value;
             if (eq > 0) {
-                name = arg.substring(2, eq);
                 value = arg.substring(eq + 1);
-            } else {
-                name = arg.substring(2);
-                if (i + 1 >= args.length) {
-                    throw new IllegalArgumentException("option --" + name + " needs a value");
-                }
+            } else if (i + 1 < args.length) {
                 value = args[++i];
+            } else {
+                throw new IllegalArgumentException("option --" + name + " needs a value");
             }
             switch (name) {
                 case "host" -> host = value;
@@ -355,21 +357,21 @@ public final class Launcher {
                 case "http2" -> http2 = http2(value);
                 case "stopTimeout" -> stopTimeout = stopTimeout(value);
                 case "requestHeaderTimeout" -> requestHeaderTimeout = requestHeaderTimeout(value);
-                default -> {
-                    if (Setting.byKey(name).isEmpty()) {
-                        throw new IllegalArgumentException("unknown option --" + name + ClosestName.among(
-                                options(), name).map(option -> "; did you mean --" + option + "?").orElse(""));
-                    }
-                    settings.put(name, value);
-                }
+                default -> settings.put(name, value);
             }
         }
         return new Options(host, port, http2, stopTimeout, requestHeaderTimeout, settings, help);
     }
 
-    /** Every option's name: the launcher's own and the settings'. */
+    /** The options that are not settings, with a value: the launcher's own. */
+    private static final List<String> OWN_OPTIONS = List.of("host", "port", "http2", "stopTimeout",
+            "requestHeaderTimeout");
+
+    /** Every option's name, for a misspelt one: the launcher's own, link signing's, and the settings'. */
     private static List<String> options() {
-        List<String> names = new ArrayList<>(List.of("help", "host", "port", "http2", "stopTimeout"));
+        List<String> names = new ArrayList<>(List.of("help"));
+        names.addAll(OWN_OPTIONS);
+        names.addAll(SignCommand.OPTIONS);
         Setting.values().forEach(setting -> names.add(setting.key()));
         return names;
     }

@@ -10,7 +10,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.Set;
 import java.util.regex.Pattern;
 
 /**
@@ -27,7 +26,7 @@ final class SignCommand {
     static final String EXPIRES = "expires";
     static final String SIGN_PREFIX = "signPrefix";
     static final String SIGN_IP = "signIp";
-    private static final Set<String> OPTIONS = Set.of(SIGN, TTL, EXPIRES, SIGN_PREFIX, SIGN_IP);
+    static final List<String> OPTIONS = List.of(SIGN, TTL, EXPIRES, SIGN_PREFIX, SIGN_IP);
     private static final Pattern EXPIRES_FORM = Pattern.compile("[1-9][0-9]{0,11}");
 
     private SignCommand() {
@@ -86,6 +85,8 @@ final class SignCommand {
                 throw new IllegalArgumentException("option --" + name + " is given twice");
             }
         }
+        // The other options first: a misspelt one ("--ttl1") is the mistake to name, not the missing "--ttl".
+        Map<String, String> settings = Launcher.parse(rest.toArray(String[]::new)).settings();
         String path = options.get(SIGN);
         if (path == null) {
             throw new IllegalArgumentException("--" + String.join(", --", options.keySet()) + " without --sign=PATH");
@@ -96,7 +97,6 @@ final class SignCommand {
         }
         long expires = options.containsKey(TTL) ? expiresAfter(options.get(TTL), nowEpochSeconds)
                 : expiresAt(options.get(EXPIRES), nowEpochSeconds);
-        Map<String, String> settings = Launcher.parse(rest.toArray(String[]::new)).settings();
         Optional<SignedLinks> links = SluiceConfig.signedLinks(settings::get);
         if (links.isEmpty()) {
             throw new IllegalArgumentException("--sign needs the key: --signingKey=KEY or --signingKeyFile=FILE");

@@ -15,7 +15,7 @@ import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Assumptions;
 
 /**
- * Tools the tests use and Sluice does not need, from Debian's packages, as {@link Nginx} gets nginx: the one on
+ * Tools the tests use and Sluice does not need, from Debian's packages (nginx too, for {@link Nginx}): the one on
  * the machine, else the package, once per JVM. Where there is none and it cannot be had, the calling test is
  * skipped with the reason.
  *
@@ -34,7 +34,8 @@ final class DebianTool {
     private static final Path APT_GET = Path.of("/usr/bin/apt-get");
     private static final Map<String, Outcome> OUTCOMES = new HashMap<>();
 
-    private record Outcome(Path binary, String whyNot) {
+    /** What one attempt to get a tool gave: its binary, or why there is none. */
+    record Outcome(Path binary, String whyNot) {
     }
 
     private DebianTool() {
@@ -42,26 +43,31 @@ final class DebianTool {
 
     /** Chromium's binary, installed first if need be; skips the calling test when there is none. */
     static Path chromium() {
-        return require("chromium", () -> find("chromium", List.of(Path.of("/usr/bin/chromium")))
-                .map(p -> new Outcome(p, null)).orElseGet(() -> install("chromium", "chromium",
-                        List.of(Path.of("/usr/bin/chromium")))));
+        List<Path> places = List.of(Path.of("/usr/bin/chromium"));
+        return require("chromium", () -> find("chromium", places)
+                .orElseGet(() -> install("chromium", "chromium", places)));
     }
 
     /** promtool, from the machine or out of Debian's {@code prometheus} package; skips the test when there is none. */
     static Path promtool() {
         Path extracted = Path.of("target", "debs", "prometheus", "usr", "bin", "promtool").toAbsolutePath();
-        return require("promtool", () -> find("promtool", List.of(extracted)).map(p -> new Outcome(p, null))
+        return require("promtool", () -> find("promtool", List.of(extracted))
                 .orElseGet(() -> extract("prometheus", extracted)));
     }
 
-    private static synchronized Path require(String tool, java.util.function.Supplier<Outcome> how) {
+    /**
+     * The binary {@code how} finds or gets, asked once per JVM for each {@code tool}; skips the calling test (a
+     * JUnit assumption) with the reason when there is none.
+     */
+    static synchronized Path require(String tool, java.util.function.Supplier<Outcome> how) {
         Outcome outcome = OUTCOMES.computeIfAbsent(tool, t -> how.get());
         Assumptions.assumeTrue(outcome.binary() != null,
                 () -> tool + " is not available, so this test is skipped: " + outcome.whyNot());
         return outcome.binary();
     }
 
-    private static Optional<Path> find(String name, List<Path> places) {
+    /** {@code name} on the PATH or in one of {@code places}, as a found outcome. */
+    static Optional<Outcome> find(String name, List<Path> places) {
         List<Path> candidates = new ArrayList<>();
         String path = System.getenv("PATH");
         if (path != null) {
@@ -72,7 +78,8 @@ final class DebianTool {
             }
         }
         candidates.addAll(places);
-        return candidates.stream().filter(p -> Files.isRegularFile(p) && Files.isExecutable(p)).findFirst();
+        return candidates.stream().filter(p -> Files.isRegularFile(p) && Files.isExecutable(p)).findFirst()
+                .map(p -> new Outcome(p, null));
     }
 
     private static String whyNotApt() {
@@ -89,7 +96,8 @@ final class DebianTool {
         return "root".equals(ProcessHandle.current().info().user().orElse(""));
     }
 
-    private static Outcome install(String pkg, String binary, List<Path> places) {
+    /** Installs Debian's package {@code pkg} (root only), then looks for {@code binary} as {@link #find} does. */
+    static Outcome install(String pkg, String binary, List<Path> places) {
         String whyNot = whyNotApt();
         if (whyNot != null) {
             return new Outcome(null, "not on PATH, and " + whyNot);
@@ -104,8 +112,7 @@ final class DebianTool {
         if (result != null) {
             return new Outcome(null, "apt-get install " + pkg + " failed: " + result);
         }
-        return find(binary, places).map(p -> new Outcome(p, null))
-                .orElseGet(() -> new Outcome(null, "apt-get installed " + pkg + " but no " + binary + " was found"));
+        return find(binary, places).orElseGet(() -> new Outcome(null, "apt-get installed " + pkg + " but no " + binary + " was found"));
     }
 
     private static Outcome extract(String pkg, Path binary) {

@@ -27,9 +27,6 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.LockSupport;
 import org.eclipse.jetty.http.HttpFields;
-import org.eclipse.jetty.http.HttpURI;
-import org.eclipse.jetty.http.HttpVersion;
-import org.eclipse.jetty.http.MetaData;
 import org.eclipse.jetty.http2.ErrorCode;
 import org.eclipse.jetty.http2.api.Session;
 import org.eclipse.jetty.http2.api.Stream;
@@ -37,7 +34,6 @@ import org.eclipse.jetty.http2.client.HTTP2Client;
 import org.eclipse.jetty.http2.frames.GoAwayFrame;
 import org.eclipse.jetty.http2.frames.HeadersFrame;
 import org.eclipse.jetty.http2.frames.ResetFrame;
-import org.eclipse.jetty.util.Callback;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
@@ -218,8 +214,8 @@ class GracefulStopIT {
                             goAway.complete(frame);
                         }
                     }).get(10, TimeUnit.SECONDS);
-            H2Response download = H2Response.get(session, base, "/mid.bin");
-            assertEquals(200, download.status());
+            Http2Response download = Http2Response.get(session, base.resolve("/mid.bin"), HttpFields.EMPTY);
+            assertEquals(200, download.status(DEADLINE.toSeconds()));
             Await.until("the HTTP/2 download is under way", DEADLINE, () -> download.body.received() > 0);
 
             stopInBackground();
@@ -227,7 +223,8 @@ class GracefulStopIT {
             GoAwayFrame frame = goAway.get(DEADLINE.toSeconds(), TimeUnit.SECONDS);
             assertEquals(ErrorCode.NO_ERROR.code, frame.getError(), "a graceful GOAWAY: " + frame);
             ExecutionException refused = assertThrows(ExecutionException.class,
-                    () -> H2Response.get(session, base, "/hello.txt"), "a new stream after GOAWAY");
+                    () -> Http2Response.get(session, base.resolve("/hello.txt"), HttpFields.EMPTY),
+                    "a new stream after GOAWAY");
             assertTrue(refused.getCause() instanceof IllegalStateException, refused.toString());
             assertFalse(download.body.sha256.isDone(), "the download ended before the checks: the test proved nothing");
 
@@ -236,47 +233,6 @@ class GracefulStopIT {
             assertTrue(stopping.get(DEADLINE.toSeconds(), TimeUnit.SECONDS));
         } finally {
             http2.stop();
-        }
-    }
-
-    /** One HTTP/2 response read as fast as it comes: its status and the sha-256 of its body. */
-    private static final class H2Response implements Stream.Listener {
-        final CompletableFuture<Integer> status = new CompletableFuture<>();
-        final Http2Body body = new Http2Body();
-
-        static H2Response get(Session session, URI base, String path) throws Exception {
-            H2Response response = new H2Response();
-            MetaData.Request request = new MetaData.Request("GET", HttpURI.from(base.resolve(path).toString()),
-                    HttpVersion.HTTP_2, HttpFields.EMPTY);
-            session.newStream(new HeadersFrame(request, null, true), response).get(10, TimeUnit.SECONDS);
-            return response;
-        }
-
-        int status() throws Exception {
-            return status.get(DEADLINE.toSeconds(), TimeUnit.SECONDS);
-        }
-
-        @Override
-        public void onHeaders(Stream stream, HeadersFrame frame) {
-            status.complete(((MetaData.Response) frame.getMetaData()).getStatus());
-            if (body.bodyFollows(frame)) {
-                stream.demand();
-            }
-        }
-
-        @Override
-        public void onDataAvailable(Stream stream) {
-            if (body.takeData(stream)) {
-                stream.demand();
-            }
-        }
-
-        @Override
-        public void onReset(Stream stream, ResetFrame frame, Callback callback) {
-            AssertionError reset = new AssertionError("the server reset stream " + stream.getId() + ": " + frame);
-            status.completeExceptionally(reset);
-            body.sha256.completeExceptionally(reset);
-            callback.succeeded();
         }
     }
 

@@ -25,19 +25,14 @@ import java.util.List;
 import java.util.Map;
 import java.util.Random;
 import java.util.TreeMap;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.function.UnaryOperator;
 import org.eclipse.jetty.http.HttpFields;
-import org.eclipse.jetty.http.HttpURI;
-import org.eclipse.jetty.http.HttpVersion;
-import org.eclipse.jetty.http.MetaData;
 import org.eclipse.jetty.http2.api.Session;
 import org.eclipse.jetty.http2.api.Stream;
 import org.eclipse.jetty.http2.client.HTTP2Client;
 import org.eclipse.jetty.http2.frames.HeadersFrame;
 import org.eclipse.jetty.http2.frames.ResetFrame;
-import org.eclipse.jetty.util.Callback;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Timeout;
@@ -337,40 +332,12 @@ class SignedLinkIT {
     private record H2Response(int status, String sha256) {
     }
 
-    /** One GET on its own stream of {@code session}, read to its end (prior-knowledge h2c, as in Http2IT). */
+    /** One GET on its own stream of {@code session}, read to its end. */
     private H2Response h2Get(Session session, String target, Map<String, String> headers) throws Exception {
-        CompletableFuture<MetaData.Response> head = new CompletableFuture<>();
-        Http2Body body = new Http2Body();
         HttpFields.Mutable fields = HttpFields.build();
         headers.forEach(fields::put);
-        MetaData.Request request = new MetaData.Request("GET", HttpURI.from(container.uri().resolve(target)
-                .toString()), HttpVersion.HTTP_2, fields);
-        session.newStream(new HeadersFrame(request, null, true), new Stream.Listener() {
-            @Override
-            public void onHeaders(Stream stream, HeadersFrame frame) {
-                head.complete((MetaData.Response) frame.getMetaData());
-                if (body.bodyFollows(frame)) {
-                    stream.demand();
-                }
-            }
-
-            @Override
-            public void onDataAvailable(Stream stream) {
-                if (body.takeData(stream)) {
-                    stream.demand();
-                }
-            }
-
-            @Override
-            public void onReset(Stream stream, ResetFrame frame, Callback callback) {
-                AssertionError reset = new AssertionError("the server reset the stream: " + frame);
-                head.completeExceptionally(reset);
-                body.sha256.completeExceptionally(reset);
-                callback.succeeded();
-            }
-        }).get(10, TimeUnit.SECONDS);
-        int status = head.get(30, TimeUnit.SECONDS).getStatus();
-        return new H2Response(status, body.sha256.get(60, TimeUnit.SECONDS));
+        Http2Response response = Http2Response.get(session, container.uri().resolve(target), fields);
+        return new H2Response(response.status(30), response.body.sha256.get(60, TimeUnit.SECONDS));
     }
 
     @ParameterizedTest

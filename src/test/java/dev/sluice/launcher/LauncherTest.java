@@ -81,6 +81,15 @@ class LauncherTest {
                 () -> Launcher.parse(new String[] {"--prot=80"})).getMessage());
         assertEquals("unknown option --colour", assertThrows(IllegalArgumentException.class,
                 () -> Launcher.parse(new String[] {"--colour=red"})).getMessage());
+        assertEquals("unknown option --colour", assertThrows(IllegalArgumentException.class,
+                () -> Launcher.parse(new String[] {"--colour"})).getMessage(), "a wrong name, before a missing value");
+        assertEquals("unknown option --requestHeaderTimout; did you mean --requestHeaderTimeout?", assertThrows(
+                IllegalArgumentException.class, () -> Launcher.parse(new String[] {"--requestHeaderTimout=5s"}))
+                .getMessage());
+        assertEquals("unknown option --sing; did you mean --sign?", assertThrows(IllegalArgumentException.class,
+                () -> Launcher.parse(new String[] {"--sing=/a"})).getMessage());
+        assertEquals("option --chunkSize needs a value", assertThrows(IllegalArgumentException.class,
+                () -> Launcher.parse(new String[] {"--chunkSize"})).getMessage());
         assertTrue(assertThrows(IllegalArgumentException.class,
                 () -> Launcher.parse(new String[] {"--port=http"})).getMessage().contains("'http'"));
         assertThrows(IllegalArgumentException.class, () -> Launcher.parse(new String[] {"--port", "70000"}));

@@ -99,6 +99,7 @@ class SignCommandTest {
         assertFails("Sluice setting 'signingKey' is too short (5 bytes; the value is not shown): a signing key needs"
                 + " at least 16 bytes", "--signingKey=short", "--sign=/a", "--ttl=1h");
         assertFails("unknown option --bogus", "--signingKey=" + KEY, "--sign=/a", "--ttl=1h", "--bogus=1");
+        assertFails("unknown option --ttl1; did you mean --ttl?", "--signingKey=" + KEY, "--sign=/a", "--ttl1=1h");
         assertFails("option --sign is given twice", "--signingKey=" + KEY, "--sign=/a", "--sign=/b", "--ttl=1h");
         assertFails("option --ttl needs a value", "--signingKey=" + KEY, "--sign=/a", "--ttl");
     }
