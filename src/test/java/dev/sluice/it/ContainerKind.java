@@ -6,6 +6,7 @@ import jakarta.servlet.Servlet;
 import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.EnumSet;
 import java.util.List;
 import java.util.Map;
@@ -89,20 +90,30 @@ public enum ContainerKind {
      */
     public Running start(Servlet servlet, Map<String, String> initParams, int maxThreads, boolean h2c)
             throws Exception {
-        return start(servlet, initParams, maxThreads, h2c, null);
+        return start(servlet, initParams, maxThreads, h2c, null, null);
+    }
+
+    /**
+     * As {@link #start(Servlet, Map, int)}, with the time a connection may make no progress before the container
+     * closes it: Jetty's connector {@code idleTimeout} (30 s by default), Tomcat's {@code connectionTimeout} (its
+     * read and write timeout; 20 s by default in {@code server.xml}, 60 s embedded).
+     */
+    public Running start(Servlet servlet, Map<String, String> initParams, int maxThreads, Duration idleTimeout)
+            throws Exception {
+        return start(servlet, initParams, maxThreads, false, null, idleTimeout);
     }
 
     /** As {@link #start(Servlet, Map, int)}, behind the container's own {@code login}. */
     public Running start(Servlet servlet, Map<String, String> initParams, int maxThreads, Login login)
             throws Exception {
-        return start(servlet, initParams, maxThreads, false, login);
+        return start(servlet, initParams, maxThreads, false, login, null);
     }
 
-    private Running start(Servlet servlet, Map<String, String> initParams, int maxThreads, boolean h2c, Login login)
-            throws Exception {
+    private Running start(Servlet servlet, Map<String, String> initParams, int maxThreads, boolean h2c, Login login,
+            Duration idleTimeout) throws Exception {
         assumeInThisRun();
         return switch (this) {
-            case JETTY_EE11 -> startJetty(maxThreads, h2c, server -> {
+            case JETTY_EE11 -> startJetty(maxThreads, h2c, idleTimeout, server -> {
                 var context = login == null ? new org.eclipse.jetty.ee11.servlet.ServletContextHandler("/")
                         : Ee11Login.context(login);
                 context.getServletHandler().setStartWithUnavailable(false);
@@ -113,7 +124,7 @@ public enum ContainerKind {
                 context.addServlet(holder, "/");
                 return context;
             });
-            case JETTY_EE10 -> startJetty(maxThreads, h2c, server -> {
+            case JETTY_EE10 -> startJetty(maxThreads, h2c, idleTimeout, server -> {
                 var context = login == null ? new org.eclipse.jetty.ee10.servlet.ServletContextHandler("/")
                         : Ee10Login.context(login);
                 context.getServletHandler().setStartWithUnavailable(false);
@@ -124,7 +135,7 @@ public enum ContainerKind {
                 context.addServlet(holder, "/");
                 return context;
             });
-            case TOMCAT -> startTomcat(servlet, initParams, maxThreads, false, h2c, login);
+            case TOMCAT -> startTomcat(servlet, initParams, maxThreads, false, h2c, login, idleTimeout);
         };
     }
 
@@ -148,7 +159,7 @@ public enum ContainerKind {
     public Running start(List<ServletSpec> servlets, List<FilterSpec> filters) throws Exception {
         assumeInThisRun();
         return switch (this) {
-            case JETTY_EE11 -> startJetty(0, false, server -> {
+            case JETTY_EE11 -> startJetty(0, false, null, server -> {
                 var context = new org.eclipse.jetty.ee11.servlet.ServletContextHandler("/");
                 var handler = context.getServletHandler();
                 handler.setStartWithUnavailable(false);
@@ -176,7 +187,7 @@ public enum ContainerKind {
                 }
                 return context;
             });
-            case JETTY_EE10 -> startJetty(0, false, server -> {
+            case JETTY_EE10 -> startJetty(0, false, null, server -> {
                 var context = new org.eclipse.jetty.ee10.servlet.ServletContextHandler("/");
                 var handler = context.getServletHandler();
                 handler.setStartWithUnavailable(false);
@@ -204,7 +215,7 @@ public enum ContainerKind {
                 }
                 return context;
             });
-            case TOMCAT -> startTomcat(0, false, false, null, context -> {
+            case TOMCAT -> startTomcat(0, false, false, null, null, context -> {
                 for (ServletSpec spec : servlets) {
                     Wrapper wrapper = Tomcat.addServlet(context, spec.name(), spec.servlet());
                     wrapper.setAsyncSupported(spec.async());
@@ -239,7 +250,8 @@ public enum ContainerKind {
         org.eclipse.jetty.server.Handler create(Server server);
     }
 
-    private static Running startJetty(int maxThreads, boolean h2c, ContextFactory contexts) throws Exception {
+    private static Running startJetty(int maxThreads, boolean h2c, Duration idleTimeout, ContextFactory contexts)
+            throws Exception {
         QueuedThreadPool threads = maxThreads > 0 ? new QueuedThreadPool(maxThreads, Math.min(4, maxThreads))
                 : new QueuedThreadPool();
         threads.setName("jetty");
@@ -251,6 +263,9 @@ public enum ContainerKind {
                 : new ServerConnector(server, 1, 1);
         connector.setHost("127.0.0.1");
         connector.setPort(0);
+        if (idleTimeout != null) {
+            connector.setIdleTimeout(idleTimeout.toMillis());
+        }
         server.addConnector(connector);
         server.setHandler(contexts.create(server));
         try {
@@ -281,7 +296,7 @@ public enum ContainerKind {
     public static Running startTomcatWithSendfile(Servlet servlet, Map<String, String> initParams, int maxThreads)
             throws Exception {
         TOMCAT.assumeInThisRun();
-        return startTomcat(servlet, initParams, maxThreads, true, false, null);
+        return startTomcat(servlet, initParams, maxThreads, true, false, null, null);
     }
 
     /**
@@ -401,8 +416,8 @@ public enum ContainerKind {
     }
 
     private static Running startTomcat(Servlet servlet, Map<String, String> initParams, int maxThreads,
-            boolean sendfile, boolean h2c, Login login) throws Exception {
-        return startTomcat(maxThreads, sendfile, h2c, login, context -> {
+            boolean sendfile, boolean h2c, Login login, Duration idleTimeout) throws Exception {
+        return startTomcat(maxThreads, sendfile, h2c, login, idleTimeout, context -> {
             Wrapper wrapper = Tomcat.addServlet(context, "sluice", servlet);
             wrapper.setAsyncSupported(true);
             wrapper.setLoadOnStartup(0);
@@ -413,7 +428,7 @@ public enum ContainerKind {
 
     /** Tomcat with a context at {@code /} that {@code webapp} fills with servlets and filters, behind {@code login}. */
     private static Running startTomcat(int maxThreads, boolean sendfile, boolean h2c, Login login,
-            Consumer<Context> webapp) throws Exception {
+            Duration idleTimeout, Consumer<Context> webapp) throws Exception {
         Path base = Files.createTempDirectory("sluice-tomcat-");
         Tomcat tomcat = new Tomcat();
         tomcat.setBaseDir(base.toString());
@@ -421,6 +436,9 @@ public enum ContainerKind {
         connector.setPort(0);
         connector.setProperty("address", "127.0.0.1");
         connector.setProperty("useSendfile", Boolean.toString(sendfile));
+        if (idleTimeout != null) {
+            connector.setProperty("connectionTimeout", Long.toString(idleTimeout.toMillis()));
+        }
         if (maxThreads > 0) {
             connector.setProperty("maxThreads", Integer.toString(maxThreads));
             connector.setProperty("minSpareThreads", Integer.toString(Math.min(4, maxThreads)));
