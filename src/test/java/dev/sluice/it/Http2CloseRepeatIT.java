@@ -130,6 +130,7 @@ class Http2CloseRepeatIT {
         int repeat = Integer.getInteger("repeat", 10);
         Http2CloseIT.Close close = Http2CloseIT.Close.valueOf(System.getProperty("close", "RST"));
         long writeTimeout = Long.getLong("writeTimeout", 5000);
+        int streams = Integer.getInteger("streams", 100);
         SluiceServlet servlet = new SluiceServlet();
         int late = 0;
         try (ContainerKind.Running container = ContainerKind.TOMCAT.start(servlet,
@@ -141,9 +142,9 @@ class Http2CloseRepeatIT {
             }
             URI uri = container.uri();
             for (int round = 0; round < repeat; round++) {
-                try (Http2CloseIT.RawH2c raw = new Http2CloseIT.RawH2c(uri, 100, "/big.bin")) {
-                    Await.until("100 transfers in progress", Duration.ofSeconds(60),
-                            () -> servlet.metrics().activeTransfers() == 100, () -> servlet.metrics().toString());
+                try (Http2CloseIT.RawH2c raw = new Http2CloseIT.RawH2c(uri, streams, "/big.bin")) {
+                    Await.until(streams + " transfers in progress", Duration.ofSeconds(60),
+                            () -> servlet.metrics().activeTransfers() == streams, () -> servlet.metrics().toString());
                     awaitNoProgress(servlet);
                     long stalledAt = System.nanoTime();
                     long closedAt;
