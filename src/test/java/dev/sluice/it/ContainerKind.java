@@ -35,6 +35,11 @@ public enum ContainerKind {
     public interface Running extends AutoCloseable {
         URI uri();
 
+        /** The container's own object for diagnostics (Tomcat's Connector), or null. */
+        default Object internals() {
+            return null;
+        }
+
         /** Stops the container; a failure to stop fails the test that started it. */
         @Override
         void close();
@@ -466,6 +471,11 @@ public enum ContainerKind {
             @Override
             public URI uri() {
                 return uri;
+            }
+
+            @Override
+            public Object internals() {
+                return connector;
             }
 
             @Override
