@@ -107,7 +107,7 @@ class Http2CloseIT {
      * pending and blocks until Tomcat's HTTP/2 {@code writeTimeout} (5 s by default, counted from the start of that
      * write), and every other write of the connection behind it; plus a margin.
      */
-    private static final Duration TOMCAT_WRITE_TIMEOUT_BOUND = Duration.ofSeconds(8);
+    private static final Duration TOMCAT_WRITE_TIMEOUT_BOUND = Duration.ofSeconds(12);
 
     private Map<String, String> settings() {
         return Map.of("root", root.toString(), "chunkSize", "64KiB");
