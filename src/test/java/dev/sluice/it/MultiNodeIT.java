@@ -40,8 +40,12 @@ class MultiNodeIT {
 
     private static final Path LAUNCHER = Path.of("target", "sluice-launcher.jar");
     private static final Duration START = Duration.ofSeconds(60);
-    /** Slow enough that a 16 MiB download is still running when its node is stopped; the same on both nodes. */
-    private static final String LIMIT_RATE = "16MiB";
+    /**
+     * Slow enough that a 16 MiB download is still running when its node is stopped (4 s each; a download is
+     * stopped when at most a quarter of it has arrived, so at least 3 s before its end, longer than a stop takes
+     * even on a loaded machine); the same on both nodes.
+     */
+    private static final String LIMIT_RATE = "4MiB";
 
     @TempDir
     static Path work;
@@ -268,14 +272,14 @@ class MultiNodeIT {
         List<Download> downloads = new CopyOnWriteArrayList<>();
         AtomicBoolean stopped = new AtomicBoolean();
         AtomicBoolean done = new AtomicBoolean();
-        AtomicInteger inFlightOnA = new AtomicInteger();
+        AtomicInteger earlyOnA = new AtomicInteger();
         List<Thread> clients = new ArrayList<>();
         List<String> names = List.of("a.bin", "b.bin", "c.bin", "d.bin");
         for (int i = 0; i < 4; i++) {
             int first = i;
             Thread client = new Thread(() -> {
                 for (int n = first; !done.get(); n++) {
-                    downloads.add(download(names.get(n % names.size()), stopped.get(), inFlightOnA));
+                    downloads.add(download(names.get(n % names.size()), stopped.get(), earlyOnA));
                 }
             }, "client-" + i);
             client.start();
@@ -284,7 +288,9 @@ class MultiNodeIT {
         try {
             Await.until("completed downloads from both nodes", START,
                     () -> completedFrom(downloads, a) > 0 && completedFrom(downloads, b) > 0, downloads::toString);
-            Await.until("a download running on node A", START, () -> inFlightOnA.get() > 0);
+            // Not just any download on A: one that has far to go, or the stop may come after its last byte (at
+            // 16 MiB/s, on a loaded machine, the download seen running completed before the stop cut it).
+            Await.until("a download on node A with at most a quarter received", START, () -> earlyOnA.get() > 0);
             nodeA.close(); // SIGTERM, as an operator stopping the node
             stopped.set(true);
             Await.until("downloads completed after node A stopped", START,
@@ -311,10 +317,13 @@ class MultiNodeIT {
                 .filter(d -> d.upstream().equals(node.getAuthority())).count();
     }
 
-    /** One download through the balancer; complete only with every byte of Content-Length received. */
-    private static Download download(String name, boolean afterStop, AtomicInteger inFlightOnA) {
+    /**
+     * One download through the balancer; complete only with every byte of Content-Length received. {@code earlyOnA}
+     * counts the downloads from node A that have received at most a quarter of their body.
+     */
+    private static Download download(String name, boolean afterStop, AtomicInteger earlyOnA) {
         String upstream = "?";
-        boolean onA = false;
+        boolean early = false;
         try (TestClient client = new TestClient(balancer)) {
             TestClient.Head head = client.send("GET", "/" + name, Map.of(), true);
             // $upstream_addr lists every node nginx tried ("A, B" after a retry); the last one answered.
@@ -323,9 +332,9 @@ class MultiNodeIT {
             if (head.status() != 200) {
                 return new Download(upstream, Outcome.REFUSED, afterStop, "status " + head.status());
             }
-            onA = upstream.equals(a.getAuthority());
-            if (onA) {
-                inFlightOnA.incrementAndGet();
+            if (upstream.equals(a.getAuthority())) {
+                early = true;
+                earlyOnA.incrementAndGet();
             }
             MessageDigest digest = TestClient.newDigest();
             byte[] buffer = new byte[64 * 1024];
@@ -338,6 +347,10 @@ class MultiNodeIT {
                 }
                 digest.update(buffer, 0, n);
                 received += n;
+                if (early && received > length / 4) {
+                    early = false;
+                    earlyOnA.decrementAndGet();
+                }
             }
             boolean exact = HexFormat.of().formatHex(digest.digest()).equals(TestClient.sha256(CONTENT.get(name)));
             return new Download(upstream, exact ? Outcome.COMPLETE : Outcome.CORRUPT, afterStop, name);
@@ -345,8 +358,8 @@ class MultiNodeIT {
             return new Download(upstream, upstream.equals("?") ? Outcome.REFUSED : Outcome.CUT, afterStop,
                     e.toString());
         } finally {
-            if (onA) {
-                inFlightOnA.decrementAndGet();
+            if (early) {
+                earlyOnA.decrementAndGet();
             }
         }
     }
