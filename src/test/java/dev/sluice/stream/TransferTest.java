@@ -1112,6 +1112,7 @@ class TransferTest {
         }
         assertArrayEquals(data, out.sent());
         assertEquals(expectedReads, readsRun.get(), "reads for " + out.writes() + " writes");
+        assertEquals(expectedReads, engine.metrics().reads());
         assertTrue(out.calls().stream().filter(call -> call.startsWith("write "))
                 .allMatch(call -> Integer.parseInt(call.substring("write ".length())) <= ChunkSizer.FLOOR),
                 "a slow client's chunks grew: " + out.calls());
