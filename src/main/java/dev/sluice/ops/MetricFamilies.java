@@ -102,6 +102,8 @@ public final class MetricFamilies {
                     + " spent.", TransferMetrics::bufferWaits),
             gauge("sluice_read_queue_length", "", "File reads waiting for a read thread.",
                     TransferMetrics::readQueueLength),
+            counter("sluice_reads_total", "", "File reads started: a chunk read into a buffer, or a span of a"
+                    + " mapped file made resident.", TransferMetrics::reads),
             counter("sluice_handed_off_transfers_total", "", "Bodies handed to the container to send by itself (Tomcat's"
                     + " sendfile), counted nowhere else.", TransferMetrics::handedOff),
             counter("sluice_handed_off_bytes_total", "bytes", "Planned lengths of the bodies handed to the"

@@ -54,6 +54,7 @@ public final class StatusJson {
                 .append(",\"bufferBytesHighWater\":").append(m.bufferBytesHighWater())
                 .append(",\"bufferWaits\":").append(m.bufferWaits())
                 .append(",\"readQueueLength\":").append(m.readQueueLength())
+                .append(",\"reads\":").append(m.reads())
                 .append(",\"handedOff\":").append(m.handedOff())
                 .append(",\"bytesHandedOff\":").append(m.bytesHandedOff())
                 .append(",\"bufferBytesBudget\":").append(m.bufferBytesBudget())

@@ -105,6 +105,11 @@ final class TransfersJmx implements TransfersMXBean {
     }
 
     @Override
+    public long getReads() {
+        return metrics.get().reads();
+    }
+
+    @Override
     public long getHandedOff() {
         return metrics.get().handedOff();
     }

@@ -25,6 +25,9 @@ public interface TransfersMXBean {
 
     long getReadQueueLength();
 
+    /** File reads started since start: a chunk read into a buffer, or a span of a mapped file made resident. */
+    long getReads();
+
     /** Bodies handed to the container to send by itself (Tomcat's sendfile): the engine never saw their bytes. */
     long getHandedOff();
 

@@ -6,9 +6,9 @@ import java.nio.channels.FileChannel;
 
 /**
  * One transfer's view of its file's mappings: the window it reads now, taken from the engine's
- * {@link MappedWindows}, cut into chunk slices. A chunk never spans two windows (the transfer ends a chunk at a
- * window's end), so the window changes only every {@link MappedWindows#windowBytes()}, and the shared cache is
- * asked that rarely.
+ * {@link MappedWindows}, cut into the slices its reads make resident (the transfer cuts its chunks from those).
+ * A slice never spans two windows (the transfer ends a read at a window's end), so the window changes only every
+ * {@link MappedWindows#windowBytes()}, and the shared cache is asked that rarely.
  *
  * <p>Used by one read at a time, in turn on different read threads: a transfer keeps one read in flight, and
  * each read is queued by the owner after it has taken the previous read's chunk from its inbox, which orders
@@ -45,7 +45,7 @@ final class FileWindows {
         long index = position / windowBytes;
         long offset = position - index * windowBytes;
         if (offset + length > windowBytes) {
-            throw new IllegalArgumentException("chunk " + position + "+" + length + " spans two windows");
+            throw new IllegalArgumentException("slice " + position + "+" + length + " spans two windows");
         }
         if (index != windowIndex || offset + length > window.capacity()) {
             window = shared.window(channel, file, index, size);

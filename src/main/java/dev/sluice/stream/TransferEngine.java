@@ -62,6 +62,7 @@ public final class TransferEngine implements AutoCloseable {
     private final ClientRates clientRates;
     private final ClientRates userRates;
     private final LongAdder handedOff = new LongAdder();
+    private final LongAdder readsStarted = new LongAdder();
     private final LongAdder bytesHandedOff = new LongAdder();
     private final TransferRecording.ParkedTime parkedTime = new TransferRecording.ParkedTime();
     /** Seconds from a transfer's start to its end. */
@@ -277,7 +278,7 @@ public final class TransferEngine implements AutoCloseable {
     public TransferMetrics metrics() {
         long queued = readPool == null ? 0 : readPool.queued();
         return new TransferMetrics(activeCount.get(), bytesSent.sum(), completed.sum(), aborted.sum(), failed.sum(),
-                pool.bytesInUse(), pool.highWater(), pool.waits(), queued, handedOff.sum(), bytesHandedOff.sum(),
+                pool.bytesInUse(), pool.highWater(), pool.waits(), queued, readsStarted.sum(), handedOff.sum(), bytesHandedOff.sum(),
                 settings.maxBufferMemory(), clientRateGroups(), userRateGroups(), mappedWindows.size(),
                 parkedTime.sum(), durations.snapshot(), sizes.snapshot());
     }
@@ -342,6 +343,7 @@ public final class TransferEngine implements AutoCloseable {
      * one task of a running transfer, not for sixteen.
      */
     void read(Runnable read, boolean firstRead) {
+        readsStarted.increment();
         if (readPool == null) {
             reads.execute(read);
             return;

@@ -13,6 +13,7 @@ package dev.sluice.stream;
  * @param bufferBytesHighWater the most chunk-buffer bytes ever held at once
  * @param bufferWaits times a transfer had to wait for a buffer because the budget was spent
  * @param readQueueLength reads waiting for a read thread
+ * @param reads file reads started since start: a chunk read into a buffer, or a span of a mapping made resident
  * @param handedOff bodies handed to the container to send by itself (Tomcat's sendfile); they are in no other
  *        counter, and how they ended is known only to the container
  * @param bytesHandedOff the planned lengths of those bodies (not necessarily sent: a client may leave early)
@@ -26,7 +27,7 @@ package dev.sluice.stream;
  * @param sizes body bytes sent by every ended transfer
  */
 public record TransferMetrics(long activeTransfers, long bytesSent, long completed, long aborted, long failed,
-        long bufferBytesInUse, long bufferBytesHighWater, long bufferWaits, long readQueueLength, long handedOff,
+        long bufferBytesInUse, long bufferBytesHighWater, long bufferWaits, long readQueueLength, long reads, long handedOff,
         long bytesHandedOff, long bufferBytesBudget, long clientRateGroups, long userRateGroups,
         long mappedWindows, Waits parked, Histogram.Snapshot durations, Histogram.Snapshot sizes) {
 }

@@ -122,6 +122,7 @@ class OperationsIT {
                     Map.entry("failed", 0L), Map.entry("bufferBytesInUse", 0L),
                     Map.entry("bufferBytesHighWater", m.bufferBytesHighWater()),
                     Map.entry("bufferWaits", m.bufferWaits()), Map.entry("readQueueLength", m.readQueueLength()),
+                    Map.entry("reads", m.reads()),
                     Map.entry("handedOff", 0L), Map.entry("bytesHandedOff", 0L),
                     Map.entry("bufferBytesBudget", m.bufferBytesBudget()), Map.entry("clientRateGroups", 0L),
                     Map.entry("userRateGroups", 0L), Map.entry("mappedWindows", m.mappedWindows()));

@@ -34,6 +34,7 @@ class PrometheusTextTest {
             Map.entry("bufferBytesHighWater", List.of(new Exposed("sluice_buffer_high_water_bytes", Map.of()))),
             Map.entry("bufferWaits", List.of(new Exposed("sluice_buffer_waits_total", Map.of()))),
             Map.entry("readQueueLength", List.of(new Exposed("sluice_read_queue_length", Map.of()))),
+            Map.entry("reads", List.of(new Exposed("sluice_reads_total", Map.of()))),
             Map.entry("handedOff", List.of(new Exposed("sluice_handed_off_transfers_total", Map.of()))),
             Map.entry("bytesHandedOff", List.of(new Exposed("sluice_handed_off_bytes_total", Map.of()))),
             Map.entry("bufferBytesBudget", List.of(new Exposed("sluice_buffer_budget_bytes", Map.of()))),
@@ -50,7 +51,7 @@ class PrometheusTextTest {
 
     /** A snapshot whose every number differs from every other. */
     static TransferMetrics distinct() {
-        return new TransferMetrics(3, 1_000_003, 5, 7, 11, 13 * 4096, 17 * 4096, 19, 23, 29, 31 * 1024,
+        return new TransferMetrics(3, 1_000_003, 5, 7, 11, 13 * 4096, 17 * 4096, 19, 23, 59, 29, 31 * 1024,
                 256L << 20, 37, 41, 43, new Waits(1_500_000_000L, 2_250_000_000L, 47_000_000L, 53_000_000_000L),
                 new Histogram.Snapshot(new double[] {0.01, 0.1, 1, 10}, new long[] {1, 4, 9, 20}, 123.5, 23),
                 new Histogram.Snapshot(new double[] {4096, 65536, 1 << 20}, new long[] {2, 2, 10}, 7_654_321, 10));
@@ -134,7 +135,7 @@ class PrometheusTextTest {
 
     @Test
     void anEmptyEngineIsValidToo() {
-        TransferMetrics zero = new TransferMetrics(0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1 << 20, 0, 0, 0, Waits.NONE,
+        TransferMetrics zero = new TransferMetrics(0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1 << 20, 0, 0, 0, Waits.NONE,
                 new Histogram.Snapshot(new double[] {1, 10}, new long[] {0, 0}, 0, 0),
                 new Histogram.Snapshot(new double[] {4096}, new long[] {0}, 0, 0));
         String text = PrometheusText.of(zero);

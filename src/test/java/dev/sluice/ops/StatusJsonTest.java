@@ -31,7 +31,7 @@ class StatusJsonTest {
         Map<String, Object> json = JsonReader.object(StatusJson.of(PrometheusTextTest.distinct(), transfers,
                 settings, NOW));
         assertEquals(List.of("activeTransfers", "bytesSent", "completed", "aborted", "failed", "bufferBytesInUse",
-                "bufferBytesHighWater", "bufferWaits", "readQueueLength", "handedOff", "bytesHandedOff",
+                "bufferBytesHighWater", "bufferWaits", "readQueueLength", "reads", "handedOff", "bytesHandedOff",
                 "bufferBytesBudget", "clientRateGroups", "userRateGroups", "mappedWindows", "parkedMs", "now",
                 "transfersOmitted", "transfers", "rateGroups"), List.copyOf(json.keySet()));
         assertEquals(3L, json.get("activeTransfers"));

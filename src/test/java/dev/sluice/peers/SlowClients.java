@@ -20,11 +20,11 @@ import java.util.TreeMap;
  *
  * <pre>
  * java -cp ... dev.sluice.peers.SlowClients --url=http://127.0.0.1:PORT/big.bin [--clients=1000]
- *      [--rate=200000] [--seconds=20] [--rcvbuf=16384] [--recent=2]
+ *      [--rate=200000] [--seconds=20] [--rcvbuf=16384] [--recent=2] [--spread=0]
  * </pre>
  *
  * <p>Opens {@code --clients} connections (at most 64 connects in flight at a time, so the server's accept
- * backlog is not flooded), each with {@code SO_RCVBUF} set before connecting so that the kernel cannot buffer
+ * backlog is not flooded; with {@code --spread=S}, the connects are also spaced evenly over S seconds), each with {@code SO_RCVBUF} set before connecting so that the kernel cannot buffer
  * much for it, and sends one {@code GET}. Each connection then reads at most {@code --rate} bytes per second:
  * a token bucket per connection, refilled every ~10 ms by the one selector loop; a connection whose bucket
  * holds less than one read's worth is not interested in reading, so the server sees a slow reader whose socket
@@ -32,12 +32,16 @@ import java.util.TreeMap;
  *
  * <pre>
  * SLOW_CLIENTS clients=N connected=N status200=N served=N closed=N failed=N bytes=B seconds=S statuses=200:N,...
+ *     ttfb_n=N ttfb_median_ms=T ttfb_p90_ms=T ttfb_max_ms=T
  * </pre>
  *
  * <p>{@code served} counts connections that got status 200 and were still receiving bytes at the end (some
  * within the last {@code --recent} seconds), or that received the whole body; a connection that got no
  * response, another status, or that stalled or was closed early is not served. {@code bytes} is the total of
- * body bytes received. Nothing is measured on the client's side beyond that: the script samples the server.
+ * body bytes received. {@code ttfb_*} are the times from starting a connection's connect to its first byte of
+ * response, over the {@code ttfb_n} connections that got one (a connection still waiting at the end counts as
+ * waiting until the end, so a server that never answers cannot look fast). Nothing else is measured on the
+ * client's side: the script samples the server.
  */
 public final class SlowClients {
     private static final int MAX_CONNECTS_IN_FLIGHT = 64;
@@ -56,6 +60,8 @@ public final class SlowClients {
         long contentLength = -1;
         long bodyBytes;
         long lastBodyNanos;
+        long startNanos;
+        long firstByteNanos;
         double tokens;
         boolean requestSent;
         boolean done;
@@ -85,8 +91,10 @@ public final class SlowClients {
         long seconds = Long.parseLong(options.getOrDefault("seconds", "20"));
         int rcvbuf = Integer.parseInt(options.getOrDefault("rcvbuf", "16384"));
         long recentNanos = Long.parseLong(options.getOrDefault("recent", "2")) * 1_000_000_000L;
-        if (clients <= 0 || rate <= 0 || seconds <= 0 || rcvbuf <= 0 || !"http".equals(url.getScheme())) {
-            usage("clients, rate, seconds and rcvbuf must be positive, the url http://");
+        double spreadNanos = Double.parseDouble(options.getOrDefault("spread", "0")) * 1e9;
+        if (clients <= 0 || rate <= 0 || seconds <= 0 || rcvbuf <= 0 || spreadNanos < 0
+                || !"http".equals(url.getScheme())) {
+            usage("clients, rate, seconds and rcvbuf must be positive, spread not negative, the url http://");
         }
         InetSocketAddress address = new InetSocketAddress(url.getHost(), url.getPort() < 0 ? 80 : url.getPort());
         String path = url.getRawPath() == null || url.getRawPath().isEmpty() ? "/" : url.getRawPath();
@@ -107,11 +115,13 @@ public final class SlowClients {
                 if (now >= end) {
                     break;
                 }
-                while (all.size() < clients && connecting < MAX_CONNECTS_IN_FLIGHT) {
+                while (all.size() < clients && connecting < MAX_CONNECTS_IN_FLIGHT
+                        && now - start >= spreadNanos * all.size() / clients) {
                     SocketChannel channel = SocketChannel.open();
                     channel.configureBlocking(false);
                     channel.setOption(StandardSocketOptions.SO_RCVBUF, rcvbuf); // before connect: sets the window
                     Client client = new Client(channel);
+                    client.startNanos = System.nanoTime();
                     all.add(client);
                     try {
                         if (channel.connect(address)) {
@@ -182,6 +192,9 @@ public final class SlowClients {
             return;
         }
         client.tokens -= n;
+        if (client.firstByteNanos == 0 && n > 0) {
+            client.firstByteNanos = System.nanoTime();
+        }
         buffer.flip();
         if (client.status < 0) {
             // Response head: a few hundred bytes, ASCII; the rest of this read is body.
@@ -263,10 +276,23 @@ public final class SlowClients {
         StringBuilder shown = new StringBuilder();
         statuses.forEach((status, count) -> shown.append(shown.length() == 0 ? "" : ",").append(status)
                 .append(':').append(count));
+        long[] ttfb = all.stream().filter(c -> c.requestSent && !c.failed)
+                .mapToLong(c -> (c.firstByteNanos == 0 ? end : c.firstByteNanos) - c.startNanos).sorted().toArray();
         System.out.printf("SLOW_CLIENTS clients=%d connected=%d status200=%d served=%d closed=%d failed=%d"
-                + " bytes=%d seconds=%d statuses=%s%n", clients, connected, status200, served, closed, failed,
-                bytes, seconds, shown);
+                + " bytes=%d seconds=%d statuses=%s ttfb_n=%d ttfb_median_ms=%.0f ttfb_p90_ms=%.0f"
+                + " ttfb_max_ms=%.0f%n", clients, connected, status200, served, closed, failed, bytes, seconds,
+                shown, ttfb.length, percentileMillis(ttfb, 0.5), percentileMillis(ttfb, 0.9),
+                percentileMillis(ttfb, 1.0));
         System.out.flush();
+    }
+
+    /** The {@code q} quantile of the sorted {@code nanos}, in milliseconds; 0 for none. */
+    private static double percentileMillis(long[] nanos, double q) {
+        if (nanos.length == 0) {
+            return 0;
+        }
+        int index = (int) Math.min(nanos.length - 1, Math.ceil(q * nanos.length) - 1);
+        return nanos[Math.max(0, index)] / 1e6;
     }
 
     private static String required(Map<String, String> options, String name) {
@@ -280,7 +306,7 @@ public final class SlowClients {
     private static void usage(String problem) {
         System.err.println("SlowClients: " + problem);
         System.err.println("usage: SlowClients --url=http://HOST:PORT/PATH [--clients=1000] [--rate=200000]"
-                + " [--seconds=20] [--rcvbuf=16384] [--recent=2]");
+                + " [--seconds=20] [--rcvbuf=16384] [--recent=2] [--spread=0]");
         System.exit(2);
     }
 }

@@ -863,11 +863,13 @@ class TransferTest {
         assertReleased(engine);
     }
 
-    @Test
-    void limitRateAfterHoldsToTheByte() throws IOException {
+    /** With {@code MAPPED}, the full-speed bytes end inside a span: the chunks cut from it end there too. */
+    @ParameterizedTest
+    @EnumSource(value = BufferKind.class, names = {"DIRECT", "MAPPED"})
+    void limitRateAfterHoldsToTheByte(BufferKind kind) throws IOException {
         byte[] data = file("a.bin", 10 * CHUNK);
         long free = 3L * CHUNK + 100;
-        TransferEngine engine = engine(settings().withLimitRate(CHUNK, free), reads);
+        TransferEngine engine = engine(settings().withBufferKind(kind).withLimitRate(CHUNK, free), reads);
         start(engine, out, open("a.bin"), whole(data.length), listener);
         out.start();
         reads.runAll();
@@ -1082,6 +1084,96 @@ class TransferTest {
         assertArrayEquals(data, out.sent());
         assertEquals(0, engine.metrics().bufferBytesHighWater());
         assertEndedCleanly(engine, channel, Outcome.COMPLETED);
+    }
+
+    /**
+     * A slow client's mapped chunks are floor-size, but a read makes a whole span of {@code chunkSize} bytes
+     * resident (never across a window's end), and the chunks in it are cut from it with no read: here 64 chunks
+     * of a 1 MiB file take 4 reads, or 5 when a window ends inside the second span.
+     */
+    @ParameterizedTest
+    @CsvSource({"67108864, 4", "393216, 5"})
+    void aSlowMappedTransferCutsSeveralChunksFromEachRead(long mapWindow, int expectedReads) throws IOException {
+        byte[] data = file("a.bin", 4 * BIG_CHUNK);
+        java.util.concurrent.atomic.AtomicInteger readsRun = new java.util.concurrent.atomic.AtomicInteger();
+        TransferEngine engine = engine(adaptive().withBufferKind(BufferKind.MAPPED),
+                task -> reads.execute(() -> {
+                    readsRun.incrementAndGet();
+                    task.run();
+                })).withMapWindow(mapWindow);
+        FileChannel channel = open("a.bin");
+        start(engine, out, channel, whole(data.length), listener);
+        out.start();
+        while (!listener.ended()) { // one chunk a second, each filling the socket: a slow client
+            out.fillOnNextWrite();
+            reads.runAll();
+            clock.addAndGet(Duration.ofSeconds(1).toNanos());
+            out.setWritable(true);
+        }
+        assertArrayEquals(data, out.sent());
+        assertEquals(expectedReads, readsRun.get(), "reads for " + out.writes() + " writes");
+        assertEquals(expectedReads, engine.metrics().reads());
+        assertTrue(out.calls().stream().filter(call -> call.startsWith("write "))
+                .allMatch(call -> Integer.parseInt(call.substring("write ".length())) <= ChunkSizer.FLOOR),
+                "a slow client's chunks grew: " + out.calls());
+        assertEquals(0, engine.metrics().bufferBytesHighWater());
+        assertEndedCleanly(engine, channel, Outcome.COMPLETED);
+    }
+
+    /**
+     * Multipart ranges may overlap and come in any order: a region's chunks are cut from the last span only when
+     * it holds them, whichever region made it resident, and read anew otherwise.
+     */
+    @Test
+    void overlappingRangesInAnyOrderAreCutFromTheRightSpan() throws IOException {
+        byte[] data = file("a.bin", 4 * BIG_CHUNK);
+        TransferEngine engine = engine(adaptive().withBufferKind(BufferKind.MAPPED), reads);
+        long[][] ranges = {{500_000, 300_000}, {200_000, 400_000}, {470_000, 300_000}, {0, 17}, {700_000, 300_000}};
+        List<Segment> body = new java.util.ArrayList<>();
+        ByteArrayOutputStream expected = new ByteArrayOutputStream();
+        for (long[] range : ranges) {
+            body.add(Segment.Literal.of("--part\r\n".getBytes(StandardCharsets.US_ASCII)));
+            body.add(new Segment.FileRegion(range[0], range[1]));
+            expected.writeBytes("--part\r\n".getBytes(StandardCharsets.US_ASCII));
+            expected.write(data, (int) range[0], (int) range[1]);
+        }
+        FileChannel channel = open("a.bin");
+        start(engine, out, channel, body, listener);
+        out.start();
+        while (!listener.ended()) {
+            out.fillOnNextWrite();
+            reads.runAll();
+            clock.addAndGet(Duration.ofSeconds(1).toNanos());
+            out.setWritable(true);
+        }
+        assertArrayEquals(expected.toByteArray(), out.sent());
+        assertEndedCleanly(engine, channel, Outcome.COMPLETED);
+    }
+
+    /**
+     * After a read, the chunks a span holds go to the socket on the thread that says the socket drained (the
+     * container's): no read is queued, so the transfer waits for no read thread between them.
+     */
+    @Test
+    void aChunkInAResidentSpanIsWrittenWithoutWaitingForARead() throws IOException {
+        byte[] data = file("a.bin", 4 * BIG_CHUNK);
+        TransferEngine engine = engine(adaptive().withBufferKind(BufferKind.MAPPED), reads);
+        Transfer transfer = start(engine, out, open("a.bin"), whole(data.length), listener);
+        out.start();
+        out.fillOnNextWrite();
+        reads.runAll();
+        assertEquals(1, out.writes());
+        for (int chunk = 2; chunk <= BIG_CHUNK / ChunkSizer.FLOOR; chunk++) {
+            clock.addAndGet(Duration.ofSeconds(1).toNanos());
+            out.fillOnNextWrite();
+            out.setWritable(true);
+            assertEquals(chunk, out.writes(), "chunk " + chunk + " waited for a read");
+            assertEquals(Transfer.State.WAITING_FOR_SOCKET, transfer.state());
+        }
+        out.setWritable(true);
+        reads.runAll();
+        assertArrayEquals(data, out.sent());
+        assertEquals(Outcome.COMPLETED, listener.only().outcome());
     }
 
     @Test
