@@ -61,8 +61,8 @@ import org.apache.commons.io.IOUtils;
  * <p>With {@code bufferKind=mapped}, a file region longer than a chunk is sent as slices of the file's mapping
  * instead ({@link FileWindows}): they count against the read-ahead like buffers, but hold no pool memory and go
  * back to nobody. A read makes a span of at least {@code chunkSize} bytes resident, and the owner cuts the chunks
- * that lie in it without another read ({@link #fillFromMapping}). Their bytes are copied when the container writes them, so the file is checked once more
- * before the body's last byte ({@link #fileStillHoldsTheBody}).
+ * that lie in it without another read ({@link #fillFromMapping}). Their bytes are copied when the container writes
+ * them, so the file is checked once more before the body's last byte ({@link #fileStillHoldsTheBody}).
  */
 public final class Transfer {
 
