@@ -27,7 +27,7 @@ import java.util.Map;
  */
 final class ConnectionHistory {
 
-    /** Connections remembered at most: about 100 bytes each. */
+    /** Connections remembered at most: a key of some 60 characters and a number each, about 2 MB in all. */
     static final int MAX_CONNECTIONS = 10_000;
 
     private final Map<String, Integer> earned = new LinkedHashMap<>(256, 0.75f, true) {
