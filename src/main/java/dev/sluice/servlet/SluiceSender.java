@@ -139,6 +139,8 @@ public final class SluiceSender {
     private final Settings settings;
     private final FileResolver internal;
     private final Operations operations;
+    /** What each keep-alive connection's downloads proved about its client, for the next one's first chunk. */
+    private final ConnectionHistory history = new ConnectionHistory();
 
     /** A sender over {@code engine} with {@link Settings#defaults()}. */
     public SluiceSender(TransferEngine engine) {
@@ -513,11 +515,14 @@ public final class SluiceSender {
             if (operations != null) {
                 listener = operations.accessLogged(request, response, label, listener);
             }
+            String connection = ConnectionHistory.key(request);
+            listener = history.recording(connection, listener);
             Object user = options.userKey() != null ? options.userKey() : request.getRemoteUser();
             TransferRequest transfer = TransferRequest.of(response.getOutputStream(), file.channel(), segments(plan),
                             listener)
                     .withFile(version, file.path()).withClientKey(request.getRemoteAddr())
-                    .withUserKey(user).withRate(options.rate()).withLabel(label);
+                    .withUserKey(user).withRate(options.rate()).withLabel(label)
+                    .withStartChunk(history.startChunk(connection));
             if (engine.start(transfer).isEmpty()) {
                 file.close();
                 busy(response);

@@ -15,6 +15,14 @@ package dev.sluice.stream;
  * <ul>
  *   <li>A new transfer starts at the floor: it knows nothing of its client yet, and a client that never reads
  *       should not have made it hold big buffers. Growth is like TCP's slow start: fast, but earned.</li>
+ *   <li>Unless an earlier transfer to the same client earned a size ({@link #earned}): then it starts there, as
+ *       proven, and measures from its first window on. The caller decides what "the same client" is (the
+ *       servlet: the same keep-alive connection, whose history is this client's and no one else's). Without it,
+ *       every medium file on a fast connection paid the slow start again, in 16 KiB chunks for its first
+ *       megabytes. What it risks is bounded: a client that was fast and then stops reading holds at most
+ *       {@code readAhead} chunks of its size until its first window shrinks them or the stall timeout ends it,
+ *       and every pooled chunk still comes out of the shared budget ({@code maxBufferMemory}), which no
+ *       transfer can exceed, whatever size it asks for: it waits for a buffer instead.</li>
  *   <li>Until its socket has pushed back once and drained again, a transfer grows only after it has sent
  *       {@link #UNPROVEN_BYTES}: that much the kernel's send buffer can take from a client that never reads
  *       (Linux autotunes it up to 4 MiB), so a faster start would make every new client look fast and leave
@@ -66,20 +74,30 @@ final class ChunkSizer {
     private boolean parkedOnce;
     private boolean drainedAfterPark;
     private boolean parkedSinceDrain;
+    /** Whether the transfer started at a size an earlier transfer to its client earned. */
+    private final boolean provenByHistory;
 
     ChunkSizer(int ceiling, long nowNanos) {
         this(ceiling, nowNanos, false);
     }
 
+    ChunkSizer(int ceiling, long nowNanos, boolean growsAtOnce) {
+        this(ceiling, nowNanos, growsAtOnce, 0);
+    }
+
     /**
      * A sizer whose chunks, once its client is proven, grow straight to the window's target instead of doubling
      * per window: for chunks that hold no buffer (mapped), where a client that only looked fast costs no memory.
+     * It starts at {@code earlier}, the size an earlier transfer to the same client {@link #earned} (the largest
+     * size class not above it and not above the ceiling), as a proven client; at the floor when {@code earlier}
+     * is not above it (0: nothing known).
      */
-    ChunkSizer(int ceiling, long nowNanos, boolean growsAtOnce) {
+    ChunkSizer(int ceiling, long nowNanos, boolean growsAtOnce, int earlier) {
         this.growsAtOnce = growsAtOnce;
         this.ceiling = ceiling;
         this.floor = floorFor(ceiling);
-        this.size = floor;
+        this.size = earlier > floor ? classBelow(earlier) : floor;
+        this.provenByHistory = size > floor;
         this.windowStartNanos = nowNanos;
     }
 
@@ -99,6 +117,19 @@ final class ChunkSizer {
 
     int size() {
         return size;
+    }
+
+    /**
+     * What this transfer proved its client drains: the current size once the client is proven (its socket pushed
+     * back and drained, it took more than a kernel buffer holds, or an earlier transfer proved it), else 0. A
+     * later transfer to the same client may start there.
+     */
+    int earned() {
+        return proven() ? size : 0;
+    }
+
+    private boolean proven() {
+        return provenByHistory || drainedAfterPark || bytesSent >= UNPROVEN_BYTES;
     }
 
     /** The buffer for a read of at most {@code remaining} bytes: the current size, or less for a short tail. */
@@ -144,8 +175,7 @@ final class ChunkSizer {
         }
         double perWindow = (double) windowBytes * WINDOW_NANOS / elapsed;
         int target = classBelow(perWindow);
-        boolean proven = drainedAfterPark || bytesSent >= UNPROVEN_BYTES;
-        size = target < size ? target : proven ? (growsAtOnce ? target : Math.min(target, grown(size))) : size;
+        size = target < size ? target : proven() ? (growsAtOnce ? target : Math.min(target, grown(size))) : size;
         windowStartNanos = nowNanos;
         windowBytes = 0;
         parkedInWindow = false;

@@ -271,6 +271,8 @@ public final class Transfer {
     private final Throttle throttle;
     private final RateLimits rateLimits;
     private final ChunkSizer sizer;
+    /** The chunk size the sizer started at, for the summary. */
+    private final int startChunk;
     /**
      * How often the reads check the file for a change in place ({@link FileCheck}): after the first read, and
      * after the read that crosses each multiple of this many body bytes. Every chunk would cost too much for small
@@ -346,7 +348,8 @@ public final class Transfer {
         boolean unlimited = !throttle.limits() && !rateLimits.limits();
         boolean mapsFile = this.segments.stream().anyMatch(this::mapped);
         this.chunkCeiling = unlimited && mapsFile ? engine.mappedChunkCeiling() : engine.settings().chunkSize();
-        this.sizer = new ChunkSizer(chunkCeiling, engine.nanoTime(), mapsFile);
+        this.sizer = new ChunkSizer(chunkCeiling, engine.nanoTime(), mapsFile, request.startChunk());
+        this.startChunk = sizer.size();
         this.recording = new TransferRecording(request.label(), engine::nanoTime, engine.parkedTime());
         this.label = request.label();
         this.clientKey = request.clientKey();
@@ -1006,7 +1009,7 @@ public final class Transfer {
         }
         releaseLateEvents();
         TransferSummary summary = recording.ended(outcome, bytesWritten, length,
-                outcome == Outcome.COMPLETED ? null : ending.cause());
+                outcome == Outcome.COMPLETED ? null : ending.cause(), startChunk, sizer.earned());
         engine.ended(this, summary);
         try {
             listener.ended(summary);

@@ -61,4 +61,14 @@ public final class TransferEvent extends Event {
     @Description("Time parked by the speed limits (limitRate, globalRate, limitRatePerClient, limitRatePerUser)")
     @Timespan
     long throttleWait;
+
+    @Label("Start Chunk")
+    @Description("The chunk size it started at: 16 KiB, or more when an earlier download on the same connection proved the client fast")
+    @DataAmount
+    int startChunk;
+
+    @Label("Earned Chunk")
+    @Description("The chunk size its client had proven it drains at the end (0: never proven); the next download on the connection starts there")
+    @DataAmount
+    int earnedChunk;
 }

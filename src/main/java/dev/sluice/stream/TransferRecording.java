@@ -91,9 +91,11 @@ final class TransferRecording {
     }
 
     /** Ends the recording, once, as the transfer ends: commits the event if it is recorded. */
-    TransferSummary ended(Outcome outcome, long bytesWritten, long length, Throwable cause) {
+    TransferSummary ended(Outcome outcome, long bytesWritten, long length, Throwable cause, int startChunk,
+            int earnedChunk) {
         TransferSummary summary = new TransferSummary(outcome, bytesWritten, length, cause,
-                clock.getAsLong() - startNanos, new Waits(socketWait, readWait, bufferWait, throttleWait));
+                clock.getAsLong() - startNanos, new Waits(socketWait, readWait, bufferWait, throttleWait), startChunk,
+                earnedChunk);
         if (enabled) {
             event.end();
             if (event.shouldCommit()) {
@@ -105,6 +107,8 @@ final class TransferRecording {
                 event.readWait = readWait;
                 event.bufferWait = bufferWait;
                 event.throttleWait = throttleWait;
+                event.startChunk = startChunk;
+                event.earnedChunk = earnedChunk;
                 event.commit();
             }
         }

@@ -29,10 +29,14 @@ import java.util.Objects;
  * @param rate this transfer's own speed limit, instead of the engine's {@code limitRate} and
  *        {@code limitRateAfter}; {@code null}: the engine's
  * @param label names the transfer in its flight-recorder event ({@link TransferEvent}); not interpreted
+ * @param startChunk the chunk size an earlier transfer to the same client earned
+ *        ({@link TransferSummary#earnedChunk}): this one starts there, as a client already proven, instead of at
+ *        16 KiB (see {@link ChunkSizer}); capped at this transfer's own largest chunk. 0: nothing known, start
+ *        small. Pass only what the same client earned: one client's history must not speed up another's start
  */
 public record TransferRequest(ServletOutputStream out, FileChannel channel, List<Segment> body,
         TransferListener listener, FileVersion file, Path path, Object clientKey, Object userKey, RateLimit rate,
-        TransferLabel label) {
+        TransferLabel label, int startChunk) {
 
     /**
      * One transfer's speed limit.
@@ -54,37 +58,45 @@ public record TransferRequest(ServletOutputStream out, FileChannel channel, List
         Objects.requireNonNull(listener, "listener");
         Objects.requireNonNull(label, "label");
         body = List.copyOf(body);
+        if (startChunk < 0) {
+            throw new IllegalArgumentException("startChunk " + startChunk + " is negative");
+        }
     }
 
     /** A request with no file version, in no client's group, unlabelled. */
     public static TransferRequest of(ServletOutputStream out, FileChannel channel, List<Segment> body,
             TransferListener listener) {
-        return new TransferRequest(out, channel, body, listener, null, null, null, null, null, TransferLabel.NONE);
+        return new TransferRequest(out, channel, body, listener, null, null, null, null, null, TransferLabel.NONE, 0);
     }
 
     public TransferRequest withFile(FileVersion version) {
-        return new TransferRequest(out, channel, body, listener, version, path, clientKey, userKey, rate, label);
+        return new TransferRequest(out, channel, body, listener, version, path, clientKey, userKey, rate, label, startChunk);
     }
 
     /** The file's version and the path it was opened at, so that a change in place is noticed. */
     public TransferRequest withFile(FileVersion version, Path openedAt) {
-        return new TransferRequest(out, channel, body, listener, version, openedAt, clientKey, userKey, rate, label);
+        return new TransferRequest(out, channel, body, listener, version, openedAt, clientKey, userKey, rate, label, startChunk);
     }
 
     public TransferRequest withClientKey(Object key) {
-        return new TransferRequest(out, channel, body, listener, file, path, key, userKey, rate, label);
+        return new TransferRequest(out, channel, body, listener, file, path, key, userKey, rate, label, startChunk);
     }
 
     public TransferRequest withUserKey(Object key) {
-        return new TransferRequest(out, channel, body, listener, file, path, clientKey, key, rate, label);
+        return new TransferRequest(out, channel, body, listener, file, path, clientKey, key, rate, label, startChunk);
     }
 
     public TransferRequest withRate(RateLimit limit) {
-        return new TransferRequest(out, channel, body, listener, file, path, clientKey, userKey, limit, label);
+        return new TransferRequest(out, channel, body, listener, file, path, clientKey, userKey, limit, label, startChunk);
     }
 
     public TransferRequest withLabel(TransferLabel newLabel) {
-        return new TransferRequest(out, channel, body, listener, file, path, clientKey, userKey, rate, newLabel);
+        return new TransferRequest(out, channel, body, listener, file, path, clientKey, userKey, rate, newLabel, startChunk);
+    }
+
+    /** Starts at the chunk size the same client earned before ({@code startChunk}); 0: start small. */
+    public TransferRequest withStartChunk(int bytes) {
+        return new TransferRequest(out, channel, body, listener, file, path, clientKey, userKey, rate, label, bytes);
     }
 
     /** Bytes the body holds. */

@@ -166,6 +166,64 @@ class ChunkSizerTest {
     }
 
     @Test
+    void aClientThatNeverProvedItselfEarnsNothing() {
+        ChunkSizer sizer = new ChunkSizer(CEILING, 0);
+        long now = 0;
+        for (int i = 0; i < 100; i++) { // fast, but all of it could have gone into the kernel's buffer
+            sizer.written(ChunkSizer.FLOOR);
+            now += TENTH;
+            sizer.drained(now);
+        }
+        assertEquals(0, sizer.earned());
+    }
+
+    @Test
+    void aClientEarnsTheSizeItReachedOnceProvenByAPushBackOrByTheBytes() {
+        ChunkSizer pushedBack = new ChunkSizer(CEILING, 0);
+        pushedBack.parked(0);
+        pushedBack.drained(1);
+        assertEquals(ChunkSizer.FLOOR, pushedBack.earned(), "proven, at the size it has");
+        ChunkSizer manyBytes = grownToTheCeiling();
+        assertEquals(CEILING, manyBytes.earned());
+    }
+
+    @Test
+    void aTransferStartsAtWhatAnEarlierTransferToItsClientEarned() {
+        assertEquals(CEILING, new ChunkSizer(CEILING, 0, false, CEILING).size());
+        assertEquals(64 * 1024, new ChunkSizer(CEILING, 0, false, 100 * 1024).size(), "the size class below");
+        assertEquals(CEILING, new ChunkSizer(CEILING, 0, false, 4 * 1024 * 1024).size(), "never above the ceiling");
+        assertEquals(ChunkSizer.FLOOR, new ChunkSizer(CEILING, 0, false, 0).size());
+        assertEquals(ChunkSizer.FLOOR, new ChunkSizer(CEILING, 0, false, 1).size());
+        assertEquals(0, new ChunkSizer(CEILING, 0, false, ChunkSizer.FLOOR).earned(),
+                "a floor-size start proves nothing");
+        assertEquals(CEILING, new ChunkSizer(CEILING, 0, false, CEILING).earned(),
+                "proven by its history, it keeps it until a window says otherwise");
+    }
+
+    @Test
+    void aStartEarnedEarlierGrowsWithoutWaitingForProofAgain() {
+        ChunkSizer sizer = new ChunkSizer(CEILING, 0, false, 64 * 1024);
+        long now = 0;
+        for (int i = 0; i < 10; i++) { // one fast window, no push-back, far less than a kernel buffer sent
+            sizer.written(sizer.size());
+            now += TENTH;
+            sizer.drained(now);
+        }
+        assertEquals(128 * 1024, sizer.size());
+    }
+
+    /** A client that was fast on its connection and then slows down is measured like any other: it shrinks. */
+    @Test
+    void aStartEarnedEarlierShrinksStraightToWhatTheClientDrainsNow() {
+        ChunkSizer sizer = new ChunkSizer(CEILING, 0, true, CEILING);
+        sizer.written(CEILING);
+        sizer.parked(MS);
+        sizer.drained(1_000 * MS); // 256 KiB in 1 s: a few KiB per window
+        assertEquals(ChunkSizer.FLOOR, sizer.size());
+        assertEquals(ChunkSizer.FLOOR, sizer.earned(), "the next transfer on the connection starts small again");
+    }
+
+    @Test
     void sizeClassesAreTheFloorTimesPowersOfTwoAndTheCeiling() {
         assertEquals(16384, ChunkSizer.classFor(1, 100_000));
         assertEquals(32768, ChunkSizer.classFor(16385, 100_000));

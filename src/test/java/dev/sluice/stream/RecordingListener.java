@@ -10,6 +10,15 @@ final class RecordingListener implements TransferListener {
     }
 
     final List<End> ends = new ArrayList<>();
+    final List<TransferSummary> summaries = new ArrayList<>();
+
+    @Override
+    public void ended(TransferSummary summary) {
+        synchronized (this) {
+            summaries.add(summary);
+        }
+        TransferListener.super.ended(summary);
+    }
 
     @Override
     public synchronized void ended(Outcome outcome, long bytesWritten, Throwable cause) {

@@ -1176,6 +1176,79 @@ class TransferTest {
         assertEquals(Outcome.COMPLETED, listener.only().outcome());
     }
 
+    /** A keep-alive connection's earlier download proved its client: the next one starts at full size at once. */
+    @Test
+    void aTransferStartsAtTheChunkSizeItsClientEarnedBefore() throws IOException {
+        byte[] data = file("a.bin", 4 * BIG_CHUNK + 5);
+        TransferEngine engine = engine(adaptive(), reads);
+        FileChannel channel = open("a.bin");
+        engine.start(TransferRequest.of(out, channel, whole(data.length), listener).withStartChunk(BIG_CHUNK));
+        out.start();
+        assertEquals(BIG_CHUNK, engine.metrics().bufferBytesInUse(), "the first read is a full-size chunk");
+        reads.runAll();
+        assertArrayEquals(data, out.sent());
+        assertEquals("write " + BIG_CHUNK, out.calls().get(0));
+        assertEndedCleanly(engine, channel, Outcome.COMPLETED);
+        TransferSummary summary = listener.summaries.get(0);
+        assertEquals(BIG_CHUNK, summary.startChunk());
+        assertEquals(BIG_CHUNK, summary.earnedChunk(), "nothing said otherwise: the next one may start there too");
+    }
+
+    @Test
+    void aTransferWithNoHistoryStartsAtTheFloorAndReportsWhatItEarned() throws IOException {
+        byte[] data = file("a.bin", 4 * BIG_CHUNK);
+        TransferEngine engine = engine(adaptive(), reads);
+        FileChannel channel = open("a.bin");
+        start(engine, out, channel, whole(data.length), listener);
+        out.start();
+        assertEquals(ChunkSizer.FLOOR, engine.metrics().bufferBytesInUse());
+        reads.runAll(); // the clock never moves: no window closes, and 1 MiB proves nothing
+        assertArrayEquals(data, out.sent());
+        assertEndedCleanly(engine, channel, Outcome.COMPLETED);
+        assertEquals(ChunkSizer.FLOOR, listener.summaries.get(0).startChunk());
+        assertEquals(0, listener.summaries.get(0).earnedChunk());
+    }
+
+    /**
+     * A client proven fast on its connection that then stops reading: its transfer starts at full size and, at
+     * full size, keeps its whole read-ahead while parked. That is the risk of the start hint, and the buffer
+     * budget bounds it like every other: the transfer waits for buffers it cannot have, never holds more than
+     * {@code maxBufferMemory}, and once the stall timeout ends it, the other client's transfer gets its buffers.
+     */
+    @Test
+    void aClientThatWasFastAndStopsReadingHoldsNoMoreThanTheBudget() throws IOException {
+        byte[] data = file("a.bin", 16 * BIG_CHUNK);
+        long budget = 3L * BIG_CHUNK;
+        TransferEngine engine = engine(adaptive().withReadAhead(4).withMaxBufferMemory(budget)
+                .withStallTimeout(Duration.ofSeconds(30)), reads);
+        FileChannel stoppedChannel = open("a.bin");
+        RecordingListener stoppedEnds = new RecordingListener();
+        engine.start(TransferRequest.of(out, stoppedChannel, whole(data.length), stoppedEnds)
+                .withStartChunk(BIG_CHUNK));
+        out.start();
+        out.fillOnNextWrite(); // took the first chunk, then never reads again
+        reads.runAll();
+        FakeOutputStream other = new FakeOutputStream();
+        FileChannel otherChannel = open("a.bin");
+        start(engine, other, otherChannel, whole(data.length), listener);
+        other.start();
+        reads.runAll();
+        TransferMetrics m = engine.metrics();
+        assertEquals(budget, m.bufferBytesInUse(), "the stopped client holds the whole budget, and no more");
+        assertTrue(m.bufferWaits() >= 2, "neither waited for a buffer: " + m);
+        assertEquals(0, other.writes(), "the other client got a buffer past the budget");
+        clock.addAndGet(Duration.ofSeconds(31).toNanos());
+        engine.checkStalls();
+        reads.runAll();
+        assertEquals(Outcome.ABORTED, stoppedEnds.only().outcome());
+        assertArrayEquals(data, other.sent());
+        assertEquals(Outcome.COMPLETED, listener.only().outcome());
+        assertTrue(engine.metrics().bufferBytesHighWater() <= budget, "over the budget: " + engine.metrics());
+        assertFalse(stoppedChannel.isOpen());
+        assertFalse(otherChannel.isOpen());
+        assertReleased(engine);
+    }
+
     @Test
     void aShortBodyTakesAFloorSizeBufferNotAFullChunk() throws IOException {
         byte[] data = file("a.bin", 4096);
