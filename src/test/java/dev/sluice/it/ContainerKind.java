@@ -34,6 +34,13 @@ public enum ContainerKind {
     public interface Running extends AutoCloseable {
         URI uri();
 
+        /**
+         * The container's request threads running a task now: Jetty's {@code QueuedThreadPool.getBusyThreads()}
+         * (its acceptor and selector included, neither idle nor reserved threads), Tomcat's connector executor's
+         * active count (its acceptor and poller have threads of their own and are not counted).
+         */
+        int busyThreads();
+
         /** Stops the container; a failure to stop fails the test that started it. */
         @Override
         void close();
@@ -267,6 +274,11 @@ public enum ContainerKind {
             }
 
             @Override
+            public int busyThreads() {
+                return threads.getBusyThreads();
+            }
+
+            @Override
             public void close() {
                 try {
                     server.stop();
@@ -448,6 +460,16 @@ public enum ContainerKind {
             @Override
             public URI uri() {
                 return uri;
+            }
+
+            @Override
+            public int busyThreads() {
+                if (connector.getProtocolHandler().getExecutor()
+                        instanceof org.apache.tomcat.util.threads.ThreadPoolExecutor pool) {
+                    return pool.getActiveCount();
+                }
+                throw new IllegalStateException("not Tomcat's own executor: "
+                        + connector.getProtocolHandler().getExecutor());
             }
 
             @Override
