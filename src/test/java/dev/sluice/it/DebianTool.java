@@ -26,6 +26,8 @@ import org.junit.jupiter.api.Assumptions;
  *       {@code prometheus} package would start a Prometheus server, so its binary is taken out of the package
  *       instead ({@code apt-get download}, {@code dpkg-deb -x} into {@code target/debs/}), which needs no root when
  *       the package lists are there.</li>
+ *   <li>{@link #fusepy()}: Python's FUSE binding for the slow storage of {@link SlowFuse}, installed with
+ *       {@code apt-get install} (root only).</li>
  * </ul>
  */
 final class DebianTool {
@@ -53,6 +55,29 @@ final class DebianTool {
         Path extracted = Path.of("target", "debs", "prometheus", "usr", "bin", "promtool").toAbsolutePath();
         return require("promtool", () -> find("promtool", List.of(extracted))
                 .orElseGet(() -> extract("prometheus", extracted)));
+    }
+
+    /**
+     * Debian's {@code /usr/bin/python3} able to import {@code fusepy} (package {@code python3-fusepy}, which brings
+     * libfuse2), for {@code bench/slowfs.py}; installed first if need be (root only); skips the test when there is
+     * none.
+     */
+    static Path fusepy() {
+        Path python = Path.of("/usr/bin/python3");
+        return require("python3-fusepy", () -> {
+            if (!Files.isExecutable(python)) {
+                return new Outcome(null, "there is no " + python);
+            }
+            if (run(List.of(python.toString(), "-c", "import fusepy"), null) == null) {
+                return new Outcome(python, null);
+            }
+            Outcome installed = install("python3-fusepy", "python3", List.of(python));
+            if (installed.binary() == null) {
+                return installed;
+            }
+            return run(List.of(python.toString(), "-c", "import fusepy"), null) == null ? new Outcome(python, null)
+                    : new Outcome(null, "apt-get installed python3-fusepy, but " + python + " cannot import fusepy");
+        });
     }
 
     /**
