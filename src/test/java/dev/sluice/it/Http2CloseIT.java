@@ -323,7 +323,7 @@ class Http2CloseIT {
     }
 
     /** Waits until the server's bytes sent stop growing for half a second: its writes wait on the socket. */
-    private static void awaitNoProgress(SluiceServlet servlet) {
+    static void awaitNoProgress(SluiceServlet servlet) {
         long[] last = {-1};
         long[] since = {System.nanoTime()};
         Await.until("the server's writes stalled", Duration.ofSeconds(60), () -> {

@@ -145,7 +145,7 @@ class Http2CloseRepeatIT {
                 try (Http2CloseIT.RawH2c raw = new Http2CloseIT.RawH2c(uri, streams, "/big.bin")) {
                     Await.until(streams + " transfers in progress", Duration.ofSeconds(60),
                             () -> servlet.metrics().activeTransfers() == streams, () -> servlet.metrics().toString());
-                    awaitNoProgress(servlet);
+                    Http2CloseIT.awaitNoProgress(servlet);
                     long stalledAt = System.nanoTime();
                     long closedAt;
                     if (close == Http2CloseIT.Close.GOAWAY_FIN) {
@@ -177,20 +177,6 @@ class Http2CloseRepeatIT {
             }
         }
         System.out.println("Http2CloseRepeatIT congested: " + late + " of " + repeat + " rounds late");
-    }
-
-    private static void awaitNoProgress(SluiceServlet servlet) {
-        long[] last = {-1};
-        long[] since = {System.nanoTime()};
-        Await.until("the server's writes stalled", Duration.ofSeconds(60), () -> {
-            long sent = servlet.metrics().bytesSent();
-            if (sent != last[0]) {
-                last[0] = sent;
-                since[0] = System.nanoTime();
-                return false;
-            }
-            return System.nanoTime() - since[0] > TimeUnit.MILLISECONDS.toNanos(500);
-        }, () -> servlet.metrics().toString());
     }
 
     private static boolean awaitNone(SluiceServlet servlet, long deadline) throws InterruptedException {
