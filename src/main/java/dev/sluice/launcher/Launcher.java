@@ -5,6 +5,7 @@ import dev.sluice.servlet.ConfigException;
 import dev.sluice.servlet.Setting;
 import dev.sluice.servlet.SluiceConfig;
 import dev.sluice.servlet.SluiceServlet;
+import dev.sluice.stream.FileRegions;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.io.UncheckedIOException;
@@ -105,6 +106,7 @@ public final class Launcher {
     static final int DEFAULT_PORT = 8080;
     static final String DEFAULT_HOST = "127.0.0.1";
     static final boolean DEFAULT_HTTP2 = true;
+    static final boolean DEFAULT_SENDFILE = false;
     static final Duration DEFAULT_STOP_TIMEOUT = Duration.ofSeconds(30);
     static final Duration DEFAULT_REQUEST_HEADER_TIMEOUT = Duration.ofSeconds(20);
     /** How much longer than {@code stallTimeout} Jetty's idle timeout is (see the class comment). */
@@ -116,10 +118,11 @@ public final class Launcher {
     /**
      * What the command line asked for; {@code http2}: serve h2c beside HTTP/1.1; {@code stopTimeout}: how long a
      * stop lets the requests in progress finish (zero: cut them at once); {@code requestHeaderTimeout}: how long a
-     * connection may go without a request running (see the class comment).
+     * connection may go without a request running (see the class comment); {@code sendfile}: the experimental
+     * {@link SendfileConnector}.
      */
     record Options(String host, int port, boolean http2, Duration stopTimeout, Duration requestHeaderTimeout,
-            Map<String, String> settings, boolean help) {
+            Map<String, String> settings, boolean help, boolean sendfile) {
     }
 
     private final Server server;
@@ -171,7 +174,7 @@ public final class Launcher {
         StopLogManager.keepHandlersWhileStopping(options.stopTimeout().plus(STOP_LOG_MARGIN));
         java.util.logging.Logger.getLogger("").getHandlers(); // creates them now, see StopLogManager
         Launcher launcher = start(options.host(), options.port(), options.http2(), options.stopTimeout(),
-                options.requestHeaderTimeout(), settings);
+                options.requestHeaderTimeout(), options.sendfile(), settings);
         launcher.server.addEventListener(new LifeCycle.Listener() {
             @Override
             public void lifeCycleStopped(LifeCycle event) {
@@ -217,6 +220,16 @@ public final class Launcher {
      */
     public static Launcher start(String host, int port, boolean http2, Duration stopTimeout,
             Duration requestHeaderTimeout, Map<String, String> settings) throws Exception {
+        return start(host, port, http2, stopTimeout, requestHeaderTimeout, DEFAULT_SENDFILE, settings);
+    }
+
+    /**
+     * As {@link #start(String, int, boolean, Duration, Duration, Map)}; {@code sendfile}: HTTP/1.1 connections
+     * send the engine's mapped chunks from the file with {@code transferTo} (see {@link SendfileConnector}); an
+     * experiment, off by default.
+     */
+    public static Launcher start(String host, int port, boolean http2, Duration stopTimeout,
+            Duration requestHeaderTimeout, boolean sendfile, Map<String, String> settings) throws Exception {
         Duration stallTimeout = SluiceConfig.from(settings).engine().stallTimeout();
         int cores = Runtime.getRuntime().availableProcessors();
         Server server = new Server(threadPool(cores));
@@ -227,7 +240,13 @@ public final class Launcher {
         ConnectionFactory[] protocols = http2
                 ? new ConnectionFactory[] {http1, new HTTP2CServerConnectionFactory(config)}
                 : new ConnectionFactory[] {http1};
-        ServerConnector connector = new ServerConnector(server, ACCEPTORS, selectors(cores), protocols);
+        ServerConnector connector;
+        if (sendfile) {
+            FileRegions.enable();
+            connector = new SendfileConnector(server, ACCEPTORS, selectors(cores), protocols);
+        } else {
+            connector = new ServerConnector(server, ACCEPTORS, selectors(cores), protocols);
+        }
         connector.setHost(host);
         connector.setPort(port);
         connector.setIdleTimeout(idleTimeout(stallTimeout).toMillis());
@@ -287,6 +306,11 @@ public final class Launcher {
         return server;
     }
 
+    /** Body bytes sent with {@code transferTo} by the {@code --sendfile} connector (0 without it). */
+    public long sentFromFiles() {
+        return server.getConnectors()[0] instanceof SendfileConnector connector ? connector.sentFromFiles() : 0;
+    }
+
     public String url() {
         ServerConnector connector = (ServerConnector) server.getConnectors()[0];
         String host = connector.getHost();
@@ -319,6 +343,7 @@ public final class Launcher {
         String host = DEFAULT_HOST;
         int port = DEFAULT_PORT;
         boolean http2 = DEFAULT_HTTP2;
+        boolean sendfile = DEFAULT_SENDFILE;
         Duration stopTimeout = DEFAULT_STOP_TIMEOUT;
         Duration requestHeaderTimeout = DEFAULT_REQUEST_HEADER_TIMEOUT;
         Map<String, String> settings = new LinkedHashMap<>();
@@ -331,6 +356,10 @@ public final class Launcher {
             }
             if (arg.equals("--http2")) {
                 http2 = true; // a switch: the next argument is not its value
+                continue;
+            }
+            if (arg.equals("--sendfile")) {
+                sendfile = true;
                 continue;
             }
             if (!arg.startsWith("--") || arg.length() == 2) {
@@ -352,7 +381,8 @@ public final class Launcher {
             switch (name) {
                 case "host" -> host = value;
                 case "port" -> port = port(value);
-                case "http2" -> http2 = http2(value);
+                case "http2" -> http2 = flag("http2", value);
+                case "sendfile" -> sendfile = flag("sendfile", value);
                 case "stopTimeout" -> stopTimeout = stopTimeout(value);
                 case "requestHeaderTimeout" -> requestHeaderTimeout = requestHeaderTimeout(value);
                 default -> {
@@ -364,12 +394,12 @@ public final class Launcher {
                 }
             }
         }
-        return new Options(host, port, http2, stopTimeout, requestHeaderTimeout, settings, help);
+        return new Options(host, port, http2, stopTimeout, requestHeaderTimeout, settings, help, sendfile);
     }
 
     /** Every option's name: the launcher's own and the settings'. */
     private static List<String> options() {
-        List<String> names = new ArrayList<>(List.of("help", "host", "port", "http2", "stopTimeout"));
+        List<String> names = new ArrayList<>(List.of("help", "host", "port", "http2", "sendfile", "stopTimeout"));
         Setting.values().forEach(setting -> names.add(setting.key()));
         return names;
     }
@@ -387,11 +417,11 @@ public final class Launcher {
                 + "': expected a port from 0 to 65535");
     }
 
-    private static boolean http2(String value) {
+    private static boolean flag(String name, String value) {
         return switch (value) {
             case "true" -> true;
             case "false" -> false;
-            default -> throw new IllegalArgumentException("option --http2 has invalid value '" + value
+            default -> throw new IllegalArgumentException("option --" + name + " has invalid value '" + value
                     + "': expected true or false");
         };
     }
@@ -419,6 +449,8 @@ public final class Launcher {
         out.printf("  %-28s%s%n", "--port N", "Port to listen on (default " + DEFAULT_PORT + "; 0 picks a free one).");
         out.printf("  %-28s%s%n", "--http2=" + DEFAULT_HTTP2, "Also serve clear-text HTTP/2 (h2c, by prior "
                 + "knowledge or Upgrade) on the same port; --http2=false: HTTP/1.1 only.");
+        out.printf("  %-28s%s%n", "--sendfile=" + DEFAULT_SENDFILE, "Experimental: send file bodies on HTTP/1.1 "
+                + "connections with sendfile (FileChannel.transferTo) instead of copying them; see docs/sendfile-jetty.md.");
         out.printf("  %-28s%s%n", "--stopTimeout=" + DEFAULT_STOP_TIMEOUT.toSeconds() + "s", "On SIGTERM or Ctrl-C, "
                 + "stop accepting at once and let running downloads finish for up to this long, then cut them "
                 + "(0: cut at once).");
