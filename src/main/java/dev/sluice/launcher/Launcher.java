@@ -36,9 +36,13 @@ import org.eclipse.jetty.util.thread.QueuedThreadPool;
  * One command to serve a directory: embedded Jetty 12.1 (ee11) with {@link SluiceServlet} at {@code /}.
  *
  * <pre>java -jar sluice-launcher.jar [--root DIR] [--port N] [--host ADDR] [--http2[=false]] [--stopTimeout=30s]
- *     [--requestHeaderTimeout=20s] [--name=value ...]</pre>
+ *     [--requestHeaderTimeout=20s] [--sendfile] [--name=value ...]</pre>
  *
  * <p>With {@code --sign=PATH} it prints a signed link instead of serving (see {@link SignCommand}).
+ *
+ * <p>{@code --sendfile} (an experiment, off by default) swaps the connector for a {@link SendfileConnector}: on
+ * HTTP/1.1 connections the engine's mapped chunks go from the file with {@code sendfile} instead of a copy
+ * (docs/sendfile-jetty.md).
  *
  * <p>The connector speaks HTTP/1.1 and, unless {@code --http2=false}, clear-text HTTP/2 (h2c) on the same port,
  * as jetty-home's {@code http2c} module does: a client may start with the HTTP/2 preface (prior knowledge) or

@@ -125,14 +125,22 @@ final class SendfileConnector extends ServerConnector {
                     notIdle();
                 }
                 if (sent < wanted) {
-                    if (body.hasRemaining() && file.size() < position + wanted) {
-                        throw new EofException("file shrank below the response's region: size " + file.size()
-                                + " < " + (position + wanted));
+                    if (file.isOpen() && fileEndsBefore(file, position + wanted)) {
+                        throw new EofException("the file shrank below the response's region, which ends at "
+                                + (position + wanted));
                     }
-                    return !body.hasRemaining(); // the socket is full: the WriteFlusher waits for it
+                    return false; // the socket is full: the WriteFlusher waits for it (a closed file: see above)
                 }
             }
             return true;
+        }
+
+        private static boolean fileEndsBefore(FileChannel file, long end) {
+            try {
+                return file.size() < end;
+            } catch (IOException e) {
+                return false; // closed meanwhile: the next flush sends the mapped bytes
+            }
         }
 
         private static int indexOf(ByteBuffer buffer, ByteBuffer[] buffers) {
