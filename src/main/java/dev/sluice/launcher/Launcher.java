@@ -5,6 +5,7 @@ import dev.sluice.servlet.ConfigException;
 import dev.sluice.servlet.Setting;
 import dev.sluice.servlet.SluiceConfig;
 import dev.sluice.servlet.SluiceServlet;
+import dev.sluice.stream.FileRegions;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.io.UncheckedIOException;
@@ -35,9 +36,13 @@ import org.eclipse.jetty.util.thread.QueuedThreadPool;
  * One command to serve a directory: embedded Jetty 12.1 (ee11) with {@link SluiceServlet} at {@code /}.
  *
  * <pre>java -jar sluice-launcher.jar [--root DIR] [--port N] [--host ADDR] [--http2[=false]] [--stopTimeout=30s]
- *     [--requestHeaderTimeout=20s] [--name=value ...]</pre>
+ *     [--requestHeaderTimeout=20s] [--sendfile] [--name=value ...]</pre>
  *
  * <p>With {@code --sign=PATH} it prints a signed link instead of serving (see {@link SignCommand}).
+ *
+ * <p>{@code --sendfile} (an experiment, off by default) swaps the connector for a {@link SendfileConnector}: on
+ * HTTP/1.1 connections the engine's mapped chunks go from the file with {@code sendfile} instead of a copy
+ * (docs/sendfile-jetty.md).
  *
  * <p>The connector speaks HTTP/1.1 and, unless {@code --http2=false}, clear-text HTTP/2 (h2c) on the same port,
  * as jetty-home's {@code http2c} module does: a client may start with the HTTP/2 preface (prior knowledge) or
@@ -105,6 +110,7 @@ public final class Launcher {
     static final int DEFAULT_PORT = 8080;
     static final String DEFAULT_HOST = "127.0.0.1";
     static final boolean DEFAULT_HTTP2 = true;
+    static final boolean DEFAULT_SENDFILE = false;
     static final Duration DEFAULT_STOP_TIMEOUT = Duration.ofSeconds(30);
     static final Duration DEFAULT_REQUEST_HEADER_TIMEOUT = Duration.ofSeconds(20);
     /** How much longer than {@code stallTimeout} Jetty's idle timeout is (see the class comment). */
@@ -116,10 +122,11 @@ public final class Launcher {
     /**
      * What the command line asked for; {@code http2}: serve h2c beside HTTP/1.1; {@code stopTimeout}: how long a
      * stop lets the requests in progress finish (zero: cut them at once); {@code requestHeaderTimeout}: how long a
-     * connection may go without a request running (see the class comment).
+     * connection may go without a request running (see the class comment); {@code sendfile}: the experimental
+     * {@link SendfileConnector}.
      */
     record Options(String host, int port, boolean http2, Duration stopTimeout, Duration requestHeaderTimeout,
-            Map<String, String> settings, boolean help) {
+            Map<String, String> settings, boolean help, boolean sendfile) {
     }
 
     private final Server server;
@@ -171,7 +178,7 @@ public final class Launcher {
         StopLogManager.keepHandlersWhileStopping(options.stopTimeout().plus(STOP_LOG_MARGIN));
         java.util.logging.Logger.getLogger("").getHandlers(); // creates them now, see StopLogManager
         Launcher launcher = start(options.host(), options.port(), options.http2(), options.stopTimeout(),
-                options.requestHeaderTimeout(), settings);
+                options.requestHeaderTimeout(), options.sendfile(), settings);
         launcher.server.addEventListener(new LifeCycle.Listener() {
             @Override
             public void lifeCycleStopped(LifeCycle event) {
@@ -217,6 +224,16 @@ public final class Launcher {
      */
     public static Launcher start(String host, int port, boolean http2, Duration stopTimeout,
             Duration requestHeaderTimeout, Map<String, String> settings) throws Exception {
+        return start(host, port, http2, stopTimeout, requestHeaderTimeout, DEFAULT_SENDFILE, settings);
+    }
+
+    /**
+     * As {@link #start(String, int, boolean, Duration, Duration, Map)}; {@code sendfile}: HTTP/1.1 connections
+     * send the engine's mapped chunks from the file with {@code transferTo} (see {@link SendfileConnector}); an
+     * experiment, off by default.
+     */
+    public static Launcher start(String host, int port, boolean http2, Duration stopTimeout,
+            Duration requestHeaderTimeout, boolean sendfile, Map<String, String> settings) throws Exception {
         Duration stallTimeout = SluiceConfig.from(settings).engine().stallTimeout();
         int cores = Runtime.getRuntime().availableProcessors();
         Server server = new Server(threadPool(cores));
@@ -227,7 +244,13 @@ public final class Launcher {
         ConnectionFactory[] protocols = http2
                 ? new ConnectionFactory[] {http1, new HTTP2CServerConnectionFactory(config)}
                 : new ConnectionFactory[] {http1};
-        ServerConnector connector = new ServerConnector(server, ACCEPTORS, selectors(cores), protocols);
+        ServerConnector connector;
+        if (sendfile) {
+            FileRegions.enable();
+            connector = new SendfileConnector(server, ACCEPTORS, selectors(cores), protocols);
+        } else {
+            connector = new ServerConnector(server, ACCEPTORS, selectors(cores), protocols);
+        }
         connector.setHost(host);
         connector.setPort(port);
         connector.setIdleTimeout(idleTimeout(stallTimeout).toMillis());
@@ -287,6 +310,11 @@ public final class Launcher {
         return server;
     }
 
+    /** Body bytes sent with {@code transferTo} by the {@code --sendfile} connector (0 without it). */
+    public long sentFromFiles() {
+        return server.getConnectors()[0] instanceof SendfileConnector connector ? connector.sentFromFiles() : 0;
+    }
+
     public String url() {
         ServerConnector connector = (ServerConnector) server.getConnectors()[0];
         String host = connector.getHost();
@@ -319,6 +347,7 @@ public final class Launcher {
         String host = DEFAULT_HOST;
         int port = DEFAULT_PORT;
         boolean http2 = DEFAULT_HTTP2;
+        boolean sendfile = DEFAULT_SENDFILE;
         Duration stopTimeout = DEFAULT_STOP_TIMEOUT;
         Duration requestHeaderTimeout = DEFAULT_REQUEST_HEADER_TIMEOUT;
         Map<String, String> settings = new LinkedHashMap<>();
@@ -331,6 +360,10 @@ public final class Launcher {
             }
             if (arg.equals("--http2")) {
                 http2 = true; // a switch: the next argument is not its value
+                continue;
+            }
+            if (arg.equals("--sendfile")) {
+                sendfile = true;
                 continue;
             }
             if (!arg.startsWith("--") || arg.length() == 2) {
@@ -354,17 +387,18 @@ public final class Launcher {
             switch (name) {
                 case "host" -> host = value;
                 case "port" -> port = port(value);
-                case "http2" -> http2 = http2(value);
+                case "http2" -> http2 = flag("http2", value);
+                case "sendfile" -> sendfile = flag("sendfile", value);
                 case "stopTimeout" -> stopTimeout = stopTimeout(value);
                 case "requestHeaderTimeout" -> requestHeaderTimeout = requestHeaderTimeout(value);
                 default -> settings.put(name, value);
             }
         }
-        return new Options(host, port, http2, stopTimeout, requestHeaderTimeout, settings, help);
+        return new Options(host, port, http2, stopTimeout, requestHeaderTimeout, settings, help, sendfile);
     }
 
     /** The options that are not settings, with a value: the launcher's own. */
-    private static final List<String> OWN_OPTIONS = List.of("host", "port", "http2", "stopTimeout",
+    private static final List<String> OWN_OPTIONS = List.of("host", "port", "http2", "sendfile", "stopTimeout",
             "requestHeaderTimeout");
 
     /** Every option's name, for a misspelt one: the launcher's own, link signing's, and the settings'. */
@@ -389,11 +423,11 @@ public final class Launcher {
                 + "': expected a port from 0 to 65535");
     }
 
-    private static boolean http2(String value) {
+    private static boolean flag(String name, String value) {
         return switch (value) {
             case "true" -> true;
             case "false" -> false;
-            default -> throw new IllegalArgumentException("option --http2 has invalid value '" + value
+            default -> throw new IllegalArgumentException("option --" + name + " has invalid value '" + value
                     + "': expected true or false");
         };
     }
@@ -421,6 +455,8 @@ public final class Launcher {
         out.printf("  %-28s%s%n", "--port N", "Port to listen on (default " + DEFAULT_PORT + "; 0 picks a free one).");
         out.printf("  %-28s%s%n", "--http2=" + DEFAULT_HTTP2, "Also serve clear-text HTTP/2 (h2c, by prior "
                 + "knowledge or Upgrade) on the same port; --http2=false: HTTP/1.1 only.");
+        out.printf("  %-28s%s%n", "--sendfile=" + DEFAULT_SENDFILE, "Experimental: send file bodies on HTTP/1.1 "
+                + "connections with sendfile (FileChannel.transferTo) instead of copying them; see docs/sendfile-jetty.md.");
         out.printf("  %-28s%s%n", "--stopTimeout=" + DEFAULT_STOP_TIMEOUT.toSeconds() + "s", "On SIGTERM or Ctrl-C, "
                 + "stop accepting at once and let running downloads finish for up to this long, then cut them "
                 + "(0: cut at once).");

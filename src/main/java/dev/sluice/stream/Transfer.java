@@ -693,7 +693,12 @@ public final class Transfer {
         inContainer = chunk;
         writeSide = WriteSide.UNCONFIRMED;
         try {
-            engine.write(out, chunk.data());
+            if (chunk.source() == Source.MAPPING) {
+                ByteBuffer data = chunk.data();
+                engine.writeMapped(out, data, channel, chunk.fileEnd() - data.capacity());
+            } else {
+                engine.write(out, chunk.data());
+            }
         } catch (IOException | RuntimeException e) {
             containerFailed(e);
             return;

@@ -3,6 +3,7 @@ package dev.sluice.stream;
 import jakarta.servlet.ServletOutputStream;
 import java.io.IOException;
 import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
 import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
@@ -330,6 +331,18 @@ public final class TransferEngine implements AutoCloseable {
 
     void write(ServletOutputStream out, ByteBuffer data) throws IOException {
         ChunkWriter.write(out, data, byteBufferWrites);
+    }
+
+    /**
+     * Writes a mapped chunk whose index 0 is file position {@code start} of {@code channel}; offers its region to
+     * the container when {@link FileRegions} are enabled.
+     */
+    void writeMapped(ServletOutputStream out, ByteBuffer data, FileChannel channel, long start) throws IOException {
+        if (byteBufferWrites && FileRegions.enabled()) {
+            FileRegions.write(out, data, channel, start, true);
+        } else {
+            ChunkWriter.write(out, data, byteBufferWrites);
+        }
     }
 
     /**

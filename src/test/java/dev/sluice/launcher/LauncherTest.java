@@ -74,6 +74,19 @@ class LauncherTest {
     }
 
     @Test
+    void sendfileIsAnOffByDefaultSwitchThatTakesAnExplicitBoolean() {
+        assertFalse(Launcher.parse(new String[] {"--root", "/srv"}).sendfile(), "an experiment: off unless asked");
+        Launcher.Options bare = Launcher.parse(new String[] {"--sendfile", "--root", "/srv"});
+        assertTrue(bare.sendfile());
+        assertEquals(Map.of("root", "/srv"), bare.settings(), "a bare --sendfile must not take the next argument");
+        assertTrue(Launcher.parse(new String[] {"--sendfile=true"}).sendfile());
+        assertFalse(Launcher.parse(new String[] {"--sendfile", "--sendfile=false"}).sendfile());
+        assertEquals("option --sendfile has invalid value 'yes': expected true or false",
+                assertThrows(IllegalArgumentException.class,
+                        () -> Launcher.parse(new String[] {"--sendfile=yes"})).getMessage());
+    }
+
+    @Test
     void refusesUnknownOptionsBadPortsAndMissingValues() {
         assertEquals("unknown option --chunksize; did you mean --chunkSize?", assertThrows(
                 IllegalArgumentException.class, () -> Launcher.parse(new String[] {"--chunksize=1"})).getMessage());
