@@ -229,6 +229,13 @@ public final class FileCache implements AutoCloseable {
         }
     }
 
+    /** File bytes the entries hold now (without the entries' own size). */
+    public long fileBytes() {
+        synchronized (entries) {
+            return entries.values().stream().mapToLong(e -> e.content() == null ? 0 : e.content().size()).sum();
+        }
+    }
+
     /** Entries held now. */
     public int size() {
         synchronized (entries) {

@@ -163,6 +163,11 @@ public class SluiceServlet extends HttpServlet {
         }
     }
 
+    /** What this servlet remembers of the files under its root ({@code cacheMaxMemory}). */
+    public FileCache fileCache() {
+        return files;
+    }
+
     /** The engine's counters. */
     public TransferMetrics metrics() {
         return engine.metrics();
