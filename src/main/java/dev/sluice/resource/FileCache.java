@@ -96,6 +96,12 @@ public final class FileCache implements AutoCloseable {
             bytes = bytes.asReadOnlyBuffer();
         }
 
+        /** The bytes, as a buffer of the caller's own: shared by every response, so never moved by one. */
+        @Override
+        public ByteBuffer bytes() {
+            return bytes.duplicate();
+        }
+
         /** The file's size when the bytes were read. */
         public long size() {
             return bytes.remaining();

@@ -80,6 +80,8 @@ public class SluiceServlet extends HttpServlet {
         }
         getServletContext().log("Sluice serving " + config.root() + " with " + config.engine() + "; chunks go by "
                 + engine.writeMode() + (jmx == null ? "" : "; counters in JMX as " + jmx.name())
+                + (files.enabled() ? "; file cache of " + config.cache().maxMemory() + " bytes (files up to "
+                + config.cache().maxFileSize() + " bytes), revalidated every " + config.cache().revalidate() : "")
                 + (config.internalRoot() == null ? "" : "; hand-offs from " + config.internalRoot())
                 + (config.signedLinks() == null ? "" : "; files only for signed links"
                 + (config.signedLinks().rotating() ? " (current or previous key)" : "")));
