@@ -52,6 +52,12 @@ sluice-ee11
 # sluice.limitRatePerUser=0
 ## On Tomcat with sendfile on its connector: a whole file or one range, with no speed limit and no maxTransfers, is sent by Tomcat's sendfile; false: always Sluice's engine.
 # sluice.sendfile=true
+## Memory for what Sluice remembers of recently requested files (existence, size, time, real path) and the bytes of small ones (cacheMaxFileSize), least recently used out first: 0 to 1GiB; 0: off.
+# sluice.cacheMaxMemory=10MiB
+## Largest file whose bytes cacheMaxMemory keeps: 0 to 16MiB; 0: metadata only.
+# sluice.cacheMaxFileSize=64KiB
+## How long a remembered file is used before one background check asks the storage again: up to 1h.
+# sluice.cacheRevalidate=5s
 ## inside-root: serve symlinks whose target stays under the root; never: refuse every symlink.
 # sluice.followSymlinks=inside-root
 ## Serve files and directories whose name starts with a dot.

@@ -104,14 +104,61 @@ public final class FileResolver {
      * {@code "/videos/big%20file.mp4"}; {@code ""} and {@code "/"} mean the root. Never throws.
      */
     public Resolution resolve(String rawPath) {
-        try {
-            return resolveOrReject(rawPath);
-        } catch (Rejected r) {
-            return r.resolution;
+        Checked checked = check(rawPath);
+        return checked.refusal() != null ? checked.refusal() : look(checked).resolution(checked);
+    }
+
+    /**
+     * A raw path after every check that reads no file system: refused, or the decoded segments to look up. Two raw
+     * paths with the same segments resolve alike, which is what lets {@link FileCache} key its entries by
+     * {@code decodedPath}.
+     *
+     * @param refusal the answer for a path refused by its form, or null
+     * @param segments the decoded, checked names, in order; empty for the root
+     * @param decodedPath {@code "/"} followed by the segments joined by {@code "/"}
+     * @param trailingSlash whether the raw path ended with {@code "/"}
+     */
+    record Checked(Resolution refusal, List<String> segments, String decodedPath, boolean trailingSlash) {
+    }
+
+    /**
+     * What the file system says a checked path is, whatever its trailing slash.
+     *
+     * @param kind a file, a directory, refused by a rule that needed the file system, or not checkable now
+     * @param real the real path, for a file or a directory
+     * @param reason why it is refused, for the log
+     * @param size the file's size, when it is a file
+     * @param lastModifiedMillis its modification time
+     * @param fileKey its file key (device and inode), or null where the file system has none
+     */
+    record Looked(Kind kind, Path real, String reason, long size, long lastModifiedMillis, Object fileKey) {
+
+        enum Kind { FILE, DIRECTORY, REFUSED, UNCHECKED }
+
+        static Looked refused(String reason) {
+            return new Looked(Kind.REFUSED, null, reason, -1, 0, null);
+        }
+
+        /** The resolution of {@code checked}, which this was looked up for. */
+        Resolution resolution(Checked checked) {
+            return switch (kind) {
+                case FILE -> checked.trailingSlash() ? new Resolution.NotFound("trailing slash on a file")
+                        : new Resolution.Found(real, checked.decodedPath());
+                case DIRECTORY -> new Resolution.Directory(real, checked.decodedPath(), checked.trailingSlash());
+                case REFUSED, UNCHECKED -> new Resolution.NotFound(reason);
+            };
         }
     }
 
-    private Resolution resolveOrReject(String raw) throws Rejected {
+    Checked check(String raw) {
+        try {
+            return checkOrReject(raw);
+        } catch (Rejected r) {
+            return new Checked(r.resolution, List.of(), null, false);
+        }
+    }
+
+    private Checked checkOrReject(String raw) throws Rejected {
         if (raw == null) {
             throw badRequest("null path");
         }
@@ -127,28 +174,32 @@ public final class FileResolver {
         }
         checkDecoded(decoded);
         List<String> segments = segments(decoded);
-        boolean trailingSlash = raw.endsWith("/");
-        if (segments.isEmpty()) {
-            return new Resolution.Directory(root, "/", trailingSlash);
+        return new Checked(null, List.copyOf(segments), "/" + String.join("/", segments), raw.endsWith("/"));
+    }
+
+    /** Applies the rules that need the file system to a path that passed {@link #check}. */
+    Looked look(Checked checked) {
+        if (checked.segments().isEmpty()) {
+            return new Looked(Looked.Kind.DIRECTORY, root, null, -1, 0, null);
         }
-        String decodedPath = "/" + String.join("/", segments);
         try {
-            Path real = locate(segments);
+            Path real = locate(checked.segments());
             BasicFileAttributes attrs = Files.readAttributes(real, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
             if (attrs.isRegularFile()) {
-                if (trailingSlash) {
-                    throw notFound("trailing slash on a file");
-                }
-                return new Resolution.Found(real, decodedPath);
+                return new Looked(Looked.Kind.FILE, real, null, attrs.size(), attrs.lastModifiedTime().toMillis(),
+                        attrs.fileKey());
             }
             if (attrs.isDirectory()) {
-                return new Resolution.Directory(real, decodedPath, trailingSlash);
+                return new Looked(Looked.Kind.DIRECTORY, real, null, -1, 0, null);
             }
-            throw notFound("not a regular file or directory");
+            return Looked.refused("not a regular file or directory");
+        } catch (Rejected r) {
+            return Looked.refused(((Resolution.NotFound) r.resolution).reason());
         } catch (NoSuchFileException e) {
-            throw notFound("no such file");
+            return Looked.refused("no such file");
         } catch (IOException | InvalidPathException | SecurityException e) {
-            throw notFound("cannot check: " + e.getClass().getSimpleName());
+            return new Looked(Looked.Kind.UNCHECKED, null, "cannot check: " + e.getClass().getSimpleName(), -1, 0,
+                    null);
         }
     }
 

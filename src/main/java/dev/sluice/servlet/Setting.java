@@ -119,6 +119,19 @@ public final class Setting<T> {
                     + " `maxTransfers`, is sent by Tomcat's sendfile; `false`: always Sluice's engine.",
             "Speed limits are `limitRate`, `globalRate`, `limitRatePerClient` and `limitRatePerUser`. Tomcat sends the file from the"
                     + " kernel without copying it through the JVM. See \"Tomcat's sendfile\".");
+    public static final Setting<Long> CACHE_MAX_MEMORY = declare("cacheMaxMemory", new SettingType.Size(0, 1L << 30),
+            10L << 20,
+            "Memory for what Sluice remembers of recently requested files (existence, size, time, real path) and the"
+                    + " bytes of small ones (`cacheMaxFileSize`), least recently used out first: {range}; `0`: off.",
+            "A request for a remembered file touches no storage (no `stat`, no `open`, no read), which matters on"
+                    + " network or FUSE mounts. A file changed on disk may be served in its old version for up to"
+                    + " `cacheRevalidate` (twice that at worst). See [Operations](docs/operations.md#file-cache).");
+    public static final Setting<Long> CACHE_MAX_FILE_SIZE = declare("cacheMaxFileSize",
+            new SettingType.Size(0, 16L << 20), 64L << 10,
+            "Largest file whose bytes `cacheMaxMemory` keeps: {range}; `0`: metadata only.", "");
+    public static final Setting<Duration> CACHE_REVALIDATE = declare("cacheRevalidate",
+            new SettingType.Span(Duration.ofHours(1)), Duration.ofSeconds(5),
+            "How long a remembered file is used before one background check asks the storage again: {range}.", "");
     public static final Setting<SymlinkPolicy> FOLLOW_SYMLINKS = declare("followSymlinks",
             SettingType.OneOf.of(SymlinkPolicy::settingValue, SymlinkPolicy.values()), SymlinkPolicy.INSIDE_ROOT,
             "`inside-root`: serve symlinks whose target stays under the root; `never`: refuse every symlink.", "");

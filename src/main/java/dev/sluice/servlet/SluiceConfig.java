@@ -2,6 +2,7 @@ package dev.sluice.servlet;
 
 import dev.sluice.http.SignedLinks;
 import dev.sluice.ops.AddressRanges;
+import dev.sluice.resource.FileCache;
 import dev.sluice.resource.SymlinkPolicy;
 import dev.sluice.stream.EngineSettings;
 import java.io.IOException;
@@ -35,10 +36,11 @@ import java.util.function.UnaryOperator;
  * @param signedLinks the keys that links must be signed with, or null when files are served without a signature
  * @param internalRoot the real path of the directory whose files applications hand over, apart from
  *        {@code root}; null when hand-offs are off
+ * @param cache what is remembered of the files under {@code root} ({@code cacheMaxMemory} and its kin)
  */
 public record SluiceConfig(Path root, EngineSettings engine, SymlinkPolicy symlinks, boolean serveHidden,
         Responses responses, boolean sendfile, String statusPath, Operations operations, SignedLinks signedLinks,
-        Path internalRoot) {
+        Path internalRoot, FileCache.Settings cache) {
 
     /**
      * Whether no setting needs Sluice's engine to see each transfer: no speed limit to pace it and no cap on
@@ -120,7 +122,8 @@ public record SluiceConfig(Path root, EngineSettings engine, SymlinkPolicy symli
                 AddressRanges.of(values.get(Setting.ADMIN_ALLOW)), emptyToNull(values.get(Setting.ADMIN_ROLE)));
         return new SluiceConfig(root, engine, values.get(Setting.FOLLOW_SYMLINKS), values.get(Setting.SERVE_HIDDEN),
                 responses, values.get(Setting.SENDFILE), statusPath, operations, signedLinks(lookup).orElse(null),
-                internalRoot(values, root));
+                internalRoot(values, root), new FileCache.Settings(values.get(Setting.CACHE_MAX_MEMORY),
+                        values.get(Setting.CACHE_MAX_FILE_SIZE), values.get(Setting.CACHE_REVALIDATE)));
     }
 
     /**

@@ -7,6 +7,7 @@ import dev.sluice.http.EntityTag;
 import dev.sluice.http.FilePlanner;
 import dev.sluice.http.MultipartByteranges;
 import dev.sluice.http.ResponsePlan;
+import dev.sluice.resource.FileCache;
 import dev.sluice.resource.FileResolver;
 import dev.sluice.resource.OpenedFile;
 import dev.sluice.resource.PrecompressedVariants;
@@ -25,6 +26,7 @@ import jakarta.servlet.ServletContext;
 import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
 import java.io.IOException;
+import java.nio.ByteBuffer;
 import java.nio.file.AccessDeniedException;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
@@ -32,8 +34,10 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.Set;
 import java.util.function.Function;
+import java.util.function.Supplier;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 
@@ -231,15 +235,19 @@ public final class SluiceSender {
         checkExchange(request, response);
         Path name = file.getFileName();
         sendSource(request, response, new Source(file, file.toString(), name == null ? "" : name.toString(),
-                codings -> PrecompressedVariants.beside(file, codings)), options);
+                codings -> PrecompressedVariants.beside(file, codings), Optional::empty), options);
     }
 
-    /** A file {@link SluiceServlet} resolved from a URL path ({@code rawPath}) under its root. */
+    /**
+     * A file {@link SluiceServlet} resolved from a URL path ({@code rawPath}) under its root through
+     * {@code files}, which may hold the file's bytes.
+     */
     void sendFound(HttpServletRequest request, HttpServletResponse response, Resolution.Found found,
-            FileResolver resolver, String rawPath, SendOptions options) throws IOException {
+            FileCache files, String rawPath, SendOptions options) throws IOException {
         checkExchange(request, response);
         sendSource(request, response, new Source(found.file(), found.decodedPath(), found.decodedPath(),
-                codings -> PrecompressedVariants.fresh(resolver, rawPath, found.file(), codings)), options);
+                codings -> PrecompressedVariants.fresh(files.resolver(), rawPath, found.file(), codings),
+                () -> files.content(found)), options);
     }
 
     /**
@@ -275,8 +283,8 @@ public final class SluiceSender {
             return;
         }
         sendSource(request, response, new Source(found.file(), found.decodedPath(), found.decodedPath(),
-                codings -> PrecompressedVariants.fresh(internal, given.rawPath(), found.file(), codings)),
-                given.options());
+                codings -> PrecompressedVariants.fresh(internal, given.rawPath(), found.file(), codings),
+                Optional::empty), given.options());
     }
 
     private static String reason(Resolution resolution) {
@@ -313,9 +321,34 @@ public final class SluiceSender {
         response.resetBuffer();
     }
 
-    /** A file someone checked: its path, its name in logs and events, the name its type is found by, its variants. */
+    /**
+     * A file someone checked: its path, its name in logs and events, the name its type is found by, its variants,
+     * and its bytes if a cache holds them.
+     */
     private record Source(Path file, String label, String name,
-            Function<List<String>, List<PrecompressedVariants.Variant>> variants) {
+            Function<List<String>, List<PrecompressedVariants.Variant>> variants,
+            Supplier<Optional<FileCache.Content>> cached) {
+    }
+
+    /**
+     * The version of the file a response describes and sends: the file opened for it, or the bytes a cache holds
+     * with the size and time they were read with. Exactly one of {@code file} and {@code bytes} is set.
+     */
+    private record Snapshot(OpenedFile file, ByteBuffer bytes, long size, long lastModifiedMillis) {
+
+        static Snapshot of(OpenedFile file) {
+            return new Snapshot(file, null, file.size(), file.lastModifiedMillis());
+        }
+
+        static Snapshot of(FileCache.Content content) {
+            return new Snapshot(null, content.bytes(), content.size(), content.lastModifiedMillis());
+        }
+
+        void close() throws IOException {
+            if (file != null) {
+                file.close();
+            }
+        }
     }
 
     /** A file, or the precompressed variant of it chosen by Accept-Encoding. */
@@ -328,9 +361,10 @@ public final class SluiceSender {
         boolean withBody = withBody(request);
         List<String> codings = options.precompressed() ? settings.precompressed() : List.of();
         Variant variant = variant(request, source, codings);
-        OpenedFile file;
+        Optional<FileCache.Content> cached = variant.coding() == null ? source.cached().get() : Optional.empty();
+        Snapshot file;
         try {
-            file = OpenedFile.open(variant.path());
+            file = cached.isPresent() ? Snapshot.of(cached.get()) : Snapshot.of(OpenedFile.open(variant.path()));
         } catch (NoSuchFileException e) {
             writeSmall(response, FilePlanner.text(404, "Not Found", List.of()), withBody);
             return;
@@ -376,7 +410,7 @@ public final class SluiceSender {
     }
 
     private FilePlanner.Representation representation(HttpServletRequest request, Source source, Variant variant,
-            OpenedFile file, SendOptions options, boolean varies) {
+            Snapshot file, SendOptions options, boolean varies) {
         EntityTag etag = EntityTag.strong(file.size(), file.lastModifiedMillis());
         if (variant.coding() != null) {
             etag = new EntityTag(etag.opaque() + "-" + variant.coding(), false);
@@ -438,8 +472,9 @@ public final class SluiceSender {
      * already set; on success the file is closed here and no body is written.
      */
     private boolean sendfile(HttpServletRequest request, HttpServletResponse response, ResponsePlan plan,
-            OpenedFile file, SendOptions options) throws IOException {
-        if (!settings.sendfile() || options.rate() != null && options.rate().bytesPerSecond() > 0
+            Snapshot snapshot, SendOptions options) throws IOException {
+        OpenedFile file = snapshot.file();
+        if (file == null || !settings.sendfile() || options.rate() != null && options.rate().bytesPerSecond() > 0
                 || !unthrottled(engine.settings()) || plan.body().size() != 1
                 || !(plan.body().get(0) instanceof ResponsePlan.FilePart part) || plan.contentLength() != part.length()
                 || !TomcatSendfile.offered(request, response)
@@ -454,10 +489,14 @@ public final class SluiceSender {
         return true;
     }
 
-    private static List<Segment> segments(ResponsePlan plan) {
+    /** The plan's body for the engine: file parts as regions of the open file, or slices of the cached bytes. */
+    private static List<Segment> segments(ResponsePlan plan, ByteBuffer cached) {
         List<Segment> segments = new ArrayList<>(plan.body().size());
         for (ResponsePlan.Part part : plan.body()) {
-            if (part instanceof ResponsePlan.FilePart file) {
+            if (part instanceof ResponsePlan.FilePart file && cached != null) {
+                segments.add(new Segment.Literal(cached.slice(Math.toIntExact(file.first()),
+                        Math.toIntExact(file.length()))));
+            } else if (part instanceof ResponsePlan.FilePart file) {
                 segments.add(new Segment.FileRegion(file.first(), file.length()));
             } else if (part instanceof ResponsePlan.Bytes bytes) {
                 segments.add(Segment.Literal.of(bytes.bytes()));
@@ -503,12 +542,13 @@ public final class SluiceSender {
      * {@code startAsync()}: after a forward, a dispatch then returns to the forward's target (Sluice), not to the
      * application's URL (see {@link #cutOff}).
      */
-    private void stream(HttpServletRequest request, HttpServletResponse response, OpenedFile file, ResponsePlan plan,
-            TransferLabel label, SendOptions options) throws IOException {
+    private void stream(HttpServletRequest request, HttpServletResponse response, Snapshot snapshot,
+            ResponsePlan plan, TransferLabel label, SendOptions options) throws IOException {
+        OpenedFile file = snapshot.file();
         try {
             AsyncContext async = request.startAsync(request, response);
             async.setTimeout(0); // a wall-clock limit kills long downloads that are progressing; stalls end them
-            FileVersion version = file.fileKey() == null ? null
+            FileVersion version = file == null || file.fileKey() == null ? null
                     : new FileVersion(file.fileKey(), file.size(), file.lastModifiedMillis());
             long total = plan.contentLength();
             TransferListener listener = (outcome, bytes, cause) -> ended(async, label, outcome, bytes, total, cause);
@@ -518,18 +558,18 @@ public final class SluiceSender {
             String connection = ConnectionHistory.key(request);
             listener = history.recording(connection, listener);
             Object user = options.userKey() != null ? options.userKey() : request.getRemoteUser();
-            TransferRequest transfer = TransferRequest.of(response.getOutputStream(), file.channel(), segments(plan),
-                            listener)
-                    .withFile(version, file.path()).withClientKey(request.getRemoteAddr())
+            TransferRequest transfer = TransferRequest.of(response.getOutputStream(),
+                            file == null ? null : file.channel(), segments(plan, snapshot.bytes()), listener)
+                    .withFile(version, file == null ? null : file.path()).withClientKey(request.getRemoteAddr())
                     .withUserKey(user).withRate(options.rate()).withLabel(label)
                     .withStartChunk(history.startChunk(connection));
             if (engine.start(transfer).isEmpty()) {
-                file.close();
+                snapshot.close();
                 busy(response);
                 async.complete();
             }
         } catch (IOException | RuntimeException e) {
-            file.close();
+            snapshot.close();
             throw e;
         }
     }

@@ -6,6 +6,7 @@ import dev.sluice.http.PathEncoding;
 import dev.sluice.http.ResponsePlan;
 import dev.sluice.http.SignedLinks;
 import dev.sluice.resource.DirectoryEntries;
+import dev.sluice.resource.FileCache;
 import dev.sluice.resource.FileResolver;
 import dev.sluice.resource.Resolution;
 import dev.sluice.stream.TransferEngine;
@@ -48,6 +49,7 @@ public class SluiceServlet extends HttpServlet {
 
     private transient SluiceConfig config;
     private transient FileResolver resolver;
+    private transient FileCache files;
     private transient TransferEngine engine;
     private transient SluiceSender sender;
     private transient TransfersJmx jmx;
@@ -65,6 +67,7 @@ public class SluiceServlet extends HttpServlet {
             throw new ServletException(e.getMessage(), e);
         }
         resolver = new FileResolver(config.root(), config.symlinks(), config.serveHidden());
+        files = FileCache.of(resolver, config.cache());
         engine = new TransferEngine(config.engine());
         operations = Operations.start(config, engine, getServletContext(), getServletName());
         sender = new SluiceSender(engine, SluiceSender.Settings.of(config), operations);
@@ -77,6 +80,8 @@ public class SluiceServlet extends HttpServlet {
         }
         getServletContext().log("Sluice serving " + config.root() + " with " + config.engine() + "; chunks go by "
                 + engine.writeMode() + (jmx == null ? "" : "; counters in JMX as " + jmx.name())
+                + (files.enabled() ? "; file cache of " + config.cache().maxMemory() + " bytes (files up to "
+                + config.cache().maxFileSize() + " bytes), revalidated every " + config.cache().revalidate() : "")
                 + (config.internalRoot() == null ? "" : "; hand-offs from " + config.internalRoot())
                 + (config.signedLinks() == null ? "" : "; files only for signed links"
                 + (config.signedLinks().rotating() ? " (current or previous key)" : "")));
@@ -155,6 +160,14 @@ public class SluiceServlet extends HttpServlet {
         if (engine != null) {
             engine.close();
         }
+        if (files != null) {
+            files.close();
+        }
+    }
+
+    /** What this servlet remembers of the files under its root ({@code cacheMaxMemory}). */
+    public FileCache fileCache() {
+        return files;
     }
 
     /** The engine's counters. */
@@ -220,7 +233,7 @@ public class SluiceServlet extends HttpServlet {
                 return;
             }
         }
-        Resolution resolution = resolver.resolve(rawPath);
+        Resolution resolution = files.resolve(rawPath);
         if (signedPath != null && !signedPath.equals(decodedPath(resolution))
                 && (resolution instanceof Resolution.Found || resolution instanceof Resolution.Directory)) {
             // Never expected (both decode alike); should they ever disagree, the file is not the one signed.
@@ -239,7 +252,7 @@ public class SluiceServlet extends HttpServlet {
                 directoryWithoutWelcome(directory, response, withBody);
                 return;
             }
-            resolution = resolver.resolve(rawPath);
+            resolution = files.resolve(rawPath);
         }
         if (resolution instanceof Resolution.BadRequest) {
             send(response, FilePlanner.text(HttpServletResponse.SC_BAD_REQUEST, "Bad Request", List.of()), withBody);
@@ -249,7 +262,7 @@ public class SluiceServlet extends HttpServlet {
             notFound(response, withBody);
             return;
         }
-        sender.sendFound(request, response, found, resolver, rawPath, urlOptions(request, found));
+        sender.sendFound(request, response, found, files, rawPath, urlOptions(request, found));
     }
 
     /**
@@ -325,7 +338,7 @@ public class SluiceServlet extends HttpServlet {
     private String welcomeFile(String rawDirectoryPath) {
         for (String name : config.responses().welcomeFiles()) {
             String candidate = rawDirectoryPath + PathEncoding.encode(name);
-            if (resolver.resolve(candidate) instanceof Resolution.Found) {
+            if (files.resolve(candidate) instanceof Resolution.Found) {
                 return candidate;
             }
         }

@@ -11,7 +11,8 @@ import java.util.Objects;
  * {@link #of} and add what the caller knows with the {@code with...} methods.
  *
  * @param out the response's output stream; its request must already be in async mode
- * @param channel the open file the body's regions are read from
+ * @param channel the open file the body's regions are read from; {@code null} for a body of literal bytes only
+ *        (a small file a cache holds), which no read touches
  * @param body the body, in order: regions of the file and literal bytes
  * @param listener told exactly once how the transfer ended
  * @param file the file's version: transfers of equal versions share the file's mappings
@@ -54,12 +55,14 @@ public record TransferRequest(ServletOutputStream out, FileChannel channel, List
 
     public TransferRequest {
         Objects.requireNonNull(out, "out");
-        Objects.requireNonNull(channel, "channel");
         Objects.requireNonNull(listener, "listener");
         Objects.requireNonNull(label, "label");
         body = List.copyOf(body);
         if (startChunk < 0) {
             throw new IllegalArgumentException("startChunk " + startChunk + " is negative");
+        }
+        if (channel == null && body.stream().anyMatch(Segment.FileRegion.class::isInstance)) {
+            throw new NullPointerException("channel: the body has file regions");
         }
     }
 

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.ByteArrayOutputStream;
@@ -112,6 +113,27 @@ class TransferTest {
         assertEquals(1, engine.metrics().completed());
         assertEquals(data.length, engine.metrics().bytesSent());
         assertEquals(0, out.protocolViolations());
+    }
+
+    @Test
+    void aBodyOfLiteralBytesNeedsNoChannelAndNoRead() {
+        byte[] data = new byte[3 * CHUNK + 5];
+        new Random(7).nextBytes(data);
+        java.nio.ByteBuffer cached = java.nio.ByteBuffer.wrap(data).asReadOnlyBuffer();
+        TransferEngine engine = engine(settings(), reads);
+        Transfer transfer = start(engine, out, null, List.of(new Segment.Literal(cached.slice(0, 10)),
+                new Segment.Literal(cached.slice(10, data.length - 10))), listener);
+
+        out.start();
+
+        assertEquals(0, reads.pending(), "nothing to read");
+        assertArrayEquals(data, out.sent());
+        assertEquals(Outcome.COMPLETED, listener.only().outcome());
+        assertEquals(Transfer.State.COMPLETED, transfer.state());
+        assertReleased(engine);
+        assertEquals(data.length, engine.metrics().bytesSent());
+        assertThrows(NullPointerException.class, () -> TransferRequest.of(out, null, whole(1), listener),
+                "a file region needs a channel");
     }
 
     @Test

@@ -1,0 +1,203 @@
+package dev.sluice.it;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.sluice.servlet.SluiceServlet;
+import dev.sluice.stream.TransferMetrics;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.FileTime;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
+
+/**
+ * The file cache through real containers: answers from cached bytes are the answers without the cache, byte for
+ * byte (bodies, ranges, conditional requests, HEAD, types, counters), they touch no storage within
+ * {@code cacheRevalidate}, and a file rewritten on disk is served in its new version once that has passed, never
+ * one version's bytes under the other's validators.
+ */
+class FileCacheIT {
+
+    private static final Duration DEADLINE = Duration.ofSeconds(30);
+    private static final long MTIME = 1_700_000_000_000L;
+    private static final int SIZE = 4096 + 7;
+    private static final Pattern BOUNDARY = Pattern.compile("boundary=([^;\\s]+)");
+
+    @TempDir
+    Path root;
+
+    private final List<ContainerKind.Running> containers = new ArrayList<>();
+    private final List<SluiceServlet> servlets = new ArrayList<>();
+
+    private SluiceServlet start(ContainerKind kind, Map<String, String> extra) throws Exception {
+        SluiceServlet servlet = new SluiceServlet();
+        Map<String, String> params = new LinkedHashMap<>();
+        params.put("root", root.toString());
+        params.putAll(extra);
+        containers.add(kind.start(servlet, params, 0));
+        servlets.add(servlet);
+        return servlet;
+    }
+
+    @AfterEach
+    void stop() throws Exception {
+        try {
+            for (SluiceServlet servlet : servlets) {
+                Leaks.assertNothingHeld(servlet, root);
+            }
+        } finally {
+            for (ContainerKind.Running container : containers) {
+                container.close();
+            }
+        }
+    }
+
+    private byte[] write(String name, long seed, int size, long mtime) throws IOException {
+        byte[] data = new byte[size];
+        new Random(seed).nextBytes(data);
+        Path file = root.resolve(name);
+        Files.write(file, data);
+        Files.setLastModifiedTime(file, FileTime.fromMillis(mtime));
+        return data;
+    }
+
+    private static void awaitCached(SluiceServlet servlet, long bytes) {
+        Await.until("the file's bytes cached", DEADLINE, () -> servlet.fileCache().fileBytes() >= bytes,
+                () -> "holds " + servlet.fileCache().fileBytes());
+    }
+
+    /** Status, headers but Date, and body; a multipart boundary (random per response) replaced by a fixed one. */
+    private static String normalized(TestClient.Response response) {
+        Map<String, String> headers = new LinkedHashMap<>(response.head().headers());
+        headers.remove("date");
+        headers.remove("keep-alive");
+        headers.remove("connection");
+        String body = new String(response.body(), StandardCharsets.ISO_8859_1);
+        String type = headers.getOrDefault("content-type", "");
+        Matcher m = BOUNDARY.matcher(type);
+        if (m.find()) {
+            headers.put("content-type", type.replace(m.group(1), "B"));
+            body = body.replace(m.group(1), "B");
+        }
+        return response.status() + " " + headers + "\n" + body;
+    }
+
+    /** One exchange for {@code /small.txt}; a 304 has no body whatever its Content-Length says. */
+    private static TestClient.Response exchange(java.net.URI base, String method, Map<String, String> headers)
+            throws IOException {
+        try (TestClient client = new TestClient(base)) {
+            TestClient.Head head = client.send(method, "/small.txt", headers, true);
+            byte[] body = method.equals("HEAD") || head.status() == 304 ? new byte[0] : client.readBody(head);
+            return new TestClient.Response(head, body);
+        }
+    }
+
+    @ParameterizedTest
+    @EnumSource(ContainerKind.class)
+    void cachedAnswersAreTheUncachedOnesAndTouchNoStorage(ContainerKind kind) throws Exception {
+        kind.assumeInThisRun();
+        byte[] v1 = write("small.txt", 1, SIZE, MTIME);
+        SluiceServlet cached = start(kind, Map.of("cacheRevalidate", "1h"));
+        SluiceServlet uncached = start(kind, Map.of("cacheMaxMemory", "0"));
+        var withCache = containers.get(0).uri();
+        var without = containers.get(1).uri();
+
+        assertArrayEquals(v1, TestClient.get(withCache, "/small.txt").body());
+        awaitCached(cached, SIZE);
+        String etag = TestClient.get(without, "/small.txt").header("etag");
+        String lastModified = TestClient.get(without, "/small.txt").header("last-modified");
+        Await.until("the first downloads counted", DEADLINE, () -> cached.metrics().completed() == 1
+                && uncached.metrics().completed() == 2);
+        TransferMetrics cachedBefore = cached.metrics();
+        TransferMetrics uncachedBefore = uncached.metrics();
+
+        List<Object[]> exchanges = List.of(
+                new Object[] {"GET", Map.of()},
+                new Object[] {"HEAD", Map.of()},
+                new Object[] {"GET", Map.of("Range", "bytes=100-199")},
+                new Object[] {"GET", Map.of("Range", "bytes=-10")},
+                new Object[] {"GET", Map.of("Range", "bytes=0-0,4000-4002,10-20")},
+                new Object[] {"GET", Map.of("Range", "bytes=5000-6000")},
+                new Object[] {"GET", Map.of("If-None-Match", etag)},
+                new Object[] {"GET", Map.of("If-Modified-Since", lastModified)},
+                new Object[] {"GET", Map.of("If-Match", "\"other\"")},
+                new Object[] {"GET", Map.of("Range", "bytes=0-99", "If-Range", etag)},
+                new Object[] {"GET", Map.of("Range", "bytes=0-99", "If-Range", "\"other\"")});
+        for (Object[] exchange : exchanges) {
+            @SuppressWarnings("unchecked")
+            Map<String, String> headers = (Map<String, String>) exchange[1];
+            String method = (String) exchange[0];
+            String expected;
+            String actual;
+            try {
+                expected = normalized(exchange(without, method, headers));
+                actual = normalized(exchange(withCache, method, headers));
+            } catch (IOException e) {
+                throw new AssertionError(method + " " + headers + ": " + e, e);
+            }
+            assertEquals(expected, actual, method + " " + headers);
+        }
+        long bodies = 6; // GET, two single ranges, the multipart one, both If-Range ones
+        Await.until("every body went through the engine, with or without the cache", DEADLINE,
+                () -> cached.metrics().completed() - cachedBefore.completed() == bodies
+                        && uncached.metrics().completed() - uncachedBefore.completed() == bodies,
+                () -> cached.metrics() + " / " + uncached.metrics());
+        assertEquals(uncached.metrics().bytesSent() - uncachedBefore.bytesSent(),
+                cached.metrics().bytesSent() - cachedBefore.bytesSent());
+
+        byte[] v2 = write("small.txt", 2, SIZE, MTIME + 10_000); // same size, new bytes and time
+        TestClient.Response fromCache = TestClient.get(withCache, "/small.txt");
+        TestClient.Response fromDisk = TestClient.get(without, "/small.txt");
+        assertArrayEquals(v1, fromCache.body(), "within cacheRevalidate the cached version, read from no storage");
+        assertEquals(etag, fromCache.header("etag"), "with the validators it was read with");
+        assertArrayEquals(v2, fromDisk.body());
+        assertNotEquals(etag, fromDisk.header("etag"));
+    }
+
+    @ParameterizedTest
+    @EnumSource(ContainerKind.class)
+    void aRewrittenFileIsServedInItsNewVersionAfterTheInterval(ContainerKind kind) throws Exception {
+        kind.assumeInThisRun();
+        byte[] v1 = write("small.txt", 1, SIZE, MTIME);
+        SluiceServlet servlet = start(kind, Map.of("cacheRevalidate", "1s"));
+        var uri = containers.get(0).uri();
+        TestClient.Response first = TestClient.get(uri, "/small.txt");
+        assertArrayEquals(v1, first.body());
+        awaitCached(servlet, SIZE);
+
+        byte[] v2 = write("small.txt", 2, SIZE + 100, MTIME + 10_000);
+        String[] seen = new String[1];
+        Await.until("the new version served", DEADLINE, () -> {
+            try {
+                TestClient.Response now = TestClient.get(uri, "/small.txt");
+                boolean old = java.util.Arrays.equals(v1, now.body());
+                boolean fresh = java.util.Arrays.equals(v2, now.body());
+                assertTrue(old || fresh, "a body of one version or the other");
+                assertEquals(old ? first.header("etag") : "\"" + Long.toHexString(SIZE + 100) + "-"
+                        + Long.toHexString(MTIME + 10_000) + "\"", now.header("etag"), "its own validators");
+                seen[0] = now.header("etag");
+                return fresh;
+            } catch (IOException e) {
+                throw new java.io.UncheckedIOException(e);
+            }
+        }, () -> "last ETag " + seen[0]);
+        awaitCached(servlet, SIZE + 100);
+        TestClient.Response cachedAgain = TestClient.get(uri, "/small.txt");
+        assertArrayEquals(v2, cachedAgain.body());
+    }
+}
