@@ -94,11 +94,17 @@ public record SluiceConfig(Path root, EngineSettings engine, SymlinkPolicy symli
             throw ConfigException.invalid(Setting.MAX_BUFFER_MEMORY, values.text(Setting.MAX_BUFFER_MEMORY),
                     "must hold at least one chunk (" + chunkSize + " bytes)");
         }
+        int readThreads = values.get(Setting.READ_THREADS);
+        if (values.get(Setting.MAX_READ_THREADS) < readThreads) {
+            throw ConfigException.invalid(Setting.MAX_READ_THREADS, values.text(Setting.MAX_READ_THREADS),
+                    "must be at least readThreads (" + readThreads + ")");
+        }
         EngineSettings engine = EngineSettings.builder()
                 .chunkSize(chunkSize)
                 .readAhead(values.get(Setting.READ_AHEAD))
                 .maxBufferMemory(maxBufferMemory)
-                .readThreads(values.get(Setting.READ_THREADS))
+                .readThreads(readThreads)
+                .maxReadThreads(values.get(Setting.MAX_READ_THREADS))
                 .stallTimeout(values.get(Setting.STALL_TIMEOUT))
                 .bufferKind(values.get(Setting.BUFFER_KIND))
                 .limitRate(values.get(Setting.LIMIT_RATE))

@@ -10,15 +10,17 @@ import java.nio.channels.FileChannel;
  * A read that meets the end of the file before {@code length} bytes means the file shrank: the response
  * promised bytes that no longer exist. After the read, when {@code check} is given, the file is checked against
  * the version the response announced ({@link FileCheck}): the bytes just read may belong to a file rewritten in
- * place.
+ * place. The read and the check are timed for the {@link StorageGauge}; what the transfer does with the chunk
+ * afterwards, on this same thread, is not a read.
  */
 record ChunkRead(Transfer transfer, FileChannel channel, long position, int length, ByteBuffer buffer,
-        FileCheck check)
+        FileCheck check, StorageGauge gauge)
         implements Runnable {
 
     @Override
     public void run() {
         try {
+            StorageGauge.Start start = gauge.start();
             buffer.clear().limit(length);
             while (buffer.hasRemaining()) {
                 if (channel.read(buffer, position + buffer.position()) < 0) {
@@ -27,6 +29,7 @@ record ChunkRead(Transfer transfer, FileChannel channel, long position, int leng
             }
             buffer.flip();
             IOException changed = check == null ? null : check.problem();
+            gauge.stop(start);
             if (changed != null) {
                 throw changed;
             }

@@ -1,5 +1,6 @@
 package dev.sluice.stream;
 
+import java.time.Duration;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.PriorityBlockingQueue;
@@ -25,27 +26,97 @@ import java.util.concurrent.atomic.AtomicLong;
  * the queue is not enough when every pool thread is busy: a transfer's writes run on the thread whose read
  * completed, so under load all of them run write loops, time-sliced on the cores, and the first read waits for
  * one of those to end. A thread that sleeps until a first read comes is scheduled as soon as it is woken.
+ *
+ * <h2>How many threads: as many as the storage rewards, within a bound</h2>
+ * The pool keeps {@code readThreads} threads and grows up to {@code maxReadThreads} while both hold: reads wait in
+ * the queue with every thread busy, and the {@link StorageGauge} says the reads wait for the storage rather than
+ * run on a core. A thread added ends after {@link #KEEP_ALIVE} without a task.
+ *
+ * <p>Why: a read from the page cache runs on a core all the time it takes, so on two cores a ninth thread only
+ * time-slices with the other eight (measured: 1, 2 and 8 threads alike on cached files), and each thread more
+ * runs write loops too (see above), which costs a new request's first read. A read from slow storage (a network
+ * file system, a FUSE mount of an object store, a cold disk) waits: with 5 ms per read, eight threads cap every
+ * download together at eight reads per 5 ms whatever the storage could give (measured: 20 MB/s where the
+ * blocking servers' 200 threads reached 187). By Little's law a pool keeps up when it has as many threads as
+ * reads arrive per second times the time a read takes; the pool does not compute that product from noisy
+ * latencies but reaches it from below, one thread per queued read while the queue grows, and falls back to it
+ * from above as the threads it does not need stay idle and end. The bound is what the storage may be asked at
+ * once and what the machine gives up for it: each thread is a stack (reserved, mostly not committed) and a task
+ * of the scheduler, and a storage that is slow for every read (overloaded, not latent) gets no faster with more.
+ * Jetty's and Tomcat's pools grow the same way to 200 threads, but for every request; this pool only for reads
+ * that wait.
  */
 final class ReadPool {
 
+    /** How long a thread beyond {@code readThreads} stays without a task before it ends. */
+    static final Duration KEEP_ALIVE = Duration.ofSeconds(30);
+
+    /**
+     * What {@link #execute} hands the executor to make it add a thread: the queue refuses it, so the executor
+     * starts a thread beyond its core size for it (or drops it at the bound), and that thread then takes the
+     * queue's first task. The queued task itself never skips the queue's order.
+     */
+    private static final Runnable GROW = () -> { };
+
     private final ThreadPoolExecutor executor;
     private final ThreadPoolExecutor lane;
+    private final int maxThreads;
+    private final StorageGauge gauge;
     private final AtomicLong sequence = new AtomicLong();
     private final AtomicInteger firstReadsQueued = new AtomicInteger();
+    /** Tasks queued and not yet taken by a thread. */
+    private final AtomicInteger waiting = new AtomicInteger();
+    /** Pool threads (not the lane's) running a task. */
+    private final AtomicInteger busy = new AtomicInteger();
+    /** Pool threads (not the lane's) alive. */
+    private final AtomicInteger live = new AtomicInteger();
 
     /** Every thread the pool made that may still run: {@link #awaitTermination} waits for their very end. */
     private final Set<Thread> threads = ConcurrentHashMap.newKeySet();
 
+    /** A pool of {@code poolThreads} threads that never grows. */
     ReadPool(int poolThreads, ThreadFactory threadFactory) {
+        this(poolThreads, poolThreads, KEEP_ALIVE, null, threadFactory);
+    }
+
+    /**
+     * A pool of {@code coreThreads} that grows up to {@code maxThreads} while reads wait in the queue and are
+     * blocked on the storage, as measured with {@code clocks}; {@code null} clocks: it never grows.
+     */
+    ReadPool(int coreThreads, int maxThreads, Duration keepAlive, StorageGauge.Clocks clocks,
+            ThreadFactory threadFactory) {
+        if (maxThreads < coreThreads) {
+            throw new IllegalArgumentException("maxThreads " + maxThreads + " below coreThreads " + coreThreads);
+        }
         ThreadFactory tracked = task -> {
             Thread thread = threadFactory.newThread(task);
             threads.add(thread);
             return thread;
         };
-        this.executor = new ThreadPoolExecutor(poolThreads, poolThreads, 60, TimeUnit.SECONDS,
-                new PriorityBlockingQueue<>(), tracked);
+        ThreadFactory counted = task -> tracked.newThread(() -> {
+            live.incrementAndGet();
+            try {
+                task.run();
+            } finally {
+                live.decrementAndGet();
+            }
+        });
+        this.maxThreads = maxThreads;
+        this.gauge = clocks == null || maxThreads == coreThreads ? StorageGauge.OFF
+                : new StorageGauge(clocks, this::mayGrow);
+        this.executor = new ThreadPoolExecutor(coreThreads, maxThreads, keepAlive.toNanos(), TimeUnit.NANOSECONDS,
+                new Queue(), counted, (task, executor) -> {
+                    if (task != GROW) { // GROW at the bound: enough threads
+                        throw new RejectedExecutionException("read pool stopped");
+                    }
+                });
         // No queue: a hand-off succeeds only while the lane's thread waits for work, else execute() rejects.
         this.lane = new ThreadPoolExecutor(1, 1, 60, TimeUnit.SECONDS, new SynchronousQueue<>(), tracked);
+    }
+
+    /** The gauge the reads of this pool report to. */
+    StorageGauge gauge() {
+        return gauge;
     }
 
     /**
@@ -71,14 +142,34 @@ final class ReadPool {
         if (firstRead) {
             firstReadsQueued.incrementAndGet();
         }
+        waiting.incrementAndGet();
         try {
             executor.execute(new Queued(task, firstRead, sequence.getAndIncrement(), this));
         } catch (RejectedExecutionException e) {
             if (firstRead) {
                 firstReadsQueued.decrementAndGet();
             }
+            waiting.decrementAndGet();
             throw e;
         }
+        if (mayGrow() && gauge.storageBound()) {
+            executor.execute(GROW);
+        }
+    }
+
+    /**
+     * Whether a thread more would take a task now: one waits, no thread is free to take it, and the bound is not
+     * reached. Counted without the executor's lock, so two callers may both see room for the same thread; the
+     * executor's {@code maximumPoolSize} is what holds the bound.
+     */
+    private boolean mayGrow() {
+        int threads = live.get();
+        return waiting.get() > 0 && busy.get() >= threads && threads < maxThreads;
+    }
+
+    /** Threads of the pool alive now, not counting the first-read lane's. */
+    int threads() {
+        return live.get();
     }
 
     /** Whether a first read waits for a thread: then a read thread should not keep itself busy with chained work. */
@@ -123,7 +214,13 @@ final class ReadPool {
             if (firstRead) {
                 pool.firstReadsQueued.decrementAndGet();
             }
-            task.run();
+            pool.busy.incrementAndGet();
+            pool.waiting.decrementAndGet();
+            try {
+                task.run();
+            } finally {
+                pool.busy.decrementAndGet();
+            }
         }
 
         @Override
@@ -132,6 +229,15 @@ final class ReadPool {
                 return firstRead ? -1 : 1;
             }
             return Long.compare(sequence, other.sequence);
+        }
+    }
+
+    /** The pool's queue: ordered by {@link Queued}, and refusing {@link #GROW}, which makes the executor add a thread. */
+    private static final class Queue extends PriorityBlockingQueue<Runnable> {
+
+        @Override
+        public boolean offer(Runnable task) {
+            return task != GROW && super.offer(task);
         }
     }
 }

@@ -855,8 +855,8 @@ public final class Transfer {
         bytesScheduled += bytes;
         boolean firstRead = startsRead(bytes);
         try {
-            engine.read(new ChunkRead(this, channel, position, (int) bytes, buffer, checkFor(firstRead, bytes)),
-                    firstRead);
+            engine.read(new ChunkRead(this, channel, position, (int) bytes, buffer, checkFor(firstRead, bytes),
+                    engine.storageGauge()), firstRead);
         } catch (RejectedExecutionException e) {
             readRejected(e);
             pool.release(buffer);
@@ -911,8 +911,8 @@ public final class Transfer {
         }
         boolean firstRead = startsRead(bytes);
         try {
-            engine.read(new MappedChunkRead(this, windows, position, (int) bytes, checkFor(firstRead, bytes)),
-                    firstRead);
+            engine.read(new MappedChunkRead(this, windows, position, (int) bytes, checkFor(firstRead, bytes),
+                    engine.storageGauge()), firstRead);
         } catch (RejectedExecutionException e) {
             readRejected(e);
         }

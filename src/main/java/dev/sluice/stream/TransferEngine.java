@@ -76,7 +76,8 @@ public final class TransferEngine implements AutoCloseable {
     public TransferEngine(EngineSettings settings) {
         this.settings = settings;
         this.pool = newPool(settings, ChunkWriter.BYTE_BUFFER_WRITES);
-        this.readPool = new ReadPool(settings.readThreads(), daemonThreads("sluice-read-"));
+        this.readPool = new ReadPool(settings.readThreads(), settings.maxReadThreads(), ReadPool.KEEP_ALIVE,
+                StorageGauge.Clocks.system(), daemonThreads("sluice-read-"));
         this.reads = task -> readPool.execute(task, false);
         this.nanoClock = System::nanoTime;
         this.byteBufferWrites = ChunkWriter.BYTE_BUFFER_WRITES;
@@ -140,6 +141,16 @@ public final class TransferEngine implements AutoCloseable {
 
     BufferPool pool() {
         return pool;
+    }
+
+    /** What the reads report their times to: the read pool's, or one that measures nothing. */
+    StorageGauge storageGauge() {
+        return readPool == null ? StorageGauge.OFF : readPool.gauge();
+    }
+
+    /** Threads of the read pool alive now (not the first-read lane's); 0 for an engine without one. */
+    int readThreads() {
+        return readPool == null ? 0 : readPool.threads();
     }
 
     /** Whether file regions longer than a chunk are sent from mappings ({@code bufferKind=mapped}, Servlet 6.1). */

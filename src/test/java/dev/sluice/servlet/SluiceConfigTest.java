@@ -45,6 +45,7 @@ class SluiceConfigTest {
         assertEquals(2, engine.readAhead());
         assertEquals(256L << 20, engine.maxBufferMemory());
         assertEquals(8, engine.readThreads());
+        assertEquals(64, engine.maxReadThreads());
         assertEquals(Duration.ofSeconds(60), engine.stallTimeout());
         assertEquals(BufferKind.MAPPED, engine.bufferKind());
         assertEquals(0, engine.limitRate());
@@ -94,6 +95,7 @@ class SluiceConfigTest {
     @ParameterizedTest
     @CsvSource({"chunkSize, lots", "chunkSize, 512", "chunkSize, 17MiB", "chunkSize, -1", "chunkSize, 99999999999999999999",
         "readAhead, 0", "readAhead, 65", "readAhead, two", "readThreads, 0", "readThreads, 1.5",
+        "maxReadThreads, 0", "maxReadThreads, 1025", "maxReadThreads, 4",
         "stallTimeout, 0", "stallTimeout, soon", "stallTimeout, -5s", "stallTimeout, 25h",
         "stallTimeout, 3000000h", "bufferKind, mmap",
         "followSymlinks, always", "serveHidden, yes", "maxBufferMemory, 1KiB", "maxBufferMemory, much",

@@ -5,26 +5,49 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
-/** The read queue: first reads before the rest, queue order within each rank, the waiting count exact, the lane. */
+/**
+ * The read queue: first reads before the rest, queue order within each rank, the waiting count exact, the lane;
+ * and the pool's size: it grows to its bound while reads queue up and wait for the storage, only then, and
+ * shrinks back when idle.
+ */
 class ReadPoolTest {
 
     private final List<Thread> threads = new CopyOnWriteArrayList<>();
-    private final ReadPool pool = new ReadPool(1, task -> {
+    private final ThreadFactory factory = task -> {
         Thread thread = new Thread(task, "read-pool-test");
         thread.setDaemon(true);
         threads.add(thread);
         return thread;
-    });
+    };
+    private ReadPool pool = new ReadPool(1, factory);
     private final CountDownLatch release = new CountDownLatch(1);
     private final List<String> ran = new CopyOnWriteArrayList<>();
+
+    /** A wall clock that the test moves, and a CPU clock that moves with it only while reads run on a core. */
+    private final AtomicLong wall = new AtomicLong();
+    private volatile boolean readsWait;
+    private final StorageGauge.Clocks clocks = new StorageGauge.Clocks() {
+        @Override
+        public long wallNanos() {
+            return readsWait ? wall.addAndGet(5_000_000) : wall.get(); // a slow read: 5 ms, none of it on a core
+        }
+
+        @Override
+        public long cpuNanos() {
+            return readsWait ? 0 : wall.get();
+        }
+    };
 
     @AfterEach
     void stop() {
@@ -32,14 +55,57 @@ class ReadPoolTest {
         pool.shutdown();
     }
 
-    /** Occupies the pool's only thread until {@link #release} opens, so the test queues behind it. */
+    /** Occupies one pool thread until {@link #release} opens, so the test queues behind it. */
     private void blockTheThread() throws InterruptedException {
+        assertTrue(blockAThread().await(10, TimeUnit.SECONDS));
+    }
+
+    /** Queues a task that holds its thread until {@link #release} opens; the latch opens when it has started. */
+    private CountDownLatch blockAThread() {
         CountDownLatch started = new CountDownLatch(1);
         pool.execute(() -> {
             started.countDown();
             await(release);
         }, false);
+        return started;
+    }
+
+    /**
+     * Runs {@link StorageGauge#WINDOW} measured reads, as the engine's reads report them, on a pool of one
+     * thread held until then: each starts with another still queued, so each is measured.
+     */
+    private void readThroughTheGauge() throws InterruptedException {
+        CountDownLatch hold = new CountDownLatch(1);
+        CountDownLatch started = new CountDownLatch(1);
+        pool.execute(() -> {
+            started.countDown();
+            await(hold);
+        }, false);
         assertTrue(started.await(10, TimeUnit.SECONDS));
+        CountDownLatch done = new CountDownLatch(StorageGauge.WINDOW + 1);
+        for (int i = 0; i <= StorageGauge.WINDOW; i++) {
+            pool.execute(() -> {
+                StorageGauge.Start start = pool.gauge().start();
+                pool.gauge().stop(start);
+                done.countDown();
+            }, false);
+        }
+        hold.countDown();
+        await(done);
+    }
+
+    private ReadPool growingPool(int core, int max, Duration keepAlive) {
+        pool.shutdown();
+        pool = new ReadPool(core, max, keepAlive, clocks, factory);
+        return pool;
+    }
+
+    private void awaitThreads(int expected) {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (pool.threads() != expected) {
+            assertTrue(System.nanoTime() < deadline, "threads: " + pool.threads() + ", expected " + expected);
+            Thread.onSpinWait();
+        }
     }
 
     private Runnable record(String name, CountDownLatch done) {
@@ -143,5 +209,81 @@ class ReadPoolTest {
         pool.shutdown();
         assertThrows(RejectedExecutionException.class, () -> pool.execute(() -> { }, true));
         assertFalse(pool.firstReadsWaiting());
+    }
+
+    @Test
+    void whileReadsWaitForTheStorageThePoolGrowsToItsBoundAndNoFurther() throws InterruptedException {
+        growingPool(1, 3, Duration.ofMinutes(1));
+        readsWait = true;
+        readThroughTheGauge();
+        assertTrue(pool.gauge().storageBound());
+        assertEquals(1, threads.size());
+
+        blockTheThread();
+        assertTrue(blockAThread().await(10, TimeUnit.SECONDS), "queued behind a busy thread: a second one runs it");
+        assertTrue(blockAThread().await(10, TimeUnit.SECONDS), "and a third");
+        assertEquals(3, pool.threads());
+        CountDownLatch beyond = blockAThread();
+        blockAThread();
+        assertEquals(3, pool.threads());
+        assertEquals(2, pool.queued(), "at the bound, reads wait in the queue");
+
+        release.countDown();
+        assertTrue(beyond.await(10, TimeUnit.SECONDS));
+        assertEquals(3, threads.size(), "never more threads than the bound: " + threads);
+    }
+
+    @Test
+    void readsThatRunOnACoreNeverGrowThePool() throws InterruptedException {
+        growingPool(1, 3, Duration.ofMinutes(1));
+        readsWait = false;
+        readThroughTheGauge();
+        assertFalse(pool.gauge().storageBound());
+
+        blockTheThread();
+        CountDownLatch queued = blockAThread();
+        blockAThread();
+        assertEquals(2, pool.queued(), "page-cache reads queue for the one thread");
+        assertEquals(1, pool.threads());
+
+        release.countDown();
+        assertTrue(queued.await(10, TimeUnit.SECONDS));
+        assertEquals(1, threads.size(), "no thread added: " + threads);
+    }
+
+    @Test
+    void aPoolWithoutRoomToGrowNeverMeasures() {
+        StorageGauge.Clocks failing = new StorageGauge.Clocks() {
+            @Override
+            public long wallNanos() {
+                throw new AssertionError("measured");
+            }
+
+            @Override
+            public long cpuNanos() {
+                throw new AssertionError("measured");
+            }
+        };
+        pool.shutdown();
+        pool = new ReadPool(2, 2, Duration.ofMinutes(1), failing, factory);
+        assertEquals(null, pool.gauge().start());
+    }
+
+    @Test
+    void theThreadsAddedEndWhenIdleAndTheCoreStays() throws InterruptedException {
+        growingPool(1, 3, Duration.ofMillis(1));
+        readsWait = true;
+        readThroughTheGauge();
+        blockTheThread();
+        assertTrue(blockAThread().await(10, TimeUnit.SECONDS));
+        assertTrue(blockAThread().await(10, TimeUnit.SECONDS));
+        assertEquals(3, pool.threads());
+
+        release.countDown();
+        awaitThreads(1);
+        CountDownLatch done = new CountDownLatch(1);
+        pool.execute(done::countDown, false);
+        await(done);
+        assertEquals(1, pool.threads(), "the core thread took the next read");
     }
 }
