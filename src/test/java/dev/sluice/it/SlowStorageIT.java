@@ -122,8 +122,9 @@ class SlowStorageIT {
     void containerThreadsStayFreeWhileEveryReadThreadWaitsForSlowStorage(ContainerKind kind) throws Exception {
         try (SlowFuse fuse = mountSlowStorage()) {
             SluiceServlet servlet = new SluiceServlet();
+            // Two read threads that may not grow (maxReadThreads): every one of them busy is what this test needs.
             try (ContainerKind.Running container = kind.start(servlet,
-                    Map.of("root", mount.toString(), "readThreads", "2"), THREADS)) {
+                    Map.of("root", mount.toString(), "readThreads", "2", "maxReadThreads", "2"), THREADS)) {
                 assertEquals(200, TestClient.get(container.uri(), "/small.bin").status());
                 int idle = container.busyThreads();
                 ExecutorService readers = Executors.newFixedThreadPool(DOWNLOADS);
