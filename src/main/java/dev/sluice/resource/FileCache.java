@@ -23,7 +23,8 @@ import java.util.function.LongSupplier;
 
 /**
  * What the file system said about recently requested paths, and the bytes of small files, so that a request for
- * one of them touches no storage: no {@code stat}, no {@code open}, no read. On storage where each of those costs
+ * one of them touches no storage: no {@code stat}, no {@code open}, no read (with {@code precompressed} on, the
+ * lookup of a compressed variant still does). On storage where each of those costs
  * milliseconds (a network or FUSE mount) this is the difference between answering small files from memory and
  * queueing them behind the big downloads' reads. Tomcat's resource cache and nginx's {@code open_file_cache} do
  * the same.

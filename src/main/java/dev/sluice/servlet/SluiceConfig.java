@@ -95,7 +95,11 @@ public record SluiceConfig(Path root, EngineSettings engine, SymlinkPolicy symli
                     "must hold at least one chunk (" + chunkSize + " bytes)");
         }
         int readThreads = values.get(Setting.READ_THREADS);
-        if (values.get(Setting.MAX_READ_THREADS) < readThreads) {
+        // Unset, the maximum follows a readThreads above its default, so a configuration older than
+        // maxReadThreads starts as before; set, it must hold readThreads.
+        int maxReadThreads = values.given(Setting.MAX_READ_THREADS)
+                ? values.get(Setting.MAX_READ_THREADS) : Math.max(values.get(Setting.MAX_READ_THREADS), readThreads);
+        if (maxReadThreads < readThreads) {
             throw ConfigException.invalid(Setting.MAX_READ_THREADS, values.text(Setting.MAX_READ_THREADS),
                     "must be at least readThreads (" + readThreads + ")");
         }
@@ -104,7 +108,7 @@ public record SluiceConfig(Path root, EngineSettings engine, SymlinkPolicy symli
                 .readAhead(values.get(Setting.READ_AHEAD))
                 .maxBufferMemory(maxBufferMemory)
                 .readThreads(readThreads)
-                .maxReadThreads(values.get(Setting.MAX_READ_THREADS))
+                .maxReadThreads(maxReadThreads)
                 .stallTimeout(values.get(Setting.STALL_TIMEOUT))
                 .bufferKind(values.get(Setting.BUFFER_KIND))
                 .limitRate(values.get(Setting.LIMIT_RATE))
@@ -245,6 +249,12 @@ public record SluiceConfig(Path root, EngineSettings engine, SymlinkPolicy symli
 
         <T> T get(Setting<T> setting) {
             return setting.read(lookup.apply(setting.key()));
+        }
+
+        /** Whether the setting was given a value (a blank one means the default). */
+        boolean given(Setting<?> setting) {
+            String given = lookup.apply(setting.key());
+            return given != null && !given.isBlank();
         }
 
         /** The text the setting's value was read from: the given one, or the default. */

@@ -175,6 +175,8 @@ public record EngineSettings(int chunkSize, int readAhead, long maxBufferMemory,
         private long limitRatePerClient;
         private long limitRatePerUser;
         private int maxReadThreads;
+        /** Whether {@link #maxReadThreads} was called: if not, the maximum follows a larger {@code readThreads}. */
+        private boolean maxReadThreadsSet;
 
         private Builder(EngineSettings from) {
             chunkSize = from.chunkSize;
@@ -212,8 +214,10 @@ public record EngineSettings(int chunkSize, int readAhead, long maxBufferMemory,
             return this;
         }
 
+        /** Unset, the maximum is the one copied (64 by default), or {@code readThreads} if that is larger. */
         public Builder maxReadThreads(int value) {
             maxReadThreads = value;
+            maxReadThreadsSet = true;
             return this;
         }
 
@@ -265,7 +269,7 @@ public record EngineSettings(int chunkSize, int readAhead, long maxBufferMemory,
         public EngineSettings build() {
             return new EngineSettings(chunkSize, readAhead, maxBufferMemory, readThreads, stallTimeout, bufferKind,
                     limitRate, limitRateAfter, maxTransfers, globalRate, limitRatePerClient, limitRatePerUser,
-                    maxReadThreads);
+                    maxReadThreadsSet ? maxReadThreads : Math.max(maxReadThreads, readThreads));
         }
     }
 }

@@ -89,6 +89,9 @@ final class ReadPool {
             throw new IllegalArgumentException("maxThreads " + maxThreads + " below coreThreads " + coreThreads);
         }
         ThreadFactory tracked = task -> {
+            // Threads beyond the core ones end when idle: forget those that have ended, or the set grows with
+            // every burst of slow reads. A thread is removed only once dead, so awaitTermination still joins it.
+            threads.removeIf(thread -> !thread.isAlive());
             Thread thread = threadFactory.newThread(task);
             threads.add(thread);
             return thread;

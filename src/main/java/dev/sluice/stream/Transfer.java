@@ -819,9 +819,15 @@ public final class Transfer {
                 continue;
             }
             if (segment instanceof Segment.Literal literal) {
-                ready.add(new Chunk(literal.bytes().duplicate(), Source.LITERAL));
-                segmentOffset += remaining;
-                bytesScheduled += remaining;
+                // A literal may be a whole cached file: it goes in views of chunk size (no copy), so that a speed
+                // limit paces it chunk by chunk and the container holds one chunk of it at a time, as for a file.
+                int bytes = (int) Math.min(remaining, sizer.bufferFor(remaining));
+                ByteBuffer piece = literal.bytes().duplicate();
+                piece.position(piece.position() + (int) segmentOffset);
+                piece.limit(piece.position() + bytes);
+                ready.add(new Chunk(piece.slice(), Source.LITERAL));
+                segmentOffset += bytes;
+                bytesScheduled += bytes;
                 continue;
             }
             Segment.FileRegion region = (Segment.FileRegion) segment;

@@ -46,6 +46,9 @@ class SluiceConfigTest {
         assertEquals(256L << 20, engine.maxBufferMemory());
         assertEquals(8, engine.readThreads());
         assertEquals(64, engine.maxReadThreads());
+        EngineSettings many = config("readThreads", "128").engine(); // older than maxReadThreads: starts as before
+        assertEquals(128, many.readThreads());
+        assertEquals(128, many.maxReadThreads());
         assertEquals(Duration.ofSeconds(60), engine.stallTimeout());
         assertEquals(BufferKind.MAPPED, engine.bufferKind());
         assertEquals(0, engine.limitRate());

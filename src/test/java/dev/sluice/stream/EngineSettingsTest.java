@@ -48,6 +48,9 @@ class EngineSettingsTest {
                 () -> EngineSettings.builder().maxReadThreads(1025).build()).getMessage());
         assertEquals("maxReadThreads 4 is below readThreads 8", assertThrows(IllegalArgumentException.class,
                 () -> EngineSettings.defaults().withReadThreads(8, 4)).getMessage());
+        assertEquals(100, EngineSettings.defaults().toBuilder().readThreads(100).build().maxReadThreads(),
+                "an unset maximum follows a larger readThreads");
+        assertEquals(64, EngineSettings.defaults().toBuilder().readThreads(2).build().maxReadThreads());
         assertEquals("maxTransfers -1 is not within 0 to 10000000", assertThrows(IllegalArgumentException.class,
                 () -> EngineSettings.defaults().withMaxTransfers(-1)).getMessage());
         assertEquals("globalRate -1 is not within 0 to 4611686018427387903", assertThrows(

@@ -136,6 +136,31 @@ class TransferTest {
                 "a file region needs a channel");
     }
 
+    /**
+     * A literal as large as a cached file goes out in chunk-size views, not in one write: a speed limit then paces
+     * it chunk by chunk, and the container never holds (or, on Tomcat, copies) the whole of it at once.
+     */
+    @Test
+    void aLargeLiteralGoesOutInChunks() {
+        byte[] data = new byte[100 * 1024 + 3];
+        new Random(8).nextBytes(data);
+        TransferEngine engine = engine(adaptive(), reads);
+        start(engine, out, null, List.of(Segment.Literal.of("head".getBytes(StandardCharsets.US_ASCII)),
+                Segment.Literal.of(data)), listener);
+        out.start();
+        byte[] expected = new byte[4 + data.length];
+        System.arraycopy("head".getBytes(StandardCharsets.US_ASCII), 0, expected, 0, 4);
+        System.arraycopy(data, 0, expected, 4, data.length);
+        assertArrayEquals(expected, out.sent());
+        List<Integer> writes = out.calls().stream().filter(call -> call.startsWith("write "))
+                .map(call -> Integer.parseInt(call.substring("write ".length()))).toList();
+        // "head", the literal's chunks, and the body's last byte, which always goes alone (see below)
+        assertEquals(2 + (data.length + ChunkSizer.FLOOR - 1) / ChunkSizer.FLOOR, writes.size(), writes.toString());
+        assertTrue(writes.stream().allMatch(bytes -> bytes <= ChunkSizer.FLOOR), writes.toString());
+        assertEquals(Outcome.COMPLETED, listener.only().outcome());
+        assertReleased(engine);
+    }
+
     @Test
     void readsCompletingOnTheCallingThreadDoNotRecurse() throws IOException {
         byte[] small = file("small.bin", 4 * CHUNK);
