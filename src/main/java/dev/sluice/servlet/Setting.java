@@ -64,11 +64,12 @@ public final class Setting<T> {
             "That one takes nothing else, and only when it is idle (see \"How the defaults were chosen\").");
     public static final Setting<Integer> MAX_READ_THREADS = declare("maxReadThreads",
             SettingType.Whole.within(EngineSettings.MAX_READ_THREADS_BOUNDS), ENGINE.maxReadThreads(),
-            "Most threads reading files: {range}, at least `readThreads`; the pool grows to it only while reads"
-                    + " queue up and wait for slow storage.",
-            "A read that waits off the CPU (network or FUSE storage, a cold disk) leaves its core free for another;"
-                    + " a read from the page cache does not, and then the pool stays at `readThreads`. Threads"
-                    + " beyond `readThreads` end after 30 s without work.");
+            "Most threads reading files: {range}, at least `readThreads` (unset: `readThreads`, no growth); the"
+                    + " pool grows to it only while reads queue up and wait off the CPU.",
+            "Set it (64, say) for network or FUSE storage or a cold disk, where a read waits for the storage and"
+                    + " leaves its core free. Not by default: on overloaded cores a read from the page cache waits"
+                    + " for a core too, and would grow the pool for nothing. Threads beyond `readThreads` end after"
+                    + " 30 s without work.");
     public static final Setting<Duration> STALL_TIMEOUT = declare("stallTimeout",
             new SettingType.Span(EngineSettings.MAX_STALL_TIMEOUT), ENGINE.stallTimeout(),
             "A download whose client accepts no byte for this long is ended: {range} (ms, s, m or h; plain number:"

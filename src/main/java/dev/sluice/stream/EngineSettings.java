@@ -95,14 +95,15 @@ public record EngineSettings(int chunkSize, int readAhead, long maxBufferMemory,
     }
 
     /**
-     * The defaults: the servlet's settings take theirs from here. {@code maxReadThreads} 64: with 5 ms per read
-     * (network or FUSE storage) that is 12,800 reads a second, 200 MB/s in the smallest chunks and far more in
-     * full-size ones, for a few MiB of thread stacks; the pool only grows while reads wait for the storage, so on
-     * a fast disk it stays at {@code readThreads}.
+     * The defaults: the servlet's settings take theirs from here. {@code maxReadThreads} equals {@code readThreads}:
+     * the pool does not grow unless asked to. Why: it grows when reads spend more time off the CPU than on it, and
+     * on a machine whose cores are overloaded a read from the page cache waits for a core just as one on slow
+     * storage waits for the storage (2,000 slow clients on 2 busy cores grew it from 8 to 64 threads, for nothing).
+     * On network or FUSE storage set it higher: 64 threads at 5 ms per read are 12,800 reads a second.
      */
     public static EngineSettings defaults() {
         return new EngineSettings(256 * 1024, 2, 256L * 1024 * 1024, 8, Duration.ofSeconds(60), BufferKind.MAPPED,
-                0, 0, 0, 0, 0, 0, 64);
+                0, 0, 0, 0, 0, 0, 8);
     }
 
     /** A builder that starts from the defaults. */
@@ -214,7 +215,7 @@ public record EngineSettings(int chunkSize, int readAhead, long maxBufferMemory,
             return this;
         }
 
-        /** Unset, the maximum is the one copied (64 by default), or {@code readThreads} if that is larger. */
+        /** Unset, the maximum is the one copied, or {@code readThreads} if that is larger. */
         public Builder maxReadThreads(int value) {
             maxReadThreads = value;
             maxReadThreadsSet = true;

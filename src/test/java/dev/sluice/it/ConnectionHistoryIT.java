@@ -25,7 +25,6 @@ import org.junit.jupiter.params.provider.EnumSource;
  */
 class ConnectionHistoryIT {
 
-    private static final int CHUNK = 64 * 1024;
     private static final int FLOOR = 16 * 1024;
     /** Downloads on the first connection until one ends at full size (one almost always does). */
     private static final int MAX_TRIES = 20;
@@ -39,7 +38,7 @@ class ConnectionHistoryIT {
 
     @ParameterizedTest
     @EnumSource(ContainerKind.class)
-    void theNextDownloadOnAProvenConnectionStartsAtFullSize(ContainerKind kind) throws Exception {
+    void theNextDownloadOnAProvenConnectionStartsAtWhatTheLastOneEarned(ContainerKind kind) throws Exception {
         String name = "history-" + kind.name().toLowerCase(java.util.Locale.ROOT) + ".bin";
         byte[] data = new byte[8 * 1024 * 1024];
         new Random(11).nextBytes(data);
@@ -60,25 +59,30 @@ class ConnectionHistoryIT {
             try (ContainerKind.Running container = kind.start(servlet, Map.of("root", root.toString(),
                     "chunkSize", "64KiB", "bufferKind", "direct"), 0);
                     TestClient connection = new TestClient(container.uri())) {
-                int tries = 0;
-                Ended last;
-                do {
+                // What a download earns depends on how fast this machine drains it (a loaded one earned 32 KiB of
+                // 64 in twenty tries): the property is that the next download starts at what the last one earned.
+                download(connection, name, expected);
+                Await.until("the flight recorder saw the first download", Duration.ofSeconds(30),
+                        () -> ended.size() == 1, ended::toString);
+                assertEquals("COMPLETED", ended.get(0).outcome());
+                assertEquals(FLOOR, ended.get(0).startChunk(), "the connection's first download started above 16 KiB");
+                int tries = 1;
+                while (ended.get(tries - 1).earnedChunk() <= FLOOR && tries < MAX_TRIES) {
                     download(connection, name, expected);
                     int downloads = ++tries;
                     Await.until("the flight recorder saw download " + downloads, Duration.ofSeconds(30),
                             () -> ended.size() == downloads, ended::toString);
-                    last = ended.get(downloads - 1);
-                    assertEquals("COMPLETED", last.outcome());
-                } while (last.earnedChunk() < CHUNK && tries < MAX_TRIES);
-                assertEquals(CHUNK, last.earnedChunk(), "no download on the connection ended at full size: " + ended);
-                assertEquals(FLOOR, ended.get(0).startChunk(), "the connection's first download started at full size");
+                    assertEquals("COMPLETED", ended.get(downloads - 1).outcome());
+                }
+                int earned = ended.get(tries - 1).earnedChunk();
+                assertTrue(earned > FLOOR, "no download on the connection earned more than 16 KiB: " + ended);
                 int proven = tries;
 
                 download(connection, name, expected);
                 Await.until("the flight recorder saw the next download", Duration.ofSeconds(30),
                         () -> ended.size() == proven + 1, ended::toString);
-                assertEquals(CHUNK, ended.get(proven).startChunk(),
-                        "the download after one that ended at full size did not start there: " + ended);
+                assertEquals(earned, ended.get(proven).startChunk(),
+                        "the download after one that earned " + earned + " bytes did not start there: " + ended);
 
                 try (TestClient fresh = new TestClient(container.uri())) {
                     download(fresh, name, expected);

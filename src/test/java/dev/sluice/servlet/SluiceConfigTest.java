@@ -45,7 +45,7 @@ class SluiceConfigTest {
         assertEquals(2, engine.readAhead());
         assertEquals(256L << 20, engine.maxBufferMemory());
         assertEquals(8, engine.readThreads());
-        assertEquals(64, engine.maxReadThreads());
+        assertEquals(8, engine.maxReadThreads());
         EngineSettings many = config("readThreads", "128").engine(); // older than maxReadThreads: starts as before
         assertEquals(128, many.readThreads());
         assertEquals(128, many.maxReadThreads());
