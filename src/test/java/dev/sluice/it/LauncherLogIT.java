@@ -14,6 +14,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
@@ -62,10 +63,50 @@ class LauncherLogIT {
             List<String> added = after.subList(before.size(), after.size());
             System.out.printf("LauncherLogIT: %d malformed requests added %d log lines (%d bytes): %s%n", REQUESTS,
                     added.size(), String.join("\n", added).length(), added);
-            // One line for the first refusal; a second only if a minute passed (a slow machine).
-            assertTrue(added.size() <= 2, "lines added: " + added);
             assertFalse(String.join("\n", added).contains(MARKER), "the client's bytes reached the log: " + added);
+            List<String> counted = withoutJettyDoubleRelease(added);
+            // One line for the first refusal; a second only if a minute passed (a slow machine).
+            assertTrue(counted.size() <= 2, "lines added: " + counted);
         }
+    }
+
+    @Test
+    void onlyJettysDoubleReleaseTraceIsSetAside() {
+        String refusal = "[sluice-jetty-3] INFO dev.sluice.launcher.MalformedRequests - Refused a malformed request"
+                + " (400 Bad HostPort); the next refusals are summed up here at most once a minute";
+        String otherWarning = "[sluice-jetty-9] WARN org.eclipse.jetty.util.thread.QueuedThreadPool - Job failed,"
+                + " java.lang.IllegalStateException: something else";
+        List<String> lines = List.of(refusal,
+                "[sluice-jetty-17] WARN org.eclipse.jetty.util.thread.QueuedThreadPool - Job failed,"
+                        + " java.lang.IllegalStateException: already released"
+                        + " oeji.Retainable$ReferenceCounter@588741f4[rc=0]",
+                "\tat org.eclipse.jetty.io.Retainable$ReferenceCounter.release(Retainable.java:225)",
+                "\tat org.eclipse.jetty.server.internal.HttpConnection.onFillable(HttpConnection.java:483)",
+                otherWarning, "\tat somewhere.Else(Else.java:1)");
+        assertEquals(List.of(refusal, otherWarning, "\tat somewhere.Else(Else.java:1)"),
+                withoutJettyDoubleRelease(lines));
+    }
+
+    /**
+     * {@code lines} without Jetty's own warning of a request buffer released twice (its thread pool's "Job failed"
+     * line and the stack trace under it). Jetty 12.1.12's {@code HttpConnection.onFillable} logged it once in five
+     * clean-clone runs of this test (never in 200,000 such requests tried alone), an open Jetty bug
+     * (jetty/jetty.project#12939) that no Sluice code takes part in: it is not one of the lines this test bounds,
+     * and it carries no client bytes (asserted above on every line).
+     */
+    static List<String> withoutJettyDoubleRelease(List<String> lines) {
+        List<String> kept = new ArrayList<>();
+        boolean inTrace = false;
+        for (String line : lines) {
+            if (line.contains("QueuedThreadPool - Job failed")
+                    && line.contains("IllegalStateException: already released")) {
+                inTrace = true;
+            } else if (!(inTrace && (line.startsWith("\tat ") || line.startsWith("\t... ")))) {
+                inTrace = false;
+                kept.add(line);
+            }
+        }
+        return kept;
     }
 
     /** Sends one request with {@code host} as its Host header; returns the status line. */
