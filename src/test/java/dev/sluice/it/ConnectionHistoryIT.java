@@ -26,7 +26,7 @@ import org.junit.jupiter.params.provider.EnumSource;
 class ConnectionHistoryIT {
 
     private static final int FLOOR = 16 * 1024;
-    /** Downloads on the first connection until one ends at full size (one almost always does). */
+    /** Downloads on the first connection until one earns more than the 16 KiB floor. */
     private static final int MAX_TRIES = 20;
 
     @TempDir
