@@ -33,11 +33,15 @@ package dev.sluice.stream;
  *       rounded down to a size class. Shrinking goes straight to the target; growing at most doubles per
  *       window.</li>
  *   <li>Once the socket has pushed back, a window ends only at a wake-up (the first {@link #drained} after a
- *       park), or after {@link #SETTLED_NANOS} without one. A wake-up finds the kernel's buffer partly empty,
+ *       park), after {@link #SETTLED_NANOS} without one, or once the socket has taken {@link #UNPROVEN_BYTES}
+ *       since it last pushed back. A wake-up finds the kernel's buffer partly empty,
  *       and the writes that refill it go as fast as the server can push, whatever the client reads: measured
  *       on their own they made slow clients look fast, and under load, when a refill spans many windows, grow
  *       to full-size buffers (1,000 clients at 200 KB/s held about 80 KiB of buffers each). A window from
- *       wake-up to wake-up holds the refill and the wait that paid for it, so its rate is the client's.</li>
+ *       wake-up to wake-up holds the refill and the wait that paid for it, so its rate is the client's. A refill
+ *       is at most what the kernel's buffer holds, so more than that without a push-back is the client
+ *       draining, not a refill: without this exit, a fast download that happened to park once early sent its
+ *       next {@code SETTLED_NANOS} (tens of megabytes on loopback, a whole medium file) at the floor.</li>
  *   <li>At the ceiling, a transfer whose socket has not refused data since the last window has nothing to
  *       decide (it cannot grow, and a socket that never pushes back is not slow), so it reads no clock per
  *       chunk.</li>
@@ -74,6 +78,8 @@ final class ChunkSizer {
     private boolean parkedOnce;
     private boolean drainedAfterPark;
     private boolean parkedSinceDrain;
+    /** Bytes written since the socket last refused data. */
+    private long bytesSincePushBack;
     /** Whether the transfer started at a size an earlier transfer to its client earned. */
     private final boolean provenByHistory;
 
@@ -146,6 +152,7 @@ final class ChunkSizer {
     void written(long bytes) {
         windowBytes += bytes;
         bytesSent += bytes;
+        bytesSincePushBack += bytes;
     }
 
     /** The socket took the last chunk written (with or without parking first). */
@@ -153,7 +160,8 @@ final class ChunkSizer {
         drainedAfterPark |= parkedOnce;
         boolean wakeUp = parkedSinceDrain;
         parkedSinceDrain = false;
-        if (!parkedOnce || wakeUp || nowNanos - windowStartNanos >= SETTLED_NANOS) {
+        if (!parkedOnce || wakeUp || bytesSincePushBack >= UNPROVEN_BYTES
+                || nowNanos - windowStartNanos >= SETTLED_NANOS) {
             closeWindowIfDue(nowNanos);
         }
     }
@@ -162,6 +170,7 @@ final class ChunkSizer {
     void parked(long nowNanos) {
         parkedInWindow = true;
         parkedSinceDrain = true;
+        bytesSincePushBack = 0;
         if (!parkedOnce) {
             parkedOnce = true;
             closeWindowIfDue(nowNanos);

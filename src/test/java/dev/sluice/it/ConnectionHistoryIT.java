@@ -32,15 +32,18 @@ class ConnectionHistoryIT {
     @TempDir
     Path root;
 
-    /** What the flight recorder said about one download of this test's file. */
-    record Ended(int startChunk, int earnedChunk, String outcome) {
+    /**
+     * What the flight recorder said about one download of this test's file; its duration and the time its socket
+     * refused data say, when the test fails, whether the client was slow or the sizer did not measure.
+     */
+    record Ended(int startChunk, int earnedChunk, String outcome, Duration took, Duration socketWait) {
     }
 
     @ParameterizedTest
     @EnumSource(ContainerKind.class)
     void theNextDownloadOnAProvenConnectionStartsAtWhatTheLastOneEarned(ContainerKind kind) throws Exception {
         String name = "history-" + kind.name().toLowerCase(java.util.Locale.ROOT) + ".bin";
-        byte[] data = new byte[8 * 1024 * 1024];
+        byte[] data = new byte[16 * 1024 * 1024];
         new Random(11).nextBytes(data);
         Files.write(root.resolve(name), data);
         String expected = TestClient.sha256(data);
@@ -50,14 +53,16 @@ class ConnectionHistoryIT {
             events.onEvent(TransferEvent.NAME, event -> {
                 if (event.getString("file").endsWith(name)) {
                     ended.add(new Ended(event.getInt("startChunk"), event.getInt("earnedChunk"),
-                            event.getString("outcome")));
+                            event.getString("outcome"), event.getDuration(), event.getDuration("socketWait")));
                 }
             });
             events.startAsync();
             SluiceServlet servlet = new SluiceServlet();
-            // Pooled 64 KiB chunks: a client that reads a few MB/s earns the full size.
+            // Pooled 64 KiB chunks: a client that reads a few MB/s earns the full size. The speed limit makes every
+            // download last long enough to be measured (a quarter of a second) however fast the machine: unlimited,
+            // 8 MiB at 16 KiB chunks took 13 ms here, less than one measuring window, so it never grew.
             try (ContainerKind.Running container = kind.start(servlet, Map.of("root", root.toString(),
-                    "chunkSize", "64KiB", "bufferKind", "direct"), 0);
+                    "chunkSize", "64KiB", "bufferKind", "direct", "limitRate", "64MiB"), 0);
                     TestClient connection = new TestClient(container.uri())) {
                 // What a download earns depends on how fast this machine drains it (a loaded one earned 32 KiB of
                 // 64 in twenty tries): the property is that the next download starts at what the last one earned.

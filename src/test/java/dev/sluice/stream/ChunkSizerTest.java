@@ -147,6 +147,7 @@ class ChunkSizerTest {
         }
     }
 
+    /** 8 MB/s, never refused again: less than a kernel buffer in a settled window, so only that window ends it. */
     @Test
     void aSocketThatStopsPushingBackGrowsOncePerSettledWindow() {
         ChunkSizer sizer = new ChunkSizer(CEILING, 0);
@@ -155,14 +156,48 @@ class ChunkSizerTest {
         long now = 1;
         long windowEnd = now + ChunkSizer.SETTLED_NANOS;
         while (now < windowEnd - TENTH) { // fast, but not yet for a whole settled window
-            sizer.written(sizer.size() * 10L);
+            sizer.written(sizer.size());
             now += TENTH;
             sizer.drained(now);
         }
         assertEquals(ChunkSizer.FLOOR, sizer.size(), "grew before a settled window without a wake-up");
-        sizer.written(sizer.size() * 10L);
+        sizer.written(sizer.size());
         sizer.drained(windowEnd);
         assertEquals(2 * ChunkSizer.FLOOR, sizer.size());
+    }
+
+    /**
+     * A fast download that parked once, early, and never again: once the socket has taken more than a kernel buffer
+     * holds since that push-back, it is not a refill, and the window ends without waiting for a settled window.
+     * (Before, an 8 MiB download on loopback went whole at the floor this way, and ConnectionHistoryIT failed.)
+     */
+    @Test
+    void aSocketThatTakesMoreThanAKernelBufferWithoutPushingBackGrowsBeforeASettledWindow() {
+        ChunkSizer sizer = new ChunkSizer(CEILING, 0);
+        sizer.parked(0);
+        sizer.drained(1);
+        long now = 1;
+        long sincePushBack = 0;
+        while (sincePushBack + 10L * ChunkSizer.FLOOR < ChunkSizer.UNPROVEN_BYTES) { // 80 MB/s
+            sizer.written(10L * ChunkSizer.FLOOR);
+            sincePushBack += 10L * ChunkSizer.FLOOR;
+            now += TENTH;
+            sizer.drained(now);
+            assertEquals(ChunkSizer.FLOOR, sizer.size(), "grew after " + sincePushBack + " bytes, within a refill");
+        }
+        sizer.written(10L * ChunkSizer.FLOOR);
+        now += TENTH;
+        sizer.drained(now);
+        assertTrue(now < ChunkSizer.SETTLED_NANOS, "the test must end before a settled window would");
+        assertEquals(2 * ChunkSizer.FLOOR, sizer.size(), "a client draining more than a kernel buffer did not grow");
+        sizer.parked(now); // a push-back starts the count again: what follows may be a refill
+        sizer.drained(now + 1);
+        for (long sent = 0; sent + 10L * ChunkSizer.FLOOR < ChunkSizer.UNPROVEN_BYTES; sent += 10L * ChunkSizer.FLOOR) {
+            sizer.written(10L * ChunkSizer.FLOOR);
+            now += TENTH;
+            sizer.drained(now);
+            assertEquals(2 * ChunkSizer.FLOOR, sizer.size(), "grew " + sent + " bytes into a refill");
+        }
     }
 
     @Test
