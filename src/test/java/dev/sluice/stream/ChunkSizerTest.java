@@ -21,9 +21,7 @@ class ChunkSizerTest {
 
     @Test
     void aFastSocketDoublesPerWindowUpToTheCeiling() {
-        ChunkSizer sizer = new ChunkSizer(CEILING, 0);
-        sizer.parked(0);
-        sizer.drained(1); // pushed back once and drained again: its speed is the client's, not the kernel's
+        ChunkSizer sizer = pushedBackOnce(); // its speed is the client's, not the kernel's
         long now = 1;
         int previous = sizer.size();
         while (sizer.size() < CEILING) {
@@ -150,9 +148,7 @@ class ChunkSizerTest {
     /** 8 MB/s, never refused again: less than a kernel buffer in a settled window, so only that window ends it. */
     @Test
     void aSocketThatStopsPushingBackGrowsOncePerSettledWindow() {
-        ChunkSizer sizer = new ChunkSizer(CEILING, 0);
-        sizer.parked(0);
-        sizer.drained(1);
+        ChunkSizer sizer = pushedBackOnce();
         long now = 1;
         long windowEnd = now + ChunkSizer.SETTLED_NANOS;
         while (now < windowEnd - TENTH) { // fast, but not yet for a whole settled window
@@ -173,9 +169,7 @@ class ChunkSizerTest {
      */
     @Test
     void aSocketThatTakesMoreThanAKernelBufferWithoutPushingBackGrowsBeforeASettledWindow() {
-        ChunkSizer sizer = new ChunkSizer(CEILING, 0);
-        sizer.parked(0);
-        sizer.drained(1);
+        ChunkSizer sizer = pushedBackOnce();
         long now = 1;
         long sincePushBack = 0;
         while (sincePushBack + 10L * ChunkSizer.FLOOR < ChunkSizer.UNPROVEN_BYTES) { // 80 MB/s
@@ -214,10 +208,7 @@ class ChunkSizerTest {
 
     @Test
     void aClientEarnsTheSizeItReachedOnceProvenByAPushBackOrByTheBytes() {
-        ChunkSizer pushedBack = new ChunkSizer(CEILING, 0);
-        pushedBack.parked(0);
-        pushedBack.drained(1);
-        assertEquals(ChunkSizer.FLOOR, pushedBack.earned(), "proven, at the size it has");
+        assertEquals(ChunkSizer.FLOOR, pushedBackOnce().earned(), "proven, at the size it has");
         ChunkSizer manyBytes = grownToTheCeiling();
         assertEquals(CEILING, manyBytes.earned());
     }
@@ -267,6 +258,14 @@ class ChunkSizerTest {
         assertEquals(100_000, ChunkSizer.classFor(5_000_000, 100_000));
         ChunkSizer sizer = new ChunkSizer(100_000, 0);
         assertEquals(16384, sizer.bufferFor(10), "a short tail takes the smallest class");
+    }
+
+    /** A new sizer whose socket pushed back at 0 and drained again at 1: proven, still at the floor. */
+    private static ChunkSizer pushedBackOnce() {
+        ChunkSizer sizer = new ChunkSizer(CEILING, 0);
+        sizer.parked(0);
+        sizer.drained(1);
+        return sizer;
     }
 
     private static ChunkSizer grownToTheCeiling() {
