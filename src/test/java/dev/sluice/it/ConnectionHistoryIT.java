@@ -97,6 +97,7 @@ class ConnectionHistoryIT {
                 assertEquals(FLOOR, ended.get(proven + 1).startChunk(),
                         "a new connection inherited another connection's history: " + ended);
                 assertTrue(servlet.metrics().bufferBytesHighWater() > 0);
+                Leaks.assertNothingHeld(servlet, root);
             }
         }
     }
