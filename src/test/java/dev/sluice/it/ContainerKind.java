@@ -40,13 +40,6 @@ public enum ContainerKind {
             return null;
         }
 
-        /**
-         * The container's request threads running a task now: Jetty's {@code QueuedThreadPool.getBusyThreads()}
-         * (its acceptor and selector included, neither idle nor reserved threads), Tomcat's connector executor's
-         * active count (its acceptor and poller have threads of their own and are not counted).
-         */
-        int busyThreads();
-
         /** Stops the container; a failure to stop fails the test that started it. */
         @Override
         void close();
@@ -294,11 +287,6 @@ public enum ContainerKind {
             }
 
             @Override
-            public int busyThreads() {
-                return threads.getBusyThreads();
-            }
-
-            @Override
             public void close() {
                 try {
                     server.stop();
@@ -488,16 +476,6 @@ public enum ContainerKind {
             @Override
             public Object internals() {
                 return connector;
-            }
-
-            @Override
-            public int busyThreads() {
-                if (connector.getProtocolHandler().getExecutor()
-                        instanceof org.apache.tomcat.util.threads.ThreadPoolExecutor pool) {
-                    return pool.getActiveCount();
-                }
-                throw new IllegalStateException("not Tomcat's own executor: "
-                        + connector.getProtocolHandler().getExecutor());
             }
 
             @Override

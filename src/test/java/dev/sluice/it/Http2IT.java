@@ -14,9 +14,13 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
+import java.util.Queue;
 import java.util.Random;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.function.Supplier;
 import org.eclipse.jetty.http.HttpFields;
 import org.eclipse.jetty.http.HttpURI;
 import org.eclipse.jetty.http.HttpVersion;
@@ -26,6 +30,7 @@ import org.eclipse.jetty.http2.HTTP2Stream;
 import org.eclipse.jetty.http2.api.Session;
 import org.eclipse.jetty.http2.api.Stream;
 import org.eclipse.jetty.http2.client.HTTP2Client;
+import org.eclipse.jetty.http2.frames.GoAwayFrame;
 import org.eclipse.jetty.http2.frames.HeadersFrame;
 import org.eclipse.jetty.http2.frames.ResetFrame;
 import org.eclipse.jetty.util.Callback;
@@ -57,6 +62,7 @@ class Http2IT {
 
     private byte[] big;
     private HTTP2Client client;
+    private final SessionEvents sessionEvents = new SessionEvents();
 
     @BeforeEach
     void setUp() throws Exception {
@@ -80,8 +86,8 @@ class Http2IT {
         SluiceServlet servlet = new SluiceServlet();
         try (ContainerKind.Running container = start(kind, servlet)) {
             Session session = connect(container.uri());
-            Download whole = Download.start(session, container.uri(), "/big.bin", Map.of(), false);
-            Download range = Download.start(session, container.uri(), "/big.bin",
+            Download whole = startDownload(session, container.uri(), "/big.bin", Map.of(), false);
+            Download range = startDownload(session, container.uri(), "/big.bin",
                     Map.of("Range", "bytes=1000000-5194303"), false);
             assertEquals(200, whole.status());
             assertEquals(Long.toString(SIZE), whole.header("content-length"));
@@ -108,7 +114,7 @@ class Http2IT {
             List<Download> downloads = new ArrayList<>();
             CompletableFuture<long[]> atFirstEnd = new CompletableFuture<>();
             for (int i = 0; i < 16; i++) {
-                Download download = Download.start(session, container.uri(), "/big.bin", Map.of(), false);
+                Download download = startDownload(session, container.uri(), "/big.bin", Map.of(), false);
                 downloads.add(download);
             }
             for (Download download : downloads) {
@@ -139,8 +145,8 @@ class Http2IT {
         SluiceServlet servlet = new SluiceServlet();
         try (ContainerKind.Running container = start(kind, servlet)) {
             Session session = connect(container.uri());
-            Download slowRead = Download.start(session, container.uri(), "/big.bin", Map.of(), true);
-            Download slowReset = Download.start(session, container.uri(), "/big.bin", Map.of(), true);
+            Download slowRead = startDownload(session, container.uri(), "/big.bin", Map.of(), true);
+            Download slowReset = startDownload(session, container.uri(), "/big.bin", Map.of(), true);
             assertEquals(200, slowRead.status());
             assertEquals(200, slowReset.status());
             Await.until("the slow streams' windows closed", Duration.ofSeconds(30),
@@ -149,7 +155,7 @@ class Http2IT {
 
             List<Download> others = new ArrayList<>();
             for (int i = 0; i < 4; i++) {
-                others.add(Download.start(session, container.uri(), "/big.bin", Map.of(), false));
+                others.add(startDownload(session, container.uri(), "/big.bin", Map.of(), false));
             }
             for (Download other : others) {
                 assertEquals(TestClient.sha256(big), other.awaitSha256());
@@ -168,20 +174,32 @@ class Http2IT {
         }
     }
 
-    /** As AbortIT over HTTP/1.1: 50 streams reset after their first MiB leave no transfer, buffer or file open. */
+    /**
+     * As AbortIT over HTTP/1.1: 30 streams reset after their first MiB leave no transfer, buffer or file open.
+     *
+     * <p>Why 30: Jetty closes a connection (GOAWAY {@code ENHANCE_YOUR_CALM}) on which more than 128 rate-controlled
+     * events happen in one second ({@code AbstractHTTP2ServerConnectionFactory}'s {@code WindowRateControl}), and
+     * each reset here costs two or three: the client's {@code RST_STREAM}, Jetty's own {@code RST_STREAM} when the
+     * aborted response completes, and any {@code WINDOW_UPDATE} the client sends for a stream the server has already
+     * closed. Counted with a recording rate control: 50 resets made 102 events (100 resets, 2 SETTINGS) within one
+     * second, so a run in which some late window updates landed could cross 128 and lose the connection: the likely
+     * cause of this test's one CI failure, where the request after the resets never got a response (with Jetty's
+     * limit set to 100, 50 resets lose the connection every run, GOAWAY {@code invalid_rst_stream_frame_rate}).
+     * 30 resets make at most 92.
+     */
     @ParameterizedTest
     @EnumSource(value = ContainerKind.class, names = {"JETTY_EE11", "JETTY_EE10", "TOMCAT"})
     void streamsResetByTheClientLeaveNothingBehind(ContainerKind kind) throws Exception {
-        int streams = 50;
+        int streams = 30;
         SluiceServlet servlet = new SluiceServlet();
         try (ContainerKind.Running container = start(kind, servlet)) {
             Session session = connect(container.uri());
-            assertEquals(404, Download.start(session, container.uri(), "/missing", Map.of(), false).status());
+            assertEquals(404, startDownload(session, container.uri(), "/missing", Map.of(), false).status());
             long baselineFds = OpenFiles.count();
 
             List<Download> downloads = new ArrayList<>();
             for (int i = 0; i < streams; i++) {
-                downloads.add(Download.start(session, container.uri(), "/big.bin", Map.of(), false)
+                downloads.add(startDownload(session, container.uri(), "/big.bin", Map.of(), false)
                         .resetAfter(1024 * 1024));
             }
             for (Download download : downloads) {
@@ -196,12 +214,16 @@ class Http2IT {
                     () -> OpenFiles.count() <= baselineFds, () -> OpenFiles.count() + " open, baseline " + baselineFds);
             assertEquals(0, servlet.metrics().completed());
             // Tomcat counts every RST_STREAM a client sends against the connection (its rapid-reset protection,
-            // Http2Protocol's overheadResetFactor) and may close a connection that reset 50 streams; whether it
+            // Http2Protocol's overheadResetFactor) and may close a connection that reset many streams; whether it
             // does depends on how many DATA frames went out meanwhile. So on Tomcat the server must still serve,
-            // on a new connection; on Jetty the same connection must.
+            // on a new connection; on Jetty, within its rate (see above), the same connection must, never closed.
+            if (kind != ContainerKind.TOMCAT) {
+                assertEquals("no session event", sessionEvents.toString(), "Jetty kept the connection open");
+            }
             Session next = kind == ContainerKind.TOMCAT ? connect(container.uri()) : session;
-            Download after = Download.start(next, container.uri(), "/big.bin", Map.of("Range", "bytes=0-9"), false);
-            assertEquals(206, after.status(), "the server still serves after the resets");
+            Download after = startDownload(next, container.uri(), "/big.bin", Map.of("Range", "bytes=0-9"), false);
+            assertEquals(206, after.status(() -> servlet.metrics().toString()),
+                    "the server still serves after the resets");
             assertEquals(TestClient.sha256(Arrays.copyOf(big, 10)), after.awaitSha256());
         }
     }
@@ -211,12 +233,55 @@ class Http2IT {
     }
 
     private Session connect(URI uri) throws Exception {
-        return client.connect(new InetSocketAddress(uri.getHost(), uri.getPort()), new Session.Listener() {
-        }).get(10, TimeUnit.SECONDS);
+        return client.connect(new InetSocketAddress(uri.getHost(), uri.getPort()), sessionEvents)
+                .get(10, TimeUnit.SECONDS);
+    }
+
+    private Download startDownload(Session session, URI base, String path, Map<String, String> headers,
+            boolean paused) throws Exception {
+        Download download = new Download();
+        download.paused = paused;
+        HttpFields.Mutable fields = HttpFields.build();
+        headers.forEach(fields::put);
+        MetaData.Request request = new MetaData.Request("GET", HttpURI.from(base.resolve(path).toString()),
+                HttpVersion.HTTP_2, fields);
+        download.stream = session.newStream(new HeadersFrame(request, null, true), download)
+                .get(10, TimeUnit.SECONDS);
+        return download;
+    }
+
+    /**
+     * What happened to the test's sessions, so that a download that waits in vain says whether its connection was
+     * closed (and with which GOAWAY) or failed, rather than only timing out.
+     */
+    private static final class SessionEvents implements Session.Listener {
+        private final Queue<String> events = new ConcurrentLinkedQueue<>();
+
+        @Override
+        public void onGoAway(Session session, GoAwayFrame frame) {
+            events.add(session.getLocalSocketAddress() + " GOAWAY " + frame);
+        }
+
+        @Override
+        public void onClose(Session session, GoAwayFrame frame, Callback callback) {
+            events.add(session.getLocalSocketAddress() + " closed " + frame);
+            callback.succeeded();
+        }
+
+        @Override
+        public void onFailure(Session session, Throwable failure, Callback callback) {
+            events.add(session.getLocalSocketAddress() + " failed " + failure);
+            callback.succeeded();
+        }
+
+        @Override
+        public String toString() {
+            return events.isEmpty() ? "no session event" : String.join("; ", events);
+        }
     }
 
     /** One stream's response: its headers and its body, read as it comes unless paused (until {@link #resume()}). */
-    private static final class Download implements Stream.Listener {
+    private final class Download implements Stream.Listener {
         final CompletableFuture<MetaData.Response> head = new CompletableFuture<>();
         final Http2Body body = new Http2Body();
         final CompletableFuture<Long> wasReset = new CompletableFuture<>();
@@ -224,26 +289,23 @@ class Http2IT {
         private volatile long resetAfter = Long.MAX_VALUE;
         private volatile Stream stream;
 
-        static Download start(Session session, URI base, String path, Map<String, String> headers, boolean paused)
-                throws Exception {
-            Download download = new Download();
-            download.paused = paused;
-            HttpFields.Mutable fields = HttpFields.build();
-            headers.forEach(fields::put);
-            MetaData.Request request = new MetaData.Request("GET", HttpURI.from(base.resolve(path).toString()),
-                    HttpVersion.HTTP_2, fields);
-            download.stream = session.newStream(new HeadersFrame(request, null, true), download)
-                    .get(10, TimeUnit.SECONDS);
-            return download;
-        }
-
         Download resetAfter(long bytes) {
             resetAfter = bytes;
             return this;
         }
 
         int status() throws Exception {
-            return head.get(30, TimeUnit.SECONDS).getStatus();
+            return status(() -> "");
+        }
+
+        /** The response's status; if none comes, a failure that says what the sessions and {@code server} saw. */
+        int status(Supplier<String> server) throws Exception {
+            try {
+                return head.get(30, TimeUnit.SECONDS).getStatus();
+            } catch (TimeoutException e) {
+                throw new AssertionError("no response head on stream " + stream.getId() + " in 30 s; stream "
+                        + stream + "; sessions: " + sessionEvents + "; server: " + server.get(), e);
+            }
         }
 
         String header(String name) throws Exception {
@@ -296,6 +358,20 @@ class Http2IT {
                     + frame));
             head.completeExceptionally(new AssertionError("reset before headers: " + frame));
             callback.succeeded();
+        }
+
+        @Override
+        public void onFailure(Stream stream, int error, String reason, Throwable failure, Callback callback) {
+            AssertionError why = new AssertionError("stream " + stream.getId() + " failed: error " + error + ", "
+                    + reason, failure);
+            head.completeExceptionally(why);
+            body.sha256.completeExceptionally(why);
+            callback.succeeded();
+        }
+
+        @Override
+        public void onClosed(Stream stream) {
+            head.completeExceptionally(new AssertionError("stream " + stream.getId() + " closed before headers"));
         }
     }
 }

@@ -19,6 +19,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.io.TempDir;
@@ -116,13 +117,13 @@ class StatusPageIT {
             assertEquals(List.of("/backups/db-2025-06-01.dump", "/datasets/imagenet-val.tar",
                     "/releases/sluice-1.0.iso", "/videos/sintel-4k.mkv"), first.keySet().stream().sorted().toList(),
                     "the page lists every transfer in flight, by file");
-            Thread.sleep(1500);
-            String dom = dumpDom(chromium, page);
-            Map<String, Long> second = rows(dom);
-            for (String file : first.keySet()) {
-                assertTrue(second.get(file) > first.get(file), file + ": the progress did not grow: "
-                        + first.get(file) + " then " + second.get(file));
-            }
+            AtomicReference<String> later = new AtomicReference<>("");
+            Await.until("every transfer's progress grew on the page", BROWSER_DEADLINE, () -> {
+                later.set(dumpDomUnchecked(chromium, page));
+                Map<String, Long> second = rows(later.get());
+                return first.keySet().stream().allMatch(f -> second.getOrDefault(f, 0L) > first.get(f));
+            }, () -> "first " + first + ", then " + rows(later.get()));
+            String dom = later.get();
             assertTrue(dom.contains("speed limit"), "a throttled download says it waits for a speed limit");
             assertTrue(dom.contains("127.0.0.4") && dom.contains("bytes 629145600-734003199/734003200"), dom);
             assertTrue(dom.contains("all downloads (globalRate)"), "the rate group is shown");
@@ -155,6 +156,14 @@ class StatusPageIT {
         }
         assertTrue(!rows.isEmpty(), "the page shows no transfer:\n" + dom);
         return rows;
+    }
+
+    private String dumpDomUnchecked(Path chromium, URI page) {
+        try {
+            return dumpDom(chromium, page);
+        } catch (Exception e) {
+            throw new IllegalStateException("chromium could not dump " + page, e);
+        }
     }
 
     private String dumpDom(Path chromium, URI page) throws Exception {
