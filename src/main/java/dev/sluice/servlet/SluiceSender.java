@@ -10,6 +10,7 @@ import dev.sluice.http.ResponsePlan;
 import dev.sluice.resource.FileCache;
 import dev.sluice.resource.FileResolver;
 import dev.sluice.resource.OpenedFile;
+import dev.sluice.resource.SharedFiles;
 import dev.sluice.resource.PrecompressedVariants;
 import dev.sluice.resource.Resolution;
 import dev.sluice.resource.SymlinkPolicy;
@@ -145,6 +146,8 @@ public final class SluiceSender {
     private final Operations operations;
     /** What each keep-alive connection's downloads proved about its client, for the next one's first chunk. */
     private final ConnectionHistory history = new ConnectionHistory();
+    /** One descriptor for all the responses sending the same version of a file at once. */
+    private final SharedFiles files = new SharedFiles();
 
     /** A sender over {@code engine} with {@link Settings#defaults()}. */
     public SluiceSender(TransferEngine engine) {
@@ -364,7 +367,7 @@ public final class SluiceSender {
         Optional<FileCache.Content> cached = variant.coding() == null ? source.cached().get() : Optional.empty();
         Snapshot file;
         try {
-            file = cached.isPresent() ? Snapshot.of(cached.get()) : Snapshot.of(OpenedFile.open(variant.path()));
+            file = cached.isPresent() ? Snapshot.of(cached.get()) : Snapshot.of(files.open(variant.path()));
         } catch (NoSuchFileException e) {
             writeSmall(response, FilePlanner.text(404, "Not Found", List.of()), withBody);
             return;

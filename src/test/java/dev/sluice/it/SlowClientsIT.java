@@ -67,7 +67,7 @@ class SlowClientsIT {
                 .getMaxFileDescriptorCount();
         Assumptions.assumeTrue(fdLimit >= 2L * CLIENTS + 1_000,
                 () -> "needs " + (2 * CLIENTS + 1_000) + " file descriptors (client and server end of each "
-                        + "connection, plus the open files); the limit is " + fdLimit + " (raise ulimit -n)");
+                        + "connection, plus the server's own); the limit is " + fdLimit + " (raise ulimit -n)");
         byte[] big = new byte[BIG];
         new Random(2000).nextBytes(big);
         Files.write(root.resolve("big.bin"), big);
@@ -106,6 +106,8 @@ class SlowClientsIT {
                 }
                 Await.until("every slow download running at once", Duration.ofMinutes(3),
                         () -> servlet.metrics().activeTransfers() == CLIENTS, () -> servlet.metrics().toString());
+                assertEquals(1, OpenFiles.countUnder(root.toRealPath()),
+                        "every download of the one file shares one descriptor of it");
 
                 // Read slowly: one 4 KiB read per client per round, checked against the file.
                 ByteBuffer buffer = ByteBuffer.allocate(4096);

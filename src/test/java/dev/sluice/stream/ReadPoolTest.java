@@ -12,6 +12,7 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -174,7 +175,21 @@ class ReadPoolTest {
             await(finish);
         }));
         await(running);
-        assertFalse(pool.tryLane(() -> ran.add("refused")), "the lane was busy and must refuse");
+        AtomicInteger described = new AtomicInteger();
+        Runnable refused = new Runnable() {
+            @Override
+            public void run() {
+                ran.add("refused");
+            }
+
+            @Override
+            public String toString() {
+                described.incrementAndGet();
+                return "refused";
+            }
+        };
+        assertFalse(pool.tryLane(refused), "the lane was busy and must refuse");
+        assertEquals(0, described.get(), "a refusal must not build a message (an exception) for the task");
 
         finish.countDown();
         CountDownLatch done = new CountDownLatch(1);

@@ -1,0 +1,217 @@
+package dev.sluice.resource;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.MappedByteBuffer;
+import java.nio.channels.ClosedChannelException;
+import java.nio.channels.FileChannel;
+import java.nio.channels.FileLock;
+import java.nio.channels.ReadableByteChannel;
+import java.nio.channels.WritableByteChannel;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.attribute.BasicFileAttributes;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * Opens files for responses, sharing one open file descriptor among all the responses that send the same version
+ * of a file at the same time.
+ *
+ * <p>Why: a download holds its file open from its head to its last byte, so 10,000 clients of one popular file
+ * held 10,000 descriptors besides their 10,000 sockets, and crossed a limit of 20,000 open files that served
+ * every socket well (measured: 12 of 10,000 clients got a 500, "Too many open files"). A file's bytes do not
+ * depend on who opened it: a descriptor of the same file (same file key, size and modification time) read with
+ * positional reads, mappings and {@code transferTo} gives every holder exactly what its own open would.
+ *
+ * <p>Each caller gets its own {@link FileChannel}: a view of the shared descriptor whose {@code close} gives the
+ * caller's reference back; the descriptor closes with its last reference. Only the operations that leave the
+ * descriptor's state alone are offered (positional reads, {@code size}, {@code map}, {@code transferTo}); the
+ * ones that use or move the channel's position, write, or lock throw {@link UnsupportedOperationException}.
+ * A descriptor closed under its holders (a thread interrupted in a read closes it) is not handed out again: the
+ * next open opens the file anew.
+ *
+ * <p>Thread-safe. A file changed in place between two opens is told apart by its size or modification time, as
+ * {@link OpenedFile} does; one replaced by another (a rename) by its file key. Where the file system gives no
+ * file key, nothing is shared.
+ */
+public final class SharedFiles {
+
+    private final Map<Path, Descriptor> open = new ConcurrentHashMap<>();
+
+    /**
+     * Opens {@code path}, which must be a regular file, as {@link OpenedFile#open} does; the returned file's
+     * channel may share its descriptor with others. Closing it (or its channel) gives the reference back.
+     */
+    public OpenedFile open(Path path) throws IOException {
+        BasicFileAttributes now = Files.readAttributes(path, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
+        if (!now.isRegularFile()) {
+            throw new NoSuchFileException(path.toString(), null, "not a regular file");
+        }
+        Descriptor shared = open.get(path);
+        if (shared != null && shared.describes(now) && shared.acquire()) {
+            return shared.file(path);
+        }
+        OpenedFile opened = OpenedFile.open(path);
+        if (opened.fileKey() == null) {
+            return opened;
+        }
+        Descriptor fresh = new Descriptor(opened);
+        open.put(path, fresh);
+        return fresh.file(path);
+    }
+
+    /** Descriptors open now with at least one holder; for tests. */
+    int descriptors() {
+        return open.size();
+    }
+
+    /** One open file and how many views of it are open. */
+    private final class Descriptor {
+        private final OpenedFile file;
+        /** Open views; 0 once the last one closed, after which the descriptor is never handed out again. */
+        private final AtomicInteger holders = new AtomicInteger(1);
+
+        Descriptor(OpenedFile file) {
+            this.file = file;
+        }
+
+        boolean describes(BasicFileAttributes now) {
+            return file.fileKey().equals(now.fileKey()) && file.size() == now.size()
+                    && file.lastModifiedMillis() == now.lastModifiedTime().toMillis() && file.channel().isOpen();
+        }
+
+        boolean acquire() {
+            for (int count = holders.get(); count > 0; count = holders.get()) {
+                if (holders.compareAndSet(count, count + 1)) {
+                    return true;
+                }
+            }
+            return false;
+        }
+
+        void release() throws IOException {
+            if (holders.decrementAndGet() == 0) {
+                open.remove(file.path(), this);
+                file.close();
+            }
+        }
+
+        OpenedFile file(Path path) {
+            return new OpenedFile(path, new View(this), file.size(), file.lastModifiedMillis(), file.fileKey());
+        }
+    }
+
+    /** One holder's channel onto a shared descriptor: reads that leave the descriptor's state alone. */
+    private static final class View extends FileChannel {
+        private final Descriptor descriptor;
+        private final FileChannel channel;
+
+        View(Descriptor descriptor) {
+            this.descriptor = descriptor;
+            this.channel = descriptor.file.channel();
+        }
+
+        @Override
+        public int read(ByteBuffer dst, long position) throws IOException {
+            ensureOpen();
+            return channel.read(dst, position);
+        }
+
+        @Override
+        public long size() throws IOException {
+            ensureOpen();
+            return channel.size();
+        }
+
+        @Override
+        public MappedByteBuffer map(MapMode mode, long position, long size) throws IOException {
+            ensureOpen();
+            return channel.map(mode, position, size);
+        }
+
+        @Override
+        public long transferTo(long position, long count, WritableByteChannel target) throws IOException {
+            ensureOpen();
+            return channel.transferTo(position, count, target);
+        }
+
+        private void ensureOpen() throws IOException {
+            if (!isOpen()) {
+                throw new ClosedChannelException();
+            }
+        }
+
+        @Override
+        protected void implCloseChannel() throws IOException {
+            descriptor.release();
+        }
+
+        @Override
+        public int read(ByteBuffer dst) {
+            throw shared();
+        }
+
+        @Override
+        public long read(ByteBuffer[] dsts, int offset, int length) {
+            throw shared();
+        }
+
+        @Override
+        public int write(ByteBuffer src) {
+            throw shared();
+        }
+
+        @Override
+        public long write(ByteBuffer[] srcs, int offset, int length) {
+            throw shared();
+        }
+
+        @Override
+        public long position() {
+            throw shared();
+        }
+
+        @Override
+        public FileChannel position(long newPosition) {
+            throw shared();
+        }
+
+        @Override
+        public FileChannel truncate(long size) {
+            throw shared();
+        }
+
+        @Override
+        public void force(boolean metaData) {
+            throw shared();
+        }
+
+        @Override
+        public long transferFrom(ReadableByteChannel src, long position, long count) {
+            throw shared();
+        }
+
+        @Override
+        public int write(ByteBuffer src, long position) {
+            throw shared();
+        }
+
+        @Override
+        public FileLock lock(long position, long size, boolean shared) {
+            throw shared();
+        }
+
+        @Override
+        public FileLock tryLock(long position, long size, boolean shared) {
+            throw shared();
+        }
+
+        private static UnsupportedOperationException shared() {
+            return new UnsupportedOperationException("a shared file descriptor offers positional reads only");
+        }
+    }
+}

@@ -1,0 +1,145 @@
+package dev.sluice.resource;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.ClosedByInterruptException;
+import java.nio.channels.ClosedChannelException;
+import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class SharedFilesTest {
+
+    @TempDir
+    Path dir;
+
+    private final SharedFiles files = new SharedFiles();
+
+    @Test
+    void opensOfAnUnchangedFileShareOneDescriptorUntilTheLastCloses() throws IOException {
+        Path file = Files.writeString(dir.resolve("a.txt"), "hello, shared world");
+        OpenedFile first = files.open(file);
+        OpenedFile second = files.open(file);
+        assertEquals(1, descriptorsOf(file), "two opens, one descriptor");
+        assertEquals("hello", read(first.channel(), 0, 5));
+        assertEquals("shared", read(second.channel(), 7, 6));
+        assertEquals(19, second.channel().size());
+        assertEquals(first.fileKey(), second.fileKey());
+
+        first.close();
+        first.close(); // closing twice gives back one reference
+        assertFalse(first.channel().isOpen());
+        assertThrows(ClosedChannelException.class, () -> read(first.channel(), 0, 5));
+        assertEquals("world", read(second.channel(), 14, 5), "the other holder reads on");
+        assertEquals(1, descriptorsOf(file));
+
+        second.close();
+        assertEquals(0, descriptorsOf(file), "closed with its last holder");
+        assertEquals(0, files.descriptors());
+        try (OpenedFile again = files.open(file)) {
+            assertEquals("hello", read(again.channel(), 0, 5), "opened anew after the last close");
+        }
+        assertEquals(0, descriptorsOf(file));
+    }
+
+    @Test
+    void aFileChangedInPlaceGetsADescriptorOfItsOwn() throws IOException {
+        Path file = Files.writeString(dir.resolve("a.txt"), "old");
+        try (OpenedFile before = files.open(file)) {
+            Files.writeString(file, "newer"); // same file, truncated and written again
+            try (OpenedFile after = files.open(file)) {
+                assertEquals(2, descriptorsOf(file));
+                assertEquals(3, before.size());
+                assertEquals(5, after.size());
+                assertEquals("newer", read(after.channel(), 0, 5));
+            }
+        }
+        assertEquals(0, descriptorsOf(file));
+    }
+
+    @Test
+    void aFileReplacedByAnotherGetsADescriptorOfItsOwn() throws IOException {
+        Path file = Files.writeString(dir.resolve("a.txt"), "one");
+        try (OpenedFile before = files.open(file)) {
+            Path next = Files.writeString(dir.resolve("next.tmp"), "two");
+            Files.setLastModifiedTime(next, Files.getLastModifiedTime(file)); // same size and time: only the key differs
+            Files.move(next, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+            try (OpenedFile after = files.open(file)) {
+                assertEquals("one", read(before.channel(), 0, 3), "the open file is untouched by the rename");
+                assertEquals("two", read(after.channel(), 0, 3));
+            }
+        }
+    }
+
+    @Test
+    void aDescriptorClosedUnderItsHoldersIsNotHandedOutAgain() throws IOException {
+        Path file = Files.writeString(dir.resolve("a.txt"), "bytes");
+        try (OpenedFile first = files.open(file)) {
+            Thread.currentThread().interrupt(); // an interrupted read closes the descriptor itself
+            try {
+                assertThrows(ClosedByInterruptException.class, () -> read(first.channel(), 0, 5));
+            } finally {
+                Thread.interrupted();
+            }
+            try (OpenedFile next = files.open(file)) {
+                assertEquals("bytes", read(next.channel(), 0, 5));
+            }
+        }
+        assertEquals(0, descriptorsOf(file));
+    }
+
+    @Test
+    void onlyOperationsThatLeaveTheDescriptorAloneAreOffered() throws IOException {
+        Path file = Files.write(dir.resolve("a.bin"), new byte[] {1, 2, 3, 4});
+        try (OpenedFile opened = files.open(file)) {
+            FileChannel channel = opened.channel();
+            assertThrows(UnsupportedOperationException.class, () -> channel.read(ByteBuffer.allocate(4)));
+            assertThrows(UnsupportedOperationException.class, () -> channel.position(2));
+            assertThrows(UnsupportedOperationException.class, () -> channel.write(ByteBuffer.allocate(1), 0));
+            ByteBuffer mapped = channel.map(FileChannel.MapMode.READ_ONLY, 1, 3);
+            byte[] bytes = new byte[3];
+            mapped.get(bytes);
+            assertArrayEquals(new byte[] {2, 3, 4}, bytes);
+        }
+    }
+
+    @Test
+    void whatIsNotARegularFileIsNotFound() {
+        assertThrows(NoSuchFileException.class, () -> files.open(dir));
+        assertThrows(NoSuchFileException.class, () -> files.open(dir.resolve("missing")));
+        assertEquals(0, files.descriptors());
+    }
+
+    private static String read(FileChannel channel, long position, int length) throws IOException {
+        ByteBuffer buffer = ByteBuffer.allocate(length);
+        while (buffer.hasRemaining() && channel.read(buffer, position + buffer.position()) > 0) {
+            // positional reads until full
+        }
+        return new String(buffer.array(), 0, buffer.position(), StandardCharsets.UTF_8);
+    }
+
+    /** Open descriptors of this process that point at {@code file}. */
+    private static long descriptorsOf(Path file) throws IOException {
+        Path real = file.toRealPath();
+        try (Stream<Path> fds = Files.list(Path.of("/proc/self/fd"))) {
+            return fds.filter(fd -> {
+                try {
+                    return Files.readSymbolicLink(fd).equals(real);
+                } catch (IOException e) {
+                    return false; // closed while we looked
+                }
+            }).count();
+        }
+    }
+}
