@@ -388,9 +388,14 @@ public final class SluiceSender {
             writeSmall(response, plan, withBody);
             return;
         }
-        applyHead(response, plan);
-        if (sendfile(request, response, plan, file, options)) {
-            return;
+        try {
+            applyHead(response, plan);
+            if (sendfile(request, response, plan, file, options)) {
+                return;
+            }
+        } catch (IOException | RuntimeException e) {
+            file.close(); // a second close (sendfile closed it before failing) does nothing
+            throw e;
         }
         stream(request, response, file, plan, new TransferLabel(source.label(), describeRange(plan)), options);
     }

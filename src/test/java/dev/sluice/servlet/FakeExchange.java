@@ -30,6 +30,8 @@ final class FakeExchange {
 
     boolean committed;
     boolean writerUsed;
+    /** A response call (as recorded, e.g. {@code "setStatus 200"}) that throws, as a container's might. */
+    String failingCall;
     int status = 200;
     final Map<String, List<String>> headers = new TreeMap<>(String.CASE_INSENSITIVE_ORDER);
     final ByteArrayOutputStream body = new ByteArrayOutputStream();
@@ -122,6 +124,9 @@ final class FakeExchange {
     }
 
     private Object record(String call, Runnable effect) {
+        if (call.equals(failingCall)) {
+            throw new IllegalStateException("failing on purpose: " + call);
+        }
         calls.add(call);
         effect.run();
         return null;

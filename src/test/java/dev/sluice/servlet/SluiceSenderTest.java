@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.sluice.http.ContentDisposition;
 import dev.sluice.http.EntityTag;
+import dev.sluice.it.OpenFiles;
 import dev.sluice.stream.EngineSettings;
 import dev.sluice.stream.TransferEngine;
 import java.io.IOException;
@@ -101,6 +102,14 @@ class SluiceSenderTest {
                 .getMessage();
         assertTrue(message.contains("getWriter"), message);
         assertEquals(List.of(), exchange.calls);
+    }
+
+    @Test
+    void aResponseThatFailsWhileTheHeadIsSetLeavesTheFileClosed() throws IOException {
+        Path file = file();
+        exchange.failingCall = "setStatus 200";
+        assertThrows(IllegalStateException.class, () -> send(file, SendOptions.defaults()));
+        assertEquals(0, OpenFiles.countUnder(dir.toRealPath()), "the file opened for the response is still open");
     }
 
     @Test
