@@ -7,29 +7,36 @@ import java.nio.MappedByteBuffer;
  * The mapped counterpart of {@link ChunkRead}, run on the read pool: takes a span's slice of the file's mapping
  * and makes sure its pages are in memory, so the container thread that writes the chunks the transfer cuts from
  * it copies from memory and never waits for the disk. Pages the page cache holds already ({@code isLoaded()}: one
- * {@code mincore} call) are left alone; otherwise {@code load()} asks the kernel to read the whole span ahead
- * ({@code madvise}) and touches each page, which waits for the disk here. Under memory pressure the pages may be evicted again before
- * the write; then the write faults them in, as a read into a buffer would have read them.
+ * {@code mincore} call) are left alone; otherwise {@code load()} asks the kernel to read them ahead
+ * ({@code madvise}) and touches each page, which waits for the disk; a span larger than the kernel reads ahead at
+ * once is loaded in pieces by several read threads at a time ({@link SpanLoad}), and the last of them hands the
+ * span to the transfer. Under memory pressure the pages may be evicted again before the write; then the write
+ * faults them in, as a read into a buffer would have read them.
  *
  * <p>Why not {@code load()} always: its {@code madvise} call per read was a quarter of the engine's system calls
  * when measured on a cached file, for nothing there; touching pages already mapped costs a memory read each.
  *
  * <p>A file truncated while its pages are loaded faults beyond its new end: the JVM raises that as an
- * {@link InternalError} in this thread, which is why it is caught here, and the transfer fails as for any
+ * {@link InternalError} in the loading thread, which is why it is caught, and the transfer fails as for any
  * shrunk file.
+ *
+ * @param firstRead whether this is the transfer's first read: the pieces of its span keep that rank in the
+ *        read pool's queue
  */
 record MappedChunkRead(Transfer transfer, FileWindows windows, long position, int length, FileCheck check,
-        StorageGauge gauge)
+        boolean firstRead, TransferEngine engine)
         implements Runnable {
 
     @Override
     public void run() {
+        StorageGauge gauge = engine.storageGauge();
         MappedByteBuffer span;
         try {
             StorageGauge.Start start = gauge.start();
             span = windows.slice(position, length);
             if (!span.isLoaded()) {
-                span.load();
+                load(span);
+                return;
             }
             IOException changed = check == null ? null : check.problem();
             gauge.stop(start);
@@ -39,8 +46,41 @@ record MappedChunkRead(Transfer transfer, FileWindows windows, long position, in
         } catch (Exception e) {
             transfer.readFailed(null, e);
             return;
-        } catch (InternalError e) {
-            transfer.readFailed(null, new FileShrankException(position, e));
+        }
+        transfer.spanMapped(span, position);
+    }
+
+    /** Loads the span's pieces on this thread and helpers; each piece is timed for the {@link StorageGauge}. */
+    private void load(MappedByteBuffer span) {
+        StorageGauge gauge = engine.storageGauge();
+        SpanLoad.Pages pages = new SpanLoad.Pages() {
+            @Override
+            public boolean isLoaded(int offset, int bytes) {
+                return span.slice(offset, bytes).isLoaded();
+            }
+
+            @Override
+            public void load(int offset, int bytes) {
+                StorageGauge.Start start = gauge.start();
+                span.slice(offset, bytes).load();
+                gauge.stop(start);
+            }
+        };
+        new SpanLoad(pages, length, failure -> loaded(span, failure))
+                .start(helper -> engine.readAlongside(helper, firstRead));
+    }
+
+    private void loaded(MappedByteBuffer span, Throwable failure) {
+        Throwable problem = failure instanceof InternalError ? new FileShrankException(position, failure) : failure;
+        if (problem == null) {
+            try {
+                problem = check == null ? null : check.problem();
+            } catch (Exception e) {
+                problem = e;
+            }
+        }
+        if (problem != null) {
+            transfer.readFailed(null, problem);
             return;
         }
         transfer.spanMapped(span, position);

@@ -182,6 +182,27 @@ final class ReadPool {
     }
 
     /**
+     * Queues {@code task} as {@link #execute} does, but only when a thread will take it at once: fewer tasks wait
+     * and run than there are threads (or core threads, started or not), or the pool may add a thread because
+     * reads wait for the storage.
+     * Counted without a lock, so two callers may both see the same free thread; the cost of that is one task
+     * that waits a little.
+     *
+     * @return whether the task was queued
+     * @throws RejectedExecutionException once the pool is shut down
+     */
+    boolean executeIfFree(Runnable task, boolean firstRead) {
+        int threads = live.get();
+        // Core threads start with the first tasks, not with the pool: one not started yet is free too.
+        boolean free = busy.get() + waiting.get() < Math.max(threads, executor.getCorePoolSize())
+                || (threads < maxThreads && gauge.storageBound());
+        if (free) {
+            execute(task, firstRead);
+        }
+        return free;
+    }
+
+    /**
      * Whether a thread more would take a task now: one waits, no thread is free to take it, and the bound is not
      * reached. Counted without the executor's lock, so two callers may both see room for the same thread; the
      * executor's {@code maximumPoolSize} is what holds the bound.
@@ -194,6 +215,11 @@ final class ReadPool {
     /** Threads of the pool alive now, not counting the first-read lane's. */
     int threads() {
         return live.get();
+    }
+
+    /** Pool threads (not the lane's) running a task now. */
+    int busy() {
+        return busy.get();
     }
 
     /** Whether a first read waits for a thread: then a read thread should not keep itself busy with chained work. */

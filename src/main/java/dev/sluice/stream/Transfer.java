@@ -918,7 +918,7 @@ public final class Transfer {
         boolean firstRead = startsRead(bytes);
         try {
             engine.read(new MappedChunkRead(this, windows, position, (int) bytes, checkFor(firstRead, bytes),
-                    engine.storageGauge()), firstRead);
+                    firstRead, engine), firstRead);
         } catch (RejectedExecutionException e) {
             readRejected(e);
         }

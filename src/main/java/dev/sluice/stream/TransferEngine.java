@@ -383,6 +383,22 @@ public final class TransferEngine implements AutoCloseable {
         readPool.execute(() -> runChain(read), firstRead);
     }
 
+    /**
+     * Queues a helper of a read already under way (a share of a span, {@link SpanLoad}) with the rank of that
+     * read, but only when a read thread can take it at once: never chained onto this thread, which is busy with
+     * the read itself, and never on the first-read lane, which must stay free for new transfers.
+     *
+     * @return whether the helper was queued; false when no read thread is free for it now
+     * @throws RejectedExecutionException once the engine stops
+     */
+    boolean readAlongside(Runnable helper, boolean firstRead) {
+        if (readPool == null) {
+            reads.execute(helper);
+            return true;
+        }
+        return readPool.executeIfFree(helper, firstRead);
+    }
+
     static final int MAX_CHAIN = 16;
 
     /** The read a read thread runs next, instead of queueing it. */

@@ -16,6 +16,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -229,6 +230,36 @@ class SlowStorageIT {
                 Await.until("every download released", DEADLINE,
                         () -> servlet.metrics().activeTransfers() == 0 && servlet.metrics().bufferBytesInUse() == 0,
                         () -> servlet.metrics().toString());
+            }
+        }
+    }
+
+    /**
+     * A fast client's spans come from slow storage in pieces loaded side by side ({@code SpanLoad}): the whole
+     * file and a range across span boundaries arrive byte-exact, on both containers (Tomcat's sendfile off, so
+     * the engine sends), and every span is released afterwards.
+     */
+    @ParameterizedTest
+    @EnumSource(ContainerKind.class)
+    void aFileFromSlowStorageArrivesByteExactWhenItsSpansAreLoadedInPieces(ContainerKind kind) throws Exception {
+        try (SlowFuse fuse = mountSlowStorage()) {
+            byte[] random = new byte[12 << 20];
+            new java.util.Random(12).nextBytes(random);
+            Files.write(source.resolve("random.bin"), random);
+            SluiceServlet servlet = new SluiceServlet();
+            try (ContainerKind.Running container = kind.start(servlet,
+                    Map.of("root", mount.toString(), "sendfile", "false"), THREADS)) {
+                TestClient.Response whole = TestClient.get(container.uri(), "/random.bin");
+                assertEquals(200, whole.status());
+                assertArrayEquals(random, whole.body());
+                TestClient.Response range = TestClient.exchange(container.uri(), "GET", "/random.bin",
+                        Map.of("Range", "bytes=3000000-11000000"));
+                assertEquals(206, range.status());
+                assertArrayEquals(Arrays.copyOfRange(random, 3_000_000, 11_000_001), range.body());
+                Await.until("both transfers ended, completed", DEADLINE,
+                        () -> servlet.metrics().activeTransfers() == 0 && servlet.metrics().completed() >= 2,
+                        () -> servlet.metrics().toString());
+                assertEquals(0, servlet.metrics().failed(), servlet.metrics().toString());
             }
         }
     }

@@ -248,6 +248,58 @@ class ReadPoolTest {
         assertEquals(3, threads.size(), "never more threads than the bound: " + threads);
     }
 
+    /**
+     * A helper of a running read is queued only when a thread takes it at once: on a pool of two threads that
+     * never grows, while one is idle, and never while both are busy (then it is neither queued nor run).
+     */
+    @Test
+    void aHelperIsQueuedOnlyWhileAThreadIsFree() throws InterruptedException {
+        pool.shutdown();
+        pool = new ReadPool(2, factory);
+        CountDownLatch first = new CountDownLatch(1);
+        assertTrue(pool.executeIfFree(record("helper on an idle pool", first), false));
+        await(first);
+        blockTheThread();
+        awaitBusy(1);
+        CountDownLatch second = new CountDownLatch(1);
+        assertTrue(pool.executeIfFree(record("helper beside one busy thread", second), false));
+        await(second);
+        blockTheThread();
+        awaitBusy(2);
+        assertFalse(pool.executeIfFree(record("helper with both threads busy", new CountDownLatch(1)), false));
+        assertEquals(0, pool.queued(), "a refused helper is not queued");
+        release.countDown();
+        awaitBusy(0);
+        assertEquals(List.of("helper on an idle pool", "helper beside one busy thread"), ran);
+    }
+
+    /** With every thread busy, a helper is taken while reads wait for the storage and the pool may grow: it grows. */
+    @Test
+    void aHelperGrowsThePoolWhileReadsWaitForTheStorage() throws InterruptedException {
+        growingPool(1, 2, Duration.ofMinutes(1));
+        readsWait = true;
+        readThroughTheGauge();
+        assertTrue(pool.gauge().storageBound());
+        blockTheThread();
+        awaitBusy(1);
+        CountDownLatch grown = new CountDownLatch(1);
+        assertTrue(pool.executeIfFree(record("helper while reads wait for the storage", grown), false));
+        await(grown);
+        assertEquals(2, pool.threads(), "the pool grew for the helper");
+        blockTheThread();
+        awaitBusy(2);
+        assertFalse(pool.executeIfFree(record("helper at the bound", new CountDownLatch(1)), false));
+        assertEquals(List.of("helper while reads wait for the storage"), ran);
+    }
+
+    private void awaitBusy(int expected) {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (pool.busy() != expected) {
+            assertTrue(System.nanoTime() < deadline, "busy: " + pool.busy() + ", expected " + expected);
+            Thread.onSpinWait();
+        }
+    }
+
     @Test
     void readsThatRunOnACoreNeverGrowThePool() throws InterruptedException {
         growingPool(1, 3, Duration.ofMinutes(1));
