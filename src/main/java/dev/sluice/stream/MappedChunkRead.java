@@ -31,29 +31,41 @@ record MappedChunkRead(Transfer transfer, FileWindows windows, long position, in
     public void run() {
         StorageGauge gauge = engine.storageGauge();
         MappedByteBuffer span;
+        boolean resident;
         try {
             StorageGauge.Start start = gauge.start();
             span = windows.slice(position, length);
-            if (!span.isLoaded()) {
-                load(span);
-                return;
-            }
-            IOException changed = check == null ? null : check.problem();
-            gauge.stop(start);
-            if (changed != null) {
-                throw changed;
+            resident = span.isLoaded();
+            if (resident) { // else the load votes through its own timing, and this start is dropped
+                IOException changed = check == null ? null : check.problem();
+                gauge.stop(start);
+                if (changed != null) {
+                    throw changed;
+                }
             }
         } catch (Exception e) {
             transfer.readFailed(null, e);
             return;
         }
-        transfer.spanMapped(span, position);
+        if (resident) {
+            transfer.spanMapped(span, position);
+        } else {
+            load(span);
+        }
     }
 
-    /** Loads the span's pieces on this thread and helpers; each piece is timed for the {@link StorageGauge}. */
+    /**
+     * Loads the span's pieces on this thread and helpers. The span casts one vote in the {@link StorageGauge}, as
+     * a read of a resident span does: the first piece this thread loads is timed (each thread's CPU clock is its
+     * own, so it is timed on the thread that loads it), and no other. A vote per piece would let one cold span of
+     * 4 MiB outvote a whole window of reads from the page cache.
+     */
     private void load(MappedByteBuffer span) {
         StorageGauge gauge = engine.storageGauge();
+        Thread caller = Thread.currentThread();
         SpanLoad.Pages pages = new SpanLoad.Pages() {
+            private boolean voted; // read and written by the caller only
+
             @Override
             public boolean isLoaded(int offset, int bytes) {
                 return span.slice(offset, bytes).isLoaded();
@@ -61,6 +73,11 @@ record MappedChunkRead(Transfer transfer, FileWindows windows, long position, in
 
             @Override
             public void load(int offset, int bytes) {
+                if (voted || Thread.currentThread() != caller) {
+                    span.slice(offset, bytes).load();
+                    return;
+                }
+                voted = true;
                 StorageGauge.Start start = gauge.start();
                 span.slice(offset, bytes).load();
                 gauge.stop(start);

@@ -11,6 +11,8 @@ import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.logging.Level;
+import java.util.logging.Logger;
 
 /**
  * The engine's file-read threads. Their queue is not first-in first-out: the first read of a transfer goes
@@ -47,6 +49,8 @@ import java.util.concurrent.atomic.AtomicLong;
  * that wait.
  */
 final class ReadPool {
+
+    private static final Logger LOG = Logger.getLogger(ReadPool.class.getName());
 
     /** How long a thread beyond {@code readThreads} stays without a task before it ends. */
     static final Duration KEEP_ALIVE = Duration.ofSeconds(30);
@@ -158,9 +162,11 @@ final class ReadPool {
     }
 
     /**
-     * Queues {@code task}, ahead of every task that is not a first read when {@code firstRead}.
+     * Queues {@code task}, ahead of every task that is not a first read when {@code firstRead}. When this throws,
+     * the task was not queued; once it returns, the task is queued, even if adding a thread for it failed.
      *
-     * @throws RejectedExecutionException once the pool is shut down
+     * @throws RejectedExecutionException once the pool is shut down; an {@link Error} when the executor could not
+     *         start a core thread for the task
      */
     void execute(Runnable task, boolean firstRead) {
         if (firstRead) {
@@ -169,7 +175,7 @@ final class ReadPool {
         waiting.incrementAndGet();
         try {
             executor.execute(new Queued(task, firstRead, sequence.getAndIncrement(), this));
-        } catch (RejectedExecutionException e) {
+        } catch (RuntimeException | Error e) { // counted as waiting, never queued: the counts must not keep it
             if (firstRead) {
                 firstReadsQueued.decrementAndGet();
             }
@@ -177,15 +183,21 @@ final class ReadPool {
             throw e;
         }
         if (mayGrow() && gauge.storageBound()) {
-            executor.execute(GROW);
+            try {
+                executor.execute(GROW);
+            } catch (RuntimeException | Error e) {
+                // A thread more is a wish: the task is queued, and the threads there are will take it.
+                LOG.log(Level.FINE, "read pool could not add a thread", e);
+            }
         }
     }
 
     /**
      * Queues {@code task} as {@link #execute} does, but only when a thread will take it at once: fewer tasks wait
-     * and run than there are threads (or core threads, started or not), or the pool may add a thread because
-     * reads wait for the storage.
-     * Counted without a lock, so two callers may both see the same free thread; the cost of that is one task
+     * and run than there are threads (or core threads, started or not), or, while reads wait for the storage,
+     * than the pool may grow to. The tasks waiting are counted, not the threads started (a thread added for one
+     * starts a moment later), so offers made one after the other never claim the same thread twice. Counted
+     * without a lock, so two callers at once may both see the same free thread; the cost of that is one task
      * that waits a little.
      *
      * @return whether the task was queued
@@ -194,8 +206,9 @@ final class ReadPool {
     boolean executeIfFree(Runnable task, boolean firstRead) {
         int threads = live.get();
         // Core threads start with the first tasks, not with the pool: one not started yet is free too.
-        boolean free = busy.get() + waiting.get() < Math.max(threads, executor.getCorePoolSize())
-                || (threads < maxThreads && gauge.storageBound());
+        int claimed = busy.get() + waiting.get();
+        boolean free = claimed < Math.max(threads, executor.getCorePoolSize())
+                || (claimed < maxThreads && gauge.storageBound());
         if (free) {
             execute(task, firstRead);
         }

@@ -77,9 +77,9 @@ final class SpanLoad {
 
     /**
      * Offers each share but the first to {@code helpers}, which runs the share on another thread and returns
-     * true, or returns false when no thread would take it now (or throws {@link RejectedExecutionException}
-     * when the pool stops); then loads the first share and every share not taken on this thread, in order, so
-     * {@code done} is called exactly once.
+     * true, or returns false when no thread would take it now, or throws (a {@link RejectedExecutionException}
+     * when the pool stops) when it did not queue the share; then loads the first share and every share not taken
+     * on this thread, in order, so {@code done} is called exactly once.
      */
     void start(Predicate<Runnable> helpers) {
         boolean[] taken = new boolean[shares];
@@ -87,7 +87,7 @@ final class SpanLoad {
             int mine = share;
             try {
                 taken[share] = helpers.test(() -> loadShare(mine));
-            } catch (RejectedExecutionException e) {
+            } catch (RuntimeException | Error e) { // not queued (the pool stops, or could not start a thread)
                 taken[share] = false;
             }
             if (!taken[share]) {

@@ -123,6 +123,17 @@ class SpanLoadTest {
     }
 
     @Test
+    void aHelperThatCouldNotBeStartedCountsAsNotTaken() {
+        int length = 4 * PIECE;
+        load(length).start(helper -> {
+            throw new OutOfMemoryError("unable to create native thread");
+        });
+        assertEquals(pieces(0, 4, length), loads);
+        assertEquals(1, reports.size());
+        assertNull(reports.get(0));
+    }
+
+    @Test
     void residentPiecesAreNotLoadedAgain() {
         int length = 4 * PIECE;
         resident.add(PIECE);
