@@ -27,8 +27,9 @@ import java.util.function.Predicate;
  * A helper is only given a share when a read thread can take it at once (one is idle, or the pool may grow
  * because reads wait for the storage): the caller's {@code helpers} says whether it took the share. When every
  * thread is busy with other transfers' reads, the storage already has as many reads in flight as the pool
- * allows, and a share queued behind them would only make this span wait for the whole queue (measured: with 100
- * clients and every thread busy, queueing every share cost about a tenth of the throughput).
+ * allows, and a share queued behind them would only make this span wait for the whole queue (measured with 100
+ * clients, one round each: queueing every share gave 573, 495 and 515 MB/s where loading alone gave 614, 599
+ * and 530).
  *
  * <p>Pieces already resident are skipped (one {@code mincore} each), and a span whose pages are all resident
  * (a file in the page cache, the usual case) is never cut at all: the caller checks that first.

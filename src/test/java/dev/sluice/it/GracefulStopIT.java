@@ -10,6 +10,7 @@ import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.net.ConnectException;
 import java.net.InetSocketAddress;
+import java.net.SocketException;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -160,6 +161,15 @@ class GracefulStopIT {
         }
     }
 
+    /** The next byte of the connection, or -1 when the server ended it (a reset counts as ended). */
+    private static int readOrReset(TestClient client) throws IOException {
+        try {
+            return client.read(new byte[1], 0, 1);
+        } catch (SocketException reset) {
+            return -1;
+        }
+    }
+
     /**
      * What the GracefulHandler adds to the connector's own graceful stop (which already refuses connections and
      * waits for the open ones to close): a request that reaches the server on a keep-alive connection opened before
@@ -184,7 +194,14 @@ class GracefulStopIT {
                 return;
             }
             assertEquals(503, late.status(), "a request on an open connection during the stop");
-            assertEquals("close", late.header("Connection"));
+            // The connection is not kept for more: Jetty says so in the 503 ("Connection: close") when its
+            // connector has begun to stop by then, else it closes the connection at the stop's short idle
+            // timeout (seen once in about twenty CI runs: a 503 without the header); either way it ends.
+            keptAlive.readBody(late);
+            if (!"close".equals(late.header("Connection"))) {
+                keptAlive.setReadTimeout((int) DEADLINE.toMillis());
+                assertEquals(-1, readOrReset(keptAlive), "the connection stayed open after the 503");
+            }
             assertTrue(stopping.get(DEADLINE.toSeconds(), TimeUnit.SECONDS));
         }
     }
