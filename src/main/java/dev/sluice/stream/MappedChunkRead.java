@@ -50,7 +50,7 @@ record MappedChunkRead(Transfer transfer, FileWindows windows, long position, in
         if (resident) {
             transfer.spanMapped(span, position);
         } else {
-            load(span);
+            load(span, gauge);
         }
     }
 
@@ -60,8 +60,7 @@ record MappedChunkRead(Transfer transfer, FileWindows windows, long position, in
      * own, so it is timed on the thread that loads it), and no other. A vote per piece would let one cold span of
      * 4 MiB outvote a whole window of reads from the page cache.
      */
-    private void load(MappedByteBuffer span) {
-        StorageGauge gauge = engine.storageGauge();
+    private void load(MappedByteBuffer span, StorageGauge gauge) {
         Thread caller = Thread.currentThread();
         SpanLoad.Pages pages = new SpanLoad.Pages() {
             private boolean voted; // read and written by the caller only

@@ -14,6 +14,7 @@ import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.IntSupplier;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
@@ -102,9 +103,17 @@ class ReadPoolTest {
     }
 
     private void awaitThreads(int expected) {
+        awaitCount("threads", pool::threads, expected);
+    }
+
+    private void awaitBusy(int expected) {
+        awaitCount("busy", pool::busy, expected);
+    }
+
+    private static void awaitCount(String name, IntSupplier count, int expected) {
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-        while (pool.threads() != expected) {
-            assertTrue(System.nanoTime() < deadline, "threads: " + pool.threads() + ", expected " + expected);
+        while (count.getAsInt() != expected) {
+            assertTrue(System.nanoTime() < deadline, name + ": " + count.getAsInt() + ", expected " + expected);
             Thread.onSpinWait();
         }
     }
@@ -292,14 +301,6 @@ class ReadPoolTest {
         awaitBusy(2);
         assertFalse(pool.executeIfFree(record("helper at the bound", new CountDownLatch(1)), false));
         assertEquals(List.of("helper while reads wait for the storage"), ran);
-    }
-
-    private void awaitBusy(int expected) {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-        while (pool.busy() != expected) {
-            assertTrue(System.nanoTime() < deadline, "busy: " + pool.busy() + ", expected " + expected);
-            Thread.onSpinWait();
-        }
     }
 
     @Test
