@@ -4,9 +4,11 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.sluice.it.OpenFiles;
 import java.io.IOException;
+import java.io.InterruptedIOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.ClosedByInterruptException;
 import java.nio.channels.ClosedChannelException;
@@ -16,6 +18,12 @@ import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -51,6 +59,49 @@ class SharedFilesTest {
             assertEquals("hello", read(again.channel(), 0, 5), "opened anew after the last close");
         }
         assertEquals(0, descriptorsOf(file));
+    }
+
+    @Test
+    void twoFirstOpensAtOnceEndWithOneDescriptor() throws Exception {
+        Path file = Files.writeString(dir.resolve("a.txt"), "raced");
+        CountDownLatch slowOpenStarted = new CountDownLatch(1);
+        CountDownLatch slowOpenMayEnd = new CountDownLatch(1);
+        AtomicInteger opens = new AtomicInteger();
+        SharedFiles racing = new SharedFiles(path -> {
+            OpenedFile opened = OpenedFile.open(path);
+            if (opens.incrementAndGet() == 1) { // the first open finishes after the second has published its own
+                slowOpenStarted.countDown();
+                try {
+                    slowOpenMayEnd.await();
+                } catch (InterruptedException e) {
+                    opened.close();
+                    throw new InterruptedIOException();
+                }
+            }
+            return opened;
+        });
+        ExecutorService executor = Executors.newSingleThreadExecutor();
+        try {
+            Future<OpenedFile> slow = executor.submit(() -> racing.open(file));
+            assertTrue(slowOpenStarted.await(30, TimeUnit.SECONDS));
+            try (OpenedFile fast = racing.open(file)) {
+                assertEquals(2, descriptorsOf(file), "both opens hold a descriptor before either is shared");
+                slowOpenMayEnd.countDown();
+                try (OpenedFile late = slow.get(30, TimeUnit.SECONDS)) {
+                    assertEquals(1, descriptorsOf(file), "the late open joined the published descriptor");
+                    assertEquals(1, racing.descriptors());
+                    assertEquals("raced", read(late.channel(), 0, 5));
+                    fast.close();
+                    assertEquals("raced", read(late.channel(), 0, 5), "the shared descriptor outlives one holder");
+                }
+            }
+        } finally {
+            slowOpenMayEnd.countDown();
+            executor.shutdownNow();
+        }
+        assertEquals(2, opens.get());
+        assertEquals(0, descriptorsOf(file));
+        assertEquals(0, racing.descriptors());
     }
 
     @Test
