@@ -1,6 +1,7 @@
 package dev.sluice.peers;
 
 import java.io.IOException;
+import java.lang.management.ManagementFactory;
 import java.net.InetSocketAddress;
 import java.net.StandardSocketOptions;
 import java.net.URI;
@@ -9,8 +10,11 @@ import java.nio.channels.SelectionKey;
 import java.nio.channels.Selector;
 import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.TreeMap;
 
@@ -20,7 +24,7 @@ import java.util.TreeMap;
  *
  * <pre>
  * java -cp ... dev.sluice.peers.SlowClients --url=http://127.0.0.1:PORT/big.bin [--clients=1000]
- *      [--rate=200000] [--seconds=20] [--rcvbuf=16384] [--recent=2] [--spread=0]
+ *      [--rate=200000] [--seconds=20] [--rcvbuf=16384] [--recent=2] [--spread=0] [--timeline=FILE]
  * </pre>
  *
  * <p>Opens {@code --clients} connections (at most 64 connects in flight at a time, so the server's accept
@@ -40,12 +44,17 @@ import java.util.TreeMap;
  * response, another status, or that stalled or was closed early is not served. {@code bytes} is the total of
  * body bytes received. {@code ttfb_*} are the times from starting a connection's connect to its first byte of
  * response, over the {@code ttfb_n} connections that got one (a connection still waiting at the end counts as
- * waiting until the end, so a server that never answers cannot look fast). Nothing else is measured on the
- * client's side: the script samples the server.
+ * waiting until the end, so a server that never answers cannot look fast). With {@code --timeline=FILE} it also
+ * writes, per client, when its connect started, how long the connect took until the request went, and how long
+ * the response's first byte took after that: a connect that waits for a full listen queue (retried by the kernel
+ * after 1 s, then 3 s) is told apart from a server slow to answer. Nothing else is measured on the client's side:
+ * the script samples the server.
  */
 public final class SlowClients {
     private static final int MAX_CONNECTS_IN_FLIGHT = 64;
     private static final long TICK_NANOS = 10_000_000L;
+    /** A tick this much later than the last one: the loop fell behind (its clients' times are late by as much). */
+    private static final long LATE_TICK_NANOS = 100_000_000L;
     /** The most one read takes, and so the least a bucket must hold before the connection reads again. */
     private static final int READ_SIZE = 16 * 1024;
 
@@ -61,6 +70,7 @@ public final class SlowClients {
         long bodyBytes;
         long lastBodyNanos;
         long startNanos;
+        long sentNanos;
         long firstByteNanos;
         double tokens;
         boolean requestSent;
@@ -110,6 +120,8 @@ public final class SlowClients {
             long end = start + seconds * 1_000_000_000L;
             long lastTick = start;
             int connecting = 0;
+            long longestTickGap = 0;
+            int lateTicks = 0;
             while (true) {
                 long now = System.nanoTime();
                 if (now >= end) {
@@ -136,6 +148,9 @@ public final class SlowClients {
                 }
                 double elapsed = (now - lastTick) / 1e9;
                 if (now - lastTick >= TICK_NANOS) {
+                    long gap = now - lastTick;
+                    longestTickGap = Math.max(longestTickGap, gap);
+                    lateTicks += gap >= LATE_TICK_NANOS ? 1 : 0;
                     lastTick = now;
                     for (Client client : all) {
                         if (client.done || !client.requestSent) {
@@ -161,6 +176,7 @@ public final class SlowClients {
                         } else if (key.isValid() && key.isWritable()) {
                             client.channel.write(ByteBuffer.wrap(request)); // ~100 bytes: fits a fresh socket
                             client.requestSent = true;
+                            client.sentNanos = System.nanoTime();
                             client.tokens = burst;
                             key.interestOps(SelectionKey.OP_READ);
                         } else if (key.isValid() && key.isReadable()) {
@@ -176,6 +192,14 @@ public final class SlowClients {
                 selector.selectedKeys().clear();
             }
             report(all, clients, seconds, recentNanos, end);
+            // This one thread is the clients' clock: when it falls behind, every time it measures is late too.
+            System.out.printf(Locale.ROOT, "SLOW_CLIENTS_LOOP longest_tick_gap_ms=%.0f ticks_late_100ms=%d cpu_s=%.1f%n",
+                    longestTickGap / 1e6, lateTicks, ((com.sun.management.OperatingSystemMXBean) ManagementFactory
+                            .getOperatingSystemMXBean()).getProcessCpuTime() / 1e9);
+            String timeline = options.get("timeline");
+            if (timeline != null) {
+                writeTimeline(Path.of(timeline), all, start);
+            }
             for (Client client : all) {
                 client.channel.close();
             }
@@ -286,6 +310,22 @@ public final class SlowClients {
         System.out.flush();
     }
 
+    /**
+     * One line per client, in the order they started: when its connect started, then how long the connect and
+     * the request took and when its first byte came after the request went (ms; -1: never), to tell a slow
+     * connect (a full listen queue) from a slow response.
+     */
+    private static void writeTimeline(Path file, List<Client> all, long start) throws IOException {
+        StringBuilder lines = new StringBuilder("start_ms\tconnect_ms\tresponse_ms\n");
+        for (Client client : all) {
+            lines.append(String.format(Locale.ROOT, "%.1f\t%.1f\t%.1f%n", (client.startNanos - start) / 1e6,
+                    client.sentNanos == 0 ? -1 : (client.sentNanos - client.startNanos) / 1e6,
+                    client.sentNanos == 0 || client.firstByteNanos == 0 ? -1
+                            : (client.firstByteNanos - client.sentNanos) / 1e6));
+        }
+        Files.writeString(file, lines);
+    }
+
     /** The {@code q} quantile of the sorted {@code nanos}, in milliseconds; 0 for none. */
     private static double percentileMillis(long[] nanos, double q) {
         if (nanos.length == 0) {
@@ -306,7 +346,7 @@ public final class SlowClients {
     private static void usage(String problem) {
         System.err.println("SlowClients: " + problem);
         System.err.println("usage: SlowClients --url=http://HOST:PORT/PATH [--clients=1000] [--rate=200000]"
-                + " [--seconds=20] [--rcvbuf=16384] [--recent=2] [--spread=0]");
+                + " [--seconds=20] [--rcvbuf=16384] [--recent=2] [--spread=0] [--timeline=FILE]");
         System.exit(2);
     }
 }
