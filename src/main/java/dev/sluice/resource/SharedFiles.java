@@ -84,12 +84,25 @@ public final class SharedFiles {
             }
             if (published.describes(opened.fileKey(), opened.size(), opened.lastModifiedMillis())
                     && published.acquire()) {
-                opened.close();
-                return published.file(path);
+                OpenedFile joined = published.file(path);
+                closeSpare(opened);
+                return joined;
             }
             if (open.replace(path, published, fresh)) {
                 return fresh.file(path);
             }
+        }
+    }
+
+    /**
+     * Closes a descriptor opened in vain: the caller already holds a reference to the published one, which a
+     * failing close (a network file system may report one) must neither lose nor keep from the caller.
+     */
+    private static void closeSpare(OpenedFile spare) {
+        try {
+            spare.close();
+        } catch (IOException e) {
+            // the duplicate's close failed; the response goes on with the shared descriptor
         }
     }
 

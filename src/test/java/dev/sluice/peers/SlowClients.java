@@ -32,7 +32,7 @@ import java.util.TreeMap;
  * much for it, and sends one {@code GET}. Each connection then reads at most {@code --rate} bytes per second:
  * a token bucket per connection, refilled every ~10 ms by the one selector loop; a connection whose bucket
  * holds less than one read's worth is not interested in reading, so the server sees a slow reader whose socket
- * stays full. After {@code --seconds} it prints one line and exits:
+ * stays full. After {@code --seconds} it prints its summary (and a line on its own loop, below) and exits:
  *
  * <pre>
  * SLOW_CLIENTS clients=N connected=N status200=N served=N closed=N failed=N bytes=B seconds=S statuses=200:N,...
@@ -45,10 +45,14 @@ import java.util.TreeMap;
  * body bytes received. {@code ttfb_*} are the times from starting a connection's connect to its first byte of
  * response, over the {@code ttfb_n} connections that got one (a connection still waiting at the end counts as
  * waiting until the end, so a server that never answers cannot look fast). With {@code --timeline=FILE} it also
- * writes, per client, when its connect started, how long the connect took until the request went, and how long
- * the response's first byte took after that: a connect that waits for a full listen queue (retried by the kernel
- * after 1 s, then 3 s) is told apart from a server slow to answer. Nothing else is measured on the client's side:
- * the script samples the server.
+ * writes, per client, when its connect started, how long the connect took until the request went, how long the
+ * response's first byte took after that, and the client's state at the end (answered, waiting, connecting, failed,
+ * or not_started: held back by the connects in flight); -1 for what did not happen. A connect whose SYN a full
+ * listen queue dropped (retried by the kernel after 1 s, then 3 s) shows in the connect time; a dropped final ACK
+ * or a server slow to answer in the response time; the loop's own lag in both. A last line {@code
+ * SLOW_CLIENTS_LOOP} gives the loop's longest gap between two ticks, how many ticks came 100 ms or more late, and
+ * the CPU of the loop's thread and of the whole JVM: when the one thread falls behind, every time it measures is
+ * late too. Nothing else is measured on the client's side: the script samples the server.
  */
 public final class SlowClients {
     private static final int MAX_CONNECTS_IN_FLIGHT = 64;
@@ -192,13 +196,15 @@ public final class SlowClients {
                 selector.selectedKeys().clear();
             }
             report(all, clients, seconds, recentNanos, end);
-            // This one thread is the clients' clock: when it falls behind, every time it measures is late too.
-            System.out.printf(Locale.ROOT, "SLOW_CLIENTS_LOOP longest_tick_gap_ms=%.0f ticks_late_100ms=%d cpu_s=%.1f%n",
-                    longestTickGap / 1e6, lateTicks, ((com.sun.management.OperatingSystemMXBean) ManagementFactory
-                            .getOperatingSystemMXBean()).getProcessCpuTime() / 1e9);
+            long loopCpu = ManagementFactory.getThreadMXBean().getCurrentThreadCpuTime();
+            long processCpu = ((com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean())
+                    .getProcessCpuTime();
+            System.out.printf(Locale.ROOT, "SLOW_CLIENTS_LOOP longest_tick_gap_ms=%.0f ticks_late_100ms=%d"
+                    + " loop_cpu_s=%s process_cpu_s=%s%n", longestTickGap / 1e6, lateTicks, seconds(loopCpu),
+                    seconds(processCpu));
             String timeline = options.get("timeline");
             if (timeline != null) {
-                writeTimeline(Path.of(timeline), all, start);
+                writeTimeline(Path.of(timeline), all, clients, start);
             }
             for (Client client : all) {
                 client.channel.close();
@@ -315,15 +321,25 @@ public final class SlowClients {
      * the request took and when its first byte came after the request went (ms; -1: never), to tell a slow
      * connect (a full listen queue) from a slow response.
      */
-    private static void writeTimeline(Path file, List<Client> all, long start) throws IOException {
-        StringBuilder lines = new StringBuilder("start_ms\tconnect_ms\tresponse_ms\n");
+    private static void writeTimeline(Path file, List<Client> all, int clients, long start) throws IOException {
+        StringBuilder lines = new StringBuilder("start_ms\tconnect_ms\tresponse_ms\tstate\n");
         for (Client client : all) {
-            lines.append(String.format(Locale.ROOT, "%.1f\t%.1f\t%.1f%n", (client.startNanos - start) / 1e6,
+            String state = client.failed ? "failed" : client.sentNanos == 0 ? "connecting"
+                    : client.firstByteNanos == 0 ? "waiting" : "answered";
+            lines.append(String.format(Locale.ROOT, "%.1f\t%.1f\t%.1f\t%s%n", (client.startNanos - start) / 1e6,
                     client.sentNanos == 0 ? -1 : (client.sentNanos - client.startNanos) / 1e6,
                     client.sentNanos == 0 || client.firstByteNanos == 0 ? -1
-                            : (client.firstByteNanos - client.sentNanos) / 1e6));
+                            : (client.firstByteNanos - client.sentNanos) / 1e6, state));
+        }
+        for (int i = all.size(); i < clients; i++) { // held back: the connects in flight never freed a place
+            lines.append("-1\t-1\t-1\tnot_started\n");
         }
         Files.writeString(file, lines);
+    }
+
+    /** Nanoseconds of CPU as seconds, or {@code n/a} where the JVM cannot tell (-1). */
+    private static String seconds(long cpuNanos) {
+        return cpuNanos < 0 ? "n/a" : String.format(Locale.ROOT, "%.1f", cpuNanos / 1e9);
     }
 
     /** The {@code q} quantile of the sorted {@code nanos}, in milliseconds; 0 for none. */
