@@ -7,6 +7,7 @@ import java.util.HashMap;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
+import java.util.function.IntFunction;
 
 /**
  * Chunk buffers of several sizes under one memory budget shared by every transfer.
@@ -28,6 +29,12 @@ import java.util.Map;
  * zeroes it, and when the JVM's direct-memory limit is near, {@code allocateDirect} runs a garbage collection and
  * sleeps, which under the lock would stall every transfer's release and acquire. {@link Waiter#granted} is
  * called outside it too, so a grant may safely wake a transfer.
+ *
+ * <p>An allocation can fail although the budget has room: the JVM's direct-memory limit
+ * ({@code -XX:MaxDirectMemorySize}) is shared with the container and need not be above the budget. The failed
+ * buffer's share of the budget is taken back at once, and the caller is told: {@link #acquire} throws, a queued
+ * waiter is {@linkplain Waiter#refused refused}. Neither is left waiting for a buffer that was counted but never
+ * made, and the waiters behind it are still served.
  */
 final class BufferPool {
 
@@ -35,6 +42,13 @@ final class BufferPool {
     public interface Waiter {
         /** Called at most once per queued request, outside the pool's lock, on the releasing thread. */
         void granted(ByteBuffer buffer);
+
+        /**
+         * Called instead of {@link #granted} when the buffer could not be allocated: the request is over, and
+         * nothing more comes for it. The default does nothing, for waiters that need not know.
+         */
+        default void refused(OutOfMemoryError error) {
+        }
     }
 
     private record Request(Waiter waiter, int size) {
@@ -47,6 +61,7 @@ final class BufferPool {
     private final int largest;
     private final long budget;
     private final boolean direct;
+    private final IntFunction<ByteBuffer> allocator;
     private final Map<Integer, ArrayDeque<ByteBuffer>> idle = new HashMap<>();
     private final ArrayDeque<Request> waiters = new ArrayDeque<>();
     private long bytesInUse;
@@ -60,12 +75,18 @@ final class BufferPool {
      * @param direct off-heap buffers rather than heap arrays
      */
     public BufferPool(int largest, long budget, boolean direct) {
+        this(largest, budget, direct, direct ? ByteBuffer::allocateDirect : ByteBuffer::allocate);
+    }
+
+    /** As above, with the allocation of new buffers given: for tests that make it fail. */
+    BufferPool(int largest, long budget, boolean direct, IntFunction<ByteBuffer> allocator) {
         if (largest <= 0 || budget < largest) {
             throw new IllegalArgumentException("budget " + budget + " cannot hold one buffer of " + largest);
         }
         this.largest = largest;
         this.budget = budget;
         this.direct = direct;
+        this.allocator = allocator;
     }
 
     public boolean direct() {
@@ -89,7 +110,15 @@ final class BufferPool {
             }
             reused = take(size);
         }
-        return reused != null ? reused : allocate(size);
+        if (reused != null) {
+            return reused;
+        }
+        try {
+            return allocator.apply(size);
+        } catch (OutOfMemoryError e) {
+            deliver(uncount(size));
+            throw e;
+        }
     }
 
     /** Forgets a queued waiter (its transfer ended). A grant that raced with this still arrives. */
@@ -139,10 +168,32 @@ final class BufferPool {
         return grants;
     }
 
+    /**
+     * Hands each grant its buffer, allocating the new ones. A grant whose allocation fails is refused and its
+     * share given back, which may let further waiters through: they are served in the same loop, so this ends
+     * when the queue is empty or the budget full again (each turn takes waiters off a finite queue).
+     */
     private void deliver(List<Grant> grants) {
-        for (Grant grant : grants) {
-            grant.waiter().granted(grant.reused() != null ? grant.reused() : allocate(grant.size()));
+        ArrayDeque<Grant> pending = new ArrayDeque<>(grants);
+        for (Grant grant; (grant = pending.poll()) != null; ) {
+            ByteBuffer buffer = grant.reused();
+            if (buffer == null) {
+                try {
+                    buffer = allocator.apply(grant.size());
+                } catch (OutOfMemoryError e) {
+                    pending.addAll(uncount(grant.size()));
+                    grant.waiter().refused(e);
+                    continue;
+                }
+            }
+            grant.waiter().granted(buffer);
         }
+    }
+
+    /** Takes back the share of a buffer that was counted as lent but could not be made; grants what fits now. */
+    private synchronized List<Grant> uncount(int size) {
+        bytesInUse -= size;
+        return grantWhatFits();
     }
 
     /**
@@ -160,10 +211,6 @@ final class BufferPool {
         }
         dropIdleBeyondBudget();
         return null;
-    }
-
-    private ByteBuffer allocate(int size) {
-        return direct ? ByteBuffer.allocateDirect(size) : ByteBuffer.allocate(size);
     }
 
     /** Lets go of idle buffers of other sizes until the buffers kept, lent or idle, fit the budget again. */

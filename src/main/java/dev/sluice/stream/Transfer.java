@@ -396,6 +396,12 @@ public final class Transfer {
             postLater(new Granted(buffer));
         }
 
+        /** The pool could not make the buffer this transfer waits for: it fails, rather than wait for nothing. */
+        @Override
+        public void refused(OutOfMemoryError error) {
+            postLater(new Failure(Outcome.FAILED, error));
+        }
+
         /** On the thread that let the group grant: a group's timer, or another transfer's owner. */
         @Override
         public void rateGranted() {
@@ -863,8 +869,8 @@ public final class Transfer {
         try {
             engine.read(new ChunkRead(this, channel, position, (int) bytes, buffer, checkFor(firstRead, bytes),
                     engine.storageGauge()), firstRead);
-        } catch (RejectedExecutionException e) {
-            readRejected(e);
+        } catch (RuntimeException | Error e) {
+            readNotStarted(e);
             pool.release(buffer);
         }
     }
@@ -900,7 +906,10 @@ public final class Transfer {
             startSpanRead(position, remaining);
             return false;
         }
-        long bytes = throttled(Math.min(sizer.bufferFor(remaining), spanFrom + span.capacity() - position));
+        // A region may lie wholly inside a span an earlier region's read made resident (ranges overlap in any
+        // order through the engine's API): the chunk ends with the region, not with the span.
+        long bytes = throttled(Math.min(Math.min(sizer.bufferFor(remaining), remaining),
+                spanFrom + span.capacity() - position));
         segmentOffset += bytes;
         bytesScheduled += bytes;
         ready.add(new Chunk(span.slice((int) (position - spanFrom), (int) bytes), Source.MAPPING,
@@ -919,8 +928,8 @@ public final class Transfer {
         try {
             engine.read(new MappedChunkRead(this, windows, position, (int) bytes, checkFor(firstRead, bytes),
                     firstRead, engine), firstRead);
-        } catch (RejectedExecutionException e) {
-            readRejected(e);
+        } catch (RuntimeException | Error e) {
+            readNotStarted(e);
         }
     }
 
@@ -944,10 +953,19 @@ public final class Transfer {
         return firstRead || bytesRead / CHECK_EVERY != (bytesRead - bytes) / CHECK_EVERY ? fileCheck : null;
     }
 
-    private void readRejected(RejectedExecutionException e) {
+    /**
+     * Undoes {@link #startsRead} for a read that was never queued: the engine stops (the pool refuses it), or the
+     * pool could not start a thread for it. Nothing will come back for it, so the channel and the buffer must not
+     * wait for its return: {@link #finish} closes the one, the caller releases the other.
+     */
+    private void readNotStarted(Throwable e) {
         readSide = ReadSide.IDLE;
         chunksHeld--;
-        end(Outcome.ABORTED, new IOException("server stopping", e));
+        if (e instanceof RejectedExecutionException) {
+            end(Outcome.ABORTED, new IOException("server stopping", e));
+        } else {
+            end(Outcome.FAILED, e);
+        }
     }
 
     /** Whether {@code segment} is sent from the file's mapping: a file region longer than one chunk, when mapping. */
@@ -994,6 +1012,19 @@ public final class Transfer {
         shown = terminal;
         ownership.set(Ownership.ENDED);
         Outcome outcome = terminal == State.COMPLETED ? Outcome.COMPLETED : ending.outcome();
+        try {
+            giveBackHeld(terminal);
+        } finally { // whatever a release woke and threw, the channel closes and the end is told
+            if (readSide != ReadSide.READING) {
+                IOUtils.closeQuietly(channel);
+            }
+            releaseLateEvents();
+            tellEnded(outcome);
+        }
+    }
+
+    /** Gives back the buffer wait, the rate groups' places and every chunk the transfer holds. */
+    private void giveBackHeld(State terminal) {
         if (readSide == ReadSide.AWAITING_BUFFER) {
             pool.cancel(callbacks);
         }
@@ -1015,10 +1046,9 @@ public final class Transfer {
             pool.release(spare);
             spare = null;
         }
-        if (readSide != ReadSide.READING) {
-            IOUtils.closeQuietly(channel);
-        }
-        releaseLateEvents();
+    }
+
+    private void tellEnded(Outcome outcome) {
         TransferSummary summary = recording.ended(outcome, bytesWritten, length,
                 outcome == Outcome.COMPLETED ? null : ending.cause(), startChunk, sizer.earned());
         engine.ended(this, summary);

@@ -103,10 +103,17 @@ public final class TransferEngine implements AutoCloseable {
      */
     TransferEngine(EngineSettings settings, Executor reads, LongSupplier nanoClock, boolean byteBufferWrites,
             Scheduler scheduler) {
+        this(settings, reads, nanoClock, byteBufferWrites, scheduler,
+                newPool(settings, byteBufferWrites));
+    }
+
+    /** As above, with the buffer pool given: for tests whose pool cannot allocate. */
+    TransferEngine(EngineSettings settings, Executor reads, LongSupplier nanoClock, boolean byteBufferWrites,
+            Scheduler scheduler, BufferPool pool) {
         this.settings = settings;
         this.scheduler = scheduler;
         this.byteBufferWrites = byteBufferWrites;
-        this.pool = newPool(settings, byteBufferWrites);
+        this.pool = pool;
         this.reads = reads;
         this.readPool = null;
         this.timer = null;
@@ -433,12 +440,14 @@ public final class TransferEngine implements AutoCloseable {
      * Runs a transfer's pass on the read executor, or here if the executor no longer takes work: the one way in
      * for wake-ups that arrive on a thread serving many transfers (the timer, a buffer or rate grant made by
      * another transfer's owner). A pass may block in the container, and the timer must stay free to fire the
-     * others' timers; the read threads are many and already run passes when their reads complete.
+     * others' timers; the read threads are many and already run passes when their reads complete. The same when
+     * the executor cannot start a thread for it ({@link ReadPool#execute} throws an {@code Error}): the event is
+     * already in the transfer's inbox, and a wake-up lost here would leave the transfer parked for good.
      */
     void wakeLater(Transfer transfer) {
         try {
             reads.execute(transfer::wake);
-        } catch (RejectedExecutionException e) {
+        } catch (RuntimeException | Error e) {
             transfer.wake();
         }
     }

@@ -3,6 +3,7 @@ package dev.sluice.stream;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotSame;
 import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.ByteBuffer;
@@ -12,6 +13,8 @@ import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.IntFunction;
 import org.junit.jupiter.api.Test;
 
 /** Buffers of several sizes under one budget: exact counts, FIFO grants, retired buffers never reused. */
@@ -22,11 +25,31 @@ class BufferPoolTest {
     /** A waiter that records what it was granted. */
     private static final class Recorder implements BufferPool.Waiter {
         final List<ByteBuffer> granted = new ArrayList<>();
+        final List<OutOfMemoryError> refused = new ArrayList<>();
 
         @Override
         public void granted(ByteBuffer buffer) {
             granted.add(buffer);
         }
+
+        @Override
+        public void refused(OutOfMemoryError error) {
+            refused.add(error);
+        }
+    }
+
+    /** Allocates heap buffers, except that the allocations numbered in {@code failing} (from 1) throw. */
+    private static IntFunction<ByteBuffer> failingAt(int... failing) {
+        AtomicInteger count = new AtomicInteger();
+        return size -> {
+            int n = count.incrementAndGet();
+            for (int f : failing) {
+                if (f == n) {
+                    throw new OutOfMemoryError("Cannot reserve " + size + " bytes of direct buffer memory");
+                }
+            }
+            return ByteBuffer.allocate(size);
+        };
     }
 
     @Test
@@ -98,6 +121,42 @@ class BufferPoolTest {
         pool.retire(lent);
         assertEquals(0, pool.bytesInUse());
         assertNotSame(lent, pool.acquire(16 * K, new Recorder()));
+    }
+
+    /** The JVM's direct-memory limit is not the budget: a failed allocation must not keep its share of it. */
+    @Test
+    void anAllocationThatFailsGivesItsShareBackAndThrows() {
+        BufferPool pool = new BufferPool(64 * K, 64 * K, false, failingAt(1));
+        assertThrows(OutOfMemoryError.class, () -> pool.acquire(64 * K, new Recorder()));
+        assertEquals(0, pool.bytesInUse());
+        assertEquals(64 * K, pool.acquire(64 * K, new Recorder()).capacity(), "the whole budget is there again");
+    }
+
+    /**
+     * A grant whose allocation fails: its waiter is told (it would otherwise wait for ever, off the queue), its
+     * share goes back, and the waiter behind it still gets its buffer from the same release.
+     */
+    @Test
+    void aWaiterWhoseBufferCannotBeMadeIsRefusedAndTheOnesBehindItAreServed() {
+        BufferPool pool = new BufferPool(64 * K, 128 * K, false, failingAt(3));
+        ByteBuffer a = pool.acquire(64 * K, new Recorder());
+        ByteBuffer b = pool.acquire(64 * K, new Recorder());
+        Recorder first = new Recorder();
+        Recorder second = new Recorder();
+        assertNull(pool.acquire(32 * K, first));
+        assertNull(pool.acquire(32 * K, second));
+
+        pool.retire(a); // both fit now: the first's allocation (the third) fails
+
+        assertEquals(1, first.refused.size());
+        assertTrue(first.granted.isEmpty());
+        assertEquals(1, second.granted.size());
+        assertEquals(32 * K, second.granted.get(0).capacity());
+        assertEquals(0, pool.waiting());
+        assertEquals(96 * K, pool.bytesInUse(), "b and the second's buffer, not the refused one");
+        pool.release(b);
+        pool.release(second.granted.get(0));
+        assertEquals(0, pool.bytesInUse());
     }
 
     /**

@@ -589,6 +589,62 @@ class TransferTest {
         assertReleased(engine);
     }
 
+    /**
+     * A buffer counted for a waiting transfer that the JVM cannot allocate (its direct-memory limit is below
+     * {@code maxBufferMemory}): the transfer fails and gives everything back, instead of waiting for a grant
+     * that already happened.
+     */
+    @Test
+    void aTransferWhoseBufferCannotBeMadeFailsInsteadOfWaitingForEver() throws IOException {
+        byte[] data = file("a.bin", 4 * CHUNK);
+        java.util.concurrent.atomic.AtomicBoolean allocationsFail = new java.util.concurrent.atomic.AtomicBoolean();
+        BufferPool pool = new BufferPool(CHUNK, CHUNK, true, size -> {
+            if (allocationsFail.get()) {
+                throw new OutOfMemoryError("Cannot reserve " + size + " bytes of direct buffer memory");
+            }
+            return java.nio.ByteBuffer.allocateDirect(size);
+        });
+        TransferEngine engine = new TransferEngine(settings().withMaxBufferMemory(CHUNK), reads, clock::get, true,
+                timers, pool);
+        FakeOutputStream out2 = new FakeOutputStream();
+        RecordingListener listener2 = new RecordingListener();
+        FileChannel firstChannel = open("a.bin");
+        FileChannel secondChannel = open("a.bin");
+        start(engine, out, firstChannel, whole(data.length), listener);
+        Transfer second = start(engine, out2, secondChannel, whole(data.length), listener2);
+        out.start();
+        out2.start();
+        assertEquals(Transfer.State.WAITING_FOR_BUFFER, second.state());
+        allocationsFail.set(true);
+        out.fillOnNextWrite();
+        reads.runAll(); // the first writes its chunk, which the container keeps: retired, not reused, at the abort
+
+        out.error(new IOException("gone"));
+        reads.runAll();
+
+        assertEquals(Outcome.ABORTED, listener.only().outcome());
+        assertEquals(Outcome.FAILED, listener2.only().outcome());
+        assertInstanceOf(OutOfMemoryError.class, listener2.only().cause());
+        assertFalse(firstChannel.isOpen());
+        assertFalse(secondChannel.isOpen());
+        assertReleased(engine);
+    }
+
+    /** The read pool could not start a thread for the read ({@link ReadPool#execute} throws an {@code Error}). */
+    @ParameterizedTest
+    @EnumSource(value = BufferKind.class, names = {"DIRECT", "MAPPED"})
+    void aReadThatCannotBeQueuedFailsTheTransferAndLeaksNothing(BufferKind kind) throws IOException {
+        file("a.bin", 10 * CHUNK);
+        TransferEngine engine = engine(settings().withBufferKind(kind), task -> {
+            throw new OutOfMemoryError("unable to create native thread");
+        });
+        FileChannel channel = open("a.bin");
+        start(engine, out, channel, whole(10 * CHUNK), listener);
+        out.start();
+        assertInstanceOf(OutOfMemoryError.class, listener.only().cause());
+        assertEndedCleanly(engine, channel, Outcome.FAILED);
+    }
+
     @Test
     void aTransferEndedWhileWaitingForABufferGivesUpItsPlace() throws IOException {
         byte[] data = file("a.bin", 4 * CHUNK);
@@ -1194,6 +1250,30 @@ class TransferTest {
             out.setWritable(true);
         }
         assertArrayEquals(expected.toByteArray(), out.sent());
+        assertEndedCleanly(engine, channel, Outcome.COMPLETED);
+    }
+
+    /**
+     * A region that lies wholly inside the span an earlier region's read made resident (a client whose connection
+     * earned 1 MiB chunks: the first region is one span) is cut at its own end, not at the span's.
+     */
+    @Test
+    void aRegionInsideAnEarlierRegionsSpanEndsWhereTheRegionEnds() throws IOException {
+        byte[] data = file("a.bin", 8 * BIG_CHUNK);
+        TransferEngine engine = engine(adaptive().withBufferKind(BufferKind.MAPPED), reads);
+        List<Segment> body = List.of(new Segment.FileRegion(0, 4 * BIG_CHUNK), new Segment.FileRegion(100_000, 300_000));
+        ByteArrayOutputStream expected = new ByteArrayOutputStream();
+        expected.write(data, 0, 4 * BIG_CHUNK);
+        expected.write(data, 100_000, 300_000);
+        FileChannel channel = open("a.bin");
+        engine.start(TransferRequest.of(out, channel, body, listener).withStartChunk(4 * BIG_CHUNK));
+        out.start();
+        for (int pass = 0; pass < 1_000 && !listener.ended(); pass++) {
+            reads.runAll();
+            out.setWritable(true);
+        }
+        assertArrayEquals(expected.toByteArray(), out.sent());
+        assertEquals(1, engine.metrics().reads(), "the second region is cut from the first one's span");
         assertEndedCleanly(engine, channel, Outcome.COMPLETED);
     }
 
