@@ -16,6 +16,14 @@ webapp
 http
 sluice-ee11
 
+[ini]
+## A download whose client takes no byte for stallTimeout (60 s) is ended by Sluice. Jetty's connector idle timeout
+## (30 s) would end it first, and also cut clients that read slowly: a socket whose kernel buffers hold megabytes
+## stays unwritable for tens of seconds while such a client still reads. So the connector waits stallTimeout + 5 s,
+## as in the launcher, unless jetty.http.idleTimeout is set (start.d/http.ini or the command line); raise it with
+## sluice.stallTimeout.
+jetty.http.idleTimeout?=65000
+
 [ini-template]
 ## Sluice settings. A commented line shows the default; an unset setting keeps the WAR's own value (web.xml),
 ## else the default. An empty value means the default. Sizes: KiB, MiB, GiB; durations: ms, s, m, h.

@@ -446,6 +446,15 @@ public final class Launcher {
                         + value + "': expected a positive duration up to 24h such as 500ms, 20s or 1m"));
     }
 
+    /**
+     * The settings {@code --help} lists after the launcher's own options: all but {@code sendfile}, which the
+     * launcher takes as its own {@code --sendfile} (listed above, with the launcher's default): the setting's text
+     * and default are Tomcat's, and listing both made {@code --help} show two defaults for one option.
+     */
+    static List<Setting<?>> settingsInHelp() {
+        return Setting.values().stream().filter(setting -> setting != Setting.SENDFILE).toList();
+    }
+
     static void usage(PrintStream out) {
         out.println("Usage: java -jar sluice-launcher.jar [--root DIR] [--port N] [--host ADDR] [--http2[=false]]"
                 + " [--stopTimeout=30s] [--requestHeaderTimeout=20s] [--name=value ...]");
@@ -456,7 +465,9 @@ public final class Launcher {
         out.printf("  %-28s%s%n", "--http2=" + DEFAULT_HTTP2, "Also serve clear-text HTTP/2 (h2c, by prior "
                 + "knowledge or Upgrade) on the same port; --http2=false: HTTP/1.1 only.");
         out.printf("  %-28s%s%n", "--sendfile=" + DEFAULT_SENDFILE, "Experimental: send file bodies on HTTP/1.1 "
-                + "connections with sendfile (FileChannel.transferTo) instead of copying them; see docs/sendfile-jetty.md.");
+                + "connections with sendfile (FileChannel.transferTo) instead of copying them; see docs/sendfile-jetty.md."
+                + " The launcher's form of the sendfile setting, which in a WAR on Tomcat hands bodies to Tomcat's "
+                + "sendfile (on by default there).");
         out.printf("  %-28s%s%n", "--stopTimeout=" + DEFAULT_STOP_TIMEOUT.toSeconds() + "s", "On SIGTERM or Ctrl-C, "
                 + "stop accepting at once and let running downloads finish for up to this long, then cut them "
                 + "(0: cut at once).");
@@ -466,7 +477,7 @@ public final class Launcher {
         out.printf("  %-28s%s%n", "--sign=PATH --ttl=1h", "Print a link to PATH signed with --signingKey or "
                 + "--signingKeyFile, valid for --ttl or until --expires=UNIX_SECONDS, and exit; --signPrefix=DIR: "
                 + "the link opens every file under DIR; --signIp=ADDR: for that client address only.");
-        for (Setting<?> setting : Setting.values()) {
+        for (Setting<?> setting : settingsInHelp()) {
             String option = "--" + setting.key() + "=" + (setting.defaultValue() == null ? "DIR"
                     : setting.defaultValue().contains(" ") ? "'" + setting.defaultValue() + "'"
                     : setting.defaultValue());

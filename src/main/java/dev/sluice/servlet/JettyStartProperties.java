@@ -81,6 +81,14 @@ final class JettyStartProperties {
         names.putIfAbsent(key.substring(PREFIX.length()), "property " + key + " " + where);
     }
 
+    /**
+     * Whether {@code file} (a Jetty deployer's {@code webapps/<context>.properties}, whose properties become context
+     * attributes; {@code null}: none) sets {@code key}: then a message names the file rather than the attribute.
+     */
+    static boolean inFile(Path file, String key) {
+        return file != null && Files.isRegularFile(file) && load(file).containsKey(key);
+    }
+
     private static List<String> read(Path file) {
         try {
             return Files.readAllLines(file, StandardCharsets.UTF_8);

@@ -37,6 +37,7 @@ import java.util.Locale;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Function;
 import java.util.function.Supplier;
 import java.util.logging.Level;
@@ -148,6 +149,7 @@ public final class SluiceSender {
     private final ConnectionHistory history = new ConnectionHistory();
     /** One descriptor for all the responses sending the same version of a file at once. */
     private final SharedFiles files = new SharedFiles();
+    private final AtomicBoolean containerTimeoutTold = new AtomicBoolean();
 
     /** A sender over {@code engine} with {@link Settings#defaults()}. */
     public SluiceSender(TransferEngine engine) {
@@ -559,7 +561,12 @@ public final class SluiceSender {
             FileVersion version = file == null || file.fileKey() == null ? null
                     : new FileVersion(file.fileKey(), file.size(), file.lastModifiedMillis());
             long total = plan.contentLength();
-            TransferListener listener = (outcome, bytes, cause) -> ended(async, label, outcome, bytes, total, cause);
+            TransferListener listener = (outcome, bytes, cause) -> {
+                if (outcome == Outcome.ABORTED) {
+                    noteContainerTimeout(cause);
+                }
+                ended(async, label, outcome, bytes, total, cause);
+            };
             if (operations != null) {
                 listener = operations.accessLogged(request, response, label, listener);
             }
@@ -580,6 +587,34 @@ public final class SluiceSender {
             snapshot.close();
             throw e;
         }
+    }
+
+    /**
+     * Says once, at {@code WARNING}, that the container's own timeout ended a download. Tomcat's
+     * {@code connectionTimeout} (20 s in its {@code server.xml}) and Jetty's connector idle timeout (30 s) end a
+     * connection whose socket took no byte for that long, as {@code stallTimeout} does, but a client that reads
+     * slowly keeps its socket unwritable that long while it still reads: the kernel's buffers hold megabytes, and
+     * the socket takes data again only once half of them have drained. Such a timeout, shorter than
+     * {@code stallTimeout}, cuts downloads that make progress, which the operator can only learn from this line.
+     * Never from the launcher, whose idle timeout is {@code stallTimeout} + 5 s.
+     */
+    private void noteContainerTimeout(Throwable cause) {
+        if (!containerTimeoutTold.get() && isContainerTimeout(cause) && containerTimeoutTold.compareAndSet(false, true)) {
+            LOG.warning("Sluice: the container's own timeout ended a download (" + cause + ") before stallTimeout ("
+                    + engine.settings().stallTimeout().toSeconds() + " s) could: clients that read slowly are cut"
+                    + " while they still read. Set Tomcat's Connector connectionTimeout or Jetty's"
+                    + " jetty.http.idleTimeout above stallTimeout (docs/containers.md, \"Timeouts\"). Said once.");
+        }
+    }
+
+    /** Whether {@code cause} is a container's timeout: Tomcat's {@code SocketTimeoutException}, Jetty's idle timeout. */
+    static boolean isContainerTimeout(Throwable cause) {
+        for (Throwable t = cause; t != null; t = t.getCause()) {
+            if (t instanceof java.net.SocketTimeoutException || t instanceof java.util.concurrent.TimeoutException) {
+                return true;
+            }
+        }
+        return false;
     }
 
     private static void ended(AsyncContext async, TransferLabel label, Outcome outcome, long bytes, long total,

@@ -130,12 +130,16 @@ public class SluiceServlet extends HttpServlet {
                 given.putIfAbsent(name.substring(CONTEXT_PREFIX.length()), "context init-param " + name);
             }
         }
+        Object jettyBase = context.getAttribute(JETTY_BASE_ATTRIBUTE);
+        Path deployerProperties = jettyBase instanceof String base ? Path.of(base, "webapps", "sluice.properties") : null;
         for (String name : Collections.list(context.getAttributeNames())) {
             if (name.startsWith(CONTEXT_PREFIX)) {
-                given.putIfAbsent(name.substring(CONTEXT_PREFIX.length()), "context attribute " + name);
+                given.putIfAbsent(name.substring(CONTEXT_PREFIX.length()),
+                        JettyStartProperties.inFile(deployerProperties, name)
+                                ? "property " + name + " in " + deployerProperties : "context attribute " + name);
             }
         }
-        if (context.getAttribute(JETTY_BASE_ATTRIBUTE) instanceof String base) {
+        if (jettyBase instanceof String base) {
             List<String> arguments = ProcessHandle.current().info().arguments().map(List::of).orElse(List.of());
             JettyStartProperties.names(Path.of(base), arguments).forEach(given::putIfAbsent);
         }

@@ -201,8 +201,8 @@ class JettyModuleIT {
                 + " did you mean 'readAhead'?", "sluice.readahaed=3");
 
         Files.writeString(base.resolve("webapps/sluice.properties"), "sluice.dirlisting=true\n");
-        assertStopsWith(base, "Unknown Sluice setting 'dirlisting' (context"
-                + " attribute sluice.dirlisting): did you mean 'dirListing'?");
+        assertStopsWith(base, "Unknown Sluice setting 'dirlisting' (property sluice.dirlisting in "
+                + base.resolve("webapps/sluice.properties") + "): did you mean 'dirListing'?");
     }
 
     /** Jetty on {@code base} ends, or runs without serving files, and its log has the message. */
@@ -286,6 +286,12 @@ class JettyModuleIT {
                 assertEquals(0L, jmx.getAttribute(name, "ActiveTransfers"));
                 assertTrue(jmx.queryNames(new javax.management.ObjectName("org.eclipse.jetty.server:*"), null)
                         .size() > 0, "the base's jmx module registers Jetty's own MBeans beside Sluice's");
+                var connectors = jmx.queryNames(
+                        new javax.management.ObjectName("org.eclipse.jetty.server:type=serverconnector,*"), null);
+                assertEquals(1, connectors.size(), connectors::toString);
+                assertEquals(65_000L, jmx.getAttribute(connectors.iterator().next(), "idleTimeout"),
+                        "the sluice module's [ini] waits stallTimeout + 5 s, not Jetty's 30 s, before it cuts a"
+                                + " connection whose socket takes nothing");
                 return;
             }
         }

@@ -7,7 +7,14 @@ import dev.sluice.servlet.SluiceServlet;
 import java.io.RandomAccessFile;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
 import java.util.Map;
+import java.util.logging.Handler;
+import java.util.logging.Level;
+import java.util.logging.LogRecord;
+import java.util.logging.Logger;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
@@ -42,6 +49,58 @@ class StallIT {
                     () -> servlet.metrics().activeTransfers() == 0 && servlet.metrics().bufferBytesInUse() == 0,
                     () -> servlet.metrics().toString());
             assertEquals(0, OpenFiles.countUnder(root));
+        }
+    }
+
+    /**
+     * A container timeout shorter than stallTimeout (Tomcat's server.xml has 20 s, Jetty 30 s, against 60 s) ends
+     * downloads first, also those of clients that read slowly: the operator is told once, with what to change.
+     */
+    @ParameterizedTest
+    @EnumSource(ContainerKind.class)
+    void aContainerTimeoutShorterThanStallTimeoutIsToldOnce(ContainerKind kind) throws Exception {
+        try (RandomAccessFile file = new RandomAccessFile(root.resolve("big.bin").toFile(), "rw")) {
+            file.setLength(256L * 1024 * 1024);
+        }
+        Logger logger = Logger.getLogger("dev.sluice.servlet.SluiceSender");
+        List<LogRecord> records = Collections.synchronizedList(new ArrayList<>());
+        Handler capture = new Handler() {
+            @Override
+            public void publish(LogRecord record) {
+                records.add(record);
+            }
+
+            @Override
+            public void flush() {
+            }
+
+            @Override
+            public void close() {
+            }
+        };
+        capture.setLevel(Level.ALL);
+        logger.addHandler(capture);
+        SluiceServlet servlet = new SluiceServlet();
+        try (ContainerKind.Running container = kind.start(servlet, Map.of("root", root.toString(),
+                "stallTimeout", "60s", "chunkSize", "64KiB"), 0, Duration.ofSeconds(1))) {
+            for (int stalled = 1; stalled <= 2; stalled++) {
+                try (TestClient client = new TestClient(container.uri(), 4096)) {
+                    assertEquals(200, client.send("GET", "/big.bin", Map.of(), true).status());
+                    int aborted = stalled;
+                    Await.until("the container's timeout ended download " + stalled, Duration.ofSeconds(30),
+                            () -> servlet.metrics().aborted() == aborted, () -> servlet.metrics().toString());
+                }
+            }
+            List<String> told;
+            synchronized (records) {
+                told = records.stream().filter(r -> r.getLevel() == Level.WARNING)
+                        .map(LogRecord::getMessage).filter(m -> m.contains("container's own timeout")).toList();
+            }
+            assertEquals(1, told.size(), "one warning for two downloads: " + told);
+            assertTrue(told.get(0).contains("stallTimeout (60 s)") && told.get(0).contains("connectionTimeout")
+                    && told.get(0).contains("jetty.http.idleTimeout"), told.get(0));
+        } finally {
+            logger.removeHandler(capture);
         }
     }
 }

@@ -222,9 +222,12 @@ class TomcatWarIT {
         JettyModuleIT.copyTree(catalinaHome(tomcatDir).resolve("conf"), base.resolve("conf"));
         Path serverXml = base.resolve("conf/server.xml");
         String server = Files.readString(serverXml);
-        assertTrue(server.contains("port=\"8080\"") && server.contains("<Server port=\"8005\""), server);
+        assertTrue(server.contains("port=\"8080\"") && server.contains("<Server port=\"8005\"")
+                && server.contains("connectionTimeout=\"20000\""), server);
         Files.writeString(serverXml, server.replace("port=\"8080\"", "port=\"" + port + "\" address=\"127.0.0.1\"")
-                .replace("<Server port=\"8005\"", "<Server port=\"-1\""));
+                .replace("<Server port=\"8005\"", "<Server port=\"-1\"")
+                // the README's sed: the connector's timeout above stallTimeout
+                .replace("connectionTimeout=\"20000\"", "connectionTimeout=\"65000\" keepAliveTimeout=\"20000\""));
         Files.copy(WAR, base.resolve("webapps/sluice.war"));
         String params = parameters.entrySet().stream()
                 .map(e -> "  <Parameter name=\"" + e.getKey() + "\" value=\"" + e.getValue() + "\" override=\"false\"/>")

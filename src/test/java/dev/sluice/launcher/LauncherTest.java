@@ -118,6 +118,8 @@ class LauncherTest {
         for (Setting<?> setting : Setting.values()) {
             assertTrue(help.contains("--" + setting.key() + "="), setting.key());
         }
+        assertEquals(1, help.split("--sendfile=", -1).length - 1, "one --sendfile line, the launcher's: " + help);
+        assertTrue(help.contains("--sendfile=false"), help);
         assertTrue(help.contains("--http2=true"), help);
         assertTrue(help.contains("--http2=false"), help);
         assertTrue(help.contains("--stopTimeout=30s"), help);
@@ -211,7 +213,7 @@ class LauncherTest {
         Launcher.usage(new PrintStream(text, true, StandardCharsets.UTF_8));
         String help = text.toString(StandardCharsets.UTF_8);
         StringBuilder settings = new StringBuilder();
-        for (Setting<?> setting : Setting.values()) {
+        for (Setting<?> setting : Launcher.settingsInHelp()) {
             String option = "--" + setting.key() + "=" + (setting.defaultValue() == null ? "DIR" : setting.defaultValue());
             settings.append(option.length() > 27 ? "  " + option + "\n" + " ".repeat(30) : String.format("  %-28s", option))
                     .append(setting.description()).append('\n');

@@ -65,6 +65,22 @@ class ReadConfigTest {
         assertTrue(e.getMessage().contains("'chunksize'"), e.getMessage());
     }
 
+    /** In the Jetty module, a context attribute comes from the deployer's webapps/sluice.properties: named so. */
+    @Test
+    void aMisspeltNameInTheJettyDeployersPropertiesNamesTheFile() throws java.io.IOException {
+        java.nio.file.Path base = java.nio.file.Files.createDirectories(dir.resolve("base"));
+        java.nio.file.Path properties = java.nio.file.Files.createDirectories(base.resolve("webapps"))
+                .resolve("sluice.properties");
+        java.nio.file.Files.writeString(properties, "sluice.dirlisting=true\n");
+        assertEquals("Unknown Sluice setting 'dirlisting' (property sluice.dirlisting in " + properties
+                + "): did you mean 'dirListing'?", error(config(Map.of("root", dir.toString()), Map.of(),
+                Map.of("sluice.dirlisting", "true", SluiceServlet.JETTY_BASE_ATTRIBUTE, base.toString()))));
+        assertEquals("Unknown Sluice setting 'cachecontrol' (context attribute sluice.cachecontrol): did you mean"
+                + " 'cacheControl'?", error(config(Map.of("root", dir.toString()), Map.of(),
+                Map.of("sluice.cachecontrol", "x", SluiceServlet.JETTY_BASE_ATTRIBUTE, base.toString()))),
+                "an attribute the file does not set is named as an attribute");
+    }
+
     @Test
     void aMisspeltNameIsReportedWithWhereItWasGivenAndTheClosestSetting() {
         assertEquals("Unknown Sluice setting 'chunksize' (init-param chunksize of servlet sluice): did you mean"
