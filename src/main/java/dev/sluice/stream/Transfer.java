@@ -68,7 +68,10 @@ public final class Transfer {
 
     /** What a transfer is doing, as seen from outside. Waiting states hold no thread; terminal states are final. */
     public enum State {
-        /** Listener registered; waiting for the container's first {@code onWritePossible}. */
+        /**
+         * Listener registered; waiting for the container's first {@code onWritePossible}. The stall timeout counts
+         * from the start: a transfer the container never calls back ends as stalled.
+         */
         STARTING,
         /** One thread owns the transfer and runs its passes. */
         PROCESSING,
@@ -298,7 +301,7 @@ public final class Transfer {
     private volatile long bytesWritten;
 
     // Owner-confined: read and written only by the thread that owns the transfer (see the class comment).
-    private WriteSide writeSide = WriteSide.UNCONFIRMED;
+    private WriteSide writeSide;
     private ReadSide readSide = ReadSide.IDLE;
     private Pace pace = Pace.FREE;
     private Tail tail = Tail.BODY;
@@ -355,6 +358,11 @@ public final class Transfer {
         this.clientKey = request.clientKey();
         this.userKey = request.userKey();
         this.fileCheck = new FileCheck(channel, fileVersion, request.path());
+        // Until the container's first onWritePossible, the socket has taken nothing: the stall timer counts from
+        // here, so a container that never calls back (neither onWritePossible nor onError) cannot keep the
+        // transfer, its descriptor and its maxTransfers slot for ever (its async timeout is off).
+        this.writeSide = WriteSide.BLOCKED;
+        this.blockedSinceNanos = Math.max(1, engine.nanoTime());
     }
 
     /** The current state, for metrics and tests; stale as soon as it is read. */

@@ -645,6 +645,30 @@ class TransferTest {
         assertEndedCleanly(engine, channel, Outcome.FAILED);
     }
 
+    /**
+     * A container that never calls back after setWriteListener (neither onWritePossible nor onError): the stall
+     * timeout, counted from the start, ends the transfer, which holds a descriptor and a maxTransfers slot.
+     */
+    @Test
+    void aTransferTheContainerNeverCallsBackEndsAsStalled() throws IOException {
+        file("a.bin", 10 * CHUNK);
+        TransferEngine engine = engine(settings(), reads);
+        FileChannel channel = open("a.bin");
+        Transfer transfer = start(engine, out, channel, whole(10 * CHUNK), listener);
+        clock.addAndGet(Duration.ofSeconds(29).toNanos());
+        engine.checkStalls();
+        reads.runAll();
+        assertEquals(Transfer.State.STARTING, transfer.state(), "within the stall timeout");
+
+        clock.addAndGet(Duration.ofSeconds(2).toNanos());
+        engine.checkStalls();
+        reads.runAll();
+
+        assertInstanceOf(StalledException.class, listener.only().cause());
+        assertEndedCleanly(engine, channel, Outcome.ABORTED);
+        assertEquals(0, out.sent().length);
+    }
+
     @Test
     void aTransferEndedWhileWaitingForABufferGivesUpItsPlace() throws IOException {
         byte[] data = file("a.bin", 4 * CHUNK);
