@@ -75,7 +75,8 @@ public final class Setting<T> {
             "A download whose client accepts no byte for this long is ended: {range} (ms, s, m or h; plain number:"
                     + " seconds).",
             "Downloads that make progress are never cut, however long they take (the container's wall-clock async"
-                    + " timeout is switched off).");
+                    + " timeout is switched off), if the container's socket timeout is longer: the launcher and the"
+                    + " Jetty module set 65 s, Tomcat's `server.xml` has 20 s (see \"Timeouts\" in docs/containers.md).");
     public static final Setting<BufferKind> BUFFER_KIND = declare("bufferKind",
             SettingType.OneOf.of(kind -> kind.name().toLowerCase(Locale.ROOT), BufferKind.values()),
             ENGINE.bufferKind(),
