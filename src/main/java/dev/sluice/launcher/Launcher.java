@@ -177,11 +177,36 @@ public final class Launcher {
         }
         StopLogManager.keepHandlersWhileStopping(options.stopTimeout().plus(STOP_LOG_MARGIN));
         java.util.logging.Logger.getLogger("").getHandlers(); // creates them now, see StopLogManager
-        Launcher launcher = start(options.host(), options.port(), options.http2(), options.stopTimeout(),
-                options.requestHeaderTimeout(), options.sendfile(), settings);
+        Launcher launcher;
+        try {
+            launcher = start(options.host(), options.port(), options.http2(), options.stopTimeout(),
+                    options.requestHeaderTimeout(), options.sendfile(), settings);
+        } catch (Exception e) { // the port is taken, the host unknown or not this machine's, the root unreadable
+            // No server will stop: the JVM's exit must not wait stopTimeout for its log lines (it did, 37 s).
+            StopLogManager.serverStopped();
+            System.err.println("sluice: could not start on --host " + options.host() + " --port " + options.port()
+                    + ": " + describe(e));
+            System.exit(2);
+            return;
+        }
         launcher.server.addEventListener(new LifeCycle.Listener() {
             @Override
             public void lifeCycleStopped(LifeCycle event) {
+                stopped();
+            }
+
+            /**
+             * A stop that had to cut downloads ends in failure, not in "stopped": Jetty's graceful stop throws its
+             * timeout. The log lines may go then too (waiting for a "stopped" that never came held the JVM's
+             * exit for the whole wait: stopTimeout + 10 s).
+             */
+            @Override
+            public void lifeCycleFailure(LifeCycle event, Throwable cause) {
+                stopped();
+            }
+
+            private void stopped() {
+                System.out.println("Sluice stopped");
                 StopLogManager.serverStopped();
             }
         });
@@ -266,8 +291,34 @@ public final class Launcher {
         server.setHandler(new GracefulHandler(context));
         server.setStopTimeout(stopTimeout.toMillis());
         server.setStopAtShutdown(true);
-        server.start();
+        try {
+            server.start();
+        } catch (Exception e) {
+            // What did start (the servlet's engine and read threads, Jetty's pool) must not keep the JVM alive and
+            // serving nothing: a supervisor would take such a process for a running server.
+            server.setStopTimeout(0);
+            try {
+                server.stop();
+            } catch (Exception stopping) {
+                e.addSuppressed(stopping);
+            }
+            throw e;
+        }
         return new Launcher(server, headerDeadline);
+    }
+
+    /** One line for a failed start: the exception's message, and its root cause's where that says more. */
+    static String describe(Throwable failure) {
+        Throwable root = failure;
+        while (root.getCause() != null && root.getCause() != root) {
+            root = root.getCause();
+        }
+        String top = failure.getMessage() != null ? failure.getMessage() : failure.getClass().getSimpleName();
+        if (root == failure) {
+            return top;
+        }
+        String cause = root.getMessage() != null ? root.getMessage() : root.getClass().getSimpleName();
+        return top.contains(cause) ? top : top + ": " + cause;
     }
 
     /** Jetty's idle timeout: above {@code stallTimeout}, so that the stall check ends a stalled download first. */

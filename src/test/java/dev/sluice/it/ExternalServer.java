@@ -122,6 +122,12 @@ final class ExternalServer implements AutoCloseable {
         return URI.create(found[0]);
     }
 
+    /** Waits until the process ends and returns its exit code; fails with its output if it lives on. */
+    int awaitExit(Duration deadline) {
+        Await.until(name + " ends", deadline, () -> !process.isAlive(), () -> "; output so far:\n" + log());
+        return process.exitValue();
+    }
+
     /** Waits until the process ends or {@code base} answers; true if it ended. */
     boolean awaitExitOrHttp(URI base, Duration deadline) {
         Await.until(name + " ends or answers on " + base, deadline, () -> !process.isAlive() || answers(base),

@@ -40,6 +40,27 @@ class LauncherLogIT {
     @TempDir
     Path work;
 
+    /**
+     * A port already in use: the launcher says so in one line and ends with exit code 2, as for a bad option. It
+     * used to print a stack trace and live on, serving nothing, until its log manager gave up waiting for a stop
+     * (and a supervisor would have taken it for a running server).
+     */
+    @Test
+    void aPortInUseEndsTheLauncherWithOneLineAndExitCode2() throws Exception {
+        ContainerKind.JETTY_EE11.assumeInThisRun();
+        Path jar = Path.of("target", "sluice-launcher.jar").toAbsolutePath();
+        try (java.net.ServerSocket taken = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress());
+             ExternalServer process = ExternalServer.start("launcher", List.of(ExternalServer.java(), "-Xmx128m",
+                     "-jar", jar.toString(), "--root", root.toString(), "--port",
+                     Integer.toString(taken.getLocalPort())), Map.of(), work, work.resolve("launcher.log"))) {
+            assertEquals(2, process.awaitExit(Duration.ofSeconds(60)), process.log());
+            assertTrue(process.log().contains("sluice: could not start on --host 127.0.0.1 --port "
+                    + taken.getLocalPort() + ": Failed to bind to /127.0.0.1:" + taken.getLocalPort()
+                    + ": Address already in use\n"), process.log());
+            assertFalse(process.log().contains("\tat "), "no stack trace: " + process.log());
+        }
+    }
+
     @Test
     void aThousandBadHostHeadersAddAtMostTwoLinesAndNoneOfTheirBytes() throws Exception {
         ContainerKind.JETTY_EE11.assumeInThisRun();
@@ -98,6 +119,16 @@ class LauncherLogIT {
                 otherWarning, "\tat somewhere.Else(Else.java:1)");
         assertEquals(List.of(refusal, otherWarning, "\tat somewhere.Else(Else.java:1)"),
                 withoutJettyDoubleRelease(lines));
+        // as Jetty's logger writes it (a clean-clone run): the exception on the line after "Job failed"
+        List<String> twoLines = List.of(refusal,
+                "[sluice-jetty-22] WARN org.eclipse.jetty.util.thread.QueuedThreadPool - Job failed",
+                "java.lang.IllegalStateException: already released oeji.Retainable$ReferenceCounter@378c8eb6[rc=0]",
+                "\tat org.eclipse.jetty.io.Retainable$ReferenceCounter.release(Retainable.java:225)",
+                "\tat java.base/java.lang.Thread.run(Thread.java:840)",
+                "[sluice-jetty-9] WARN org.eclipse.jetty.util.thread.QueuedThreadPool - Job failed",
+                "java.lang.IllegalStateException: something else", "\tat somewhere.Else(Else.java:1)");
+        assertEquals(List.of(refusal, twoLines.get(5), twoLines.get(6), twoLines.get(7)),
+                withoutJettyDoubleRelease(twoLines));
     }
 
     /**
@@ -110,9 +141,14 @@ class LauncherLogIT {
     static List<String> withoutJettyDoubleRelease(List<String> lines) {
         List<String> kept = new ArrayList<>();
         boolean inTrace = false;
-        for (String line : lines) {
+        for (int i = 0; i < lines.size(); i++) {
+            String line = lines.get(i);
             if (line.contains("QueuedThreadPool - Job failed") && line.contains(JETTY_DOUBLE_RELEASE)) {
                 inTrace = true;
+            } else if (line.contains("QueuedThreadPool - Job failed") && i + 1 < lines.size()
+                    && lines.get(i + 1).startsWith("java.lang." + JETTY_DOUBLE_RELEASE)) {
+                inTrace = true; // Jetty's logger writes the exception on the line after the message
+                i++;
             } else if (!(inTrace && (line.startsWith("\tat ") || line.startsWith("\t... ")))) {
                 inTrace = false;
                 kept.add(line);

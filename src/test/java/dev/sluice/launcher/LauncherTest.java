@@ -28,6 +28,26 @@ class LauncherTest {
     @TempDir
     Path root;
 
+    /**
+     * A port already taken: start fails, and what it had started (Jetty's pool, whose threads are not daemons, the
+     * engine's threads) is stopped, so the JVM can exit instead of living on serving nothing.
+     */
+    @Test
+    void aStartThatCannotBindThrowsAndLeavesNoThreadOfItsOwn() throws Exception {
+        java.util.Set<Thread> before = Thread.getAllStackTraces().keySet();
+        try (java.net.ServerSocket taken = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+            Exception e = assertThrows(Exception.class,
+                    () -> Launcher.start("127.0.0.1", taken.getLocalPort(), Map.of("root", root.toString())));
+            assertTrue(Launcher.describe(e).contains("Failed to bind") && Launcher.describe(e).contains("in use"),
+                    Launcher.describe(e));
+        }
+        java.util.function.Supplier<java.util.List<String>> left = () -> Thread.getAllStackTraces().keySet().stream()
+                .filter(t -> !before.contains(t) && t.isAlive() && !t.isDaemon())
+                .map(Thread::getName).toList();
+        dev.sluice.it.Await.until("the failed start's threads end", Duration.ofSeconds(10), () -> left.get().isEmpty(),
+                () -> "threads left: " + left.get());
+    }
+
     @Test
     void parsesHostPortAndEverySettingInBothForms() {
         Launcher.Options options = Launcher.parse(new String[] {"--root", "/srv", "--port=9000", "--host", "::1",
