@@ -22,9 +22,9 @@ import java.util.List;
  *   <li>Overlapping or adjacent ranges are always merged, which RFC 9110 Section 15.3.7.2 permits
  *       regardless of the order the specs appeared in, so the bytes sent never exceed the
  *       representation length however often a request repeats them.</li>
- *   <li>Ranges come out in ascending order of offset. This departs from the SHOULD of RFC 9110
- *       Section 15.3.7.2 (send parts in request order) in favour of a single forward pass over the
- *       file; RFC 9110 Section 14.2 lets a server ignore out-of-order sets entirely.</li>
+ *   <li>Ranges come out in the order of their specs, as RFC 9110 Section 15.3.7.2 says a server
+ *       SHOULD, unless some were merged: then in ascending order of offset, which the same section
+ *       permits for coalesced ranges.</li>
  * </ul>
  */
 public final class RangeRequest {
@@ -53,10 +53,13 @@ public final class RangeRequest {
      *       14.1.1). Each is clamped to the representation: a last position at or beyond the end
      *       means the last byte, {@code first-} runs to the end and {@code -n} selects the final
      *       {@code n} bytes, or all of them when {@code n} is at least the length. Unsatisfiable
-     *       specs are dropped and the rest are sorted and merged when they overlap or touch.</li>
+     *       specs are dropped; the rest keep their order, unless some overlap or touch: then
+     *       they are merged and sorted by offset.</li>
      *   <li>{@link RangeOutcome.Unsatisfiable}: the field is valid but no spec overlaps the
-     *       representation, because each spec starts at or beyond the length or is {@code -0}, or
-     *       the representation is empty (RFC 9110 Sections 14.1.1 and 15.5.17).</li>
+     *       representation, because each spec starts at or beyond the length or is {@code -0}
+     *       (RFC 9110 Sections 14.1.1 and 15.5.17). For an empty representation a suffix range of
+     *       non-zero length is satisfiable (Section 14.1.1), but no 206 can carry its empty range:
+     *       then the (empty) representation is sent whole, {@link RangeOutcome.Full}.</li>
      * </ul>
      *
      * @param rangeHeader the Range field value, possibly {@code null}
@@ -76,6 +79,7 @@ public final class RangeRequest {
             return FULL;
         }
         List<ByteRange> satisfiable = new ArrayList<>();
+        boolean[] suffixOfEmpty = new boolean[1];
         int specs = 0;
         boolean separatorRequired = false;
         int i = equals + 1;
@@ -92,7 +96,7 @@ public final class RangeRequest {
             if (separatorRequired || ++specs > maxRanges) {
                 return FULL;
             }
-            i = parseSpec(text, i, representationLength, satisfiable);
+            i = parseSpec(text, i, representationLength, satisfiable, suffixOfEmpty);
             if (i < 0) {
                 return FULL;
             }
@@ -102,7 +106,7 @@ public final class RangeRequest {
             return FULL;
         }
         if (satisfiable.isEmpty()) {
-            return UNSATISFIABLE;
+            return suffixOfEmpty[0] ? FULL : UNSATISFIABLE;
         }
         return new RangeOutcome.Partial(coalesce(satisfiable));
     }
@@ -130,9 +134,10 @@ public final class RangeRequest {
 
     /**
      * Parses one {@code int-range} or {@code suffix-range} at {@code start}, adds its clamped form to
-     * {@code out} when satisfiable, and returns the index after it, or -1 if it is invalid.
+     * {@code out} when satisfiable, and returns the index after it, or -1 if it is invalid. Sets
+     * {@code suffixOfEmpty[0]} for a non-zero suffix of an empty representation.
      */
-    private static int parseSpec(String s, int start, long length, List<ByteRange> out) {
+    private static int parseSpec(String s, int start, long length, List<ByteRange> out, boolean[] suffixOfEmpty) {
         if (s.charAt(start) == '-') {
             int end = digitsEnd(s, start + 1);
             if (end < 0) {
@@ -141,6 +146,8 @@ public final class RangeRequest {
             long suffix = Long.parseLong(s, start + 1, end, 10);
             if (suffix > 0 && length > 0) {
                 out.add(new ByteRange(Math.max(0, length - suffix), length - 1));
+            } else if (suffix > 0) {
+                suffixOfEmpty[0] = true;
             }
             return end;
         }
@@ -177,11 +184,13 @@ public final class RangeRequest {
         return digits == 0 || digits > MAX_POSITION_DIGITS ? -1 : end;
     }
 
+    /** {@code ranges} as requested when none overlaps or touches another; else merged, by offset. */
     private static List<ByteRange> coalesce(List<ByteRange> ranges) {
-        ranges.sort(Comparator.comparingLong(ByteRange::first));
-        List<ByteRange> merged = new ArrayList<>(ranges.size());
-        ByteRange current = ranges.get(0);
-        for (ByteRange next : ranges.subList(1, ranges.size())) {
+        List<ByteRange> sorted = new ArrayList<>(ranges);
+        sorted.sort(Comparator.comparingLong(ByteRange::first));
+        List<ByteRange> merged = new ArrayList<>(sorted.size());
+        ByteRange current = sorted.get(0);
+        for (ByteRange next : sorted.subList(1, sorted.size())) {
             if (next.first() <= current.last() + 1) {
                 current = new ByteRange(current.first(), Math.max(current.last(), next.last()));
             } else {
@@ -190,6 +199,6 @@ public final class RangeRequest {
             }
         }
         merged.add(current);
-        return merged;
+        return merged.size() == ranges.size() ? ranges : merged;
     }
 }

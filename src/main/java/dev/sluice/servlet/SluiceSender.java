@@ -438,10 +438,32 @@ public final class SluiceSender {
 
     private static FilePlanner.Request planRequest(HttpServletRequest request) {
         return new FilePlanner.Request(FilePlanner.normalizeMethod(request.getMethod()),
-                new ConditionalHeaders(request.getHeader("If-Match"), request.getHeader("If-None-Match"),
-                        request.getHeader("If-Modified-Since"), request.getHeader("If-Unmodified-Since"),
-                        request.getHeader("If-Range")),
-                request.getHeader("Range"));
+                new ConditionalHeaders(field(request, "If-Match"), field(request, "If-None-Match"),
+                        field(request, "If-Modified-Since"), field(request, "If-Unmodified-Since"),
+                        field(request, "If-Range")),
+                field(request, "Range"));
+    }
+
+    /**
+     * A field's value with all its lines joined by commas, as RFC 9110 (Section 5.3) lets a recipient combine
+     * them; {@code null} when absent. {@code getHeader} gives the first line only: {@code If-None-Match} on two
+     * lines lost the second's tags. A field that allows one member (a date, {@code If-Range}, {@code Range}) thus
+     * becomes invalid on two lines and is ignored as such, which RFC 9110 requires for {@code If-Modified-Since}.
+     */
+    static String field(HttpServletRequest request, String name) {
+        java.util.Enumeration<String> lines = request.getHeaders(name);
+        if (lines == null || !lines.hasMoreElements()) {
+            return null;
+        }
+        String first = lines.nextElement();
+        if (!lines.hasMoreElements()) {
+            return first;
+        }
+        StringBuilder joined = new StringBuilder(first);
+        while (lines.hasMoreElements()) {
+            joined.append(", ").append(lines.nextElement());
+        }
+        return joined.toString();
     }
 
     private String contentType(ServletContext context, String name) {

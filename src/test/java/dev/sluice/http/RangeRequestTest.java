@@ -78,10 +78,18 @@ class RangeRequestTest {
         assertEquals(partial(0, 1, 5, 6), evaluate("bytes=,0-1,, 5-6,"));
     }
 
+    /** RFC 9110 Section 15.3.7.2: parts SHOULD come in the order of their specs. */
     @Test
-    void rangesAreSortedByOffset() {
-        assertEquals(partial(0, 9, 50, 59, 100, 109), evaluate("bytes=100-109,50-59,0-9"));
-        assertEquals(partial(0, 9, 9990, 9999), evaluate("bytes=-10,0-9"));
+    void rangesKeepTheirOrderWhenNoneIsMerged() {
+        assertEquals(partial(100, 109, 50, 59, 0, 9), evaluate("bytes=100-109,50-59,0-9"));
+        assertEquals(partial(9990, 9999, 0, 9), evaluate("bytes=-10,0-9"));
+        assertEquals(partial(0, 9, 100, 109), evaluate("bytes=0-9,100-109"));
+    }
+
+    /** Merged ranges come sorted by offset, which the same section allows for coalesced ranges. */
+    @Test
+    void rangesAreSortedByOffsetWhenSomeAreMerged() {
+        assertEquals(partial(0, 9, 50, 60, 100, 109), evaluate("bytes=100-109,55-60,0-9,50-56"));
     }
 
     @Test
@@ -116,9 +124,19 @@ class RangeRequestTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"bytes=0-", "bytes=0-0", "bytes=-1", "bytes=-0", "bytes=5-10"})
-    void anyRangeOfAnEmptyRepresentationIsUnsatisfiable(String header) {
+    @ValueSource(strings = {"bytes=0-", "bytes=0-0", "bytes=-0", "bytes=5-10"})
+    void anyRangeOfAnEmptyRepresentationButANonZeroSuffixIsUnsatisfiable(String header) {
         assertEquals(UNSATISFIABLE, RangeRequest.evaluate(header, 0, MAX));
+    }
+
+    /**
+     * RFC 9110 Section 14.1.1: of an empty representation, a suffix of non-zero length is satisfiable, but no
+     * 206 can carry an empty range: the (empty) whole, not 416.
+     */
+    @ParameterizedTest
+    @ValueSource(strings = {"bytes=-1", "bytes=-5", "bytes=0-0,-1", "bytes=-0,-3"})
+    void aNonZeroSuffixOfAnEmptyRepresentationGetsTheWhole(String header) {
+        assertEquals(FULL, RangeRequest.evaluate(header, 0, MAX));
     }
 
     @Test
@@ -247,7 +265,7 @@ class RangeRequestTest {
         assertEquals(partial(FIVE_GIB - 10, FIVE_GIB - 1),
                 RangeRequest.evaluate("bytes=5368709110-6000000000", FIVE_GIB, MAX));
         assertEquals(UNSATISFIABLE, RangeRequest.evaluate("bytes=5368709120-", FIVE_GIB, MAX));
-        assertEquals(partial(0, 0, FIVE_GIB - 1, FIVE_GIB - 1),
+        assertEquals(partial(FIVE_GIB - 1, FIVE_GIB - 1, 0, 0),
                 RangeRequest.evaluate("bytes=5368709119-,0-0", FIVE_GIB, MAX));
     }
 

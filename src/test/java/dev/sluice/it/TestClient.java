@@ -14,6 +14,7 @@ import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.HexFormat;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 
@@ -112,12 +113,24 @@ public final class TestClient implements AutoCloseable {
         return readHead();
     }
 
+    /** Sends a request with {@code lines} as its header lines, in order (a name may come on several lines). */
+    public Head sendLines(String method, String path, List<Map.Entry<String, String>> lines, boolean close)
+            throws IOException {
+        writeRequest(method, path, lines, close);
+        return readHead();
+    }
+
     private void writeRequest(String method, String path, Map<String, String> headers, boolean close)
+            throws IOException {
+        writeRequest(method, path, List.copyOf(headers.entrySet()), close);
+    }
+
+    private void writeRequest(String method, String path, List<Map.Entry<String, String>> headers, boolean close)
             throws IOException {
         StringBuilder request = new StringBuilder();
         request.append(method).append(' ').append(path).append(" HTTP/1.1\r\n");
         request.append("Host: ").append(base.getHost()).append(':').append(base.getPort()).append("\r\n");
-        headers.forEach((name, value) -> request.append(name).append(": ").append(value).append("\r\n"));
+        headers.forEach(line -> request.append(line.getKey()).append(": ").append(line.getValue()).append("\r\n"));
         if (close) {
             request.append("Connection: close\r\n");
         }
