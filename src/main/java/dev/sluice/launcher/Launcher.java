@@ -23,6 +23,7 @@ import org.apache.commons.io.file.PathUtils;
 import org.eclipse.jetty.ee11.servlet.ServletContextHandler;
 import org.eclipse.jetty.ee11.servlet.ServletHolder;
 import org.eclipse.jetty.http2.server.HTTP2CServerConnectionFactory;
+import org.eclipse.jetty.http.UriCompliance;
 import org.eclipse.jetty.server.ConnectionFactory;
 import org.eclipse.jetty.server.HttpConfiguration;
 import org.eclipse.jetty.server.HttpConnectionFactory;
@@ -264,6 +265,10 @@ public final class Launcher {
         Server server = new Server(threadPool(cores));
         server.setErrorHandler(new MalformedRequests());
         HttpConfiguration config = new HttpConfiguration();
+        // Jetty refuses "%25" in a path as ambiguous (a percent decoded twice would be another escape), so a file
+        // with "%" in its name, which the listing links as "%25", answered 400. Sluice decodes the raw path once
+        // itself and never again, so "%25" is only ever a percent sign: allowed here, every other ambiguity not.
+        config.setUriCompliance(UriCompliance.DEFAULT.with("sluice", UriCompliance.Violation.AMBIGUOUS_PATH_ENCODING));
         HeaderDeadline headerDeadline = new HeaderDeadline(requestHeaderTimeout);
         HttpConnectionFactory http1 = headerDeadline.http1(config);
         ConnectionFactory[] protocols = http2
@@ -288,6 +293,7 @@ public final class Launcher {
         holder.setInitOrder(0);
         holder.setAsyncSupported(true);
         context.addServlet(holder, "/");
+        context.getServletHandler().setDecodeAmbiguousURIs(true); // the "%25" allowed above; Sluice reads the raw path
         server.setHandler(new GracefulHandler(context));
         server.setStopTimeout(stopTimeout.toMillis());
         server.setStopAtShutdown(true);

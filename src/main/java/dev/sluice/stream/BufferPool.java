@@ -174,6 +174,9 @@ final class BufferPool {
      * when the queue is empty or the budget full again (each turn takes waiters off a finite queue).
      */
     private void deliver(List<Grant> grants) {
+        if (grants.isEmpty()) { // every release without a waiter: no allocation on that path
+            return;
+        }
         ArrayDeque<Grant> pending = new ArrayDeque<>(grants);
         for (Grant grant; (grant = pending.poll()) != null; ) {
             ByteBuffer buffer = grant.reused();

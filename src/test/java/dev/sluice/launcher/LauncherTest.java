@@ -245,6 +245,37 @@ class LauncherTest {
                 + " (e.g. 'zip,iso') sent as downloads (Content-Disposition: attachment).\n"), help);
     }
 
+    /**
+     * A name with "%" in it, linked by the listing as "%25": served (Jetty alone refuses "%25" as ambiguous), and
+     * the other ambiguous encodings are still refused before Sluice sees them.
+     */
+    @Test
+    void aFileWithAPercentSignInItsNameIsServedAndTheListingLinksWork() throws Exception {
+        Files.writeString(root.resolve("100%.txt"), "a hundred percent");
+        Files.writeString(root.resolve("%2e%2e"), "a name, not a step up");
+        Launcher launcher = Launcher.start("127.0.0.1", 0, Map.of("root", root.toString(), "dirListing", "true"));
+        try {
+            HttpClient client = HttpClient.newHttpClient();
+            java.util.function.Function<String, HttpResponse<String>> get = path -> {
+                try {
+                    return client.send(HttpRequest.newBuilder(URI.create(launcher.url() + path)).build(),
+                            HttpResponse.BodyHandlers.ofString());
+                } catch (Exception e) {
+                    throw new AssertionError(path, e);
+                }
+            };
+            String listing = get.apply("").body();
+            assertTrue(listing.contains("href=\"100%25.txt\""), listing);
+            assertEquals("a hundred percent", get.apply("100%25.txt").body());
+            assertEquals(200, get.apply("100%25.txt").statusCode());
+            assertEquals("a name, not a step up", get.apply("%252e%252e").body(), "decoded once: a literal name");
+            assertEquals(400, get.apply("%2e%2e/hello.txt").statusCode(), "an encoded dot segment stays refused");
+            assertEquals(400, get.apply("a%2fb").statusCode(), "an encoded slash stays refused");
+        } finally {
+            launcher.stop();
+        }
+    }
+
     @Test
     void servesH2cByUpgradeUnlessHttp2IsOff() throws Exception {
         Files.writeString(root.resolve("hello.txt"), "hello");
