@@ -182,7 +182,7 @@ public final class Launcher {
         try {
             launcher = start(options.host(), options.port(), options.http2(), options.stopTimeout(),
                     options.requestHeaderTimeout(), options.sendfile(), settings);
-        } catch (Exception e) { // the port is taken, the host unknown or not this machine's, the root unreadable
+        } catch (Exception e) { // the port is taken, or the host unknown or not this machine's
             // No server will stop: the JVM's exit must not wait stopTimeout for its log lines (it did, 37 s).
             StopLogManager.serverStopped();
             System.err.println("sluice: could not start on --host " + options.host() + " --port " + options.port()

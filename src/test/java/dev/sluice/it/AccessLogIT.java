@@ -7,14 +7,10 @@ import dev.sluice.ops.Logfmt;
 import dev.sluice.servlet.SluiceServlet;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.ArrayList;
-import java.util.Collections;
 import java.util.List;
 import java.util.Map;
-import java.util.logging.Handler;
 import java.util.logging.Level;
 import java.util.logging.LogRecord;
-import java.util.logging.Logger;
 import java.nio.file.Path;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -37,32 +33,18 @@ class AccessLogIT {
     @TempDir
     Path root;
 
-    private final Logger logger = Logger.getLogger("dev.sluice.access");
-    private final List<LogRecord> records = Collections.synchronizedList(new ArrayList<>());
-    private final Handler capture = new Handler() {
-        @Override
-        public void publish(LogRecord record) {
-            records.add(record);
-        }
-
-        @Override
-        public void flush() {
-        }
-
-        @Override
-        public void close() {
-        }
-    };
+    private LogCapture capture;
+    private List<LogRecord> records;
 
     @BeforeEach
     void listen() {
-        capture.setLevel(Level.ALL);
-        logger.addHandler(capture);
+        capture = LogCapture.of("dev.sluice.access");
+        records = capture.records();
     }
 
     @AfterEach
     void stopListening() {
-        logger.removeHandler(capture);
+        capture.close();
     }
 
     private List<Map<String, String>> lines() {

@@ -13,12 +13,10 @@ import java.lang.management.ManagementFactory;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
 import java.util.Set;
-import java.util.logging.Handler;
 import java.util.logging.Level;
 import java.util.logging.LogRecord;
 import java.util.logging.Logger;
@@ -175,25 +173,10 @@ class OperationsIT {
         byte[] data = write("big.bin", 8 * 1024 * 1024);
         write("shrinking.bin", 32 * 1024 * 1024);
         Logger logger = Logger.getLogger("dev.sluice");
-        List<LogRecord> records = java.util.Collections.synchronizedList(new ArrayList<>());
-        Handler capture = new Handler() {
-            @Override
-            public void publish(LogRecord record) {
-                records.add(record);
-            }
-
-            @Override
-            public void flush() {
-            }
-
-            @Override
-            public void close() {
-            }
-        };
-        capture.setLevel(Level.ALL);
         Level oldLevel = logger.getLevel();
         logger.setLevel(Level.FINE);
-        logger.addHandler(capture);
+        LogCapture capture = LogCapture.of("dev.sluice");
+        List<LogRecord> records = capture.records();
         SluiceServlet servlet = new SluiceServlet();
         try (ContainerKind.Running container = kind.start(servlet, Map.of("root", root.toString(),
                 "chunkSize", "64KiB", "readAhead", "1"), 0)) {
@@ -245,7 +228,7 @@ class OperationsIT {
             assertTrue(failure.getMessage().matches("Sluice: /shrinking\\.bin \\(full\\) failed after "
                     + "\\d+ of " + 32 * 1024 * 1024 + " bytes: .*FileShrankException.*"), failure.getMessage());
         } finally {
-            logger.removeHandler(capture);
+            capture.close();
             logger.setLevel(oldLevel);
         }
     }

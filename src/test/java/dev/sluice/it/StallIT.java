@@ -7,14 +7,9 @@ import dev.sluice.servlet.SluiceServlet;
 import java.io.RandomAccessFile;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.Collections;
 import java.util.List;
 import java.util.Map;
-import java.util.logging.Handler;
 import java.util.logging.Level;
-import java.util.logging.LogRecord;
-import java.util.logging.Logger;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
@@ -29,12 +24,17 @@ class StallIT {
     @TempDir
     Path root;
 
-    @ParameterizedTest
-    @EnumSource(ContainerKind.class)
-    void aClientThatStopsReadingIsEndedAfterTheStallTimeout(ContainerKind kind) throws Exception {
+    /** big.bin, 256 MiB of holes: more than any socket buffer takes from a client that reads nothing. */
+    private void bigSparseFile() throws java.io.IOException {
         try (RandomAccessFile file = new RandomAccessFile(root.resolve("big.bin").toFile(), "rw")) {
             file.setLength(256L * 1024 * 1024);
         }
+    }
+
+    @ParameterizedTest
+    @EnumSource(ContainerKind.class)
+    void aClientThatStopsReadingIsEndedAfterTheStallTimeout(ContainerKind kind) throws Exception {
+        bigSparseFile();
         SluiceServlet servlet = new SluiceServlet();
         try (ContainerKind.Running container = kind.start(servlet, Map.of("root", root.toString(),
                 "stallTimeout", "1s", "chunkSize", "64KiB"), 0);
@@ -59,29 +59,10 @@ class StallIT {
     @ParameterizedTest
     @EnumSource(ContainerKind.class)
     void aContainerTimeoutShorterThanStallTimeoutIsToldOnce(ContainerKind kind) throws Exception {
-        try (RandomAccessFile file = new RandomAccessFile(root.resolve("big.bin").toFile(), "rw")) {
-            file.setLength(256L * 1024 * 1024);
-        }
-        Logger logger = Logger.getLogger("dev.sluice.servlet.SluiceSender");
-        List<LogRecord> records = Collections.synchronizedList(new ArrayList<>());
-        Handler capture = new Handler() {
-            @Override
-            public void publish(LogRecord record) {
-                records.add(record);
-            }
-
-            @Override
-            public void flush() {
-            }
-
-            @Override
-            public void close() {
-            }
-        };
-        capture.setLevel(Level.ALL);
-        logger.addHandler(capture);
+        bigSparseFile();
         SluiceServlet servlet = new SluiceServlet();
-        try (ContainerKind.Running container = kind.start(servlet, Map.of("root", root.toString(),
+        try (LogCapture log = LogCapture.of("dev.sluice.servlet.SluiceSender");
+             ContainerKind.Running container = kind.start(servlet, Map.of("root", root.toString(),
                 "stallTimeout", "60s", "chunkSize", "64KiB"), 0, Duration.ofSeconds(1))) {
             for (int stalled = 1; stalled <= 2; stalled++) {
                 try (TestClient client = new TestClient(container.uri(), 4096)) {
@@ -91,16 +72,11 @@ class StallIT {
                             () -> servlet.metrics().aborted() == aborted, () -> servlet.metrics().toString());
                 }
             }
-            List<String> told;
-            synchronized (records) {
-                told = records.stream().filter(r -> r.getLevel() == Level.WARNING)
-                        .map(LogRecord::getMessage).filter(m -> m.contains("container's own timeout")).toList();
-            }
+            List<String> told = log.messages(Level.WARNING).stream()
+                    .filter(m -> m.contains("container's own timeout")).toList();
             assertEquals(1, told.size(), "one warning for two downloads: " + told);
             assertTrue(told.get(0).contains("stallTimeout (60 s)") && told.get(0).contains("connectionTimeout")
                     && told.get(0).contains("jetty.http.idleTimeout"), told.get(0));
-        } finally {
-            logger.removeHandler(capture);
         }
     }
 }
