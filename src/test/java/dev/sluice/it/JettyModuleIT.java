@@ -84,12 +84,14 @@ class JettyModuleIT {
         assertArrayEquals(Arrays.copyOfRange(big, 1_000_000, 3_100_000), range.body());
 
         assertSluiceMBeanCounted(2, whole.body().length + range.body().length);
-        assertEquals(HttpClient.Version.HTTP_2, h2cVersion(url), "the ready base enables http2c");
-        HttpResponse<byte[]> h2 = h2cGet(url, "/big.bin", Map.of());
+        HttpClient h2c = HttpClient.newBuilder().version(HttpClient.Version.HTTP_2)
+                .connectTimeout(Duration.ofSeconds(10)).build();
+        assertEquals(HttpClient.Version.HTTP_2, h2cVersion(h2c, url), "the ready base enables http2c");
+        HttpResponse<byte[]> h2 = h2cGet(h2c, url, "/big.bin", Map.of());
         assertEquals(HttpClient.Version.HTTP_2, h2.version());
         assertEquals(200, h2.statusCode());
         assertEquals(TestClient.sha256(big), TestClient.sha256(h2.body()));
-        HttpResponse<byte[]> h2Range = h2cGet(url, "/big.bin", Map.of("Range", "bytes=1000000-3099999"));
+        HttpResponse<byte[]> h2Range = h2cGet(h2c, url, "/big.bin", Map.of("Range", "bytes=1000000-3099999"));
         assertEquals(HttpClient.Version.HTTP_2, h2Range.version());
         assertEquals(206, h2Range.statusCode());
         assertArrayEquals(Arrays.copyOfRange(big, 1_000_000, 3_100_000), h2Range.body());
@@ -344,9 +346,13 @@ class JettyModuleIT {
         servers.clear();
     }
 
-    private static HttpClient.Version h2cVersion(URI url) throws IOException, InterruptedException {
-        HttpClient client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_2)
-                .connectTimeout(Duration.ofSeconds(10)).build();
+    /**
+     * The version of a small request by {@code client}, which upgrades it to h2c. Only a small body may follow the
+     * upgrade: the JDK's client (like curl 7.88) mishandles a large one that arrives with the 101 response (a
+     * "protocol error: Frame type(..) length(..)" once in 50 to 200 downloads of 6 MiB, from Jetty's own
+     * DefaultServlet too, never with prior knowledge), so the large downloads go over the connection this opens.
+     */
+    private static HttpClient.Version h2cVersion(HttpClient client, URI url) throws IOException, InterruptedException {
         HttpResponse<String> response = client.send(HttpRequest.newBuilder(url.resolve("/hello.txt"))
                 .timeout(Duration.ofSeconds(30)).build(), HttpResponse.BodyHandlers.ofString(StandardCharsets.UTF_8));
         assertEquals(200, response.statusCode());
@@ -354,11 +360,9 @@ class JettyModuleIT {
         return response.version();
     }
 
-    /** Over one h2c connection (the JDK client upgrades its first request, then reuses the connection). */
-    private static HttpResponse<byte[]> h2cGet(URI url, String path, Map<String, String> headers)
+    /** Over the h2c connection {@code client} upgraded in {@link #h2cVersion}. */
+    private static HttpResponse<byte[]> h2cGet(HttpClient client, URI url, String path, Map<String, String> headers)
             throws IOException, InterruptedException {
-        HttpClient client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_2)
-                .connectTimeout(Duration.ofSeconds(10)).build();
         HttpRequest.Builder request = HttpRequest.newBuilder(url.resolve(path)).timeout(Duration.ofSeconds(60));
         headers.forEach(request::header);
         return client.send(request.build(), HttpResponse.BodyHandlers.ofByteArray());
