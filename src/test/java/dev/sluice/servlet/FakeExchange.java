@@ -78,6 +78,8 @@ final class FakeExchange {
                     case "setAttribute" -> attributes.put((String) args[0], args[1]);
                     case "getAttributeNames" -> Collections.enumeration(new ArrayList<>(attributes.keySet()));
                     case "getHeader" -> requestHeaders.get((String) args[0]);
+                    case "getHeaders" -> Collections.enumeration(requestHeaders.containsKey((String) args[0])
+                            ? List.of(requestHeaders.get((String) args[0])) : List.<String>of());
                     case "getServletContext" -> null;
                     case "getRemoteAddr" -> "127.0.0.1";
                     case "toString" -> "FakeExchange.request";
