@@ -82,11 +82,12 @@ final class JettyStartProperties {
     }
 
     /**
-     * Whether {@code file} (a Jetty deployer's {@code webapps/<context>.properties}, whose properties become context
-     * attributes; {@code null}: none) sets {@code key}: then a message names the file rather than the attribute.
+     * The keys {@code file} sets (a Jetty deployer's {@code webapps/<context>.properties}, whose properties become
+     * context attributes; {@code null} or missing: none), so that a message can name the file rather than the
+     * attribute.
      */
-    static boolean inFile(Path file, String key) {
-        return file != null && Files.isRegularFile(file) && load(file).containsKey(key);
+    static java.util.Set<String> keysIn(Path file) {
+        return file != null && Files.isRegularFile(file) ? load(file).stringPropertyNames() : java.util.Set.of();
     }
 
     private static List<String> read(Path file) {

@@ -132,10 +132,11 @@ public class SluiceServlet extends HttpServlet {
         }
         Object jettyBase = context.getAttribute(JETTY_BASE_ATTRIBUTE);
         Path deployerProperties = jettyBase instanceof String base ? Path.of(base, "webapps", "sluice.properties") : null;
+        java.util.Set<String> deployerKeys = JettyStartProperties.keysIn(deployerProperties);
         for (String name : Collections.list(context.getAttributeNames())) {
             if (name.startsWith(CONTEXT_PREFIX)) {
                 given.putIfAbsent(name.substring(CONTEXT_PREFIX.length()),
-                        JettyStartProperties.inFile(deployerProperties, name)
+                        deployerKeys.contains(name)
                                 ? "property " + name + " in " + deployerProperties : "context attribute " + name);
             }
         }
