@@ -73,6 +73,11 @@ final class ConnectionHistory {
                 remember(key, summary);
                 listener.ended(summary);
             }
+
+            @Override
+            public void containerEnding(Throwable cause) {
+                listener.containerEnding(cause);
+            }
         };
     }
 

@@ -191,6 +191,11 @@ final class Operations implements AutoCloseable {
                     }
                 }
             }
+
+            @Override
+            public void containerEnding(Throwable cause) {
+                then.containerEnding(cause);
+            }
         };
     }
 

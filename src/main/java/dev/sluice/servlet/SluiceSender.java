@@ -583,11 +583,20 @@ public final class SluiceSender {
             FileVersion version = file == null || file.fileKey() == null ? null
                     : new FileVersion(file.fileKey(), file.size(), file.lastModifiedMillis());
             long total = plan.contentLength();
-            TransferListener listener = (outcome, bytes, cause) -> {
-                if (outcome == Outcome.ABORTED) {
-                    noteContainerTimeout(cause);
+            AsyncEnd end = new AsyncEnd(async);
+            TransferListener listener = new TransferListener() {
+                @Override
+                public void ended(Outcome outcome, long bytes, Throwable cause) {
+                    if (outcome == Outcome.ABORTED) {
+                        noteContainerTimeout(cause);
+                    }
+                    SluiceSender.ended(end, label, outcome, bytes, total, cause);
                 }
-                ended(async, label, outcome, bytes, total, cause);
+
+                @Override
+                public void containerEnding(Throwable cause) {
+                    end.containerEnding();
+                }
             };
             if (operations != null) {
                 listener = operations.accessLogged(request, response, label, listener);
@@ -639,21 +648,12 @@ public final class SluiceSender {
         return false;
     }
 
-    private static void ended(AsyncContext async, TransferLabel label, Outcome outcome, long bytes, long total,
+    private static void ended(AsyncEnd end, TransferLabel label, Outcome outcome, long bytes, long total,
             Throwable cause) {
         if (outcome != Outcome.COMPLETED) {
             logEnd(label, outcome, bytes, total, cause);
         }
-        try {
-            if (outcome == Outcome.FAILED) {
-                cutOff(async);
-            } else {
-                async.complete();
-            }
-        } catch (IllegalStateException e) {
-            // The container already ended the request (Tomcat does after an onError left uncompleted).
-            LOG.fine("Sluice: request already ended by the container: " + e.getMessage());
-        }
+        end.end(outcome == Outcome.FAILED ? SluiceSender::cutOff : AsyncContext::complete);
     }
 
     /**

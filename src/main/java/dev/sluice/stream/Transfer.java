@@ -293,6 +293,19 @@ public final class Transfer {
     private final Object userKey;
     private final FileCheck fileCheck;
 
+    /**
+     * Guards every call on the container's output stream ({@code isReady}, {@code write}, {@code flush}) and
+     * {@link #containerError}. Why: once {@code WriteListener.onError} returns, a container may complete and
+     * recycle the request and response on its own and hand them to another request; Tomcat does, and pools them
+     * across HTTP/2 streams. A call made after that by an owner running on another thread would act on that
+     * other request's response (seen as another stream's response already committed, or its request's
+     * {@code :method} read twice). {@code onError} records the error under this lock, so it returns only after a
+     * call in progress has returned, and no call starts after it. Held across one non-blocking call only.
+     */
+    private final Object containerCalls = new Object();
+    /** The error the container reported in {@code onError}; from then on the stream is not touched. */
+    private Throwable containerError;
+
     /** What {@link #state} reports while the transfer is parked or ended; written by the owner. */
     private volatile State shown = State.STARTING;
     /** When the socket stopped taking data, for the stall timer; 0 while it takes data. */
@@ -393,9 +406,23 @@ public final class Transfer {
             post(WRITE_POSSIBLE);
         }
 
+        /**
+         * Marks the container gone before anything else (see {@link #containerCalls}), lets the transfer end (here
+         * if it is parked, else on its owner), and then tells the listener while the container still waits for
+         * this method to return.
+         */
         @Override
         public void onError(Throwable cause) {
-            post(new ContainerFailed(cause));
+            synchronized (containerCalls) {
+                if (containerError == null) {
+                    containerError = cause;
+                }
+            }
+            try {
+                post(new ContainerFailed(cause));
+            } finally {
+                listener.containerEnding(cause);
+            }
         }
 
         /** On the thread that released a buffer, which may be another transfer's owner in mid-pass. */
@@ -642,10 +669,18 @@ public final class Transfer {
 
     private void askReady() {
         boolean takesData;
-        try {
-            takesData = out.isReady();
-        } catch (RuntimeException e) {
-            containerFailed(e);
+        Throwable failure = null;
+        synchronized (containerCalls) {
+            try {
+                takesData = containerError == null && out.isReady();
+                failure = containerError;
+            } catch (RuntimeException e) {
+                takesData = false;
+                failure = e;
+            }
+        }
+        if (failure != null) {
+            containerFailed(failure);
             return;
         }
         if (takesData) {
@@ -670,10 +705,34 @@ public final class Transfer {
     private void flushBeforeLastByte() {
         tail = Tail.LAST_BYTE;
         writeSide = WriteSide.UNCONFIRMED; // the next isReady() says when the flush is done
-        try {
-            out.flush();
-        } catch (IOException | RuntimeException e) {
-            containerFailed(e);
+        Throwable failure = callContainer(out::flush);
+        if (failure != null) {
+            containerFailed(failure);
+        }
+    }
+
+    /** A write or a flush on the container's output stream. */
+    @FunctionalInterface
+    private interface ContainerCall {
+        void run() throws IOException;
+    }
+
+    /**
+     * Makes {@code call} unless the container has reported an error (see {@link #containerCalls}).
+     *
+     * @return what it threw, or the container's error; {@code null} when the call was made and returned
+     */
+    private Throwable callContainer(ContainerCall call) {
+        synchronized (containerCalls) {
+            if (containerError != null) {
+                return containerError;
+            }
+            try {
+                call.run();
+                return null;
+            } catch (IOException | RuntimeException e) {
+                return e;
+            }
         }
     }
 
@@ -706,15 +765,12 @@ public final class Transfer {
         }
         inContainer = chunk;
         writeSide = WriteSide.UNCONFIRMED;
-        try {
-            if (chunk.source() == Source.MAPPING) {
-                ByteBuffer data = chunk.data();
-                engine.writeMapped(out, data, channel, chunk.fileEnd() - data.capacity());
-            } else {
-                engine.write(out, chunk.data());
-            }
-        } catch (IOException | RuntimeException e) {
-            containerFailed(e);
+        ByteBuffer data = chunk.data();
+        Throwable failure = chunk.source() == Source.MAPPING
+                ? callContainer(() -> engine.writeMapped(out, data, channel, chunk.fileEnd() - data.capacity()))
+                : callContainer(() -> engine.write(out, data));
+        if (failure != null) {
+            containerFailed(failure);
             return;
         }
         bytesWritten += bytes;
@@ -783,10 +839,10 @@ public final class Transfer {
 
     /**
      * The container's output threw, or its {@code onError} came: usually the connection is gone or the container
-     * has ended the request on its own (Tomcat, for one, completes and recycles a request whose {@code onError}
-     * returned without completing it, so an owner that was running elsewhere meets an
-     * {@code IllegalStateException} instead of an {@code IOException}). Then the client is gone: the transfer is
-     * aborted.
+     * has ended the request on its own (a container that recycled the request without an {@code onError} makes
+     * the output throw an {@code IllegalStateException} instead of an {@code IOException}; after an
+     * {@code onError} the output is not called again, see {@link #containerCalls}). Then the client is gone: the
+     * transfer is aborted.
      *
      * <p>But the container's error says nothing reliable about the cause: a write from a mapping whose file was
      * truncated fails in the kernel ({@code EFAULT}, "Bad address") and reaches us like a broken connection. So

@@ -24,4 +24,18 @@ public interface TransferListener {
     default void ended(TransferSummary summary) {
         ended(summary.outcome(), summary.bytesWritten(), summary.cause());
     }
+
+    /**
+     * The container reported an error ({@code WriteListener.onError}) and will end the request itself once
+     * {@code onError} returns. Called on the container's thread inside {@code onError}, at most once, after the
+     * engine's last call on the response's output stream. The transfer's end is still told to {@code ended},
+     * perhaps on another thread after {@code onError} has returned, when a container may already have recycled
+     * the request and response for another request (Tomcat does): a listener that completes the
+     * {@code AsyncContext} must therefore do it here or in {@code ended}, whichever comes first, never later.
+     * By default nothing.
+     *
+     * @param cause what the container reported
+     */
+    default void containerEnding(Throwable cause) {
+    }
 }

@@ -1467,4 +1467,114 @@ class TransferTest {
             assertEquals(0, engine.pool().bytesIdle() % ChunkSizer.FLOOR);
         }
     }
+
+    /**
+     * The container reports an error while the transfer's owner is inside a write on another thread (Tomcat's
+     * {@code onError} for a reset HTTP/2 stream while a read thread writes the next chunk). Once {@code onError}
+     * returns, the container may recycle the stream and give it to another request, so {@code onError} waits for
+     * the write in progress, the listener's {@code containerEnding} comes inside {@code onError}, and nothing
+     * touches the stream after it.
+     */
+    @Test
+    void onErrorWaitsForTheWriteInProgressAndNothingTouchesTheStreamAfterIt() throws Exception {
+        file("a.bin", 10 * CHUNK);
+        java.util.concurrent.CountDownLatch inWrite = new java.util.concurrent.CountDownLatch(1);
+        java.util.concurrent.CountDownLatch letWriteReturn = new java.util.concurrent.CountDownLatch(1);
+        java.util.concurrent.atomic.AtomicBoolean recycled = new java.util.concurrent.atomic.AtomicBoolean();
+        List<String> callsAfterRecycle = java.util.Collections.synchronizedList(new java.util.ArrayList<>());
+        jakarta.servlet.WriteListener[] containerSide = new jakarta.servlet.WriteListener[1];
+        jakarta.servlet.ServletOutputStream stream = new jakarta.servlet.ServletOutputStream() {
+            private int writes;
+
+            @Override
+            public boolean isReady() {
+                note("isReady");
+                return true;
+            }
+
+            @Override
+            public void setWriteListener(jakarta.servlet.WriteListener writeListener) {
+                containerSide[0] = writeListener;
+            }
+
+            @Override
+            public void write(int b) {
+                note("write");
+            }
+
+            @Override
+            public void write(java.nio.ByteBuffer buffer) {
+                write(new byte[0], 0, 0);
+                buffer.position(buffer.limit());
+            }
+
+            @Override
+            public void write(byte[] b, int off, int len) {
+                note("write");
+                if (writes++ == 0) {
+                    inWrite.countDown();
+                    try {
+                        letWriteReturn.await();
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                    }
+                }
+            }
+
+            @Override
+            public void flush() {
+                note("flush");
+            }
+
+            private void note(String call) {
+                if (recycled.get()) {
+                    callsAfterRecycle.add(call);
+                }
+            }
+        };
+        List<String> told = java.util.Collections.synchronizedList(new java.util.ArrayList<>());
+        TransferListener ends = new TransferListener() {
+            @Override
+            public void ended(Outcome outcome, long bytesWritten, Throwable cause) {
+                told.add("ended " + outcome + (recycled.get() ? " after onError returned" : ""));
+            }
+
+            @Override
+            public void containerEnding(Throwable cause) {
+                told.add("containerEnding on " + Thread.currentThread().getName()
+                        + (recycled.get() ? " after onError returned" : ""));
+            }
+        };
+        TransferEngine engine = engine(settings(), reads);
+        FileChannel channel = open("a.bin");
+        start(engine, stream, channel, whole(10 * CHUNK), ends);
+        containerSide[0].onWritePossible(); // asks for the first read and parks
+        Thread owner = new Thread(reads::runNext, "read-thread"); // the read completes here and writes its chunk
+        owner.start();
+        assertTrue(inWrite.await(10, java.util.concurrent.TimeUnit.SECONDS), "the read thread never wrote");
+
+        IOException reset = new IOException("stream reset");
+        Thread container = new Thread(() -> {
+            containerSide[0].onError(reset);
+            recycled.set(true); // what Tomcat does once onError returns
+        }, "container-thread");
+        container.start();
+        long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(10);
+        while (container.getState() != Thread.State.BLOCKED) {
+            assertTrue(container.isAlive(), "onError returned while a write was in progress");
+            assertTrue(System.nanoTime() < deadline, "onError neither returned nor waited: " + container.getState());
+            Thread.onSpinWait();
+        }
+        letWriteReturn.countDown();
+        container.join(10_000);
+        owner.join(10_000);
+        reads.runAll();
+
+        assertEquals(List.of(), callsAfterRecycle, "calls on the stream after onError returned");
+        assertEquals(2, told.size(), told.toString());
+        assertTrue(told.contains("containerEnding on container-thread"), told.toString());
+        assertTrue(told.stream().anyMatch(t -> t.startsWith("ended ABORTED")), told.toString());
+        assertFalse(channel.isOpen());
+        assertReleased(engine);
+    }
 }
