@@ -1,11 +1,13 @@
 package dev.sluice.servlet;
 
+import jakarta.servlet.AsyncContext;
 import jakarta.servlet.Filter;
 import jakarta.servlet.FilterChain;
 import jakarta.servlet.ServletException;
 import jakarta.servlet.ServletRequest;
 import jakarta.servlet.ServletResponse;
 import jakarta.servlet.http.HttpServletRequest;
+import jakarta.servlet.http.HttpServletRequestWrapper;
 import jakarta.servlet.http.HttpServletResponse;
 import java.io.IOException;
 import java.util.ArrayList;
@@ -45,7 +47,7 @@ public final class HandoffFilter implements Filter {
             throw new IOException("Sluice cut off a response whose file could not be read as announced");
         }
         HandoffResponse answer = new HandoffResponse(request, response);
-        chain.doFilter(request, answer);
+        chain.doFilter(new AsyncThroughFilter(request, answer), answer);
         if (!answer.handoffRequested()) {
             if (!answer.options().isEmpty() && !answer.options().containsKey(HandoffOption.FILE.header())) {
                 LOG.warning("Sluice: " + String.join(", ", answer.options().keySet().stream().map(LogText::quote)
@@ -69,6 +71,27 @@ public final class HandoffFilter implements Filter {
         }
         sluice.handOff(request, response, internalRoot -> Handoff.fromHeaders(answer.options(),
                 sluice.engineSettings()), "header " + HandoffOption.FILE.header());
+    }
+
+    /**
+     * Gives an application that calls {@code startAsync()} without arguments the filter's response, not the
+     * container's own, which that method would otherwise hand it (Servlet 6.1, {@code ServletRequest.startAsync}).
+     * Without this, an {@code X-Sluice-File} the application set on its async context's response went past the
+     * filter to the client, path and all.
+     */
+    private static final class AsyncThroughFilter extends HttpServletRequestWrapper {
+
+        private final HandoffResponse answer;
+
+        AsyncThroughFilter(HttpServletRequest request, HandoffResponse answer) {
+            super(request);
+            this.answer = answer;
+        }
+
+        @Override
+        public AsyncContext startAsync() {
+            return startAsync(this, answer);
+        }
     }
 
     /** Drops the application's status, headers and unsent body; its cookies stay. */

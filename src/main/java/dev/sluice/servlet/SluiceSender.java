@@ -76,6 +76,9 @@ public final class SluiceSender {
     static final String NOT_ASYNC = "request does not support async: a filter or servlet in the chain lacks"
             + " async-supported (Sluice streams the body after startAsync)";
 
+    /** Request attribute set once Sluice answers a request: a second call on it is refused before it harms. */
+    static final String ANSWERING = SluiceSender.class.getName() + ".answering";
+
     /** Request attribute that makes a dispatched request cut off its connection; see {@link #cutOff}. */
     static final String CUT_OFF = SluiceSender.class.getName() + ".cutOff";
 
@@ -113,9 +116,12 @@ public final class SluiceSender {
             }
         }
 
-        /** Sluice's defaults: ranges (16 at most), no Cache-Control, utf-8 text, no variants, no hand-offs. */
+        /**
+         * Sluice's defaults, as {@link SluiceServlet} has them: ranges (16 at most), no Cache-Control, utf-8 text,
+         * no variants, Tomcat's sendfile where the container offers it, no hand-offs.
+         */
         public static Settings defaults() {
-            return new Settings(true, 16, null, "utf-8", List.of(), false, null, SymlinkPolicy.INSIDE_ROOT, false);
+            return new Settings(true, 16, null, "utf-8", List.of(), true, null, SymlinkPolicy.INSIDE_ROOT, false);
         }
 
         /** The settings of {@code config}, as {@link SluiceServlet} uses them. */
@@ -133,6 +139,11 @@ public final class SluiceSender {
         public Settings withPrecompressed(List<String> codings) {
             return new Settings(acceptRanges, maxRanges, cacheControl, textCharset, codings, sendfile, internalRoot,
                     symlinks, serveHidden);
+        }
+
+        public Settings withSendfile(boolean enabled) {
+            return new Settings(acceptRanges, maxRanges, cacheControl, textCharset, precompressed, enabled,
+                    internalRoot, symlinks, serveHidden);
         }
 
         public Settings withInternalRoot(Path directory) {
@@ -170,8 +181,15 @@ public final class SluiceSender {
         this.engine = Objects.requireNonNull(engine, "engine");
         this.settings = Objects.requireNonNull(settings, "settings");
         this.operations = operations;
-        this.internal = settings.internalRoot() == null ? null
-                : new FileResolver(settings.internalRoot(), settings.symlinks(), settings.serveHidden());
+        this.internal = settings.internalRoot() == null ? null : internalRoot(settings);
+    }
+
+    private static FileResolver internalRoot(Settings settings) {
+        try {
+            return new FileResolver(settings.internalRoot(), settings.symlinks(), settings.serveHidden());
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("internalRoot: " + e.getMessage(), e);
+        }
     }
 
     /**
@@ -221,8 +239,10 @@ public final class SluiceSender {
      * @param options how to send it
      * @throws NullPointerException if an argument is null
      * @throws IllegalArgumentException if {@code file} is a relative path
-     * @throws IllegalStateException if the response is committed (e.g. closed or flushed), its writer is in use, or
-     *         the request cannot go async: a filter or servlet in its chain is not async-supported
+     * @throws IllegalStateException if the response is committed (e.g. closed or flushed), its writer is in use,
+     *         the request cannot go async (a filter or servlet in its chain is not async-supported), is in async
+     *         mode already (call this on the thread the container called the servlet on, before any
+     *         {@code startAsync}: Sluice goes async itself), or is answered by Sluice already (a second call)
      * @throws IOException if the response cannot be written, or when this request is the dispatch that ends a
      *         download whose file shrank under it: Sluice dispatches such a request once more to its URL, and the
      *         exception makes the container cut the connection (an application that answers that dispatch itself
@@ -314,6 +334,13 @@ public final class SluiceSender {
             throw new IllegalStateException("response already committed: Sluice sends a file only on a response"
                     + " nothing has been sent on yet");
         }
+        if (request.getAttribute(ANSWERING) != null) {
+            throw new IllegalStateException("Sluice already answers this request: send is called once per request");
+        }
+        if (request.isAsyncStarted()) {
+            throw new IllegalStateException("the request is already in async mode: call send on the thread the"
+                    + " container called the servlet on, before any startAsync (Sluice goes async itself)");
+        }
         if (!request.isAsyncSupported()) {
             throw new IllegalStateException(NOT_ASYNC);
         }
@@ -324,6 +351,7 @@ public final class SluiceSender {
                     + " bytes", e);
         }
         response.resetBuffer();
+        request.setAttribute(ANSWERING, Boolean.TRUE);
     }
 
     /**
@@ -570,9 +598,9 @@ public final class SluiceSender {
     }
 
     /**
-     * Goes async and hands the body to the engine. {@code startAsync(request, response)} rather than
-     * {@code startAsync()}: after a forward, a dispatch then returns to the forward's target (Sluice), not to the
-     * application's URL (see {@link #cutOff}).
+     * Goes async and hands the body to the engine, with {@code startAsync(request, response)}: the objects Sluice
+     * was called with, wrappers included, which a dispatch ({@link #cutOff}) then carries. That dispatch goes to
+     * the request's URI: the application's URL after a forward by name or a call of {@link #send}.
      */
     private void stream(HttpServletRequest request, HttpServletResponse response, Snapshot snapshot,
             ResponsePlan plan, TransferLabel label, SendOptions options) throws IOException {

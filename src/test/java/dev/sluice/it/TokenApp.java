@@ -64,6 +64,7 @@ final class TokenApp extends HttpServlet {
             case "/api" -> api(request, response);
             case "/forward" -> forward(request, response);
             case "/header" -> header(request, response);
+            case "/header-async" -> headerAsync(request);
             default -> response.sendError(404);
         }
     }
@@ -103,6 +104,13 @@ final class TokenApp extends HttpServlet {
         }
         try {
             sender.get().send(request, response, file, options);
+            if (request.getParameter("twice") != null) {
+                try {
+                    sender.get().send(request, response, file, options);
+                } catch (IllegalStateException e) {
+                    errors.add(e); // and the first answer goes on
+                }
+            }
         } catch (IllegalStateException e) {
             errors.add(e);
             if (!response.isCommitted()) {
@@ -167,6 +175,27 @@ final class TokenApp extends HttpServlet {
             response.addHeader(raw.substring(0, raw.indexOf(':')), raw.substring(raw.indexOf(':') + 1));
         }
         response.getWriter().write("<p>more of it, after the headers</p>\n");
+    }
+
+    /**
+     * The header hand-off from an application that answers asynchronously with {@code startAsync()} (no
+     * arguments), on a thread of its own.
+     */
+    private static void headerAsync(HttpServletRequest request) {
+        jakarta.servlet.AsyncContext async = request.startAsync();
+        String file = request.getParameter("f");
+        new Thread(() -> {
+            try {
+                HttpServletResponse response = (HttpServletResponse) async.getResponse();
+                response.setHeader(HandoffOption.FILE.header(), file);
+                response.setContentType("text/plain");
+                response.getWriter().write("the app's own body\n");
+            } catch (IOException e) {
+                throw new java.io.UncheckedIOException(e);
+            } finally {
+                async.complete();
+            }
+        }, "app-async").start();
     }
 
     private static void header(HttpServletRequest request, HttpServletResponse response, HandoffOption option,

@@ -1,6 +1,7 @@
 package dev.sluice.servlet;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -64,6 +65,21 @@ class SluiceSenderTest {
         assertEquals(List.of(), exchange.calls);
     }
 
+    /** An embedder's defaults are the servlet's: Tomcat's sendfile on, as the README's settings table says. */
+    @Test
+    void theDefaultsAreTheServletsDefaults() {
+        assertEquals(Setting.SENDFILE.defaultValue(),
+                Boolean.toString(SluiceSender.Settings.defaults().sendfile()));
+        assertFalse(SluiceSender.Settings.defaults().withSendfile(false).sendfile());
+    }
+
+    @Test
+    void anInternalRootThatIsNotThereIsNamedAsSuch() {
+        String message = assertThrows(IllegalArgumentException.class, () -> new SluiceSender(engine,
+                SluiceSender.Settings.defaults().withInternalRoot(dir.resolve("missing")))).getMessage();
+        assertTrue(message.startsWith("internalRoot: "), message);
+    }
+
     @Test
     void aRelativePathIsRefusedBeforeTheResponseIsTouched() {
         String message = assertThrows(IllegalArgumentException.class,
@@ -101,6 +117,34 @@ class SluiceSenderTest {
         String message = assertThrows(IllegalStateException.class, () -> send(file, SendOptions.defaults()))
                 .getMessage();
         assertTrue(message.contains("getWriter"), message);
+        assertEquals(List.of(), exchange.calls);
+    }
+
+    /**
+     * A second call on the request Sluice answers already: refused before it touches the response. Before, it
+     * started a second transfer on Tomcat that held its descriptor until the stall timeout, and on Jetty sent
+     * the caller's error page followed by the whole file.
+     */
+    @Test
+    void aSecondSendOnTheSameRequestIsRefusedWithNothingMoreWritten() throws IOException {
+        Path file = file();
+        exchange.method = "HEAD";
+        send(file, SendOptions.defaults());
+        List<String> afterTheFirst = List.copyOf(exchange.calls);
+        String message = assertThrows(IllegalStateException.class, () -> send(file, SendOptions.defaults()))
+                .getMessage();
+        assertTrue(message.contains("once per request"), message);
+        assertEquals(afterTheFirst, exchange.calls);
+    }
+
+    /** A request the application put in async mode itself (to answer on a thread of its own): refused, clearly. */
+    @Test
+    void aRequestAlreadyInAsyncModeIsRefusedWithNothingWritten() throws IOException {
+        Path file = file();
+        exchange.asyncStarted = true;
+        String message = assertThrows(IllegalStateException.class, () -> send(file, SendOptions.defaults()))
+                .getMessage();
+        assertTrue(message.contains("already in async mode"), message);
         assertEquals(List.of(), exchange.calls);
     }
 
