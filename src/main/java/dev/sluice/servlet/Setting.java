@@ -90,7 +90,9 @@ public final class Setting<T> {
     public static final Setting<Long> LIMIT_RATE = declare("limitRate",
             SettingType.Size.within(EngineSettings.RATE_BOUNDS), ENGINE.limitRate(),
             "Most bytes per second one download may take, e.g. `1MiB`; `0`: no limit.",
-            "A download over its limit waits on a timer, holding no thread.");
+            "A download over its limit waits on a timer, holding no thread. Its first chunk goes at once, with"
+                    + " the response's head: 16 KiB, or what the connection's last download earned if that is worth"
+                    + " at most 250 ms at the limit.");
     public static final Setting<Long> LIMIT_RATE_AFTER = declare("limitRateAfter",
             SettingType.Size.within(EngineSettings.RATE_BOUNDS), ENGINE.limitRateAfter(),
             "Bytes one download gets at full speed before `limitRate` applies, e.g. `4MiB` (a video starts fast,"

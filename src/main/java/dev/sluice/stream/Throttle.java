@@ -3,13 +3,19 @@ package dev.sluice.stream;
 /**
  * One transfer's speed limit: the first {@code freeBytes} go at full speed, then at most {@code bytesPerSecond}.
  * A chunk may go once the time its bytes are worth has passed since the limit began, so a 4 MiB body at
- * 1 MiB/s ends 4 s after the limit starts, whatever the chunk size. Owner-confined.
+ * 1 MiB/s ends 4 s after the limit starts, whatever the chunk size. Except the body's very first chunk, when the
+ * limit applies from the first byte: it goes at once, with the response's head, and the limit counts from the
+ * bytes after it. Else the client would see nothing, not even the status line, for a chunk's worth of time
+ * (2 s for a 16 KiB chunk at 8 KiB/s), as if the server were not answering; nginx's {@code limit_rate} sends
+ * its first bytes at once too. Owner-confined.
  */
 final class Throttle {
 
     private final long bytesPerSecond;
     private final long freeBytes;
     private long limitStartNanos = Long.MIN_VALUE;
+    /** The limited bytes of the body's first chunk, which went at once. */
+    private long firstChunkBytes;
 
     Throttle(long bytesPerSecond, long freeBytes) {
         this.bytesPerSecond = bytesPerSecond;
@@ -18,6 +24,10 @@ final class Throttle {
 
     boolean limits() {
         return bytesPerSecond > 0;
+    }
+
+    long bytesPerSecond() {
+        return bytesPerSecond;
     }
 
     long freeBytes() {
@@ -35,8 +45,12 @@ final class Throttle {
         }
         if (limitStartNanos == Long.MIN_VALUE) {
             limitStartNanos = nowNanos;
+            if (sent == 0) {
+                firstChunkBytes = limited;
+                return 0;
+            }
         }
-        long due = limitStartNanos + (long) (limited * 1_000_000_000.0 / bytesPerSecond);
+        long due = limitStartNanos + (long) ((limited - firstChunkBytes) * 1_000_000_000.0 / bytesPerSecond);
         return Math.max(0, due - nowNanos);
     }
 }

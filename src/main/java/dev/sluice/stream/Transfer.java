@@ -364,7 +364,11 @@ public final class Transfer {
         boolean unlimited = !throttle.limits() && !rateLimits.limits();
         boolean mapsFile = this.segments.stream().anyMatch(this::mapped);
         this.chunkCeiling = unlimited && mapsFile ? engine.mappedChunkCeiling() : engine.settings().chunkSize();
-        this.sizer = new ChunkSizer(chunkCeiling, engine.nanoTime(), mapsFile, request.startChunk());
+        // A limited transfer's first chunk goes at once (see Throttle), so its size is the burst the limit allows:
+        // what the client earned, only while that is worth at most a quarter of a second at the limit.
+        boolean burstTooLong = throttle.limits() && request.startChunk() > throttle.bytesPerSecond() / 4;
+        this.sizer = new ChunkSizer(chunkCeiling, engine.nanoTime(), mapsFile,
+                burstTooLong ? 0 : request.startChunk());
         this.startChunk = sizer.size();
         this.recording = new TransferRecording(request.label(), engine::nanoTime, engine.parkedTime());
         this.label = request.label();

@@ -960,18 +960,24 @@ class TransferTest {
         assertEndedCleanly(engine, channel, Outcome.COMPLETED);
     }
 
+    /**
+     * The first chunk goes at once, with the head (a client must see the server answer); each later one once the
+     * bytes after the first are worth their time.
+     */
     @Test
-    void aSpeedLimitSpacesTheChunksByTheirWorthInTime() throws IOException {
+    void aSpeedLimitSendsTheFirstChunkAtOnceAndSpacesTheOthersByTheirWorthInTime() throws IOException {
         byte[] data = file("a.bin", 16 * CHUNK);
-        long rate = 4L * CHUNK; // four chunks a second: the body is worth 4 s
+        long rate = 4L * CHUNK; // four chunks a second: the body after its first chunk is worth 3.75 s
         TransferEngine engine = engine(settings().withLimitRate(rate, 0), reads);
         Transfer transfer = start(engine, out, open("a.bin"), whole(data.length), listener);
         long start = clock.get();
         out.start();
         reads.runAll();
         assertEquals(Transfer.State.WAITING_FOR_THROTTLE, transfer.state());
-        assertEquals(0, out.writes(), "the first chunk went before its time");
+        assertEquals(1, out.writes(), "the first chunk waited, and the head with it");
+        assertEquals(CHUNK, out.sent().length);
         List<Long> sentAt = new java.util.ArrayList<>();
+        sentAt.add(0L);
         while (!listener.ended()) {
             int writes = out.writes();
             assertTrue(timers.fireNext() || reads.runNext(), "stuck: " + transfer.state());
@@ -983,10 +989,10 @@ class TransferTest {
         assertArrayEquals(data, out.sent());
         assertEquals(16, sentAt.size());
         for (int i = 0; i < 16; i++) {
-            assertEquals((i + 1) * 250_000_000L, sentAt.get(i), 1_000, "chunk " + i);
+            assertEquals(i * 250_000_000L, sentAt.get(i), 1_000, "chunk " + i);
         }
         assertEquals(17, out.writes(), "the last byte goes alone, with no wait of its own");
-        assertEquals(Duration.ofSeconds(4).toNanos(), clock.get() - start, 1_000, "4 chunks/s for 16 chunks");
+        assertEquals(Duration.ofMillis(3750).toNanos(), clock.get() - start, 1_000, "4 chunks/s after the first");
         assertReleased(engine);
     }
 
@@ -1343,6 +1349,30 @@ class TransferTest {
         TransferSummary summary = listener.summaries.get(0);
         assertEquals(BIG_CHUNK, summary.startChunk());
         assertEquals(BIG_CHUNK, summary.earnedChunk(), "nothing said otherwise: the next one may start there too");
+    }
+
+    /**
+     * Under a speed limit the first chunk goes at once (the burst the limit allows): a chunk the client earned
+     * is used only while it is worth at most a quarter of a second at the limit.
+     */
+    @ParameterizedTest
+    @CsvSource({"1073741824, 262144", "262144, 16384"})
+    void aLimitedTransferStartsAtWhatItsClientEarnedOnlyWhileThatIsAShortBurst(long limitRate, int firstChunk)
+            throws IOException {
+        byte[] data = file("a.bin", 4 * BIG_CHUNK);
+        TransferEngine engine = engine(adaptive().withLimitRate(limitRate, 0), reads);
+        FileChannel channel = open("a.bin");
+        engine.start(TransferRequest.of(out, channel, whole(data.length), listener).withStartChunk(BIG_CHUNK));
+        out.start();
+        reads.runAll();
+        assertEquals("write " + firstChunk, out.calls().get(0), "the first chunk, before any timer");
+        while (!listener.ended()) {
+            assertTrue(timers.fireNext() || reads.runNext(), "stuck");
+            reads.runAll();
+        }
+        assertArrayEquals(data, out.sent());
+        assertEquals(firstChunk, listener.summaries.get(0).startChunk());
+        assertEndedCleanly(engine, channel, Outcome.COMPLETED);
     }
 
     @Test
