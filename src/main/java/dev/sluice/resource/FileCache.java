@@ -211,6 +211,52 @@ public final class FileCache implements AutoCloseable {
     }
 
     /**
+     * Whether the file or directory opened at {@code resolved}'s real path (its file key {@code openedKey}) is the
+     * one the cache found there; {@code resolved} itself when it is, else the path's resolution looked up afresh,
+     * which then replaces the entry. Why: an entry's real path is opened by name, and a rename since the entry was
+     * checked (the file replaced, or a directory on the way replaced, perhaps by a symlink leading out of the root)
+     * makes that name lead elsewhere, where the resolver's checks never looked. Touches the storage only when the
+     * keys differ.
+     *
+     * @param rawPath the raw path {@code resolved} was resolved from
+     * @param resolved a {@link Resolution.Found} or a {@link Resolution.Directory} this cache gave for it
+     */
+    public Resolution confirm(String rawPath, Resolution resolved, Object openedKey) {
+        if (!enabled() || openedKey == null) {
+            return resolved;
+        }
+        String key;
+        Path real;
+        if (resolved instanceof Resolution.Found found) {
+            key = found.decodedPath();
+            real = found.file();
+        } else if (resolved instanceof Resolution.Directory directory) {
+            key = directory.decodedPath();
+            real = directory.dir();
+        } else {
+            return resolved;
+        }
+        Entry entry;
+        synchronized (entries) {
+            entry = entries.get(key);
+        }
+        if (entry != null && entry.looked().real() != null && entry.looked().real().equals(real)
+                && openedKey.equals(entry.looked().fileKey())) {
+            return resolved;
+        }
+        Checked checked = resolver.check(rawPath);
+        if (checked.refusal() != null) {
+            return checked.refusal();
+        }
+        Looked looked = storage.look(checked);
+        remember(checked.decodedPath(), new Entry(looked, nanoClock.getAsLong(), null));
+        if (real.equals(looked.real()) && openedKey.equals(looked.fileKey())) {
+            return resolved; // the entry was gone or stale, and what was opened is what the path leads to now
+        }
+        return looked.resolution(checked);
+    }
+
+    /**
      * The bytes of the file {@code found} names, with the validators they were read with, when the cache holds
      * them for the path {@code found} was resolved by (and the entry is still usable); touches no storage.
      */

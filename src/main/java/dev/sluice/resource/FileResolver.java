@@ -129,7 +129,8 @@ public final class FileResolver {
      * @param reason why it is refused, for the log
      * @param size the file's size, when it is a file
      * @param lastModifiedMillis its modification time
-     * @param fileKey its file key (device and inode), or null where the file system has none
+     * @param fileKey its file key (device and inode), for a file or a directory below the root; null where the file
+     *        system has none
      */
     record Looked(Kind kind, Path real, String reason, long size, long lastModifiedMillis, Object fileKey) {
 
@@ -190,7 +191,7 @@ public final class FileResolver {
                         attrs.fileKey());
             }
             if (attrs.isDirectory()) {
-                return new Looked(Looked.Kind.DIRECTORY, real, null, -1, 0, null);
+                return new Looked(Looked.Kind.DIRECTORY, real, null, -1, 0, attrs.fileKey());
             }
             return Looked.refused("not a regular file or directory");
         } catch (Rejected r) {

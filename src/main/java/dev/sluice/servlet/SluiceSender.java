@@ -260,7 +260,7 @@ public final class SluiceSender {
         checkExchange(request, response);
         Path name = file.getFileName();
         sendSource(request, response, new Source(file, file.toString(), name == null ? "" : name.toString(),
-                codings -> PrecompressedVariants.beside(file, codings), Optional::empty), options);
+                codings -> PrecompressedVariants.beside(file, codings), Optional::empty, null), options);
     }
 
     /**
@@ -272,7 +272,10 @@ public final class SluiceSender {
         checkExchange(request, response);
         sendSource(request, response, new Source(found.file(), found.decodedPath(), found.decodedPath(),
                 codings -> PrecompressedVariants.fresh(files.resolver(), rawPath, found.file(), codings),
-                () -> files.content(found)), options);
+                () -> files.content(found), openedKey -> {
+                    Resolution now = files.confirm(rawPath, found, openedKey);
+                    return now == found ? null : now;
+                }), options);
     }
 
     /**
@@ -309,7 +312,7 @@ public final class SluiceSender {
         }
         sendSource(request, response, new Source(found.file(), found.decodedPath(), found.decodedPath(),
                 codings -> PrecompressedVariants.fresh(internal, given.rawPath(), found.file(), codings),
-                Optional::empty), given.options());
+                Optional::empty, null), given.options());
     }
 
     private static String reason(Resolution resolution) {
@@ -356,11 +359,13 @@ public final class SluiceSender {
 
     /**
      * A file someone checked: its path, its name in logs and events, the name its type is found by, its variants,
-     * and its bytes if a cache holds them.
+     * its bytes if a cache holds them, and, when a cache found it, how to confirm that the file opened at its path
+     * (given its file key) is the one found there: {@code null} when it is, else what the path resolves to now
+     * ({@link FileCache#confirm}). {@code confirm} itself is {@code null} for a file checked just now.
      */
     private record Source(Path file, String label, String name,
             Function<List<String>, List<PrecompressedVariants.Variant>> variants,
-            Supplier<Optional<FileCache.Content>> cached) {
+            Supplier<Optional<FileCache.Content>> cached, Function<Object, Resolution> confirm) {
     }
 
     /**
@@ -397,7 +402,7 @@ public final class SluiceSender {
         Optional<FileCache.Content> cached = variant.coding() == null ? source.cached().get() : Optional.empty();
         Snapshot file;
         try {
-            file = cached.isPresent() ? Snapshot.of(cached.get()) : Snapshot.of(files.open(variant.path()));
+            file = cached.isPresent() ? Snapshot.of(cached.get()) : Snapshot.of(open(source, variant));
         } catch (NoSuchFileException e) {
             writeSmall(response, FilePlanner.text(404, "Not Found", List.of()), withBody);
             return;
@@ -428,6 +433,32 @@ public final class SluiceSender {
             throw e;
         }
         stream(request, response, file, plan, new TransferLabel(source.label(), describeRange(plan)), options);
+    }
+
+    /**
+     * Opens the variant's file; for the file itself, as a cache found it, confirms that it is the file the cache
+     * found at that path, and else opens what the path resolves to now, or answers as for a missing file.
+     */
+    private OpenedFile open(Source source, Variant variant) throws IOException {
+        OpenedFile opened = files.open(variant.path());
+        if (variant.coding() != null || source.confirm() == null) {
+            return opened;
+        }
+        Resolution now;
+        try {
+            now = source.confirm().apply(opened.fileKey());
+        } catch (RuntimeException e) {
+            opened.close();
+            throw e;
+        }
+        if (now == null) {
+            return opened;
+        }
+        opened.close();
+        if (now instanceof Resolution.Found fresh) {
+            return files.open(fresh.file());
+        }
+        throw new NoSuchFileException(variant.path().toString(), null, "not the file found there before");
     }
 
     private static boolean withBody(HttpServletRequest request) {

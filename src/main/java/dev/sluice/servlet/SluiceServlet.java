@@ -21,7 +21,10 @@ import jakarta.servlet.http.HttpServletResponse;
 import jakarta.servlet.http.MappingMatch;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
+import java.nio.file.attribute.BasicFileAttributes;
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -252,11 +255,12 @@ public class SluiceServlet extends HttpServlet {
                 redirectToDirectory(request, response, directory);
                 return;
             }
-            rawPath = welcomeFile(rawPath);
-            if (rawPath == null) {
-                directoryWithoutWelcome(directory, response, withBody);
+            String welcome = welcomeFile(rawPath);
+            if (welcome == null) {
+                directoryWithoutWelcome(directory, rawPath, response, withBody);
                 return;
             }
+            rawPath = welcome;
             resolution = files.resolve(rawPath);
         }
         if (resolution instanceof Resolution.BadRequest) {
@@ -350,11 +354,26 @@ public class SluiceServlet extends HttpServlet {
         return null;
     }
 
-    private void directoryWithoutWelcome(Resolution.Directory directory, HttpServletResponse response,
-            boolean withBody) throws IOException {
+    private void directoryWithoutWelcome(Resolution.Directory directory, String rawPath,
+            HttpServletResponse response, boolean withBody) throws IOException {
         if (!config.responses().dirListing()) {
             send(response, FilePlanner.text(HttpServletResponse.SC_FORBIDDEN, "Forbidden", List.of()), withBody);
             return;
+        }
+        if (!directory.decodedPath().equals("/")) {
+            Resolution now;
+            try {
+                now = files.confirm(rawPath, directory, Files.readAttributes(directory.dir(),
+                        BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS).fileKey());
+            } catch (IOException e) {
+                now = new Resolution.NotFound("cannot read the directory: " + e);
+            }
+            if (!(now instanceof Resolution.Directory looked)) {
+                notFound(response, withBody);
+                return;
+            }
+            // Not the one the cache found when renamed since: what the path leads to now, looked at just now.
+            directory = looked;
         }
         List<DirectoryListing.Entry> entries = DirectoryEntries.visible(resolver, directory).stream()
                 .map(e -> new DirectoryListing.Entry(e.name(), e.directory(), e.size(), e.lastModifiedMillis()))

@@ -169,6 +169,49 @@ class FileCacheIT {
         assertNotEquals(etag, fromDisk.header("etag"));
     }
 
+    /**
+     * A directory on a cached path swapped for a symlink leading out of the root (by someone who may rename
+     * things under it): the cached real path now names a file outside the root. It is never served, within the
+     * revalidation interval either: the file opened there is not the one the cache found, so the path is resolved
+     * afresh, which refuses the symlink; nor is the directory listed. Before, the outside file was served, and the
+     * outside directory listed, until the entries' revalidation.
+     */
+    @ParameterizedTest
+    @EnumSource(ContainerKind.class)
+    void aDirectorySwappedForASymlinkOutOfTheRootIsNeverServed(ContainerKind kind) throws Exception {
+        Path outside = Files.createTempDirectory("sluice-outside");
+        try {
+            Files.createDirectories(root.resolve("e"));
+            byte[] inside = new byte[200_000];
+            new java.util.Random(1).nextBytes(inside);
+            Files.write(root.resolve("e/big.bin"), inside);
+            byte[] secret = new byte[300_000];
+            new java.util.Random(2).nextBytes(secret);
+            Files.write(outside.resolve("big.bin"), secret);
+            Files.writeString(outside.resolve("only-outside.txt"), "x");
+            SluiceServlet servlet = start(kind, Map.of("cacheRevalidate", "1h", "dirListing", "true"));
+            java.net.URI base = containers.get(0).uri();
+            TestClient.Response before = TestClient.get(base, "/e/big.bin");
+            assertArrayEquals(inside, before.body());
+            assertTrue(TestClient.get(base, "/e/").text().contains("big.bin"), "the listing, cached");
+            assertTrue(servlet.fileCache().size() > 0);
+
+            Files.move(root.resolve("e"), root.resolve("e.old"));
+            Files.createSymbolicLink(root.resolve("e"), outside);
+            TestClient.Response after = TestClient.get(base, "/e/big.bin");
+            assertEquals(404, after.status(), "a file outside the root was served: " + after.body().length + " bytes");
+            TestClient.Response listing = TestClient.get(base, "/e/");
+            assertEquals(404, listing.status(), "a directory outside the root was listed: " + listing.text());
+        } finally {
+            if (Files.isSymbolicLink(root.resolve("e"))) {
+                Files.delete(root.resolve("e"));
+            }
+            Files.deleteIfExists(outside.resolve("big.bin"));
+            Files.deleteIfExists(outside.resolve("only-outside.txt"));
+            Files.deleteIfExists(outside);
+        }
+    }
+
     @ParameterizedTest
     @EnumSource(ContainerKind.class)
     void aRewrittenFileIsServedInItsNewVersionAfterTheInterval(ContainerKind kind) throws Exception {

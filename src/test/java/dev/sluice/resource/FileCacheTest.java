@@ -4,6 +4,8 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.sluice.resource.FileResolver.Checked;
@@ -14,6 +16,7 @@ import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.BasicFileAttributes;
 import java.nio.file.attribute.FileTime;
 import java.time.Duration;
 import java.util.ArrayDeque;
@@ -334,5 +337,61 @@ class FileCacheTest {
         assertTrue(cache.content(new Resolution.Found(root.resolve("other"), "/a.txt")).isEmpty());
         assertArrayEquals("a".getBytes(StandardCharsets.UTF_8),
                 text(cache.content(found(cache.resolve("/a.txt"))).orElseThrow()).getBytes(StandardCharsets.UTF_8));
+    }
+
+    /**
+     * The entry's real path is opened by name: {@code confirm} compares the opened file's key with the entry's.
+     * The same file: the entry stands, with no look. Another file because a directory on the way was swapped for a
+     * symlink out of the root: the path is looked up afresh, refused, and the entry replaced.
+     */
+    @Test
+    void confirmRefusesAFileThatADirectorySwappedForASymlinkOutOfTheRootLeadsTo() throws IOException {
+        Files.createDirectories(root.resolve("e"));
+        write("e/y.bin", "inside", T0);
+        Path outside = Files.createTempDirectory("sluice-outside");
+        try {
+            Files.writeString(outside.resolve("y.bin"), "outside, and longer");
+            FileCache cache = cache();
+            Resolution.Found found = (Resolution.Found) cache.resolve("/e/y.bin");
+            Object insideKey = Files.readAttributes(found.file(), BasicFileAttributes.class).fileKey();
+            int looksBefore = looks.get();
+            assertSame(found, cache.confirm("/e/y.bin", found, insideKey));
+            assertEquals(looksBefore, looks.get(), "a confirmed file costs no look");
+
+            Files.move(root.resolve("e"), root.resolve("e.old"));
+            Files.createSymbolicLink(root.resolve("e"), outside);
+            assertEquals(found, cache.resolve("/e/y.bin"), "within the interval the entry stands");
+            Object openedKey = Files.readAttributes(found.file(), BasicFileAttributes.class).fileKey();
+            assertNotEquals(insideKey, openedKey, "the name now leads outside");
+            assertInstanceOf(Resolution.NotFound.class, cache.confirm("/e/y.bin", found, openedKey));
+            assertEquals(looksBefore + 1, looks.get());
+            assertInstanceOf(Resolution.NotFound.class, cache.resolve("/e/y.bin"), "the entry was replaced");
+        } finally {
+            if (Files.isSymbolicLink(root.resolve("e"))) {
+                Files.delete(root.resolve("e"));
+            }
+            Files.deleteIfExists(outside.resolve("y.bin"));
+            Files.deleteIfExists(outside);
+        }
+    }
+
+    /**
+     * A file replaced at its path (mv new old) within the interval: confirm looks again and accepts the file
+     * opened, which is what the path leads to now.
+     */
+    @Test
+    void confirmAcceptsAFileReplacedAtItsPathAfterLookingAgain() throws IOException {
+        write("a.txt", "old", T0);
+        FileCache cache = cache();
+        Resolution.Found found = (Resolution.Found) cache.resolve("/a.txt");
+        write("a.new", "the new one", T0 + 1000);
+        Files.move(root.resolve("a.new"), root.resolve("a.txt"), java.nio.file.StandardCopyOption.REPLACE_EXISTING,
+                java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+        Object newKey = Files.readAttributes(found.file(), BasicFileAttributes.class).fileKey();
+        int looksBefore = looks.get();
+        assertSame(found, cache.confirm("/a.txt", found, newKey));
+        assertEquals(looksBefore + 1, looks.get(), "the keys differed: the path was looked at again");
+        assertSame(found, cache.confirm("/a.txt", found, newKey));
+        assertEquals(looksBefore + 1, looks.get(), "the entry now has the new file's key");
     }
 }
