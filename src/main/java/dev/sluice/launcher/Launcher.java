@@ -288,6 +288,7 @@ public final class Launcher {
         connector.addEventListener(headerDeadline.http2(connector.getScheduler()));
         server.addConnector(connector);
         ServletContextHandler context = new ServletContextHandler("/");
+        context.setAttribute(SluiceServlet.OWN_TIMEOUTS_ATTRIBUTE, Boolean.TRUE);
         ServletHolder holder = new ServletHolder("sluice", SluiceServlet.class);
         holder.setInitParameters(settings);
         holder.setInitOrder(0);

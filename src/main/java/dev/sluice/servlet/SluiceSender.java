@@ -686,7 +686,8 @@ public final class SluiceSender {
      * slowly keeps its socket unwritable that long while it still reads: the kernel's buffers hold megabytes, and
      * the socket takes data again only once half of them have drained. Such a timeout, shorter than
      * {@code stallTimeout}, cuts downloads that make progress, which the operator can only learn from this line.
-     * Never from the launcher, whose idle timeout is {@code stallTimeout} + 5 s.
+     * Never from the launcher ({@link #containerTimeoutsAreSluices}), whose idle timeout is {@code stallTimeout}
+     * + 5 s.
      */
     private void noteContainerTimeout(Throwable cause) {
         if (!containerTimeoutTold.get() && isContainerTimeout(cause) && containerTimeoutTold.compareAndSet(false, true)) {
@@ -695,6 +696,14 @@ public final class SluiceSender {
                     + " while they still read. Set Tomcat's Connector connectionTimeout or Jetty's"
                     + " jetty.http.idleTimeout above stallTimeout (docs/containers.md, \"Timeouts\"). Said once.");
         }
+    }
+
+    /**
+     * The container's timeouts are set for Sluice (the launcher's): one that ends a download is not worth the
+     * warning of {@link #noteContainerTimeout}.
+     */
+    void containerTimeoutsAreSluices() {
+        containerTimeoutTold.set(true);
     }
 
     /** Whether {@code cause} is a container's timeout: Tomcat's {@code SocketTimeoutException}, Jetty's idle timeout. */

@@ -74,6 +74,9 @@ public class SluiceServlet extends HttpServlet {
         engine = new TransferEngine(config.engine());
         operations = Operations.start(config, engine, getServletContext(), getServletName());
         sender = new SluiceSender(engine, SluiceSender.Settings.of(config), operations);
+        if (Boolean.TRUE.equals(getServletContext().getAttribute(OWN_TIMEOUTS_ATTRIBUTE))) {
+            sender.containerTimeoutsAreSluices();
+        }
         publish(sender);
         try {
             jmx = TransfersJmx.register(engine::metrics, getServletContext().getContextPath(), getServletName());
@@ -105,6 +108,13 @@ public class SluiceServlet extends HttpServlet {
     public SluiceSender sender() {
         return sender;
     }
+
+        /**
+     * A servlet-context attribute the launcher sets to {@code Boolean.TRUE}: its connector's idle timeout is
+     * {@code stallTimeout} + 5 s, so a container timeout that ends a download there is its graceful stop's (Jetty
+     * lowers every connection's idle timeout to a second when a stop begins), never a misconfiguration to warn of.
+     */
+    public static final String OWN_TIMEOUTS_ATTRIBUTE = "dev.sluice.launcher.ownTimeouts";
 
     /**
      * Context attribute the Jetty module sets to its {@code jetty.base}, so that Sluice can check the names of the
