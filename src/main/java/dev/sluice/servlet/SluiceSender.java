@@ -23,6 +23,7 @@ import dev.sluice.stream.TransferLabel;
 import dev.sluice.stream.TransferListener;
 import dev.sluice.stream.TransferRequest;
 import jakarta.servlet.AsyncContext;
+import jakarta.servlet.DispatcherType;
 import jakarta.servlet.ServletContext;
 import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
@@ -76,7 +77,10 @@ public final class SluiceSender {
     static final String NOT_ASYNC = "request does not support async: a filter or servlet in the chain lacks"
             + " async-supported (Sluice streams the body after startAsync)";
 
-    /** Request attribute set once Sluice answers a request: a second call on it is refused before it harms. */
+    /**
+     * Request attribute set once Sluice answers a request: a second call on it is refused before it harms. An
+     * error dispatch (the container's error page, which Sluice may serve) is a new answer and may still come.
+     */
     static final String ANSWERING = SluiceSender.class.getName() + ".answering";
 
     /** Request attribute that makes a dispatched request cut off its connection; see {@link #cutOff}. */
@@ -337,7 +341,7 @@ public final class SluiceSender {
             throw new IllegalStateException("response already committed: Sluice sends a file only on a response"
                     + " nothing has been sent on yet");
         }
-        if (request.getAttribute(ANSWERING) != null) {
+        if (request.getAttribute(ANSWERING) != null && request.getDispatcherType() != DispatcherType.ERROR) {
             throw new IllegalStateException("Sluice already answers this request: send is called once per request");
         }
         if (request.isAsyncStarted()) {

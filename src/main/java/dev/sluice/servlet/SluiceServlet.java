@@ -109,7 +109,7 @@ public class SluiceServlet extends HttpServlet {
         return sender;
     }
 
-        /**
+    /**
      * A servlet-context attribute the launcher sets to {@code Boolean.TRUE}: its connector's idle timeout is
      * {@code stallTimeout} + 5 s, so a container timeout that ends a download there is its graceful stop's (Jetty
      * lowers every connection's idle timeout to a second when a stop begins), never a misconfiguration to warn of.

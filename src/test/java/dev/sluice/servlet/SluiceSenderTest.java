@@ -135,6 +135,10 @@ class SluiceSenderTest {
                 .getMessage();
         assertTrue(message.contains("once per request"), message);
         assertEquals(afterTheFirst, exchange.calls);
+
+        exchange.dispatcherType = jakarta.servlet.DispatcherType.ERROR; // the container's error page: a new answer
+        send(file, SendOptions.defaults());
+        assertTrue(exchange.calls.size() > afterTheFirst.size(), "the error page was not sent");
     }
 
     /** A request the application put in async mode itself (to answer on a thread of its own): refused, clearly. */
