@@ -26,4 +26,22 @@ public final class Await {
             LockSupport.parkNanos(Duration.ofMillis(10).toNanos());
         }
     }
+
+    /**
+     * Waits until {@code thread} waits for a monitor (another thread holds it): how a test proves that a call
+     * waits for one in progress. Fails if the thread ends first, or past the deadline.
+     */
+    public static void untilBlocked(Thread thread, String what, Duration deadline) {
+        long end = System.nanoTime() + deadline.toNanos();
+        while (thread.getState() != Thread.State.BLOCKED) {
+            if (!thread.isAlive()) {
+                throw new AssertionError(what + ": it returned instead of waiting");
+            }
+            if (System.nanoTime() > end) {
+                throw new AssertionError(what + ": neither returned nor waited after " + deadline.toMillis()
+                        + " ms, " + thread.getState());
+            }
+            Thread.onSpinWait();
+        }
+    }
 }

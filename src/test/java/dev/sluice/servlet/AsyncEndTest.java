@@ -4,7 +4,9 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import jakarta.servlet.AsyncContext;
+import dev.sluice.it.Await;
 import java.lang.reflect.Proxy;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
@@ -74,12 +76,7 @@ class AsyncEndTest {
 
         Thread container = new Thread(end::containerEnding, "container-thread");
         container.start();
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-        while (container.getState() != Thread.State.BLOCKED) {
-            assertTrue(container.isAlive(), "onError's end returned while complete() was in progress");
-            assertTrue(System.nanoTime() < deadline, "neither returned nor waited: " + container.getState());
-            Thread.onSpinWait();
-        }
+        Await.untilBlocked(container, "onError's end, while complete() is in progress", Duration.ofSeconds(10));
         letCompleteReturn.countDown();
         container.join(10_000);
         transfer.join(10_000);

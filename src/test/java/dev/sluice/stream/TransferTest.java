@@ -1589,12 +1589,7 @@ class TransferTest {
             recycled.set(true); // what Tomcat does once onError returns
         }, "container-thread");
         container.start();
-        long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(10);
-        while (container.getState() != Thread.State.BLOCKED) {
-            assertTrue(container.isAlive(), "onError returned while a write was in progress");
-            assertTrue(System.nanoTime() < deadline, "onError neither returned nor waited: " + container.getState());
-            Thread.onSpinWait();
-        }
+        dev.sluice.it.Await.untilBlocked(container, "onError, while a write is in progress", Duration.ofSeconds(10));
         letWriteReturn.countDown();
         container.join(10_000);
         owner.join(10_000);
