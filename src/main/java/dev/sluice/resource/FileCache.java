@@ -249,7 +249,10 @@ public final class FileCache implements AutoCloseable {
             return checked.refusal();
         }
         Looked looked = storage.look(checked);
-        remember(checked.decodedPath(), new Entry(looked, nanoClock.getAsLong(), null));
+        Entry fresh = new Entry(looked, nanoClock.getAsLong(), null);
+        if (remember(checked.decodedPath(), fresh)) {
+            fillLater(checked.decodedPath(), fresh);
+        }
         if (real.equals(looked.real()) && openedKey.equals(looked.fileKey())) {
             return resolved; // the entry was gone or stale, and what was opened is what the path leads to now
         }
@@ -359,8 +362,24 @@ public final class FileCache implements AutoCloseable {
         }
     }
 
-    /** Reads the entry's file and keeps its bytes, if the entry is still the one they were read for. */
+    /**
+     * Reads the entry's file and keeps its bytes, if the entry is still the one they were read for; then does the
+     * same for an entry that replaced it meanwhile, whose own fill found this one under way and was dropped.
+     */
     private void fill(String key, Entry entry) {
+        for (Entry next = entry; next != null; next = replacedSince(key, next)) {
+            fillOne(key, next);
+        }
+    }
+
+    private Entry replacedSince(String key, Entry entry) {
+        synchronized (entries) {
+            Entry now = entries.get(key);
+            return now != null && now != entry && wantsBytes(now) ? now : null;
+        }
+    }
+
+    private void fillOne(String key, Entry entry) {
         if (!wantsBytes(entry)) {
             return;
         }

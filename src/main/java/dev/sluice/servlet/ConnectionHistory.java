@@ -74,8 +74,13 @@ final class ConnectionHistory {
                 listener.ended(summary);
             }
 
+            /**
+             * The download is cut, and the listener completes the response now, before its end is told: forget
+             * what the connection earned first, as the end would, so that its next request does not start there.
+             */
             @Override
             public void containerEnding(Throwable cause) {
+                forget(key);
                 listener.containerEnding(cause);
             }
         };
@@ -87,6 +92,10 @@ final class ConnectionHistory {
         } else {
             earned.remove(key);
         }
+    }
+
+    synchronized void forget(String key) {
+        earned.remove(key);
     }
 
     synchronized int size() {

@@ -6,8 +6,10 @@ package dev.sluice.stream;
  * 1 MiB/s ends 4 s after the limit starts, whatever the chunk size. Except the body's very first chunk, when the
  * limit applies from the first byte: it goes at once, with the response's head, and the limit counts from the
  * bytes after it. Else the client would see nothing, not even the status line, for a chunk's worth of time
- * (2 s for a 16 KiB chunk at 8 KiB/s), as if the server were not answering; nginx's {@code limit_rate} sends
- * its first bytes at once too. Owner-confined.
+ * (2 s for a 16 KiB chunk at 8 KiB/s), as if the server were not answering. nginx's {@code limit_rate} lets a
+ * response start with a second's worth at once; here the burst is the first chunk: 16 KiB, or the size the
+ * connection earned while that is worth at most a quarter of a second (see {@code Transfer}). So a body of one
+ * chunk is not slowed at all: below 64 KiB/s that is more than nginx allows. Owner-confined.
  */
 final class Throttle {
 

@@ -300,7 +300,11 @@ public final class Transfer {
      * across HTTP/2 streams. A call made after that by an owner running on another thread would act on that
      * other request's response (seen as another stream's response already committed, or its request's
      * {@code :method} read twice). {@code onError} records the error under this lock, so it returns only after a
-     * call in progress has returned, and no call starts after it. Held across one non-blocking call only.
+     * call in progress has returned, and no call starts after it. Held across one call on the stream, which never
+     * waits for the client's reading, but may wait a while in two cases: a mapped chunk's page that is not resident
+     * after all (the copy faults it in from storage), and Tomcat's HTTP/2 frame writes, which wait for the
+     * connection's socket up to Tomcat's {@code writeTimeout}. A container thread in {@code onError} then waits as
+     * long; returning earlier would let Tomcat recycle the request under that call.
      */
     private final Object containerCalls = new Object();
     /** The error the container reported in {@code onError}; from then on the stream is not touched. */
@@ -417,15 +421,23 @@ public final class Transfer {
          */
         @Override
         public void onError(Throwable cause) {
+            boolean first;
             synchronized (containerCalls) {
-                if (containerError == null) {
+                first = containerError == null;
+                if (first) {
                     containerError = cause;
                 }
             }
             try {
                 post(new ContainerFailed(cause));
             } finally {
-                listener.containerEnding(cause);
+                if (first) {
+                    try {
+                        listener.containerEnding(cause);
+                    } catch (RuntimeException e) {
+                        engine.listenerFailed(e);
+                    }
+                }
             }
         }
 

@@ -32,7 +32,7 @@ public interface TransferListener {
      * perhaps on another thread after {@code onError} has returned, when a container may already have recycled
      * the request and response for another request (Tomcat does): a listener that completes the
      * {@code AsyncContext} must therefore do it here or in {@code ended}, whichever comes first, never later.
-     * By default nothing.
+     * Whatever it throws is logged by the engine, not passed to the container. By default nothing.
      *
      * @param cause what the container reported
      */

@@ -393,5 +393,8 @@ class FileCacheTest {
         assertEquals(looksBefore + 1, looks.get(), "the keys differed: the path was looked at again");
         assertSame(found, cache.confirm("/a.txt", found, newKey));
         assertEquals(looksBefore + 1, looks.get(), "the entry now has the new file's key");
+        runBackground();
+        assertEquals("the new one", StandardCharsets.UTF_8.decode(cache.content(found).orElseThrow().bytes())
+                .toString(), "the new file's bytes are cached again");
     }
 }

@@ -113,4 +113,27 @@ class ConnectionHistoryTest {
         assertEquals(List.of(FULL), seen);
         assertEquals(completes, history.recording(null, completes), "no connection: nothing to record");
     }
+
+    /**
+     * The container's error: the listener completes the response inside onError, before the end is told, so the
+     * connection's next request (a new HTTP/2 stream) could come first. The history is forgotten before that.
+     */
+    @Test
+    void theContainersErrorForgetsTheConnectionBeforeTheListenerCompletes() {
+        ConnectionHistory history = new ConnectionHistory();
+        history.remember("a", ended(Outcome.COMPLETED, FULL));
+        List<Integer> seen = new ArrayList<>();
+        TransferListener completes = new TransferListener() {
+            @Override
+            public void ended(Outcome outcome, long bytesWritten, Throwable cause) {
+            }
+
+            @Override
+            public void containerEnding(Throwable cause) {
+                seen.add(history.startChunk("a"));
+            }
+        };
+        history.recording("a", completes).containerEnding(new IOException("reset"));
+        assertEquals(List.of(0), seen);
+    }
 }

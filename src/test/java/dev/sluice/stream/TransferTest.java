@@ -1602,4 +1602,33 @@ class TransferTest {
         assertFalse(channel.isOpen());
         assertReleased(engine);
     }
+
+    /** A second onError tells the listener nothing more, and what the listener throws stays in the engine. */
+    @Test
+    void containerEndingIsToldOnceAndWhatItThrowsDoesNotReachTheContainer() throws IOException {
+        byte[] data = file("a.bin", 4 * CHUNK);
+        java.util.concurrent.atomic.AtomicInteger told = new java.util.concurrent.atomic.AtomicInteger();
+        TransferListener throwing = new TransferListener() {
+            @Override
+            public void ended(Outcome outcome, long bytesWritten, Throwable cause) {
+                listener.ended(outcome, bytesWritten, cause);
+            }
+
+            @Override
+            public void containerEnding(Throwable cause) {
+                told.incrementAndGet();
+                throw new IllegalStateException("the listener's own bug");
+            }
+        };
+        TransferEngine engine = engine(settings(), reads);
+        FileChannel channel = open("a.bin");
+        start(engine, out, channel, whole(data.length), throwing);
+        out.start();
+        out.error(new IOException("reset"));
+        out.error(new IOException("reset again"));
+        reads.runAll();
+
+        assertEquals(1, told.get());
+        assertEndedCleanly(engine, channel, Outcome.ABORTED);
+    }
 }
