@@ -51,6 +51,15 @@ class SluiceSenderTest {
         sender().send(exchange.request(), exchange.response(), file, options);
     }
 
+    /** The message of the {@code IllegalStateException} a send of {@code file} throws, leaving the response as it was. */
+    private String refusal(Path file) {
+        List<String> before = List.copyOf(exchange.calls);
+        String message = assertThrows(IllegalStateException.class, () -> send(file, SendOptions.defaults()))
+                .getMessage();
+        assertEquals(before, exchange.calls, "the refusal touched the response");
+        return message;
+    }
+
     @Test
     void nullArgumentsAreNamed() throws IOException {
         Path file = file();
@@ -92,10 +101,8 @@ class SluiceSenderTest {
     void aCommittedResponseIsRefusedWithNothingWritten() throws IOException {
         Path file = file();
         exchange.committed = true;
-        String message = assertThrows(IllegalStateException.class, () -> send(file, SendOptions.defaults()))
-                .getMessage();
+        String message = refusal(file);
         assertTrue(message.contains("committed"), message);
-        assertEquals(List.of(), exchange.calls);
     }
 
     @Test
@@ -103,21 +110,17 @@ class SluiceSenderTest {
         Path file = file();
         exchange.asyncSupported = false;
         exchange.method = "HEAD"; // even where no body would be streamed: the answer must not depend on the method
-        String message = assertThrows(IllegalStateException.class, () -> send(file, SendOptions.defaults()))
-                .getMessage();
+        String message = refusal(file);
         assertTrue(message.startsWith("request does not support async: a filter or servlet in the chain lacks"
                 + " async-supported"), message);
-        assertEquals(List.of(), exchange.calls);
     }
 
     @Test
     void aResponseWhoseWriterIsInUseIsRefusedWithNothingWritten() throws IOException {
         Path file = file();
         exchange.writerUsed = true;
-        String message = assertThrows(IllegalStateException.class, () -> send(file, SendOptions.defaults()))
-                .getMessage();
+        String message = refusal(file);
         assertTrue(message.contains("getWriter"), message);
-        assertEquals(List.of(), exchange.calls);
     }
 
     /**
@@ -131,10 +134,8 @@ class SluiceSenderTest {
         exchange.method = "HEAD";
         send(file, SendOptions.defaults());
         List<String> afterTheFirst = List.copyOf(exchange.calls);
-        String message = assertThrows(IllegalStateException.class, () -> send(file, SendOptions.defaults()))
-                .getMessage();
+        String message = refusal(file);
         assertTrue(message.contains("once per request"), message);
-        assertEquals(afterTheFirst, exchange.calls);
 
         exchange.dispatcherType = jakarta.servlet.DispatcherType.ERROR; // the container's error page: a new answer
         send(file, SendOptions.defaults());
@@ -146,10 +147,8 @@ class SluiceSenderTest {
     void aRequestAlreadyInAsyncModeIsRefusedWithNothingWritten() throws IOException {
         Path file = file();
         exchange.asyncStarted = true;
-        String message = assertThrows(IllegalStateException.class, () -> send(file, SendOptions.defaults()))
-                .getMessage();
+        String message = refusal(file);
         assertTrue(message.contains("already in async mode"), message);
-        assertEquals(List.of(), exchange.calls);
     }
 
     @Test
