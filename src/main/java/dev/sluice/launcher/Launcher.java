@@ -5,7 +5,6 @@ import dev.sluice.servlet.ConfigException;
 import dev.sluice.servlet.Setting;
 import dev.sluice.servlet.SluiceConfig;
 import dev.sluice.servlet.SluiceServlet;
-import dev.sluice.stream.FileRegions;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.io.UncheckedIOException;
@@ -37,13 +36,13 @@ import org.eclipse.jetty.util.thread.QueuedThreadPool;
  * One command to serve a directory: embedded Jetty 12.1 (ee11) with {@link SluiceServlet} at {@code /}.
  *
  * <pre>java -jar sluice-launcher.jar [--root DIR] [--port N] [--host ADDR] [--http2[=false]] [--stopTimeout=30s]
- *     [--requestHeaderTimeout=20s] [--sendfile] [--name=value ...]</pre>
+ *     [--requestHeaderTimeout=20s] [--sendfile[=false]] [--name=value ...]</pre>
  *
  * <p>With {@code --sign=PATH} it prints a signed link instead of serving (see {@link SignCommand}).
  *
- * <p>{@code --sendfile} (an experiment, off by default) swaps the connector for a {@link SendfileConnector}: on
- * HTTP/1.1 connections the engine's mapped chunks go from the file with {@code sendfile} instead of a copy
- * (docs/sendfile-jetty.md).
+ * <p>The connector is a {@link SendfileConnector} unless {@code --sendfile=false}: on HTTP/1.1 connections the
+ * engine's mapped chunks go from the file with {@code sendfile} instead of a copy (docs/sendfile-jetty.md), as
+ * Tomcat's and nginx's do; h2c copies.
  *
  * <p>The connector speaks HTTP/1.1 and, unless {@code --http2=false}, clear-text HTTP/2 (h2c) on the same port,
  * as jetty-home's {@code http2c} module does: a client may start with the HTTP/2 preface (prior knowledge) or
@@ -111,7 +110,7 @@ public final class Launcher {
     static final int DEFAULT_PORT = 8080;
     static final String DEFAULT_HOST = "127.0.0.1";
     static final boolean DEFAULT_HTTP2 = true;
-    static final boolean DEFAULT_SENDFILE = false;
+    static final boolean DEFAULT_SENDFILE = true;
     static final Duration DEFAULT_STOP_TIMEOUT = Duration.ofSeconds(30);
     static final Duration DEFAULT_REQUEST_HEADER_TIMEOUT = Duration.ofSeconds(20);
     /** How much longer than {@code stallTimeout} Jetty's idle timeout is (see the class comment). */
@@ -123,7 +122,7 @@ public final class Launcher {
     /**
      * What the command line asked for; {@code http2}: serve h2c beside HTTP/1.1; {@code stopTimeout}: how long a
      * stop lets the requests in progress finish (zero: cut them at once); {@code requestHeaderTimeout}: how long a
-     * connection may go without a request running (see the class comment); {@code sendfile}: the experimental
+     * connection may go without a request running (see the class comment); {@code sendfile}: the
      * {@link SendfileConnector}.
      */
     record Options(String host, int port, boolean http2, Duration stopTimeout, Duration requestHeaderTimeout,
@@ -255,8 +254,8 @@ public final class Launcher {
 
     /**
      * As {@link #start(String, int, boolean, Duration, Duration, Map)}; {@code sendfile}: HTTP/1.1 connections
-     * send the engine's mapped chunks from the file with {@code transferTo} (see {@link SendfileConnector}); an
-     * experiment, off by default.
+     * send the engine's mapped chunks from the file with {@code transferTo} (see {@link SendfileConnector}); on by
+     * default; {@code false}: Jetty's own connector, which copies.
      */
     public static Launcher start(String host, int port, boolean http2, Duration stopTimeout,
             Duration requestHeaderTimeout, boolean sendfile, Map<String, String> settings) throws Exception {
@@ -276,8 +275,7 @@ public final class Launcher {
                 : new ConnectionFactory[] {http1};
         ServerConnector connector;
         if (sendfile) {
-            FileRegions.enable();
-            connector = new SendfileConnector(server, ACCEPTORS, selectors(cores), protocols);
+            connector = SendfileConnector.create(server, ACCEPTORS, selectors(cores), protocols);
         } else {
             connector = new ServerConnector(server, ACCEPTORS, selectors(cores), protocols);
         }
@@ -368,7 +366,7 @@ public final class Launcher {
         return server;
     }
 
-    /** Body bytes sent with {@code transferTo} by the {@code --sendfile} connector (0 without it). */
+    /** Body bytes sent with {@code transferTo} by the sendfile connector (0 with {@code --sendfile=false}). */
     public long sentFromFiles() {
         return server.getConnectors()[0] instanceof SendfileConnector connector ? connector.sentFromFiles() : 0;
     }
@@ -522,10 +520,10 @@ public final class Launcher {
         out.printf("  %-28s%s%n", "--port N", "Port to listen on (default " + DEFAULT_PORT + "; 0 picks a free one).");
         out.printf("  %-28s%s%n", "--http2=" + DEFAULT_HTTP2, "Also serve clear-text HTTP/2 (h2c, by prior "
                 + "knowledge or Upgrade) on the same port; --http2=false: HTTP/1.1 only.");
-        out.printf("  %-28s%s%n", "--sendfile=" + DEFAULT_SENDFILE, "Experimental: send file bodies on HTTP/1.1 "
-                + "connections with sendfile (FileChannel.transferTo) instead of copying them; see docs/sendfile-jetty.md."
-                + " The launcher's form of the sendfile setting, which in a WAR on Tomcat hands bodies to Tomcat's "
-                + "sendfile (on by default there).");
+        out.printf("  %-28s%s%n", "--sendfile=" + DEFAULT_SENDFILE, "Send file bodies on HTTP/1.1 connections "
+                + "with sendfile (FileChannel.transferTo) instead of copying them (h2c copies); false: always "
+                + "copy. See docs/sendfile-jetty.md. The launcher's form of the sendfile setting, which in a "
+                + "WAR on Tomcat hands bodies to Tomcat's sendfile.");
         out.printf("  %-28s%s%n", "--stopTimeout=" + DEFAULT_STOP_TIMEOUT.toSeconds() + "s", "On SIGTERM or Ctrl-C, "
                 + "stop accepting at once and let running downloads finish for up to this long, then cut them "
                 + "(0: cut at once).");

@@ -35,12 +35,23 @@ import org.eclipse.jetty.util.thread.Scheduler;
  * servlet gave it): an h2c connection (upgraded or by prior knowledge) frames its data and keeps the portable
  * path; TLS would wrap the buffer before it reached this endpoint (the launcher has no TLS).
  */
-final class SendfileConnector extends ServerConnector {
+public final class SendfileConnector extends ServerConnector {
 
     private final LongAdder sentFromFiles = new LongAdder();
 
-    SendfileConnector(Server server, int acceptors, int selectors, ConnectionFactory... factories) {
+    private SendfileConnector(Server server, int acceptors, int selectors, ConnectionFactory... factories) {
         super(server, acceptors, selectors, factories);
+    }
+
+    /**
+     * A connector whose HTTP/1.1 connections send the engine's mapped chunks with {@code sendfile}; it turns the
+     * engine's offers on ({@link FileRegions#enable()}, for the whole JVM: a chunk no endpoint claims is written as
+     * before).
+     */
+    public static SendfileConnector create(Server server, int acceptors, int selectors,
+            ConnectionFactory... factories) {
+        FileRegions.enable();
+        return new SendfileConnector(server, acceptors, selectors, factories);
     }
 
     @Override

@@ -127,9 +127,11 @@ public final class Setting<T> {
                     + " See \"Protecting paths\".");
     public static final Setting<Boolean> SENDFILE = declare("sendfile", SettingType.OneOf.trueOrFalse(), true,
             "On Tomcat with sendfile on its connector: a whole file or one range, with no speed limit and no"
-                    + " `maxTransfers`, is sent by Tomcat's sendfile; `false`: always Sluice's engine.",
-            "Speed limits are `limitRate`, `globalRate`, `limitRatePerClient` and `limitRatePerUser`. Tomcat sends the file from the"
-                    + " kernel without copying it through the JVM. See \"Tomcat's sendfile\".");
+                    + " `maxTransfers`, is sent by Tomcat's sendfile; in the launcher (`--sendfile`): Sluice's engine"
+                    + " sends its mapped chunks with sendfile on HTTP/1.1; `false`: always Sluice's engine, copying.",
+            "Speed limits are `limitRate`, `globalRate`, `limitRatePerClient` and `limitRatePerUser`. Sendfile sends"
+                    + " the file from the kernel without copying it through the JVM. See \"Tomcat's sendfile\" and"
+                    + " [sendfile on Jetty](docs/sendfile-jetty.md).");
     public static final Setting<Long> CACHE_MAX_MEMORY = declare("cacheMaxMemory", new SettingType.Size(0, 1L << 30),
             10L << 20,
             "Memory for what Sluice remembers of recently requested files (existence, size, time, real path) and the"

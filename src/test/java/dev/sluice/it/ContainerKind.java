@@ -1,5 +1,6 @@
 package dev.sluice.it;
 
+import dev.sluice.launcher.SendfileConnector;
 import jakarta.servlet.DispatcherType;
 import jakarta.servlet.Filter;
 import jakarta.servlet.Servlet;
@@ -118,7 +119,7 @@ public enum ContainerKind {
             Duration idleTimeout) throws Exception {
         assumeInThisRun();
         return switch (this) {
-            case JETTY_EE11 -> startJetty(maxThreads, h2c, idleTimeout, server -> {
+            case JETTY_EE11 -> startJetty(true, maxThreads, h2c, idleTimeout, server -> {
                 var context = login == null ? new org.eclipse.jetty.ee11.servlet.ServletContextHandler("/")
                         : Ee11Login.context(login);
                 context.getServletHandler().setStartWithUnavailable(false);
@@ -129,7 +130,7 @@ public enum ContainerKind {
                 context.addServlet(holder, "/");
                 return context;
             });
-            case JETTY_EE10 -> startJetty(maxThreads, h2c, idleTimeout, server -> {
+            case JETTY_EE10 -> startJetty(false, maxThreads, h2c, idleTimeout, server -> {
                 var context = login == null ? new org.eclipse.jetty.ee10.servlet.ServletContextHandler("/")
                         : Ee10Login.context(login);
                 context.getServletHandler().setStartWithUnavailable(false);
@@ -164,7 +165,7 @@ public enum ContainerKind {
     public Running start(List<ServletSpec> servlets, List<FilterSpec> filters) throws Exception {
         assumeInThisRun();
         return switch (this) {
-            case JETTY_EE11 -> startJetty(0, false, null, server -> {
+            case JETTY_EE11 -> startJetty(true, 0, false, null, server -> {
                 var context = new org.eclipse.jetty.ee11.servlet.ServletContextHandler("/");
                 var handler = context.getServletHandler();
                 handler.setStartWithUnavailable(false);
@@ -192,7 +193,7 @@ public enum ContainerKind {
                 }
                 return context;
             });
-            case JETTY_EE10 -> startJetty(0, false, null, server -> {
+            case JETTY_EE10 -> startJetty(false, 0, false, null, server -> {
                 var context = new org.eclipse.jetty.ee10.servlet.ServletContextHandler("/");
                 var handler = context.getServletHandler();
                 handler.setStartWithUnavailable(false);
@@ -255,17 +256,26 @@ public enum ContainerKind {
         org.eclipse.jetty.server.Handler create(Server server);
     }
 
-    private static Running startJetty(int maxThreads, boolean h2c, Duration idleTimeout, ContextFactory contexts)
-            throws Exception {
+    /**
+     * {@code sendfile}: the launcher's connector ({@link SendfileConnector}), as the launcher runs by default, so that
+     * every test on {@link #JETTY_EE11} runs the engine's mapped chunks through {@code sendfile} on HTTP/1.1, while
+     * {@link #JETTY_EE10} keeps Jetty's own connector, the one a WAR in Jetty gets.
+     */
+    private static Running startJetty(boolean sendfile, int maxThreads, boolean h2c, Duration idleTimeout,
+            ContextFactory contexts) throws Exception {
         QueuedThreadPool threads = maxThreads > 0 ? new QueuedThreadPool(maxThreads, Math.min(4, maxThreads))
                 : new QueuedThreadPool();
         threads.setName("jetty");
         Server server = new Server(threads);
         var config = new org.eclipse.jetty.server.HttpConfiguration();
-        ServerConnector connector = h2c
-                ? new ServerConnector(server, 1, 1, new org.eclipse.jetty.server.HttpConnectionFactory(config),
-                        new org.eclipse.jetty.http2.server.HTTP2CServerConnectionFactory(config))
-                : new ServerConnector(server, 1, 1);
+        org.eclipse.jetty.server.ConnectionFactory[] protocols = h2c
+                ? new org.eclipse.jetty.server.ConnectionFactory[] {
+                    new org.eclipse.jetty.server.HttpConnectionFactory(config),
+                    new org.eclipse.jetty.http2.server.HTTP2CServerConnectionFactory(config)}
+                : new org.eclipse.jetty.server.ConnectionFactory[] {
+                    new org.eclipse.jetty.server.HttpConnectionFactory(config)};
+        ServerConnector connector = sendfile ? SendfileConnector.create(server, 1, 1, protocols)
+                : new ServerConnector(server, 1, 1, protocols);
         connector.setHost("127.0.0.1");
         connector.setPort(0);
         if (idleTimeout != null) {

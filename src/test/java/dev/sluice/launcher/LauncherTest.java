@@ -94,9 +94,10 @@ class LauncherTest {
     }
 
     @Test
-    void sendfileIsAnOffByDefaultSwitchThatTakesAnExplicitBoolean() {
-        assertFalse(Launcher.parse(new String[] {"--root", "/srv"}).sendfile(), "an experiment: off unless asked");
-        Launcher.Options bare = Launcher.parse(new String[] {"--sendfile", "--root", "/srv"});
+    void sendfileIsAnOnByDefaultSwitchThatTakesAnExplicitBoolean() {
+        assertTrue(Launcher.parse(new String[] {"--root", "/srv"}).sendfile(), "on unless turned off");
+        assertFalse(Launcher.parse(new String[] {"--sendfile=false"}).sendfile());
+        Launcher.Options bare = Launcher.parse(new String[] {"--sendfile=false", "--sendfile", "--root", "/srv"});
         assertTrue(bare.sendfile());
         assertEquals(Map.of("root", "/srv"), bare.settings(), "a bare --sendfile must not take the next argument");
         assertTrue(Launcher.parse(new String[] {"--sendfile=true"}).sendfile());
@@ -139,7 +140,7 @@ class LauncherTest {
             assertTrue(help.contains("--" + setting.key() + "="), setting.key());
         }
         assertEquals(1, help.split("--sendfile=", -1).length - 1, "one --sendfile line, the launcher's: " + help);
-        assertTrue(help.contains("--sendfile=false"), help);
+        assertTrue(help.contains("--sendfile=true"), help);
         assertTrue(help.contains("--http2=true"), help);
         assertTrue(help.contains("--http2=false"), help);
         assertTrue(help.contains("--stopTimeout=30s"), help);
