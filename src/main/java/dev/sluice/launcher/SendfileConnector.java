@@ -26,7 +26,9 @@ import org.eclipse.jetty.util.thread.Scheduler;
  * {@code remaining()} (the servlet's {@code HttpOutput}, the core response's Content-Length check, the HTTP/1.1
  * generator, the {@code WriteFlusher}), and the endpoint's {@code flush} is where the buffer is consumed. Sending
  * the same bytes from the file and advancing the buffer's position by what the kernel took is, to every layer,
- * indistinguishable from a {@code write} of the buffer: the accounting, the partial writes (the
+ * indistinguishable from a {@code write} of the buffer (but for when the bytes are read: the kernel reads them
+ * from the page cache as they leave the socket, so a change of the file in place reaches bytes still queued,
+ * docs/sendfile-jetty.md, "What it gives up"): the accounting, the partial writes (the
  * {@code WriteFlusher} registers write interest and flushes the rest when the socket takes data), pipelining
  * (flushes are serialized, in order) and the persistent-connection state stay Jetty's own. Nothing of Jetty's is
  * reached by reflection or changed.

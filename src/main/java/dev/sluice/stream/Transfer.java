@@ -281,7 +281,9 @@ public final class Transfer {
      * after the read that crosses each multiple of this many body bytes. Every chunk would cost too much for small
      * ones: a check is an {@code fstat} and a {@code stat}, measured here at 3 to 16 microseconds, about as much as
      * reading a 16 KiB chunk from the page cache. What makes a spliced body impossible is the check before the last
-     * byte; these only cut a changed file's download early, within this many bytes.
+     * byte; these only cut a changed file's download early, within this many bytes. (For bytes a container copied
+     * when it wrote them: bytes it sent with {@code sendfile} are read from the file when they leave the socket,
+     * after this check; see docs/sendfile-jetty.md, "What it gives up".)
      */
     static final long CHECK_EVERY = 1024 * 1024;
 
