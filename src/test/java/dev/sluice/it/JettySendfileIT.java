@@ -158,6 +158,58 @@ class JettySendfileIT {
         }
     }
 
+    /**
+     * What {@code --sendfile=false} keeps and sendfile gives up (docs/sendfile-jetty.md, "What it gives up"): once
+     * the transfer has completed, every byte was copied into the socket, so a change of the file in place then
+     * cannot reach the client, whatever it has not read yet. With sendfile the bytes still queued are read from the
+     * file as they leave, and the client gets the new ones inside a complete-looking body.
+     */
+    @Test
+    void withSendfileOffAChangeInPlaceAfterTheTransferCompletedNeverReachesTheClient() throws Exception {
+        launcher.stop();
+        launcher = Launcher.start("127.0.0.1", 0, true, Duration.ofSeconds(1), Duration.ofSeconds(20), false,
+                Map.of("root", root.toString()));
+        base = URI.create(launcher.url().replace("localhost", "127.0.0.1"));
+        byte[] original = Arrays.copyOf(data, 3 * 1024 * 1024);
+        Path file = root.resolve("c.bin");
+        Files.write(file, original);
+        long completedBefore = transfers("Completed");
+        long unreadWhenChanged;
+        ByteArrayOutputStream received = new ByteArrayOutputStream();
+        try (Socket socket = new Socket()) {
+            socket.setReceiveBufferSize(64 * 1024);
+            socket.connect(new InetSocketAddress(base.getHost(), base.getPort()));
+            socket.setSoTimeout((int) DEADLINE.toMillis());
+            socket.getOutputStream().write(request("/c.bin", Map.of("Connection", "close")));
+            InputStream in = socket.getInputStream();
+            byte[] piece = new byte[4096];
+            long deadline = System.nanoTime() + DEADLINE.toNanos();
+            while (transfers("Completed") == completedBefore) { // reads only as much as the server needs to end
+                assertTrue(System.nanoTime() < deadline, "the transfer completed within " + DEADLINE);
+                int n = in.read(piece);
+                assertTrue(n > 0, "the body goes on");
+                received.write(piece, 0, n);
+            }
+            byte[] other = new byte[original.length];
+            new Random(12).nextBytes(other);
+            try (RandomAccessFile inPlace = new RandomAccessFile(file.toFile(), "rw")) {
+                inPlace.write(other); // the same inode, every byte changed
+            }
+            long readWhenChanged = received.size();
+            in.transferTo(received);
+            unreadWhenChanged = received.size() - readWhenChanged;
+        }
+        assertTrue(unreadWhenChanged >= 32 * 1024, "a part of the body was still on its way when the file changed: "
+                + unreadWhenChanged + " bytes");
+        byte[] all = received.toByteArray();
+        String text = new String(all, StandardCharsets.ISO_8859_1);
+        int bodyStart = text.indexOf("\r\n\r\n") + 4;
+        assertTrue(text.startsWith("HTTP/1.1 200"), text.substring(0, Math.min(200, text.length())));
+        assertEquals(sha256(original), sha256(Arrays.copyOfRange(all, bodyStart, all.length)),
+                "the body is the file as it was when the transfer completed (" + (all.length - bodyStart) + " bytes)");
+        assertEquals(0, launcher.sentFromFiles(), "nothing went by sendfile");
+    }
+
     @Test
     void anH2cStreamKeepsThePortablePath() throws Exception {
         HTTP2Client client = new HTTP2Client();
