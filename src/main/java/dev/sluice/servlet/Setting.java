@@ -130,9 +130,9 @@ public final class Setting<T> {
                     + " `maxTransfers`, is sent by Tomcat's sendfile; in the launcher (`--sendfile`): Sluice's engine"
                     + " sends its mapped chunks with sendfile on HTTP/1.1; `false`: always Sluice's engine, copying.",
             "Speed limits are `limitRate`, `globalRate`, `limitRatePerClient` and `limitRatePerUser`. Sendfile sends"
-                    + " the file from the kernel without copying it through the JVM, so the bytes queued for a socket are"
-                    + " read from the file as they leave: where files change in place while served, `false`. See \"Tomcat's sendfile\" and"
-                    + " [sendfile on Jetty](docs/sendfile-jetty.md).");
+                    + " the file from the kernel without copying it through the JVM, so the bytes queued for a socket"
+                    + " are read from the file as they leave: where files change in place while served, `false`."
+                    + " See \"Tomcat's sendfile\" and [sendfile on Jetty](docs/sendfile-jetty.md).");
     public static final Setting<Long> CACHE_MAX_MEMORY = declare("cacheMaxMemory", new SettingType.Size(0, 1L << 30),
             10L << 20,
             "Memory for what Sluice remembers of recently requested files (existence, size, time, real path) and the"
