@@ -71,7 +71,11 @@ class JettySendfileIT {
         try (RandomAccessFile sparse = new RandomAccessFile(root.resolve("huge.bin").toFile(), "rw")) {
             sparse.setLength(1L << 30); // no socket buffer holds it: an abort is seen mid-body
         }
-        launcher = Launcher.start("127.0.0.1", 0, true, Duration.ofSeconds(1), Duration.ofSeconds(20), true,
+        startLauncher(true);
+    }
+
+    private void startLauncher(boolean sendfile) throws Exception {
+        launcher = Launcher.start("127.0.0.1", 0, true, Duration.ofSeconds(1), Duration.ofSeconds(20), sendfile,
                 Map.of("root", root.toString()));
         base = URI.create(launcher.url().replace("localhost", "127.0.0.1"));
     }
@@ -167,9 +171,7 @@ class JettySendfileIT {
     @Test
     void withSendfileOffAChangeInPlaceAfterTheTransferCompletedNeverReachesTheClient() throws Exception {
         launcher.stop();
-        launcher = Launcher.start("127.0.0.1", 0, true, Duration.ofSeconds(1), Duration.ofSeconds(20), false,
-                Map.of("root", root.toString()));
-        base = URI.create(launcher.url().replace("localhost", "127.0.0.1"));
+        startLauncher(false);
         byte[] original = Arrays.copyOf(data, 3 * 1024 * 1024);
         Path file = root.resolve("c.bin");
         Files.write(file, original);
@@ -208,6 +210,7 @@ class JettySendfileIT {
         assertEquals(sha256(original), sha256(Arrays.copyOfRange(all, bodyStart, all.length)),
                 "the body is the file as it was when the transfer completed (" + (all.length - bodyStart) + " bytes)");
         assertEquals(0, launcher.sentFromFiles(), "nothing went by sendfile");
+        assertNothingHeld();
     }
 
     @Test
