@@ -774,7 +774,10 @@ public final class Transfer {
         int bytes = chunk.data().remaining();
         long left = length - bytesWritten;
         if (tail == Tail.BODY && bytes == left && bytes > 1) {
-            splitLastByte(chunk);
+            if (!splitLastByte(chunk)) {
+                recycle(chunk);
+                return;
+            }
             bytes--;
         }
         if (bytes == left && (mappedEnd > 0 || fileCheck.enabled()) && !fileStillHoldsTheBody()) {
@@ -811,14 +814,36 @@ public final class Transfer {
      * That flush still blocks the writing thread if the window is exactly spent at that moment, until the client
      * reopens it (Tomcat's stream and connection write timeouts bound the wait). On other containers the split
      * costs one small write at the end of each download.
+     *
+     * <p>A mapped chunk's last byte is read from the file, not through the mapping: a read through the mapping
+     * enters its page in the process's page tables (a page fault: 1.4% of the server's CPU in a profile of medium
+     * files sent with {@code sendfile}, where nothing else of a body touches its mapping), and unmapping the window
+     * later must clear that entry and flush it from every core's TLB.
+     *
+     * @return false when the last byte could not be read: the transfer has failed
      */
-    private void splitLastByte(Chunk last) {
-        tail = Tail.FLUSH_DUE;
+    private boolean splitLastByte(Chunk last) {
         ByteBuffer data = last.data();
         int end = data.limit();
-        ByteBuffer lastByte = ByteBuffer.allocate(1).put(0, data.get(end - 1));
+        ByteBuffer lastByte = ByteBuffer.allocate(1);
+        if (last.source() == Source.MAPPING) {
+            try {
+                if (channel.read(lastByte, last.fileEnd() - 1) < 1) {
+                    end(Outcome.FAILED, new FileShrankException(last.fileEnd() - 1));
+                    return false;
+                }
+            } catch (IOException e) {
+                end(Outcome.FAILED, e);
+                return false;
+            }
+            lastByte.flip();
+        } else {
+            lastByte.put(0, data.get(end - 1));
+        }
+        tail = Tail.FLUSH_DUE;
         data.limit(end - 1);
         ready.addFirst(new Chunk(lastByte, Source.LITERAL));
+        return true;
     }
 
     /**

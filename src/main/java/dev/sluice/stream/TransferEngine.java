@@ -183,8 +183,14 @@ public final class TransferEngine implements AutoCloseable {
     /** Bytes one window of a file's mapping covers at most; see {@link MappedWindows}. */
     static final long MAP_WINDOW = 64L * 1024 * 1024;
 
-    /** Windows the engine keeps mapped at most: 4 GiB of address space, none of it memory of its own. */
-    static final int MAX_WINDOWS = 64;
+    /**
+     * Windows the engine keeps mapped at most. Each is one entry in the process's memory map (Linux allows 65,530
+     * by default, {@code vm.max_map_count}), none of it memory of its own.
+     */
+    static final int MAX_WINDOWS = 1024;
+
+    /** Address space the kept windows cover at most: 64 full windows, or many more of smaller files. */
+    static final long MAX_MAPPED_BYTES = 4L * 1024 * 1024 * 1024;
 
     /** How long a window nobody reads stays in the cache. */
     static final Duration WINDOW_IDLE = Duration.ofSeconds(30);
@@ -197,7 +203,7 @@ public final class TransferEngine implements AutoCloseable {
     }
 
     private static MappedWindows mappedWindows(long windowBytes, LongSupplier clock) {
-        return new MappedWindows(windowBytes, MAX_WINDOWS, WINDOW_IDLE.toNanos(), clock);
+        return new MappedWindows(windowBytes, MAX_WINDOWS, MAX_MAPPED_BYTES, WINDOW_IDLE.toNanos(), clock);
     }
 
     /** For tests, before any transfer starts: windows small enough that a small file crosses several. */

@@ -26,7 +26,11 @@ class FileWindowsTest {
     Path dir;
 
     private FileChannel sparseFile(long size, long... marks) throws IOException {
-        Path path = dir.resolve("sparse.bin");
+        return sparseFile("sparse.bin", size, marks);
+    }
+
+    private FileChannel sparseFile(String name, long size, long... marks) throws IOException {
+        Path path = dir.resolve(name);
         try (FileChannel write = FileChannel.open(path, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
             for (long mark : marks) {
                 write.write(ByteBuffer.wrap(marker(mark)), mark);
@@ -51,7 +55,7 @@ class FileWindowsTest {
     private final AtomicLong clock = new AtomicLong(1_000_000_000L);
 
     private MappedWindows cache(long windowBytes, int maxWindows) {
-        return new MappedWindows(windowBytes, maxWindows, Duration.ofSeconds(30).toNanos(), clock::get);
+        return new MappedWindows(windowBytes, maxWindows, Long.MAX_VALUE, Duration.ofSeconds(30).toNanos(), clock::get);
     }
 
     private static FileVersion version(long size) {
@@ -104,6 +108,31 @@ class FileWindowsTest {
             clock.addAndGet(Duration.ofSeconds(1).toNanos());
             cache.expire();
             assertEquals(0, cache.size());
+        }
+    }
+
+    @Test
+    void theCacheKeepsAtMostItsBytesOfAddressSpaceWhateverTheCount() throws IOException {
+        try (FileChannel small = sparseFile("small.bin", 3000); FileChannel large = sparseFile(20_000)) {
+            MappedWindows cache = new MappedWindows(8192, 100, 20_000, Duration.ofSeconds(30).toNanos(),
+                    clock::get);
+            for (int i = 0; i < 6; i++) { // six small files: 18,000 bytes, under the bound
+                new FileWindows(small, new FileVersion("small-" + i, 3000, 1L), cache).slice(0, 1000);
+            }
+            assertEquals(6, cache.size());
+            assertEquals(18_000, cache.bytes());
+            FileWindows windows = new FileWindows(large, version(20_000), cache);
+            windows.slice(0, 4096); // a full window of 8,192: the three least used small ones go
+            assertEquals(4, cache.size());
+            assertEquals(3 * 3000 + 8192, cache.bytes());
+            windows.slice(8192, 4096); // two more go
+            assertEquals(3, cache.size());
+            assertEquals(3000 + 2 * 8192, cache.bytes());
+            windows.slice(16384, 1000); // the file's last window, 3,616 bytes: the last small one goes
+            assertEquals(3, cache.size());
+            assertEquals(20_000, cache.bytes());
+            cache.clear();
+            assertEquals(0, cache.bytes());
         }
     }
 

@@ -519,7 +519,8 @@ class TransferTest {
      * reports it like a broken connection, by a throwing write or by {@code onError}. The file decides: when it
      * no longer holds the body, the transfer failed, whatever the container said, so neither the counters nor
      * the log blame the client. The race, made deterministic: every chunk is read while the socket is full, the
-     * file is cut, and the container's report comes before any read could see the cut.
+     * file is cut, and the container's report comes before any read could see the cut (but for a mapped body's
+     * last chunk, whose last byte is read from the file before the chunk is written: that read sees it first).
      */
     @ParameterizedTest
     @CsvSource({"MAPPED, write", "MAPPED, onError", "DIRECT, write", "DIRECT, onError"})
@@ -540,8 +541,15 @@ class TransferTest {
         }
         reads.runAll();
 
-        assertInstanceOf(FileShrankException.class, listener.only().cause());
-        assertSame(badAddress, listener.only().cause().getSuppressed()[0]);
+        Throwable cause = listener.only().cause();
+        assertInstanceOf(FileShrankException.class, cause);
+        if (kind == BufferKind.MAPPED && report.equals("write")) {
+            // the write would send the body's last mapped chunk, whose last byte is read from the file first:
+            // that read meets the cut, and the container is never called
+            assertEquals(0, cause.getSuppressed().length);
+        } else {
+            assertSame(badAddress, cause.getSuppressed()[0]);
+        }
         assertEndedCleanly(engine, channel, Outcome.FAILED);
         assertEquals(1, engine.metrics().failed());
         assertEquals(0, engine.metrics().aborted());
