@@ -818,7 +818,8 @@ public final class Transfer {
      * <p>A mapped chunk's last byte is read from the file, not through the mapping: a read through the mapping
      * enters its page in the process's page tables (a page fault: 1.4% of the server's CPU in a profile of medium
      * files sent with {@code sendfile}, where nothing else of a body touches its mapping), and unmapping the window
-     * later must clear that entry and flush it from every core's TLB.
+     * later must clear that entry and flush it from every core's TLB. The read is of a page the span's read made
+     * resident, on the owner's thread, as the file check before that byte is ({@link #fileStillHoldsTheBody}).
      *
      * @return false when the last byte could not be read: the transfer has failed
      */
