@@ -77,18 +77,18 @@ final class MappedWindows {
      */
     MappedByteBuffer window(FileChannel channel, FileVersion file, long index, long size) throws IOException {
         long start = index * windowBytes;
-        long bytes = Math.min(windowBytes, size - start);
+        long length = Math.min(windowBytes, size - start);
         if (file == null) {
-            return channel.map(FileChannel.MapMode.READ_ONLY, start, bytes);
+            return channel.map(FileChannel.MapMode.READ_ONLY, start, length);
         }
         long now = clock.getAsLong();
         synchronized (windows) {
             Key key = new Key(file, index);
             Window window = windows.get(key);
-            if (window == null || window.buffer.capacity() < bytes) { // shorter: the file grew in place
-                window = new Window(channel.map(FileChannel.MapMode.READ_ONLY, start, bytes), now);
+            if (window == null || window.buffer.capacity() < length) { // shorter: the file grew in place
+                window = new Window(channel.map(FileChannel.MapMode.READ_ONLY, start, length), now);
                 Window replaced = windows.put(key, window);
-                this.bytes += window.buffer.capacity() - (replaced == null ? 0 : replaced.buffer.capacity());
+                bytes += window.buffer.capacity() - (replaced == null ? 0 : replaced.buffer.capacity());
                 trim(now);
             }
             window.lastUsedNanos = now;

@@ -830,7 +830,7 @@ public final class Transfer {
         if (last.source() == Source.MAPPING) {
             try {
                 if (channel.read(lastByte, last.fileEnd() - 1) < 1) {
-                    end(Outcome.FAILED, new FileShrankException(last.fileEnd() - 1));
+                    end(Outcome.FAILED, new FileShrankException(channel.size()));
                     return false;
                 }
             } catch (IOException e) {

@@ -137,6 +137,22 @@ class FileWindowsTest {
     }
 
     @Test
+    void aWindowMappedAgainAfterItsFileGrewCountsItsNewLength() throws IOException {
+        try (FileChannel channel = sparseFile(3000)) {
+            MappedWindows cache = cache(8192, 4);
+            FileWindows windows = new FileWindows(channel, version(20_000), cache);
+            windows.slice(0, 1000);
+            assertEquals(3000, cache.bytes());
+            try (FileChannel grow = FileChannel.open(dir.resolve("sparse.bin"), StandardOpenOption.WRITE)) {
+                grow.write(ByteBuffer.wrap(new byte[1]), 20_000 - 1);
+            }
+            assertEquals(4096, windows.slice(0, 4096).remaining());
+            assertEquals(1, cache.size());
+            assertEquals(8192, cache.bytes());
+        }
+    }
+
+    @Test
     void aChunkThatSpansTwoWindowsIsRefused() throws IOException {
         try (FileChannel channel = sparseFile(100_000)) {
             FileWindows windows = new FileWindows(channel, version(100_000), cache(8192, 2));

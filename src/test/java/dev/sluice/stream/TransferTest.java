@@ -519,18 +519,18 @@ class TransferTest {
      * reports it like a broken connection, by a throwing write or by {@code onError}. The file decides: when it
      * no longer holds the body, the transfer failed, whatever the container said, so neither the counters nor
      * the log blame the client. The race, made deterministic: every chunk is read while the socket is full, the
-     * file is cut, and the container's report comes before any read could see the cut (but for a mapped body's
-     * last chunk, whose last byte is read from the file before the chunk is written: that read sees it first).
+     * file is cut, and the container's report comes before any read could see the cut.
      */
     @ParameterizedTest
     @CsvSource({"MAPPED, write", "MAPPED, onError", "DIRECT, write", "DIRECT, onError"})
     void aFileThatShrankIsAFailureWhateverTheContainerReports(BufferKind kind, String report) throws IOException {
-        byte[] data = file("a.bin", 3 * CHUNK);
+        // three chunks either way: a mapped chunk is at least the chunk sizer's floor, a pooled one chunkSize
+        byte[] data = file("a.bin", 3 * (kind == BufferKind.MAPPED ? ChunkSizer.FLOOR : CHUNK));
         TransferEngine engine = engine(settings().withReadAhead(3).withBufferKind(kind), reads);
         FileChannel channel = open("a.bin");
         readEveryChunkWhileTheSocketIsFull(engine, channel, whole(data.length));
         try (RandomAccessFile file = new RandomAccessFile(dir.resolve("a.bin").toFile(), "rw")) {
-            file.setLength(3 * CHUNK - 10);
+            file.setLength(data.length - 10);
         }
         IOException badAddress = new IOException("Bad address");
         if (report.equals("write")) {
@@ -541,15 +541,11 @@ class TransferTest {
         }
         reads.runAll();
 
-        Throwable cause = listener.only().cause();
-        assertInstanceOf(FileShrankException.class, cause);
-        if (kind == BufferKind.MAPPED && report.equals("write")) {
-            // the write would send the body's last mapped chunk, whose last byte is read from the file first:
-            // that read meets the cut, and the container is never called
-            assertEquals(0, cause.getSuppressed().length);
-        } else {
-            assertSame(badAddress, cause.getSuppressed()[0]);
-        }
+        // the container's report concerns the first chunk: the body's last one, whose last byte is read from the
+        // file before it is written, was never reached
+        assertEquals(report.equals("write") ? List.of("write " + data.length / 3) : List.of(), out.calls());
+        assertInstanceOf(FileShrankException.class, listener.only().cause());
+        assertSame(badAddress, listener.only().cause().getSuppressed()[0]);
         assertEndedCleanly(engine, channel, Outcome.FAILED);
         assertEquals(1, engine.metrics().failed());
         assertEquals(0, engine.metrics().aborted());
@@ -871,8 +867,8 @@ class TransferTest {
 
     /**
      * A mapped chunk's bytes are copied when the container writes them, so a file cut short after its last read
-     * would put zeros into the body: the size is checked once more before the write that ends the body, and the
-     * transfer fails short of its length instead of completing.
+     * would put zeros into the body. Cut before the body's last chunk is written: the body's last byte, read from
+     * the file before that write, is no longer there, and the transfer fails short of its length.
      */
     @Test
     void aMappedFileCutAfterItsLastReadFailsBeforeTheBodyCompletes() throws IOException {
@@ -885,6 +881,29 @@ class TransferTest {
         assertEquals(Outcome.FAILED, listener.only().outcome());
         assertInstanceOf(FileShrankException.class, listener.only().cause());
         assertTrue(out.sent().length < data.length, "a body with bytes the file no longer has was completed");
+        assertEndedCleanly(engine, channel, Outcome.FAILED);
+    }
+
+    /**
+     * Cut while the container still holds the body's last chunk (all but its last byte), after that byte was read:
+     * the container copies zeros for the cut bytes, and the check before the last byte's write (the file's size,
+     * with no version check here) fails the transfer instead of completing a body with them.
+     */
+    @Test
+    void aMappedFileCutWhileTheLastChunkIsInTheContainerFailsBeforeTheLastByte() throws IOException {
+        byte[] data = file("a.bin", 3 * CHUNK); // one mapped chunk: shorter than the chunk sizer's floor
+        TransferEngine engine = engine(settings().withReadAhead(3).withBufferKind(BufferKind.MAPPED), reads);
+        FileChannel channel = open("a.bin");
+        readEveryChunkWhileTheSocketIsFull(engine, channel, whole(data.length));
+        out.fillOnNextWrite();
+        out.setWritable(true);
+        assertEquals(List.of("write " + (data.length - 1)), out.calls());
+        cutTheFileByTenBytesAndDrain();
+
+        assertEquals(List.of("write " + (data.length - 1), "flush"), out.calls());
+        assertEquals(data.length - 1, out.sent().length);
+        assertEquals(Outcome.FAILED, listener.only().outcome());
+        assertInstanceOf(FileShrankException.class, listener.only().cause());
         assertEndedCleanly(engine, channel, Outcome.FAILED);
     }
 
