@@ -93,8 +93,8 @@ final class FailingChannel extends FileChannel {
     }
 
     @Override
-    public MappedByteBuffer map(MapMode mode, long position, long size) {
-        throw new UnsupportedOperationException();
+    public MappedByteBuffer map(MapMode mode, long position, long size) throws IOException {
+        return delegate.map(mode, position, size); // a mapping reads what the file has; only reads fail
     }
 
     @Override

@@ -362,6 +362,25 @@ class TransferTest {
         assertEquals(1, engine.metrics().failed());
     }
 
+    /**
+     * A mapped body's last byte is read from the file (not through the mapping) before its last chunk is written:
+     * when that read fails, the transfer fails with the read's error, and the chunk is never written.
+     */
+    @Test
+    void aFailedReadOfAMappedBodysLastByteFailsTheTransfer() throws IOException {
+        byte[] data = file("a.bin", 3 * CHUNK); // one mapped chunk: shorter than the chunk sizer's floor
+        TransferEngine engine = engine(settings().withBufferKind(BufferKind.MAPPED), reads);
+        FailingChannel channel = new FailingChannel(open("a.bin"), data.length - 1);
+        start(engine, out, channel, whole(data.length), listener);
+        out.start();
+        reads.runAll();
+
+        assertEquals(Outcome.FAILED, listener.only().outcome());
+        assertEquals("Input/output error (injected)", listener.only().cause().getMessage());
+        assertEquals(List.of(), out.calls());
+        assertEndedCleanly(engine, channel, Outcome.FAILED);
+    }
+
     @ParameterizedTest
     @EnumSource(BufferKind.class)
     void aFileThatShrinksWhileServedFailsAndIsNeverPadded(BufferKind kind) throws IOException {
