@@ -55,7 +55,8 @@ class FileWindowsTest {
     private final AtomicLong clock = new AtomicLong(1_000_000_000L);
 
     private MappedWindows cache(long windowBytes, int maxWindows) {
-        return new MappedWindows(windowBytes, maxWindows, Long.MAX_VALUE, Duration.ofSeconds(30).toNanos(), clock::get);
+        return new MappedWindows(windowBytes, maxWindows, Long.MAX_VALUE, Duration.ofSeconds(30).toNanos(),
+                clock::get);
     }
 
     private static FileVersion version(long size) {
