@@ -830,7 +830,9 @@ public final class Transfer {
         if (last.source() == Source.MAPPING) {
             try {
                 if (channel.read(lastByte, last.fileEnd() - 1) < 1) {
-                    end(Outcome.FAILED, new FileShrankException(channel.size()));
+                    // the file ends before the byte: the reason is the one the check before it would give
+                    IOException problem = fileProblem();
+                    end(Outcome.FAILED, problem != null ? problem : new FileShrankException(channel.size()));
                     return false;
                 }
             } catch (IOException e) {
