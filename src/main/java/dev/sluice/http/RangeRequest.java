@@ -10,9 +10,11 @@ import java.util.List;
  * <p>Syntax accepted: the case-insensitive unit {@code bytes}, {@code =}, then a comma-separated
  * list of {@code first-last}, {@code first-} and {@code -suffix} specs with optional whitespace
  * around the commas and after {@code =}, and empty list elements ignored
- * (RFC 9110 Sections 5.6.1.2, 14.1.1 and 14.1.2). A position has at most 18 decimal digits, so it
- * always fits a {@code long} while still reaching far beyond any real file; a longer position makes
- * the whole field invalid.
+ * (RFC 9110 Sections 5.6.1.2, 14.1.1 and 14.1.2). A position is any run of digits, as the grammar
+ * says ({@code 1*DIGIT}): one of more than 18 significant digits (10^18 bytes and up, far beyond any
+ * real file) is taken for what it is, a position past the end of the representation, so
+ * {@code 0-99999999999999999999} is the rest of the file, {@code -99999999999999999999} all of it, and
+ * {@code 99999999999999999999-} unsatisfiable, as their shorter forms are.
  *
  * <p>Defences against range abuse (RFC 9110 Sections 14.2 and 17.15):
  * <ul>
@@ -31,7 +33,11 @@ public final class RangeRequest {
 
     private static final String BYTES_UNIT = "bytes";
 
+    /** The most significant digits a position is read with exactly; a longer one is {@link #BEYOND_ANY_FILE}. */
     private static final int MAX_POSITION_DIGITS = 18;
+
+    /** Stands for every position of more than {@link #MAX_POSITION_DIGITS} significant digits. */
+    private static final long BEYOND_ANY_FILE = Long.MAX_VALUE;
 
     private static final RangeOutcome FULL = new RangeOutcome.Full();
 
@@ -143,7 +149,7 @@ public final class RangeRequest {
             if (end < 0) {
                 return -1;
             }
-            long suffix = Long.parseLong(s, start + 1, end, 10);
+            long suffix = position(s, start + 1, end);
             if (suffix > 0 && length > 0) {
                 out.add(new ByteRange(Math.max(0, length - suffix), length - 1));
             } else if (suffix > 0) {
@@ -155,16 +161,14 @@ public final class RangeRequest {
         if (firstEnd < 0 || firstEnd == s.length() || s.charAt(firstEnd) != '-') {
             return -1;
         }
-        long first = Long.parseLong(s, start, firstEnd, 10);
+        long first = position(s, start, firstEnd);
         long last = Long.MAX_VALUE;
         int end = firstEnd + 1;
         if (end < s.length() && HeaderSyntax.isDigit(s.charAt(end))) {
             end = digitsEnd(s, end);
-            if (end < 0) {
-                return -1;
-            }
-            last = Long.parseLong(s, firstEnd + 1, end, 10);
-            if (last < first) {
+            last = position(s, firstEnd + 1, end);
+            if (last < first || last == BEYOND_ANY_FILE && first == BEYOND_ANY_FILE
+                    && lessThan(s, firstEnd + 1, end, start, firstEnd)) {
                 return -1;
             }
         }
@@ -174,14 +178,36 @@ public final class RangeRequest {
         return end;
     }
 
-    /** Returns the index after the run of 1 to 18 digits at {@code start}, or -1 if there is no such run. */
+    /** Returns the index after the run of digits at {@code start}, or -1 if there is none. */
     private static int digitsEnd(String s, int start) {
         int end = start;
         while (end < s.length() && HeaderSyntax.isDigit(s.charAt(end))) {
             end++;
         }
-        int digits = end - start;
-        return digits == 0 || digits > MAX_POSITION_DIGITS ? -1 : end;
+        return end == start ? -1 : end;
+    }
+
+    /** The position the digits {@code [start, end)} of {@code s} write, or {@link #BEYOND_ANY_FILE}. */
+    private static long position(String s, int start, int end) {
+        int significant = skipZeros(s, start, end);
+        return end - significant > MAX_POSITION_DIGITS ? BEYOND_ANY_FILE : Long.parseLong(s, significant, end, 10);
+    }
+
+    /** Whether the number the digits {@code [aStart, aEnd)} write is less than the one {@code [bStart, bEnd)} write. */
+    private static boolean lessThan(String s, int aStart, int aEnd, int bStart, int bEnd) {
+        int a = skipZeros(s, aStart, aEnd);
+        int b = skipZeros(s, bStart, bEnd);
+        if (aEnd - a != bEnd - b) {
+            return aEnd - a < bEnd - b;
+        }
+        return s.substring(a, aEnd).compareTo(s.substring(b, bEnd)) < 0;
+    }
+
+    private static int skipZeros(String s, int start, int end) {
+        while (start < end - 1 && s.charAt(start) == '0') {
+            start++;
+        }
+        return start;
     }
 
     /** {@code ranges} as requested when none overlaps or touches another; else merged, by offset. */

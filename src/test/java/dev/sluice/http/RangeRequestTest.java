@@ -226,24 +226,39 @@ class RangeRequestTest {
         assertEquals(FULL, evaluate(header));
     }
 
+    @Test
+    void positionsOfAnyLengthAreValidAndThoseBeyondAnyFileAreTakenAsSuch() {
+        assertEquals(UNSATISFIABLE, evaluate("bytes=1000000000000000000-"));
+        assertEquals(UNSATISFIABLE, evaluate("bytes=99999999999999999999-"));
+        assertEquals(UNSATISFIABLE, evaluate("bytes=9223372036854775807-"));
+        assertEquals(UNSATISFIABLE, evaluate("bytes=99999999999999999999-999999999999999999999"));
+        assertEquals(partial(0, 9999), evaluate("bytes=0-1000000000000000000"));
+        assertEquals(partial(5, 9999), evaluate("bytes=5-99999999999999999999"));
+        assertEquals(partial(0, 9999), evaluate("bytes=0-9223372036854775807"));
+        assertEquals(partial(0, 9999), evaluate("bytes=-1000000000000000000"));
+        assertEquals(partial(0, 9999), evaluate("bytes=-99999999999999999999"));
+        assertEquals(partial(0, 9999), evaluate("bytes=-9223372036854775808"));
+        assertEquals(partial(1, 2), evaluate("bytes=0000000000000000001-2"));
+        assertEquals(partial(0, 5), evaluate("bytes=00000000000000000000000000-5"));
+        assertEquals(partial(0, 1), evaluate("bytes=0-1,99999999999999999999999999999-"));
+    }
+
     @ParameterizedTest
     @ValueSource(strings = {
-        "bytes=1000000000000000000-",
-        "bytes=0-1000000000000000000",
-        "bytes=-1000000000000000000",
-        "bytes=0-9223372036854775807",
-        "bytes=-9223372036854775808",
-        "bytes=0000000000000000001-2",
-        "bytes=0-1,99999999999999999999999999999-",
+        "bytes=99999999999999999999-99999999999999999998",
+        "bytes=100000000000000000000-99999999999999999999",
+        "bytes=99999999999999999999-1",
+        "bytes=0-1,99999999999999999999-00099999999999999999998",
     })
-    void positionsLongerThanEighteenDigitsAreInvalid(String header) {
+    void aLastPositionBeforeTheFirstIsInvalidWhateverTheirLength(String header) {
         assertEquals(FULL, evaluate(header));
     }
 
     @Test
-    void eighteenDigitPositionsAreValid() {
+    void eighteenDigitPositionsAreReadExactly() {
         assertEquals(UNSATISFIABLE, evaluate("bytes=999999999999999999-"));
         assertEquals(partial(0, 9999), evaluate("bytes=000000000000000000-999999999999999999"));
+        assertEquals(UNSATISFIABLE, evaluate("bytes=99999999999999999999-000099999999999999999999"));
     }
 
     @Test
