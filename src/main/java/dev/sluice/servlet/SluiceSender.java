@@ -605,6 +605,11 @@ public final class SluiceSender {
         for (ResponsePlan.Header header : plan.headers()) {
             if (header.name().equals("Content-Type")) {
                 response.setContentType(header.value());
+                if (!header.value().toLowerCase(Locale.ROOT).contains("charset=")) {
+                    // Jetty adds a charset it infers for some types (text/plain: iso-8859-1, text/html: utf-8)
+                    // unless told there is none: textCharset=none, or a type an application gave without one.
+                    response.setCharacterEncoding((String) null);
+                }
             } else {
                 response.setHeader(header.name(), header.value());
             }

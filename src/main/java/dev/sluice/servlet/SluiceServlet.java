@@ -2,6 +2,7 @@ package dev.sluice.servlet;
 
 import dev.sluice.http.DirectoryListing;
 import dev.sluice.http.FilePlanner;
+import dev.sluice.http.MethodRegistry;
 import dev.sluice.http.PathEncoding;
 import dev.sluice.http.ResponsePlan;
 import dev.sluice.http.SignedLinks;
@@ -195,8 +196,9 @@ public class SluiceServlet extends HttpServlet {
 
     /**
      * GET, HEAD and OPTIONS go to their {@code doXxx} methods, which are declared because Tomcat builds the
-     * {@code Allow} header of the 405s it answers itself (TRACE) from them; every other method is a 405 here. A
-     * forward that hands a file over ({@link HandoffOption#FILE}) is sent whatever its method.
+     * {@code Allow} header of the 405s it answers itself (TRACE) from them; every other registered method is a 405
+     * here, and a method HTTP does not know a 501 (RFC 9110 Section 9.1, {@link MethodRegistry}), both with
+     * {@code Allow}. A forward that hands a file over ({@link HandoffOption#FILE}) is sent whatever its method.
      */
     @Override
     protected void service(HttpServletRequest request, HttpServletResponse response)
@@ -216,8 +218,13 @@ public class SluiceServlet extends HttpServlet {
             return;
         }
         response.setHeader("Allow", ALLOW);
-        send(response, FilePlanner.text(HttpServletResponse.SC_METHOD_NOT_ALLOWED, "Method Not Allowed",
-                List.of()), true);
+        if (MethodRegistry.isRegistered(method)) {
+            send(response, FilePlanner.text(HttpServletResponse.SC_METHOD_NOT_ALLOWED, "Method Not Allowed",
+                    List.of()), true);
+        } else {
+            send(response, FilePlanner.text(HttpServletResponse.SC_NOT_IMPLEMENTED, "Not Implemented", List.of()),
+                    true);
+        }
     }
 
     @Override

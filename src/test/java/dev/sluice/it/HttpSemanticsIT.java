@@ -653,6 +653,25 @@ class HttpSemanticsIT {
 
     @ParameterizedTest
     @EnumSource(ContainerKind.class)
+    void textCharsetNoneSendsTextTypesWithoutACharsetThatTheContainerWouldInfer(ContainerKind kind) throws Exception {
+        start(kind, Map.of("textCharset", "none"));
+        byte[] text = writeText("notes.txt", "plain\n");
+        byte[] html = writeText("page.html", "<p>hello</p>\n");
+        Reply whole = get("/notes.txt");
+        assertWhole(whole, text);
+        assertEquals("text/plain", whole.header("content-type"));
+        Reply page = get("/page.html");
+        assertWhole(page, html);
+        assertEquals("text/html", page.header("content-type"));
+        Reply part = get("/notes.txt", Map.of("Range", "bytes=1-2"));
+        assertEquals(206, part.status());
+        assertArrayEquals(Arrays.copyOfRange(text, 1, 3), part.body());
+        assertEquals("text/plain", part.header("content-type"));
+        assertEquals("text/plain", call("HEAD", "/notes.txt", Map.of()).header("content-type"));
+    }
+
+    @ParameterizedTest
+    @EnumSource(ContainerKind.class)
     void unknownExtensionIsOctetStreamWithoutCharset(ContainerKind kind) throws Exception {
         start(kind, Map.of());
         byte[] bytes = write("blob.qqzz", 1000);
@@ -710,7 +729,7 @@ class HttpSemanticsIT {
     }
 
     static Stream<Arguments> refusedMethods() {
-        return Stream.of(ContainerKind.values()).flatMap(kind -> Stream.of("POST", "PUT", "DELETE", "TRACE")
+        return Stream.of(ContainerKind.values()).flatMap(kind -> Stream.of("POST", "PUT", "DELETE", "TRACE", "PROPFIND")
                 .map(method -> Arguments.of(kind, method)));
     }
 
@@ -720,6 +739,21 @@ class HttpSemanticsIT {
         start(kind, Map.of());
         Reply reply = call(method, "/data.bin", Map.of());
         assertEquals(405, reply.status());
+        assertAllow(reply);
+        assertNoLeak(method, reply);
+    }
+
+    static Stream<Arguments> unknownMethods() {
+        return Stream.of(ContainerKind.values()).flatMap(kind -> Stream.of("FOO", "get", "BREW")
+                .map(method -> Arguments.of(kind, method)));
+    }
+
+    @ParameterizedTest(name = "{0} {1}")
+    @MethodSource("unknownMethods")
+    void methodsHttpDoesNotKnowAre501(ContainerKind kind, String method) throws Exception {
+        start(kind, Map.of());
+        Reply reply = call(method, "/data.bin", Map.of());
+        assertEquals(501, reply.status());
         assertAllow(reply);
         assertNoLeak(method, reply);
     }

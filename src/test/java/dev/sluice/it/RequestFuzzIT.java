@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
+import dev.sluice.http.MethodRegistry;
 import dev.sluice.servlet.SluiceServlet;
 import dev.sluice.stream.TransferMetrics;
 import java.io.ByteArrayOutputStream;
@@ -302,7 +303,8 @@ class RequestFuzzIT {
         byte[] body = Arrays.copyOfRange(raw, headEnd + 4, raw.length);
         String bodyText = text.substring(headEnd + 4);
         boolean refusable = request.malformed() || request.oversized();
-        boolean unimplemented = status == 501 && (refusable || request.method().equals("CONNECT"));
+        boolean unimplemented = status == 501 && (refusable || request.method().equals("CONNECT")
+                || !MethodRegistry.isRegistered(request.method()));
         if (status >= 500 && !unimplemented && !(status == 505 && request.malformed())) {
             return "server error " + status;
         }

@@ -104,6 +104,12 @@ final class FakeExchange {
                             k -> new ArrayList<>()).add((String) args[1]));
                     case "setContentType" -> record("setContentType", () -> headers.put("Content-Type",
                             new ArrayList<>(List.of((String) args[0]))));
+                    case "setCharacterEncoding" -> record("setCharacterEncoding " + args[0], () -> {
+                        if (args[0] == null && headers.containsKey("Content-Type")) { // as a container: no charset
+                            headers.put("Content-Type", new ArrayList<>(List.of(
+                                    headers.get("Content-Type").get(0).replaceAll("(?i);\\s*charset=[^;]*", ""))));
+                        }
+                    });
                     case "setContentLength", "setContentLengthLong" -> record("setContentLength", () ->
                             headers.put("Content-Length", new ArrayList<>(List.of(args[0].toString()))));
                     case "getHeader" -> headers.containsKey((String) args[0]) ? headers.get((String) args[0]).get(0)
