@@ -19,9 +19,9 @@ sluice-ee11
 [ini]
 ## A download whose client takes no byte for stallTimeout (60 s) is ended by Sluice. Jetty's connector idle timeout
 ## (30 s) would end it first, and also cut clients that read slowly: a socket whose kernel buffers hold megabytes
-## stays unwritable for tens of seconds while such a client still reads. So the connector waits stallTimeout + 5 s,
-## as in the launcher, unless jetty.http.idleTimeout is set (start.d/http.ini or the command line); raise it with
-## sluice.stallTimeout.
+## stays unwritable for tens of seconds while such a client still reads. So the connector waits the default
+## stallTimeout + 5 s, as in the launcher, unless jetty.http.idleTimeout is set (start.d/http.ini or the command line).
+## It does not follow sluice.stallTimeout: with a longer stallTimeout, set jetty.http.idleTimeout to it + 5 s (in ms).
 jetty.http.idleTimeout?=65000
 
 [ini-template]

@@ -29,15 +29,19 @@ public record SendOptions(String filename, String contentType, String cacheContr
         Object userKey, boolean precompressed) {
 
     private static final String TOKEN = "[!#$%&'*+.^_`|~0-9A-Za-z-]+";
-    /** type/subtype, then any parameters without control characters (a tab allowed). */
+    /**
+     * type/subtype, then any parameters of visible ASCII, spaces and tabs: what every container sends as given
+     * (Tomcat drops a header with a character above U+00FF without a word, Jetty mangles one above U+007F).
+     */
     private static final Pattern MEDIA_TYPE = Pattern.compile(TOKEN + "/" + TOKEN
-            + "([ \\t]*;[^\\x00-\\x08\\x0a-\\x1f\\x7f]*)?");
+            + "([ \\t]*;[\\t\\x20-\\x7e]*)?");
 
     private static final SendOptions DEFAULTS = new SendOptions(null, null, null, null, null, false);
 
     /**
-     * @throws IllegalArgumentException if {@code contentType} is not a media type, or {@code cacheControl} holds
-     *         a control character (either would break the response's head)
+     * @throws IllegalArgumentException if {@code contentType} is not a media type, or either holds a character
+     *         other than visible ASCII, a space or a tab (a control character would break the response's head,
+     *         and containers drop or mangle the others: Tomcat sent no {@code Cache-Control} at all)
      */
     public SendOptions {
         checkContentType(contentType);
@@ -52,8 +56,9 @@ public record SendOptions(String filename, String contentType, String cacheContr
     }
 
     static void checkCacheControl(String cacheControl) {
-        if (cacheControl != null && cacheControl.chars().anyMatch(c -> c < 0x20 && c != '\t' || c == 0x7f)) {
-            throw new IllegalArgumentException("a control character in Cache-Control: " + LogText.quote(cacheControl));
+        if (cacheControl != null && cacheControl.chars().anyMatch(c -> (c < 0x20 || c > 0x7e) && c != '\t')) {
+            throw new IllegalArgumentException("a character other than visible ASCII, space or tab in Cache-Control: "
+                    + LogText.quote(cacheControl));
         }
     }
 

@@ -76,7 +76,9 @@ public final class Setting<T> {
                     + " seconds).",
             "Downloads that make progress are never cut, however long they take (the container's wall-clock async"
                     + " timeout is switched off), if the container's socket timeout is longer: the launcher and the"
-                    + " Jetty module set 65 s, Tomcat's `server.xml` has 20 s (see \"Timeouts\" in docs/containers.md).");
+                    + " Jetty module set 65 s, Tomcat's `server.xml` has 20 s. Progress is seen when the socket takes"
+                    + " data again, after about 1.5 MB drained: at 60 s, below about 25 KB/s (see \"Timeouts\" in"
+                    + " docs/containers.md).");
     public static final Setting<BufferKind> BUFFER_KIND = declare("bufferKind",
             SettingType.OneOf.of(kind -> kind.name().toLowerCase(Locale.ROOT), BufferKind.values()),
             ENGINE.bufferKind(),
@@ -158,8 +160,8 @@ public final class Setting<T> {
             "Most ranges one request may ask for ({range}); more are answered with the whole file (200).",
             "Many small ranges cost more than they save, and are a known amplification attack.");
     public static final Setting<String> CACHE_CONTROL = declare("cacheControl",
-            new SettingType.Text(text -> text.chars().noneMatch(c -> c < 0x20 || c == 0x7f),
-                    "control characters are not allowed"), "",
+            new SettingType.Text(text -> text.chars().allMatch(c -> c >= 0x20 && c <= 0x7e || c == '\t'),
+                    "only visible ASCII, spaces and tabs are allowed"), "",
             "`Cache-Control` value sent with files and with 304s, e.g. `public, max-age=3600`; empty: none.", "");
     public static final Setting<List<String>> ATTACHMENT_EXTENSIONS = declare("attachmentExtensions",
             SettingType.ListOf.matching(Pattern.compile("[A-Za-z0-9_-]+"),

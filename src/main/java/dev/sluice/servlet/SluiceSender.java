@@ -15,6 +15,7 @@ import dev.sluice.resource.Resolution;
 import dev.sluice.resource.SharedFiles;
 import dev.sluice.resource.SymlinkPolicy;
 import dev.sluice.stream.EngineSettings;
+import dev.sluice.stream.FileShrankException;
 import dev.sluice.stream.FileVersion;
 import dev.sluice.stream.Outcome;
 import dev.sluice.stream.Segment;
@@ -25,6 +26,7 @@ import dev.sluice.stream.TransferRequest;
 import jakarta.servlet.AsyncContext;
 import jakarta.servlet.DispatcherType;
 import jakarta.servlet.ServletContext;
+import jakarta.servlet.ServletOutputStream;
 import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
 import java.io.IOException;
@@ -87,6 +89,9 @@ public final class SluiceSender {
     static final String CUT_OFF = SluiceSender.class.getName() + ".cutOff";
 
     private static final Logger LOG = Logger.getLogger(SluiceSender.class.getName());
+
+    /** The piece an error page's body is written in. */
+    private static final int ERROR_PAGE_PIECE = 16 * 1024;
     private static final String DEFAULT_CONTENT_TYPE = "application/octet-stream";
     private static final String RETRY_AFTER_SECONDS = "5";
     private static final Set<String> TEXT_LIKE = Set.of("application/javascript", "application/json",
@@ -414,13 +419,21 @@ public final class SluiceSender {
             writeSmall(response, FilePlanner.text(403, "Forbidden", List.of()), withBody);
             return;
         }
+        boolean errorPage = request.getDispatcherType() == DispatcherType.ERROR;
         ResponsePlan plan;
         try {
-            plan = FilePlanner.plan(planRequest(request), representation(request, source, variant, file, options,
-                    !codings.isEmpty()), planOptions(options), MultipartByteranges::newBoundary);
+            plan = FilePlanner.plan(errorPage ? errorPageRequest(withBody) : planRequest(request),
+                    representation(request, source, variant, file, options, !codings.isEmpty()),
+                    planOptions(options), MultipartByteranges::newBoundary);
         } catch (RuntimeException e) {
             file.close();
             throw e;
+        }
+        if (errorPage) {
+            try (OpenedFile closed = file.file()) {
+                writeErrorPage(response, plan, file, withBody);
+            }
+            return;
         }
         if (!withBody || plan.body().stream().noneMatch(p -> p instanceof ResponsePlan.FilePart)) {
             file.close();
@@ -610,6 +623,8 @@ public final class SluiceSender {
                     // unless told there is none: textCharset=none, or a type an application gave without one.
                     response.setCharacterEncoding((String) null);
                 }
+            } else if (header.name().equals("Vary")) {
+                response.setHeader("Vary", vary(response.getHeaders("Vary"), header.value()));
             } else {
                 response.setHeader(header.name(), header.value());
             }
@@ -617,6 +632,30 @@ public final class SluiceSender {
         if (plan.contentLength() >= 0) {
             response.setContentLengthLong(plan.contentLength());
         }
+    }
+
+    /**
+     * The {@code Vary} of a response: what the application set (a list field, RFC 9110 12.5.5: a cache must see
+     * every request field the response depends on, {@code Cookie} as much as {@code Accept-Encoding}) with Sluice's
+     * own added once; {@code *} stays {@code *}.
+     */
+    static String vary(java.util.Collection<String> set, String sluices) {
+        List<String> members = new ArrayList<>();
+        for (String line : set == null ? List.<String>of() : set) {
+            for (String member : line.split(",")) {
+                String name = member.trim();
+                if (name.equals("*")) {
+                    return "*";
+                }
+                if (!name.isEmpty() && members.stream().noneMatch(name::equalsIgnoreCase)) {
+                    members.add(name);
+                }
+            }
+        }
+        if (members.stream().noneMatch(sluices::equalsIgnoreCase)) {
+            members.add(sluices);
+        }
+        return String.join(", ", members);
     }
 
     /** Sends a plan whose body, if any, is literal bytes only: small enough to write on this thread. */
@@ -629,9 +668,69 @@ public final class SluiceSender {
         }
     }
 
-    /** maxTransfers are running: tell the client to come back rather than queue it. Nothing is committed yet. */
+    /** What an error page is planned for: the whole file, whatever the request's conditions and ranges. */
+    private static FilePlanner.Request errorPageRequest(boolean withBody) {
+        return new FilePlanner.Request(withBody ? "GET" : "HEAD",
+                new ConditionalHeaders(null, null, null, null, null), null);
+    }
+
+    /**
+     * The container's error page, when its location is a file Sluice serves: the file's bytes and type under the
+     * error's own status (Servlet 6.1, 10.9.2), with none of the validators or ranges that describe the file
+     * rather than the error, written on this thread. Why not streamed: Tomcat forwards to an error page and ends
+     * the response when the forward returns, so a body handed to a {@code WriteListener} was cut after its head
+     * (a 200 with a {@code Content-Length} and no bytes); every container writes its own error pages this way.
+     * Error pages are small; a large file as one holds a container thread while a slow client reads it.
+     */
+    private static void writeErrorPage(HttpServletResponse response, ResponsePlan plan, Snapshot file,
+            boolean withBody) throws IOException {
+        String type = plan.header("Content-Type");
+        if (type != null) {
+            response.setContentType(type);
+            if (!type.toLowerCase(Locale.ROOT).contains("charset=")) {
+                response.setCharacterEncoding((String) null);
+            }
+        }
+        String sniffing = plan.header("X-Content-Type-Options");
+        if (sniffing != null) {
+            response.setHeader("X-Content-Type-Options", sniffing);
+        }
+        response.setContentLengthLong(file.size());
+        if (!withBody) {
+            return;
+        }
+        ServletOutputStream out = response.getOutputStream();
+        if (file.bytes() != null) {
+            ByteBuffer bytes = file.bytes().duplicate();
+            byte[] piece = new byte[Math.min(bytes.remaining(), ERROR_PAGE_PIECE)];
+            while (bytes.hasRemaining()) {
+                int length = Math.min(piece.length, bytes.remaining());
+                bytes.get(piece, 0, length);
+                out.write(piece, 0, length);
+            }
+            return;
+        }
+        ByteBuffer piece = ByteBuffer.allocate((int) Math.min(Math.max(file.size(), 1), ERROR_PAGE_PIECE));
+        long position = 0;
+        while (position < file.size()) {
+            piece.clear().limit((int) Math.min(piece.capacity(), file.size() - position));
+            int read = file.file().channel().read(piece, position);
+            if (read < 0) {
+                throw new FileShrankException(position);
+            }
+            out.write(piece.array(), 0, read);
+            position += read;
+        }
+    }
+
+    /**
+     * maxTransfers are running: tell the client to come back rather than queue it. Nothing is committed yet. The
+     * headers the caller set go, but for its cookies, as in the header way's refusals.
+     */
     private static void busy(HttpServletResponse response) throws IOException {
+        List<String> cookies = new ArrayList<>(response.getHeaders("Set-Cookie"));
         response.reset();
+        cookies.forEach(cookie -> response.addHeader("Set-Cookie", cookie)); // an application's session goes on
         response.setHeader("Retry-After", RETRY_AFTER_SECONDS);
         writeSmall(response, FilePlanner.text(HttpServletResponse.SC_SERVICE_UNAVAILABLE, "Service Unavailable",
                 List.of()), true);

@@ -198,7 +198,8 @@ public class SluiceServlet extends HttpServlet {
      * GET, HEAD and OPTIONS go to their {@code doXxx} methods, which are declared because Tomcat builds the
      * {@code Allow} header of the 405s it answers itself (TRACE) from them; every other registered method is a 405
      * here, and a method HTTP does not know a 501 (RFC 9110 Section 9.1, {@link MethodRegistry}), both with
-     * {@code Allow}. A forward that hands a file over ({@link HandoffOption#FILE}) is sent whatever its method.
+     * {@code Allow}. A forward that hands a file over ({@link HandoffOption#FILE}) is sent whatever its method, and
+     * so is an error page (the container's error dispatch; Jetty's ee10 keeps the failed request's method).
      */
     @Override
     protected void service(HttpServletRequest request, HttpServletResponse response)
@@ -213,6 +214,10 @@ public class SluiceServlet extends HttpServlet {
             return;
         }
         String method = request.getMethod();
+        if (request.getDispatcherType() == DispatcherType.ERROR) {
+            serve(request, response, !method.equals("HEAD")); // the error page of a request of any method
+            return;
+        }
         if (method.equals("GET") || method.equals("HEAD") || method.equals("OPTIONS")) {
             super.service(request, response);
             return;

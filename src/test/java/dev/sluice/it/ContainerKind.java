@@ -163,6 +163,12 @@ public enum ContainerKind {
      * (chained in order), with the container's default threads.
      */
     public Running start(List<ServletSpec> servlets, List<FilterSpec> filters) throws Exception {
+        return start(servlets, filters, Map.of());
+    }
+
+    /** As {@link #start(List, List)}, with error pages: each status code's page at its location in the webapp. */
+    public Running start(List<ServletSpec> servlets, List<FilterSpec> filters, Map<Integer, String> errorPages)
+            throws Exception {
         assumeInThisRun();
         return switch (this) {
             case JETTY_EE11 -> startJetty(true, 0, false, null, server -> {
@@ -191,6 +197,9 @@ public enum ContainerKind {
                     mapping.setDispatcherTypes(EnumSet.copyOf(spec.dispatches()));
                     handler.addFilterMapping(mapping);
                 }
+                var pages = new org.eclipse.jetty.ee11.servlet.ErrorPageErrorHandler();
+                errorPages.forEach(pages::addErrorPage);
+                context.setErrorHandler(pages);
                 return context;
             });
             case JETTY_EE10 -> startJetty(false, 0, false, null, server -> {
@@ -219,6 +228,9 @@ public enum ContainerKind {
                     mapping.setDispatcherTypes(EnumSet.copyOf(spec.dispatches()));
                     handler.addFilterMapping(mapping);
                 }
+                var pages = new org.eclipse.jetty.ee10.servlet.ErrorPageErrorHandler();
+                errorPages.forEach(pages::addErrorPage);
+                context.setErrorHandler(pages);
                 return context;
             });
             case TOMCAT -> startTomcat(0, false, false, null, null, context -> {
@@ -241,6 +253,12 @@ public enum ContainerKind {
                     spec.dispatches().forEach(type -> map.setDispatcher(type.name()));
                     context.addFilterMap(map);
                 }
+                errorPages.forEach((status, location) -> {
+                    var page = new org.apache.tomcat.util.descriptor.web.ErrorPage();
+                    page.setErrorCode(status);
+                    page.setLocation(location);
+                    context.addErrorPage(page);
+                });
             });
         };
     }

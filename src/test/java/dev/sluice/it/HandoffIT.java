@@ -83,6 +83,11 @@ class HandoffIT {
      * of both {@code header} ways.
      */
     private void start(ContainerKind kind, Map<String, String> extra) throws Exception {
+        start(kind, extra, Map.of());
+    }
+
+    private void start(ContainerKind kind, Map<String, String> extra, Map<Integer, String> errorPages)
+            throws Exception {
         writeFiles();
         sluice = new SluiceServlet();
         Map<String, String> params = new HashMap<>(extra);
@@ -97,7 +102,8 @@ class HandoffIT {
                 List.of(new ContainerKind.FilterSpec("plain", new PlainFilter(), false, List.of("/noasync/*"),
                                 Set.of(DispatcherType.REQUEST)),
                         new ContainerKind.FilterSpec("handoff", new HandoffFilter(), true,
-                                List.of("/app/header", "/app/header-async", "/noasync/header"), requestAndAsync)));
+                                List.of("/app/header", "/app/header-async", "/noasync/header"), requestAndAsync)),
+                errorPages);
     }
 
     private void writeFiles() throws IOException {
@@ -268,6 +274,43 @@ class HandoffIT {
             assertEquals(412, get(url(way, "big.bin"), "If-Match", "\"another\"").status(), way);
             assertEquals(416, get(url(way, "big.bin"), "Range", "bytes=" + big.length + "-").status(), way);
         }
+    }
+
+    /**
+     * An error page whose location Sluice serves (in the WAR every location is Sluice's) keeps the error's status,
+     * sends the whole file whatever the request's Range and conditions, and nothing that describes the file as a
+     * resource (validators, ranges); a large page as well as a small one, also on Tomcat, which ends the response
+     * when its forward to the page returns.
+     */
+    @ParameterizedTest
+    @EnumSource(ContainerKind.class)
+    void anErrorPageSluiceServesKeepsTheErrorsStatusAndSendsTheWholePage(ContainerKind kind) throws Exception {
+        byte[] large = new byte[300 * 1024 + 11];
+        new Random(11).nextBytes(large);
+        start(kind, Map.of(), Map.of(404, "/errors/404.html", 405, "/errors/large.bin"));
+        Files.createDirectories(root.resolve("errors"));
+        Files.writeString(root.resolve("errors/404.html"), "<p>not here</p>\n");
+        Files.write(root.resolve("errors/large.bin"), large);
+        String missing = "/app/missing?token=" + TokenApp.TOKEN; // the app answers sendError(404)
+        for (String[] headers : new String[][] {{}, {"Range", "bytes=0-3"}, {"If-None-Match", "*"}}) {
+            for (int round = 0; round < 2; round++) { // the second may come from Sluice's cache of small files
+                TestClient.Response page = get(missing, headers);
+                String what = kind + " " + String.join(" ", headers) + " round " + round;
+                assertEquals(404, page.status(), what);
+                assertEquals("<p>not here</p>\n", page.text(), what);
+                assertTrue(page.header("content-type").startsWith("text/html"), what + ": " + page.header("content-type"));
+                assertNull(page.header("etag"), what);
+                assertNull(page.header("content-range"), what);
+                assertEquals("nosniff", page.header("x-content-type-options"), what);
+            }
+        }
+        TestClient.Response head = exchange("HEAD", missing);
+        assertEquals(404, head.status());
+        assertEquals(Integer.toString("<p>not here</p>\n".length()), head.header("content-length"));
+
+        TestClient.Response big = exchange("POST", "/app/api?token=" + TokenApp.TOKEN); // the app has no doPost: 405
+        assertEquals(405, big.status());
+        assertArrayEquals(large, big.body());
     }
 
     @ParameterizedTest

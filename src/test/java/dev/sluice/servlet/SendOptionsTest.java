@@ -25,6 +25,20 @@ class SendOptionsTest {
             assertThrows(IllegalArgumentException.class, () -> SendOptions.defaults().withContentType(type), type);
         }
         assertThrows(IllegalArgumentException.class, () -> SendOptions.defaults().withCacheControl("a\r\nb"));
+    }
+
+    /** Tomcat drops such a header without a word and Jetty mangles it: refused where the caller can see it. */
+    @Test
+    void valuesBeyondVisibleAsciiAreRefused() {
+        for (String value : new String[] {"max-age=1, x=\u2028", "private, \u00e9", "x=\u0085", "x=\u007f"}) {
+            assertThrows(IllegalArgumentException.class, () -> SendOptions.defaults().withCacheControl(value), value);
+            assertThrows(IllegalArgumentException.class,
+                    () -> SendOptions.defaults().withContentType("text/plain;" + value), value);
+        }
+        assertEquals("private,\tmax-age=5", SendOptions.defaults().withCacheControl("private,\tmax-age=5")
+                .cacheControl(), "a tab is allowed");
+        assertEquals("text/plain; x=\"a b\"", SendOptions.defaults().withContentType("text/plain; x=\"a b\"")
+                .contentType());
         assertThrows(IllegalArgumentException.class, () -> new TransferRequest.RateLimit(-1, 0));
     }
 }

@@ -208,7 +208,16 @@ class SluiceConfigTest {
     @Test
     void aCacheControlWithALineBreakCannotInjectHeaders() {
         String message = error("cacheControl", "max-age=1\r\nSet-Cookie: x=1");
-        assertTrue(message.contains("'cacheControl'") && message.contains("control characters"), message);
+        assertTrue(message.contains("'cacheControl'") && message.contains("visible ASCII"), message);
+    }
+
+    /** Tomcat drops a header with a character above U+00FF, Jetty sends a raw byte: refused at start-up. */
+    @Test
+    void aCacheControlBeyondVisibleAsciiIsRefused() {
+        for (String value : new String[] {"max-age=1\u00e9", "private, x=\u2028"}) {
+            String message = error("cacheControl", value);
+            assertTrue(message.contains("'cacheControl'") && message.contains("visible ASCII"), message);
+        }
     }
 
     @Test

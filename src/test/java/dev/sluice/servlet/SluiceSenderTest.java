@@ -236,4 +236,16 @@ class SluiceSenderTest {
         assertEquals(new SluiceSender.Settings(true, 3, "public", null, List.of("br", "gzip"), false, null,
                 config.symlinks(), false), settings);
     }
+
+    /** Sluice's Vary joins the application's (a list field): a cache must not lose the app's Cookie. */
+    @Test
+    void sluicesVaryIsAddedToTheApplicationsOnce() {
+        assertEquals("Accept-Encoding", SluiceSender.vary(List.of(), "Accept-Encoding"));
+        assertEquals("Cookie, Accept-Encoding", SluiceSender.vary(List.of("Cookie"), "Accept-Encoding"));
+        assertEquals("Cookie, Origin, Accept-Encoding",
+                SluiceSender.vary(List.of("Cookie,  Origin", "cookie"), "Accept-Encoding"));
+        assertEquals("accept-encoding, Cookie", SluiceSender.vary(List.of("accept-encoding, Cookie"),
+                "Accept-Encoding"), "already there: not twice");
+        assertEquals("*", SluiceSender.vary(List.of("Cookie, *"), "Accept-Encoding"), "* varies on everything");
+    }
 }
