@@ -13,14 +13,15 @@ import java.nio.file.LinkOption;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.attribute.BasicFileAttributes;
+import java.util.Arrays;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.apache.commons.io.function.IOFunction;
 
 /**
- * Opens files for responses, sharing one open file descriptor among all the responses that send the same version
- * of a file at the same time.
+ * Opens files for responses, sharing one open file descriptor (a few for a popular file, see "Stripes") among all
+ * the responses that send the same version of a file at the same time.
  *
  * <p>Why: a download holds its file open from its head to its last byte, so 10,000 clients of one popular file
  * held 10,000 descriptors besides their 10,000 sockets, and crossed a limit of 20,000 open files that served
@@ -35,11 +36,27 @@ import org.apache.commons.io.function.IOFunction;
  * A descriptor closed under its holders (a thread interrupted in a read closes it) is not handed out again: the
  * next open opens the file anew.
  *
+ * <h2>Stripes: a few descriptors for a popular file</h2>
+ * The JDK's {@code FileChannel} serializes {@code size()} and {@code map} on one lock per channel, and
+ * {@code transferTo} asks {@code size()} before every {@code sendfile}. With one channel for 10,000 downloads,
+ * every container and read thread that sent or checked a chunk queued on that one lock (seen in thread dumps of
+ * 10,000 slow clients: seven of seventeen such threads blocked on it at once). So a version of a file opens one
+ * more descriptor, up to {@link #MOST_STRIPES}, each time its holders pass another {@link #HOLDERS_PER_STRIPE}, and
+ * each call goes to the stripe its thread maps to: the threads, not the holders, are what contend, and a pool's
+ * threads spread over the stripes. Every stripe is the same file, checked as a shared open is (file key, size,
+ * modification time); a stripe that finds another file is not added. A file with few holders keeps one descriptor.
+ *
  * <p>Thread-safe. A file changed in place between two opens is told apart by its size or modification time, as
  * {@link OpenedFile} does; one replaced by another (a rename) by its file key. Where the file system gives no
  * file key, nothing is shared.
  */
 public final class SharedFiles {
+
+    /** The most descriptors one version of a file gets. */
+    static final int MOST_STRIPES = 8;
+
+    /** Holders per descriptor above which a version of a file gets another one. */
+    static final int HOLDERS_PER_STRIPE = 16;
 
     private final Map<Path, Descriptor> open = new ConcurrentHashMap<>();
     private final IOFunction<Path, OpenedFile> opener;
@@ -70,6 +87,7 @@ public final class SharedFiles {
         Descriptor shared = open.get(path);
         if (shared != null && shared.describes(now.fileKey(), now.size(), now.lastModifiedTime().toMillis())
                 && shared.acquire()) {
+            shared.addStripeIfCrowded();
             return shared.file(path);
         }
         OpenedFile opened = opener.apply(path);
@@ -106,25 +124,81 @@ public final class SharedFiles {
         }
     }
 
-    /** Descriptors open now with at least one holder; for tests. */
+    /** Versions of files open now with at least one holder; for tests. */
     int descriptors() {
         return open.size();
     }
 
-    /** One open file and how many views of it are open. */
+    /** Descriptors the open version of {@code path} holds (its stripes), 0 if none is open; for tests. */
+    int stripes(Path path) {
+        Descriptor shared = open.get(path);
+        return shared == null ? 0 : shared.stripes.length;
+    }
+
+    /**
+     * One open version of a file, its stripes (descriptors of that same version) and how many views of it are open.
+     */
     private final class Descriptor {
         private final OpenedFile file;
         /** Open views; 0 once the last one closed, after which the descriptor is never handed out again. */
         private final AtomicInteger holders = new AtomicInteger(1);
+        /** {@code file}'s channel first; only grows, replaced whole under {@code this}, and closed whole. */
+        private volatile FileChannel[] stripes;
+        /** Set under {@code this} by the last release: a stripe opened after it is closed, not added. */
+        private boolean closed;
 
         Descriptor(OpenedFile file) {
             this.file = file;
+            this.stripes = new FileChannel[] {file.channel()};
         }
 
-        /** Whether this descriptor, still open, is of the file version with this key, size and time. */
+        /** Whether this version, every stripe still open, is of the file version with this key, size and time. */
         boolean describes(Object fileKey, long size, long lastModifiedMillis) {
-            return file.fileKey().equals(fileKey) && file.size() == size
-                    && file.lastModifiedMillis() == lastModifiedMillis && file.channel().isOpen();
+            if (!file.fileKey().equals(fileKey) || file.size() != size
+                    || file.lastModifiedMillis() != lastModifiedMillis) {
+                return false;
+            }
+            for (FileChannel stripe : stripes) {
+                if (!stripe.isOpen()) {
+                    return false;
+                }
+            }
+            return true;
+        }
+
+        /** The channel for a call on this thread: threads spread over the stripes. */
+        FileChannel channel() {
+            FileChannel[] now = stripes;
+            return now.length == 1 ? now[0] : now[(int) (Thread.currentThread().getId() % now.length)];
+        }
+
+        /**
+         * Opens one more stripe when the holders have passed another {@link #HOLDERS_PER_STRIPE}: on the caller's
+         * thread, which was opening a file anyway. One that turns out to be another file, or comes after the last
+         * release, is closed again.
+         */
+        void addStripeIfCrowded() {
+            int count = stripes.length;
+            if (count >= MOST_STRIPES || holders.get() <= count * HOLDERS_PER_STRIPE) {
+                return;
+            }
+            OpenedFile stripe;
+            try {
+                stripe = opener.apply(file.path());
+            } catch (IOException e) {
+                return; // the holders share the stripes there are
+            }
+            synchronized (this) {
+                if (!closed && stripes.length == count && stripe.fileKey() != null
+                        && stripe.fileKey().equals(file.fileKey()) && stripe.size() == file.size()
+                        && stripe.lastModifiedMillis() == file.lastModifiedMillis()) {
+                    FileChannel[] more = Arrays.copyOf(stripes, count + 1);
+                    more[count] = stripe.channel();
+                    stripes = more;
+                    return;
+                }
+            }
+            closeSpare(stripe);
         }
 
         boolean acquire() {
@@ -139,7 +213,22 @@ public final class SharedFiles {
         void release() throws IOException {
             if (holders.decrementAndGet() == 0) {
                 open.remove(file.path(), this);
-                file.close();
+                FileChannel[] all;
+                synchronized (this) {
+                    closed = true;
+                    all = stripes;
+                }
+                IOException failed = null;
+                for (FileChannel stripe : all) {
+                    try {
+                        stripe.close();
+                    } catch (IOException e) {
+                        failed = failed == null ? e : failed;
+                    }
+                }
+                if (failed != null) {
+                    throw failed;
+                }
             }
         }
 
@@ -148,38 +237,39 @@ public final class SharedFiles {
         }
     }
 
-    /** One holder's channel onto a shared descriptor: reads that leave the descriptor's state alone. */
+    /**
+     * One holder's channel onto a shared version of a file: reads that leave the descriptors' state alone, each on
+     * the stripe of the calling thread.
+     */
     private static final class View extends FileChannel {
         private final Descriptor descriptor;
-        private final FileChannel channel;
 
         View(Descriptor descriptor) {
             this.descriptor = descriptor;
-            this.channel = descriptor.file.channel();
         }
 
         @Override
         public int read(ByteBuffer dst, long position) throws IOException {
             ensureOpen();
-            return channel.read(dst, position);
+            return descriptor.channel().read(dst, position);
         }
 
         @Override
         public long size() throws IOException {
             ensureOpen();
-            return channel.size();
+            return descriptor.channel().size();
         }
 
         @Override
         public MappedByteBuffer map(MapMode mode, long position, long size) throws IOException {
             ensureOpen();
-            return channel.map(mode, position, size);
+            return descriptor.channel().map(mode, position, size);
         }
 
         @Override
         public long transferTo(long position, long count, WritableByteChannel target) throws IOException {
             ensureOpen();
-            return channel.transferTo(position, count, target);
+            return descriptor.channel().transferTo(position, count, target);
         }
 
         private void ensureOpen() throws IOException {

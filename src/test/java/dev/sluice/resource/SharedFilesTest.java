@@ -61,6 +61,90 @@ class SharedFilesTest {
         assertEquals(0, descriptorsOf(file));
     }
 
+    /**
+     * A popular file gets one more descriptor each time its holders pass another {@code HOLDERS_PER_STRIPE}, up to
+     * {@code MOST_STRIPES}; calls from many threads go to them all and read the same bytes; the last close closes
+     * every one.
+     */
+    @Test
+    void aPopularFileGetsAFewDescriptorsAndClosesThemAllWithItsLastHolder() throws Exception {
+        Path file = Files.writeString(dir.resolve("popular.txt"), "popular bytes");
+        java.util.List<OpenedFile> holders = new java.util.ArrayList<>();
+        try {
+            for (int i = 0; i < SharedFiles.HOLDERS_PER_STRIPE; i++) {
+                holders.add(files.open(file));
+            }
+            assertEquals(1, files.stripes(file), "up to HOLDERS_PER_STRIPE holders share one descriptor");
+            assertEquals(1, descriptorsOf(file));
+            holders.add(files.open(file));
+            assertEquals(2, files.stripes(file), "one holder more: a second descriptor");
+            assertEquals(2, descriptorsOf(file));
+            int most = SharedFiles.MOST_STRIPES * SharedFiles.HOLDERS_PER_STRIPE + 5;
+            while (holders.size() < most) {
+                holders.add(files.open(file));
+            }
+            assertEquals(SharedFiles.MOST_STRIPES, files.stripes(file));
+            assertEquals(SharedFiles.MOST_STRIPES, descriptorsOf(file), "never more than MOST_STRIPES");
+            assertEquals(1, files.descriptors(), "still one version");
+
+            ExecutorService threads = Executors.newFixedThreadPool(SharedFiles.MOST_STRIPES * 2);
+            try {
+                java.util.List<Future<String>> reads = new java.util.ArrayList<>();
+                for (OpenedFile holder : holders) {
+                    reads.add(threads.submit(() -> read(holder.channel(), 8, 5) + holder.channel().size()));
+                }
+                for (Future<String> read : reads) {
+                    assertEquals("bytes13", read.get(30, TimeUnit.SECONDS));
+                }
+            } finally {
+                threads.shutdownNow();
+            }
+            while (holders.size() > 1) {
+                holders.remove(holders.size() - 1).close();
+            }
+            assertEquals(SharedFiles.MOST_STRIPES, descriptorsOf(file), "open while one holder is left");
+            assertEquals("popular", read(holders.get(0).channel(), 0, 7));
+        } finally {
+            for (OpenedFile holder : holders) {
+                holder.close();
+            }
+        }
+        assertEquals(0, descriptorsOf(file), "every descriptor closed with the last holder");
+        assertEquals(0, files.descriptors());
+    }
+
+    /** A stripe is the same version or nothing: a file replaced meanwhile is not added as a stripe of the old one. */
+    @Test
+    void aStripeThatFindsAnotherFileIsNotAdded() throws Exception {
+        Path file = Files.writeString(dir.resolve("a.txt"), "one");
+        java.util.concurrent.atomic.AtomicBoolean replaceBeforeNextOpen = new java.util.concurrent.atomic.AtomicBoolean();
+        SharedFiles replacing = new SharedFiles(path -> {
+            if (replaceBeforeNextOpen.getAndSet(false)) {
+                Path next = Files.writeString(dir.resolve("next.tmp"), "two");
+                Files.move(next, path, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+            }
+            return OpenedFile.open(path);
+        });
+        java.util.List<OpenedFile> holders = new java.util.ArrayList<>();
+        try {
+            for (int i = 0; i < SharedFiles.HOLDERS_PER_STRIPE; i++) {
+                holders.add(replacing.open(file));
+            }
+            replaceBeforeNextOpen.set(true); // the stripe's own open finds the new file
+            holders.add(replacing.open(file));
+            assertEquals(1, replacing.stripes(file), "the other file's descriptor was not added");
+            for (OpenedFile holder : holders) {
+                assertEquals("one", read(holder.channel(), 0, 3));
+            }
+        } finally {
+            for (OpenedFile holder : holders) {
+                holder.close();
+            }
+        }
+        assertEquals(0, replacing.descriptors());
+        assertEquals(0, descriptorsOf(file));
+    }
+
     @Test
     void twoFirstOpensAtOnceEndWithOneDescriptor() throws Exception {
         Path file = Files.writeString(dir.resolve("a.txt"), "raced");
