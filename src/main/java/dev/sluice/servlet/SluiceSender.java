@@ -406,7 +406,8 @@ public final class SluiceSender {
     private void sendSource(HttpServletRequest request, HttpServletResponse response, Source source,
             SendOptions options) throws IOException {
         boolean withBody = withBody(request);
-        List<String> codings = options.precompressed() ? settings.precompressed() : List.of();
+        boolean errorPage = request.getDispatcherType() == DispatcherType.ERROR;
+        List<String> codings = options.precompressed() && !errorPage ? settings.precompressed() : List.of();
         Variant variant = variant(request, source, codings);
         Optional<FileCache.Content> cached = variant.coding() == null ? source.cached().get() : Optional.empty();
         Snapshot file;
@@ -419,7 +420,6 @@ public final class SluiceSender {
             writeSmall(response, FilePlanner.text(403, "Forbidden", List.of()), withBody);
             return;
         }
-        boolean errorPage = request.getDispatcherType() == DispatcherType.ERROR;
         ResponsePlan plan;
         try {
             plan = FilePlanner.plan(errorPage ? errorPageRequest(withBody) : planRequest(request),
@@ -675,8 +675,9 @@ public final class SluiceSender {
     }
 
     /**
-     * The container's error page, when its location is a file Sluice serves: the file's bytes and type under the
-     * error's own status (Servlet 6.1, 10.9.2), with none of the validators or ranges that describe the file
+     * The container's error page, when its location is a file Sluice serves: the file's bytes and type (the file
+     * itself, never a precompressed variant) under the error's own status (Servlet 6.1, 10.9.2), with none of the
+     * validators or ranges that describe the file
      * rather than the error, written on this thread. Why not streamed: Tomcat forwards to an error page and ends
      * the response when the forward returns, so a body handed to a {@code WriteListener} was cut after its head
      * (a 200 with a {@code Content-Length} and no bytes); every container writes its own error pages this way.

@@ -287,12 +287,14 @@ class HandoffIT {
     void anErrorPageSluiceServesKeepsTheErrorsStatusAndSendsTheWholePage(ContainerKind kind) throws Exception {
         byte[] large = new byte[300 * 1024 + 11];
         new Random(11).nextBytes(large);
-        start(kind, Map.of(), Map.of(404, "/errors/404.html", 405, "/errors/large.bin"));
+        start(kind, Map.of("precompressed", "gzip"), Map.of(404, "/errors/404.html", 405, "/errors/large.bin"));
         Files.createDirectories(root.resolve("errors"));
         Files.writeString(root.resolve("errors/404.html"), "<p>not here</p>\n");
+        Files.writeString(root.resolve("errors/404.html.gz"), "not gzip, and never sent");
         Files.write(root.resolve("errors/large.bin"), large);
         String missing = "/app/missing?token=" + TokenApp.TOKEN; // the app answers sendError(404)
-        for (String[] headers : new String[][] {{}, {"Range", "bytes=0-3"}, {"If-None-Match", "*"}}) {
+        for (String[] headers : new String[][] {{}, {"Range", "bytes=0-3"}, {"If-None-Match", "*"},
+            {"Accept-Encoding", "gzip"}}) {
             for (int round = 0; round < 2; round++) { // the second may come from Sluice's cache of small files
                 TestClient.Response page = get(missing, headers);
                 String what = kind + " " + String.join(" ", headers) + " round " + round;
@@ -302,6 +304,7 @@ class HandoffIT {
                 assertNull(page.header("etag"), what);
                 assertNull(page.header("content-range"), what);
                 assertEquals("nosniff", page.header("x-content-type-options"), what);
+                assertNull(page.header("content-encoding"), what);
             }
         }
         TestClient.Response head = exchange("HEAD", missing);
@@ -311,6 +314,35 @@ class HandoffIT {
         TestClient.Response big = exchange("POST", "/app/api?token=" + TokenApp.TOKEN); // the app has no doPost: 405
         assertEquals(405, big.status());
         assertArrayEquals(large, big.body());
+    }
+
+    /** Turned away by maxTransfers, a hand-off keeps the application's cookies (its session goes on). */
+    @ParameterizedTest
+    @EnumSource(ContainerKind.class)
+    void aHandoffTurnedAwayByMaxTransfersKeepsTheApplicationsCookies(ContainerKind kind) throws Exception {
+        start(kind, Map.of("maxTransfers", "1"));
+        try (RandomAccessFile huge = new RandomAccessFile(root.resolve("huge.bin").toFile(), "rw")) {
+            huge.setLength(256L * 1024 * 1024);
+        }
+        TestClient slow = new TestClient(container.uri(), 4096);
+        try {
+            assertEquals(200, slow.send("GET", "/huge.bin", Map.of(), true).status());
+            Await.until("one download running", DEADLINE, () -> sluice.metrics().activeTransfers() == 1,
+                    () -> sluice.metrics().toString());
+            for (String way : WAYS) {
+                TestClient.Response refused = get(url(way, "notes.txt", "cookie", "kept"));
+                assertEquals(503, refused.status(), way);
+                assertEquals("5", refused.header("retry-after"), way);
+                if (way.equals("header")) { // the app of the other ways sets no cookie
+                    assertEquals("app=kept", refused.header("set-cookie"), way);
+                }
+                assertNull(refused.header("x-app"), way + ": the app's other headers go");
+            }
+        } finally {
+            slow.abort();
+        }
+        Await.until("the slow download released", DEADLINE, () -> sluice.metrics().activeTransfers() == 0,
+                () -> sluice.metrics().toString());
     }
 
     @ParameterizedTest
