@@ -449,25 +449,45 @@ public final class FileCache implements AutoCloseable {
         }
     }
 
-    /** Stops the cache's threads, if it has any; a read in progress ends on its own. */
+    /**
+     * Stops the cache's threads, if it has any, and waits up to 5 s for their very end: an executor counts as
+     * terminated while its last thread is still returning, and Tomcat, which looks for threads a stopped webapp
+     * left running right after it stops, warned of a "memory leak" for such a thread now and then.
+     */
     @Override
     public void close() {
         if (ownThreads != null) {
             ownThreads.shutdownNow();
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
             try {
                 ownThreads.awaitTermination(5, TimeUnit.SECONDS);
+                if (ownThreads.getThreadFactory() instanceof DaemonThreads made) {
+                    for (Thread thread : made.threads) {
+                        TimeUnit.NANOSECONDS.timedJoin(thread, Math.max(1, deadline - System.nanoTime()));
+                    }
+                }
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
             }
         }
     }
 
-    private static java.util.concurrent.ThreadFactory daemonThreads() {
-        AtomicInteger counter = new AtomicInteger();
-        return runnable -> {
+    private static DaemonThreads daemonThreads() {
+        return new DaemonThreads();
+    }
+
+    /** Makes the cache's daemon threads and remembers the ones still alive, for {@link #close} to join. */
+    private static final class DaemonThreads implements java.util.concurrent.ThreadFactory {
+        private final AtomicInteger counter = new AtomicInteger();
+        private final Set<Thread> threads = ConcurrentHashMap.newKeySet();
+
+        @Override
+        public Thread newThread(Runnable runnable) {
+            threads.removeIf(thread -> !thread.isAlive()); // idle threads end after 30 s: forget the ended ones
             Thread thread = new Thread(runnable, "sluice-cache-" + counter.incrementAndGet());
             thread.setDaemon(true);
+            threads.add(thread);
             return thread;
-        };
+        }
     }
 }

@@ -19,6 +19,7 @@ import java.nio.file.Path;
 import java.nio.file.attribute.BasicFileAttributes;
 import java.nio.file.attribute.FileTime;
 import java.time.Duration;
+import java.util.List;
 import java.util.ArrayDeque;
 import java.util.Optional;
 import java.util.Queue;
@@ -396,5 +397,29 @@ class FileCacheTest {
         runBackground();
         assertEquals("the new one", StandardCharsets.UTF_8.decode(cache.content(found).orElseThrow().bytes())
                 .toString(), "the new file's bytes are cached again");
+    }
+
+    /**
+     * close() returns only once the cache's own threads have ended, not merely its executor: Tomcat looks for a
+     * stopped webapp's threads right after the stop and warned of a leak for one still returning.
+     */
+    @Test
+    void closeEndsEveryThreadTheCacheStarted() throws Exception {
+        write("a.txt", "bytes to cache", T0);
+        FileResolver resolver = new FileResolver(root, SymlinkPolicy.INSIDE_ROOT, false);
+        java.util.function.Supplier<List<Thread>> cacheThreads = () -> Thread.getAllStackTraces().keySet().stream()
+                .filter(thread -> thread.getName().startsWith("sluice-cache-") && thread.isAlive()).toList();
+        List<Thread> before = cacheThreads.get();
+        FileCache cache = FileCache.of(resolver, new FileCache.Settings(1 << 20, 1 << 16, INTERVAL));
+        Resolution.Found found = found(cache.resolve("/a.txt"));
+        cache.content(found); // the first request for it has its bytes read on the cache's own thread
+        dev.sluice.it.Await.until("the bytes are cached", Duration.ofSeconds(10),
+                () -> cache.content(found).isPresent());
+        List<Thread> started = cacheThreads.get().stream().filter(thread -> !before.contains(thread)).toList();
+        assertFalse(started.isEmpty(), "the read ran on a thread of the cache's own");
+        cache.close();
+        for (Thread thread : started) {
+            assertFalse(thread.isAlive(), thread + " still alive after close()");
+        }
     }
 }
