@@ -16,6 +16,7 @@ import java.nio.file.attribute.BasicFileAttributes;
 import java.util.Arrays;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.apache.commons.io.function.IOFunction;
 
@@ -146,6 +147,8 @@ public final class SharedFiles {
         private volatile FileChannel[] stripes;
         /** Set under {@code this} by the last release: a stripe opened after it is closed, not added. */
         private boolean closed;
+        /** Whether a thread is opening a stripe: one open at a time, not one per client of a burst. */
+        private final AtomicBoolean growing = new AtomicBoolean();
 
         Descriptor(OpenedFile file) {
             this.file = file;
@@ -179,7 +182,8 @@ public final class SharedFiles {
          */
         void addStripeIfCrowded() {
             int count = stripes.length;
-            if (count >= MOST_STRIPES || holders.get() <= count * HOLDERS_PER_STRIPE) {
+            if (count >= MOST_STRIPES || holders.get() <= count * HOLDERS_PER_STRIPE
+                    || !growing.compareAndSet(false, true)) {
                 return;
             }
             OpenedFile stripe;
@@ -187,6 +191,8 @@ public final class SharedFiles {
                 stripe = opener.apply(file.path());
             } catch (IOException e) {
                 return; // the holders share the stripes there are
+            } finally {
+                growing.set(false);
             }
             synchronized (this) {
                 if (!closed && stripes.length == count && stripe.fileKey() != null
