@@ -54,7 +54,7 @@ import org.apache.commons.io.function.IOFunction;
 public final class SharedFiles {
 
     /** The most descriptors one version of a file gets. */
-    static final int MOST_STRIPES = 8;
+    public static final int MOST_STRIPES = 8;
 
     /** Holders per descriptor above which a version of a file gets another one. */
     static final int HOLDERS_PER_STRIPE = 16;
