@@ -615,6 +615,11 @@ public final class SluiceSender {
 
     static void applyHead(HttpServletResponse response, ResponsePlan plan) {
         response.setStatus(plan.status());
+        if (plan.status() == HttpServletResponse.SC_NOT_MODIFIED) {
+            // No representation metadata on a 304 (RFC 9110 15.4.5): a cache would store a type the caller set
+            // before send, which the 200 does not carry. Tomcat drops it itself; Jetty sent it.
+            response.setContentType(null);
+        }
         for (ResponsePlan.Header header : plan.headers()) {
             if (header.name().equals("Content-Type")) {
                 response.setContentType(header.value());

@@ -86,6 +86,9 @@ final class TokenApp extends HttpServlet {
             options = options.withRate(new TransferRequest.RateLimit(Long.parseLong(request.getParameter("rate")),
                     request.getParameter("after") == null ? 0 : Long.parseLong(request.getParameter("after"))));
         }
+        if (request.getParameter("apptype") != null) { // set by the application itself before send
+            response.setContentType(request.getParameter("apptype"));
+        }
         String f = request.getParameter("f");
         Path file = switch (String.valueOf(request.getParameter("how"))) {
             case "relative" -> Path.of(f);

@@ -102,8 +102,13 @@ final class FakeExchange {
                             new ArrayList<>(List.of((String) args[1]))));
                     case "addHeader" -> record("addHeader " + args[0], () -> headers.computeIfAbsent((String) args[0],
                             k -> new ArrayList<>()).add((String) args[1]));
-                    case "setContentType" -> record("setContentType", () -> headers.put("Content-Type",
-                            new ArrayList<>(List.of((String) args[0]))));
+                    case "setContentType" -> record("setContentType", () -> {
+                        if (args[0] == null) { // as a container: no type
+                            headers.remove("Content-Type");
+                        } else {
+                            headers.put("Content-Type", new ArrayList<>(List.of((String) args[0])));
+                        }
+                    });
                     case "setCharacterEncoding" -> record("setCharacterEncoding " + args[0], () -> {
                         if (args[0] == null && headers.containsKey("Content-Type")) { // as a container: no charset
                             headers.put("Content-Type", new ArrayList<>(List.of(
