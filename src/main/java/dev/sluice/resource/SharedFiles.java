@@ -177,8 +177,9 @@ public final class SharedFiles {
 
         /**
          * Opens one more stripe when the holders have passed another {@link #HOLDERS_PER_STRIPE}: on the caller's
-         * thread, which was opening a file anyway. One that turns out to be another file, or comes after the last
-         * release, is closed again.
+         * thread (where {@link SharedFiles#open} runs its first opens too), one thread at a time, at most
+         * {@code MOST_STRIPES - 1} times for a version. One that turns out to be another file, or comes after the
+         * last release, is closed again.
          */
         void addStripeIfCrowded() {
             int count = stripes.length;
