@@ -77,8 +77,8 @@ public final class Setting<T> {
             "Downloads that make progress are never cut, however long they take (the container's wall-clock async"
                     + " timeout is switched off), if the container's socket timeout is longer: the launcher and the"
                     + " Jetty module set 65 s, Tomcat's `server.xml` has 20 s. Progress is seen when the socket takes"
-                    + " data again, after about 1.5 MB drained: at 60 s, below about 25 KB/s (see \"Timeouts\" in"
-                    + " docs/containers.md).");
+                    + " data again, after up to about 1.5 MB drained: at 60 s, a client below about 25 KB/s may be cut"
+                    + " (see \"Timeouts\" in docs/containers.md).");
     public static final Setting<BufferKind> BUFFER_KIND = declare("bufferKind",
             SettingType.OneOf.of(kind -> kind.name().toLowerCase(Locale.ROOT), BufferKind.values()),
             ENGINE.bufferKind(),
