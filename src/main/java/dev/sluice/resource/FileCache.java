@@ -452,7 +452,8 @@ public final class FileCache implements AutoCloseable {
     /**
      * Stops the cache's threads, if it has any, and waits up to 5 s for their very end: an executor counts as
      * terminated while its last thread is still returning, and Tomcat, which looks for threads a stopped webapp
-     * left running right after it stops, warned of a "memory leak" for such a thread now and then.
+     * left running right after it stops, warned of a "memory leak" for a {@code sluice-cache} thread now and then
+     * (4 of about 80 redeploys), with an empty stack: most likely such a thread.
      */
     @Override
     public void close() {

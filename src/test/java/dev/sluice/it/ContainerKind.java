@@ -197,9 +197,11 @@ public enum ContainerKind {
                     mapping.setDispatcherTypes(EnumSet.copyOf(spec.dispatches()));
                     handler.addFilterMapping(mapping);
                 }
-                var pages = new org.eclipse.jetty.ee11.servlet.ErrorPageErrorHandler();
-                errorPages.forEach(pages::addErrorPage);
-                context.setErrorHandler(pages);
+                if (!errorPages.isEmpty()) {
+                    var pages = new org.eclipse.jetty.ee11.servlet.ErrorPageErrorHandler();
+                    errorPages.forEach(pages::addErrorPage);
+                    context.setErrorHandler(pages);
+                }
                 return context;
             });
             case JETTY_EE10 -> startJetty(false, 0, false, null, server -> {
@@ -228,9 +230,11 @@ public enum ContainerKind {
                     mapping.setDispatcherTypes(EnumSet.copyOf(spec.dispatches()));
                     handler.addFilterMapping(mapping);
                 }
-                var pages = new org.eclipse.jetty.ee10.servlet.ErrorPageErrorHandler();
-                errorPages.forEach(pages::addErrorPage);
-                context.setErrorHandler(pages);
+                if (!errorPages.isEmpty()) {
+                    var pages = new org.eclipse.jetty.ee10.servlet.ErrorPageErrorHandler();
+                    errorPages.forEach(pages::addErrorPage);
+                    context.setErrorHandler(pages);
+                }
                 return context;
             });
             case TOMCAT -> startTomcat(0, false, false, null, null, context -> {
