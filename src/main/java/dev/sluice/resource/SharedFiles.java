@@ -157,8 +157,7 @@ public final class SharedFiles {
 
         /** Whether this version, every stripe still open, is of the file version with this key, size and time. */
         boolean describes(Object fileKey, long size, long lastModifiedMillis) {
-            if (!file.fileKey().equals(fileKey) || file.size() != size
-                    || file.lastModifiedMillis() != lastModifiedMillis) {
+            if (!isVersion(fileKey, size, lastModifiedMillis)) {
                 return false;
             }
             for (FileChannel stripe : stripes) {
@@ -167,6 +166,12 @@ public final class SharedFiles {
                 }
             }
             return true;
+        }
+
+        /** Whether this is the file version with this key, size and time. */
+        private boolean isVersion(Object fileKey, long size, long lastModifiedMillis) {
+            return file.fileKey().equals(fileKey) && file.size() == size
+                    && file.lastModifiedMillis() == lastModifiedMillis;
         }
 
         /** The channel for a call on this thread: threads spread over the stripes. */
@@ -196,9 +201,8 @@ public final class SharedFiles {
                 growing.set(false);
             }
             synchronized (this) {
-                if (!closed && stripes.length == count && stripe.fileKey() != null
-                        && stripe.fileKey().equals(file.fileKey()) && stripe.size() == file.size()
-                        && stripe.lastModifiedMillis() == file.lastModifiedMillis()) {
+                if (!closed && stripes.length == count
+                        && isVersion(stripe.fileKey(), stripe.size(), stripe.lastModifiedMillis())) {
                     FileChannel[] more = Arrays.copyOf(stripes, count + 1);
                     more[count] = stripe.channel();
                     stripes = more;

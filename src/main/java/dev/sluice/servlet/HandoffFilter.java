@@ -94,8 +94,11 @@ public final class HandoffFilter implements Filter {
         }
     }
 
-    /** Drops the application's status, headers and unsent body; its cookies stay. */
-    private static void resetKeepingCookies(HttpServletResponse response) {
+    /**
+     * Drops the application's status, headers and unsent body; its cookies stay. Also what the sender's 503 does
+     * ({@link SluiceSender}, {@code maxTransfers}).
+     */
+    static void resetKeepingCookies(HttpServletResponse response) {
         List<String> cookies = new ArrayList<>(response.getHeaders("Set-Cookie"));
         response.reset();
         cookies.removeAll(response.getHeaders("Set-Cookie")); // a container may keep its session cookie itself

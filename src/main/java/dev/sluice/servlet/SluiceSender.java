@@ -622,12 +622,7 @@ public final class SluiceSender {
         }
         for (ResponsePlan.Header header : plan.headers()) {
             if (header.name().equals("Content-Type")) {
-                response.setContentType(header.value());
-                if (!header.value().toLowerCase(Locale.ROOT).contains("charset=")) {
-                    // Jetty adds a charset it infers for some types (text/plain: iso-8859-1, text/html: utf-8)
-                    // unless told there is none: textCharset=none, or a type an application gave without one.
-                    response.setCharacterEncoding((String) null);
-                }
+                setContentType(response, header.value());
             } else if (header.name().equals("Vary")) {
                 response.setHeader("Vary", vary(response.getHeaders("Vary"), header.value()));
             } else {
@@ -636,6 +631,16 @@ public final class SluiceSender {
         }
         if (plan.contentLength() >= 0) {
             response.setContentLengthLong(plan.contentLength());
+        }
+    }
+
+    /** Sets {@code type} as it is: with its own charset, or with none. */
+    private static void setContentType(HttpServletResponse response, String type) {
+        response.setContentType(type);
+        if (!type.toLowerCase(Locale.ROOT).contains("charset=")) {
+            // Jetty adds a charset it infers for some types (text/plain: iso-8859-1, text/html: utf-8) unless told
+            // there is none: textCharset=none, or a type an application gave without one.
+            response.setCharacterEncoding((String) null);
         }
     }
 
@@ -692,10 +697,7 @@ public final class SluiceSender {
             boolean withBody) throws IOException {
         String type = plan.header("Content-Type");
         if (type != null) {
-            response.setContentType(type);
-            if (!type.toLowerCase(Locale.ROOT).contains("charset=")) {
-                response.setCharacterEncoding((String) null);
-            }
+            setContentType(response, type);
         }
         String sniffing = plan.header("X-Content-Type-Options");
         if (sniffing != null) {
@@ -734,9 +736,7 @@ public final class SluiceSender {
      * headers the caller set go, but for its cookies, as in the header way's refusals.
      */
     private static void busy(HttpServletResponse response) throws IOException {
-        List<String> cookies = new ArrayList<>(response.getHeaders("Set-Cookie"));
-        response.reset();
-        cookies.forEach(cookie -> response.addHeader("Set-Cookie", cookie)); // an application's session goes on
+        HandoffFilter.resetKeepingCookies(response);
         response.setHeader("Retry-After", RETRY_AFTER_SECONDS);
         writeSmall(response, FilePlanner.text(HttpServletResponse.SC_SERVICE_UNAVAILABLE, "Service Unavailable",
                 List.of()), true);
