@@ -3,6 +3,7 @@
 latency to every read and caps the bandwidth of every open file.
 
     /usr/bin/python3 bench/slowfs.py SOURCE MOUNTPOINT [--latency-ms 5] [--mbps 100] [--meta-latency-ms 0]
+        [--stats FILE]
 
 Runs in the foreground until SIGTERM/SIGINT, then unmounts (if it dies, `fusermount3 -u -z MOUNTPOINT` or
 `umount -l MOUNTPOINT` does it). Needs Debian's python3-fusepy (libfuse2) and /dev/fuse; as root no fusermount is
@@ -34,8 +35,11 @@ except ImportError:  # fusepy from PyPI names its module fuse
 class SlowFs(Operations):
     use_ns = True
 
-    def __init__(self, source, latency_s, bytes_per_s, meta_latency_s):
+    def __init__(self, source, latency_s, bytes_per_s, meta_latency_s, stats=None):
         self.source = os.path.realpath(source)
+        self.stats = stats  # a file that gets the most reads seen in flight at once, each time it grows
+        self.in_flight = 0
+        self.most_in_flight = 0
         self.latency = latency_s
         self.rate = bytes_per_s
         self.meta_latency = meta_latency_s
@@ -106,9 +110,19 @@ class SlowFs(Operations):
             start = max(now, self.next_free.get(fh, 0.0))
             free = start + (len(data) / self.rate if self.rate > 0 else 0.0)
             self.next_free[fh] = free
-        delay = free + self.latency - now
-        if delay > 0:
-            time.sleep(delay)  # releases the GIL: other reads go on meanwhile
+            self.in_flight += 1
+            if self.stats and self.in_flight > self.most_in_flight:
+                self.most_in_flight = self.in_flight
+                with open(self.stats + '.new', 'w') as f:
+                    f.write('%d\n' % self.most_in_flight)
+                os.replace(self.stats + '.new', self.stats)
+        try:
+            delay = free + self.latency - now
+            if delay > 0:
+                time.sleep(delay)  # releases the GIL: other reads go on meanwhile
+        finally:
+            with self.mutex:
+                self.in_flight -= 1
         return data
 
     def release(self, path, fh):
@@ -148,12 +162,14 @@ def main():
                    help='added to getattr, open and readdir (default 0)')
     p.add_argument('--allow-other', action='store_true',
                    help='let other users (e.g. nginx workers running as www-data) read the mount')
+    p.add_argument('--stats', metavar='FILE',
+                   help='write the most reads seen in flight at once to FILE, each time it grows (for tests)')
     p.add_argument('--max-background', type=int, default=1024,
                    help='asynchronous FUSE requests in flight per mount, set as root (default 1024; 0 = leave)')
     a = p.parse_args()
     if not os.path.isdir(a.source):
         p.error('not a directory: %s' % a.source)
-    fs = SlowFs(a.source, a.latency_ms / 1000.0, a.mbps * 1e6, a.meta_latency_ms / 1000.0)
+    fs = SlowFs(a.source, a.latency_ms / 1000.0, a.mbps * 1e6, a.meta_latency_ms / 1000.0, a.stats)
     if a.max_background > 0 and os.geteuid() == 0:
         def raise_when_mounted():
             deadline = time.monotonic() + 30

@@ -34,6 +34,16 @@ public final class FilePlanner {
         Validators validators() {
             return new Validators(etag, lastModifiedMillis);
         }
+
+        /**
+         * This representation with a modification time no later than {@code nowMillis}: a server must not send a
+         * Last-Modified later than its Date, and sends the Date instead (RFC 9110 8.8.2.1), for a file whose
+         * time lies in the future (a clock set wrong where it was written, an archive unpacked with its times).
+         */
+        Representation notLaterThan(long nowMillis) {
+            return lastModifiedMillis <= nowMillis ? this : new Representation(length, nowMillis, etag, contentType,
+                    contentEncoding, varies, disposition);
+        }
     }
 
     /**
@@ -49,9 +59,20 @@ public final class FilePlanner {
     private FilePlanner() {
     }
 
-    /** Plans the answer; {@code boundaries} supplies a fresh multipart boundary when one is needed. */
+    /** Plans the answer at the current time; see {@link #plan(Request, Representation, Options, Supplier, long)}. */
     public static ResponsePlan plan(Request request, Representation file, Options options,
             Supplier<String> boundaries) {
+        return plan(request, file, options, boundaries, System.currentTimeMillis());
+    }
+
+    /**
+     * Plans the answer; {@code boundaries} supplies a fresh multipart boundary when one is needed. A modification
+     * time after {@code nowMillis} is answered, and compared, as {@code nowMillis} (RFC 9110 8.8.2.1): so such a
+     * file's date is never a strong validator (If-Range by date sends the whole file).
+     */
+    public static ResponsePlan plan(Request request, Representation asStored, Options options,
+            Supplier<String> boundaries, long nowMillis) {
+        Representation file = asStored.notLaterThan(nowMillis);
         boolean getOrHead = request.method().equals("GET") || request.method().equals("HEAD");
         List<ResponsePlan.Header> validators = validatorHeaders(file, options);
         switch (Preconditions.evaluate(file.validators(), request.conditional(), getOrHead)) {
@@ -74,7 +95,7 @@ public final class FilePlanner {
         }
         RangeOutcome range = new RangeOutcome.Full();
         if (options.acceptRanges() && request.method().equals("GET") && request.range() != null
-                && Preconditions.ifRangeAllows(request.conditional().ifRange(), file.validators())) {
+                && Preconditions.ifRangeAllows(request.conditional().ifRange(), file.validators(), nowMillis)) {
             range = RangeRequest.evaluate(request.range(), file.length(), options.maxRanges());
         }
         if (range instanceof RangeOutcome.Unsatisfiable) {

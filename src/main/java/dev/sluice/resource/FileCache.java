@@ -484,7 +484,8 @@ public final class FileCache implements AutoCloseable {
 
         @Override
         public Thread newThread(Runnable runnable) {
-            threads.removeIf(thread -> !thread.isAlive()); // idle threads end after 30 s: forget the ended ones
+            // idle threads end after 30 s: forget the ended ones (not alive is also a thread made and not yet started)
+            threads.removeIf(thread -> thread.getState() == Thread.State.TERMINATED);
             Thread thread = new Thread(runnable, "sluice-cache-" + counter.incrementAndGet());
             thread.setDaemon(true);
             threads.add(thread);

@@ -68,15 +68,22 @@ final class JettyStartProperties {
         return names;
     }
 
-    /** Adds the property that {@code line} sets ({@code name=value}, {@code name+=value}, {@code name?=value}). */
+    /**
+     * Adds the property that {@code line} sets ({@code name=value}, {@code name+=value}, {@code name?=value});
+     * stops start-up for one meant for Sluice under another name ({@link Setting#requireNotMisnamed}).
+     */
     private static void add(Map<String, String> names, String line, String where) {
         int eq = line.indexOf('=');
-        if (!line.startsWith(PREFIX) || eq < 0) {
+        if (eq <= 0 || line.startsWith("#")) {
             return;
         }
         String key = line.substring(0, eq);
         if (key.endsWith("+") || key.endsWith("?")) {
             key = key.substring(0, key.length() - 1);
+        }
+        if (!key.startsWith(PREFIX)) {
+            Setting.requireNotMisnamed(key, "property " + key + " " + where);
+            return;
         }
         names.putIfAbsent(key.substring(PREFIX.length()), "property " + key + " " + where);
     }

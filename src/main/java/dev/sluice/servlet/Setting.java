@@ -280,6 +280,42 @@ public final class Setting<T> {
                 .orElse(unknown + "; known settings: " + String.join(", ", keys)));
     }
 
+    /**
+     * Stops start-up for a deployment's name that was meant for Sluice and will reach nothing: a misspelt or
+     * wrongly cased prefix ({@code sluise.limitRate}, {@code Sluice.limitRate}), or a setting's name without the
+     * {@code sluice.} prefix ({@code limitRate}, {@code --limitRate}) where a deployment names settings with it (a
+     * context init-param, a property of the Jetty module). Names with the right prefix are
+     * {@link #requireKnown}'s; any other name is left alone, as another component's.
+     *
+     * @param name the name as given, prefix and all
+     * @param where where it was given, for the message
+     */
+    public static void requireNotMisnamed(String name, String where) {
+        String prefixDot = SluiceServlet.CONTEXT_PREFIX;
+        String bare = name.replaceFirst("^-+", "");
+        int dot = bare.indexOf('.');
+        String prefix = prefixDot.substring(0, prefixDot.length() - 1);
+        String meant;
+        if (dot < 0) {
+            meant = byKeyIgnoringCase(bare).map(key -> prefixDot + key).orElse(null);
+        } else if (!bare.startsWith(prefixDot)
+                && ClosestName.among(List.of(prefix), bare.substring(0, dot)).isPresent()) {
+            String rest = bare.substring(dot + 1);
+            meant = prefixDot + byKeyIgnoringCase(rest).or(() -> ClosestName.among(VALUES.stream().map(Setting::key)
+                    .toList(), rest)).orElse(rest);
+        } else {
+            return;
+        }
+        if (meant != null) {
+            throw new ConfigException("Unknown Sluice setting '" + name + "' (" + where + "): did you mean '" + meant
+                    + "'? Sluice reads its settings there as " + prefixDot + "<name> only.");
+        }
+    }
+
+    private static Optional<String> byKeyIgnoringCase(String name) {
+        return VALUES.stream().map(Setting::key).filter(key -> key.equalsIgnoreCase(name)).findFirst();
+    }
+
     /** The setting's name, the same in web.xml, on the launcher's command line and in the Jetty module. */
     public String key() {
         return key;

@@ -808,7 +808,9 @@ public final class SluiceSender {
             LOG.warning("Sluice: the container's own timeout ended a download (" + cause + ") before stallTimeout ("
                     + engine.settings().stallTimeout().toSeconds() + " s) could: clients that read slowly are cut"
                     + " while they still read. Set Tomcat's Connector connectionTimeout or Jetty's"
-                    + " jetty.http.idleTimeout above stallTimeout (docs/containers.md, \"Timeouts\"). Said once.");
+                    + " jetty.http.idleTimeout above stallTimeout (docs/containers.md, \"Timeouts\"), unless the"
+                    + " container was stopping (Jetty's graceful stop lowers every idle timeout to one second)."
+                    + " Said once.");
         }
     }
 

@@ -131,7 +131,8 @@ public class SluiceServlet extends HttpServlet {
      * context file, the Jetty module) wins over the servlet's own init-param {@code <name>} (the WAR's
      * {@code web.xml}), which wins over the default. A name that is no setting's stops start-up wherever it is
      * given: an init-param, a context init-param or context attribute {@code sluice.<name>} (Jetty's deployer makes
-     * one of each property in {@code webapps/sluice.properties}), or a property of the Jetty module.
+     * one of each property in {@code webapps/sluice.properties}), or a property of the Jetty module; and so does a
+     * name there that was meant for Sluice but lacks or misspells the prefix ({@link Setting#requireNotMisnamed}).
      */
     static SluiceConfig readConfig(ServletConfig servletConfig) {
         var context = servletConfig.getServletContext();
@@ -142,16 +143,20 @@ public class SluiceServlet extends HttpServlet {
         for (String name : Collections.list(context.getInitParameterNames())) {
             if (name.startsWith(CONTEXT_PREFIX)) {
                 given.putIfAbsent(name.substring(CONTEXT_PREFIX.length()), "context init-param " + name);
+            } else {
+                Setting.requireNotMisnamed(name, "context init-param " + name);
             }
         }
         Object jettyBase = context.getAttribute(JETTY_BASE_ATTRIBUTE);
         Path deployerProperties = jettyBase instanceof String base ? Path.of(base, "webapps", "sluice.properties") : null;
         java.util.Set<String> deployerKeys = JettyStartProperties.keysIn(deployerProperties);
         for (String name : Collections.list(context.getAttributeNames())) {
+            String where = deployerKeys.contains(name)
+                    ? "property " + name + " in " + deployerProperties : "context attribute " + name;
             if (name.startsWith(CONTEXT_PREFIX)) {
-                given.putIfAbsent(name.substring(CONTEXT_PREFIX.length()),
-                        deployerKeys.contains(name)
-                                ? "property " + name + " in " + deployerProperties : "context attribute " + name);
+                given.putIfAbsent(name.substring(CONTEXT_PREFIX.length()), where);
+            } else if (name.indexOf('.') > 0 || deployerKeys.contains(name)) { // bare ones are the container's own
+                Setting.requireNotMisnamed(name, where);
             }
         }
         if (jettyBase instanceof String base) {

@@ -61,6 +61,11 @@ record MappedChunkRead(Transfer transfer, FileWindows windows, long position, in
      * 4 MiB outvote a whole window of reads from the page cache.
      */
     private void load(MappedByteBuffer span, StorageGauge gauge) {
+        PageAdvice advice = engine.pageAdvice();
+        if (advice.available()) {
+            loadAdvised(span, gauge, advice);
+            return;
+        }
         Thread caller = Thread.currentThread();
         SpanLoad.Pages pages = new SpanLoad.Pages() {
             private boolean voted; // read and written by the caller only
@@ -84,6 +89,29 @@ record MappedChunkRead(Transfer transfer, FileWindows windows, long position, in
         };
         new SpanLoad(pages, length, failure -> loaded(span, failure))
                 .start(helper -> engine.readAlongside(helper, firstRead));
+    }
+
+    /**
+     * Loads the span on this thread alone, every missing piece asked for before the first is waited for
+     * ({@link PageAdvice}): the storage gets the whole span's reads at once, and no other read thread is taken.
+     * One vote in the gauge, for the whole load.
+     */
+    private void loadAdvised(MappedByteBuffer span, StorageGauge gauge, PageAdvice advice) {
+        Throwable failure = null;
+        try {
+            StorageGauge.Start start = gauge.start();
+            for (int offset = 0; offset < length; offset += PageAdvice.PIECE) {
+                int bytes = Math.min(PageAdvice.PIECE, length - offset);
+                if (!span.slice(offset, bytes).isLoaded()) {
+                    advice.willNeed(span, offset, bytes);
+                }
+            }
+            span.load();
+            gauge.stop(start);
+        } catch (Throwable e) { // InternalError for a file truncated under the mapping, see loaded()
+            failure = e;
+        }
+        loaded(span, failure);
     }
 
     private void loaded(MappedByteBuffer span, Throwable failure) {

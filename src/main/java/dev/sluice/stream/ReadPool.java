@@ -1,8 +1,6 @@
 package dev.sluice.stream;
 
 import java.time.Duration;
-import java.util.Set;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.PriorityBlockingQueue;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.SynchronousQueue;
@@ -76,7 +74,7 @@ final class ReadPool {
     private final AtomicInteger live = new AtomicInteger();
 
     /** Every thread the pool made that may still run: {@link #awaitTermination} waits for their very end. */
-    private final Set<Thread> threads = ConcurrentHashMap.newKeySet();
+    private final JoinableThreads threads;
 
     /** A pool of {@code poolThreads} threads that never grows. */
     ReadPool(int poolThreads, ThreadFactory threadFactory) {
@@ -92,14 +90,8 @@ final class ReadPool {
         if (maxThreads < coreThreads) {
             throw new IllegalArgumentException("maxThreads " + maxThreads + " below coreThreads " + coreThreads);
         }
-        ThreadFactory tracked = task -> {
-            // Threads beyond the core ones end when idle: forget those that have ended, or the set grows with
-            // every burst of slow reads. A thread is removed only once dead, so awaitTermination still joins it.
-            threads.removeIf(thread -> !thread.isAlive());
-            Thread thread = threadFactory.newThread(task);
-            threads.add(thread);
-            return thread;
-        };
+        JoinableThreads tracked = new JoinableThreads(threadFactory);
+        this.threads = tracked;
         ThreadFactory counted = task -> tracked.newThread(() -> {
             live.incrementAndGet();
             try {
@@ -256,16 +248,7 @@ final class ReadPool {
      * last thread is still returning.
      */
     void awaitTermination(long deadlineNanos) throws InterruptedException {
-        for (Thread thread : threads) {
-            long left = deadlineNanos - System.nanoTime();
-            if (left <= 0) {
-                return;
-            }
-            TimeUnit.NANOSECONDS.timedJoin(thread, left);
-            if (!thread.isAlive()) {
-                threads.remove(thread);
-            }
-        }
+        threads.join(deadlineNanos);
     }
 
     /** A queued task: first reads first, then in the order they were queued. */

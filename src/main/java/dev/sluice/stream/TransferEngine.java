@@ -50,6 +50,8 @@ public final class TransferEngine implements AutoCloseable {
     private final Executor reads;
     private final ReadPool readPool;
     private final ScheduledExecutorService timer;
+    /** The timer's thread, for {@link #close} to wait for its end. */
+    private final JoinableThreads timerThreads;
     private final LongSupplier nanoClock;
     private final boolean byteBufferWrites;
     private final Scheduler scheduler;
@@ -81,7 +83,8 @@ public final class TransferEngine implements AutoCloseable {
         this.reads = task -> readPool.execute(task, false);
         this.nanoClock = System::nanoTime;
         this.byteBufferWrites = ChunkWriter.BYTE_BUFFER_WRITES;
-        this.timer = Executors.newSingleThreadScheduledExecutor(daemonThreads("sluice-timer-"));
+        this.timerThreads = new JoinableThreads(daemonThreads("sluice-timer-"));
+        this.timer = Executors.newSingleThreadScheduledExecutor(timerThreads);
         this.scheduler = (task, delay) -> timer.schedule(task, delay, TimeUnit.NANOSECONDS);
         long period = Math.max(50, Math.min(1000, settings.stallTimeout().toMillis() / 4));
         timer.scheduleWithFixedDelay(this::checkStalls, period, period, TimeUnit.MILLISECONDS);
@@ -117,6 +120,7 @@ public final class TransferEngine implements AutoCloseable {
         this.reads = reads;
         this.readPool = null;
         this.timer = null;
+        this.timerThreads = null;
         this.nanoClock = nanoClock;
         this.globalRate = globalRate(settings, nanoClock, scheduler);
         this.clientRates = keyedRates(settings.limitRatePerClient(), nanoClock, scheduler);
@@ -198,6 +202,11 @@ public final class TransferEngine implements AutoCloseable {
     /** Not final only for {@link #withMapWindow}, which runs before any transfer. */
     private MappedWindows mappedWindows;
 
+    /** How a read thread starts a cold span's reads all at once; see {@link PageAdvice}. */
+    PageAdvice pageAdvice() {
+        return PageAdvice.system();
+    }
+
     MappedWindows mappedWindows() {
         return mappedWindows;
     }
@@ -218,7 +227,10 @@ public final class TransferEngine implements AutoCloseable {
      */
     public String writeMode() {
         if (mapsFiles()) {
-            return "write(ByteBuffer) from mapped files (regions longer than chunkSize) and direct buffers";
+            return "write(ByteBuffer) from mapped files (regions longer than chunkSize) and direct buffers; "
+                    + (pageAdvice().available() ? "pages missing from memory are read ahead a span at once"
+                            : "pages missing from memory are read by several read threads (a span at once with"
+                                    + " --add-opens java.base/java.nio=ALL-UNNAMED)");
         }
         if (byteBufferWrites) {
             return "write(ByteBuffer) from " + (pool.direct() ? "direct" : "heap") + " buffers";
@@ -291,6 +303,7 @@ public final class TransferEngine implements AutoCloseable {
             }
             if (timer != null) {
                 timer.awaitTermination(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
+                timerThreads.join(deadline); // the executor is terminated before its thread has returned
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();

@@ -52,6 +52,31 @@ class FilePlannerTest {
     }
 
     @Test
+    void aModificationTimeInTheFutureIsSentAndComparedAsNow() {
+        long now = MTIME - 3_600_000; // the file's time is an hour ahead of the server's clock
+        FilePlanner.Request get = new FilePlanner.Request("GET", ConditionalHeaders.none(), null);
+        ResponsePlan plan = FilePlanner.plan(get, FILE, OPTIONS, () -> "B", now);
+        assertEquals(200, plan.status());
+        assertEquals(HttpDate.format(now), plan.header("Last-Modified"));
+        assertEquals(ETAG.toHeaderValue(), plan.header("ETag"), "the tag still names the version");
+
+        // a client that got that date and asks a second later gets the file again: the date says nothing yet
+        ConditionalHeaders sinceThen = new ConditionalHeaders(null, null, HttpDate.format(now), null, null);
+        assertEquals(200, FilePlanner.plan(new FilePlanner.Request("GET", sinceThen, null), FILE, OPTIONS,
+                () -> "B", now + 1000).status());
+        assertEquals(304, FilePlanner.plan(new FilePlanner.Request("GET", sinceThen, null), FILE, OPTIONS,
+                () -> "B", now).status());
+
+        // a date that is now is not a strong validator: If-Range by it gets the whole file
+        ConditionalHeaders ifRangeDate = new ConditionalHeaders(null, null, null, null, HttpDate.format(now));
+        assertEquals(200, FilePlanner.plan(new FilePlanner.Request("GET", ifRangeDate, "bytes=0-1"), FILE, OPTIONS,
+                () -> "B", now).status());
+        // and a file whose time has passed keeps its own
+        ResponsePlan later = FilePlanner.plan(get, FILE, OPTIONS, () -> "B", MTIME + 1);
+        assertEquals(HttpDate.format(MTIME), later.header("Last-Modified"));
+    }
+
+    @Test
     void notModifiedRepeatsTheValidatorsAndHasNoBodyNorLength() {
         FilePlanner.Options cached = new FilePlanner.Options(true, 4, "public, max-age=60");
         FilePlanner.Representation varies = new FilePlanner.Representation(LENGTH, MTIME, ETAG, "text/plain", null,

@@ -19,7 +19,7 @@ import org.junit.jupiter.api.Assumptions;
  * <p>Closing unmounts: SIGTERM makes slowfs unmount and exit; if it has not within {@link #STOP_WAIT}, the mount
  * is detached ({@code umount -l}) and the process killed, so a failed test leaves no mount behind.
  */
-final class SlowFuse implements AutoCloseable {
+public final class SlowFuse implements AutoCloseable {
 
     private static final Path SCRIPT = Path.of("bench", "slowfs.py").toAbsolutePath();
     private static final Duration MOUNT_WAIT = Duration.ofSeconds(30);
@@ -38,6 +38,15 @@ final class SlowFuse implements AutoCloseable {
     /** Mounts {@code source} on {@code mountPoint} (an empty directory) with the latency and cap given. */
     static SlowFuse mount(Path source, Path mountPoint, int latencyMillis, int megabytesPerSecond)
             throws IOException {
+        return mount(source, mountPoint, latencyMillis, megabytesPerSecond, null);
+    }
+
+    /**
+     * As above; with {@code stats}, slowfs writes there the most reads it has had in flight at once
+     * ({@link #mostReadsInFlight}).
+     */
+    public static SlowFuse mount(Path source, Path mountPoint, int latencyMillis, int megabytesPerSecond,
+            Path stats) throws IOException {
         Assumptions.assumeTrue(System.getProperty("os.name").equals("Linux"), "FUSE is only tried on Linux");
         Assumptions.assumeTrue(Files.exists(Path.of("/dev/fuse")), "there is no /dev/fuse here");
         Assumptions.assumeTrue("root".equals(ProcessHandle.current().info().user().orElse("")),
@@ -49,7 +58,8 @@ final class SlowFuse implements AutoCloseable {
         Path log = Files.createTempFile("sluice-slowfs", ".log");
         Process process = new ProcessBuilder(python.toString(), SCRIPT.toString(), source.toString(),
                 mountPoint.toString(), "--latency-ms", Integer.toString(latencyMillis), "--mbps",
-                Integer.toString(megabytesPerSecond)).redirectErrorStream(true).redirectOutput(log.toFile())
+                Integer.toString(megabytesPerSecond), "--stats", stats == null ? "" : stats.toString())
+                .redirectErrorStream(true).redirectOutput(log.toFile())
                 .start();
         SlowFuse fuse = new SlowFuse(process, mountPoint, log);
         long end = System.nanoTime() + MOUNT_WAIT.toNanos();
@@ -62,6 +72,11 @@ final class SlowFuse implements AutoCloseable {
             LockSupport.parkNanos(Duration.ofMillis(20).toNanos());
         }
         return fuse;
+    }
+
+    /** The most reads slowfs had in flight at once so far, as written to the mount's {@code stats} file (0: none yet). */
+    public static int mostReadsInFlight(Path stats) throws IOException {
+        return Files.exists(stats) ? Integer.parseInt(Files.readString(stats, StandardCharsets.US_ASCII).strip()) : 0;
     }
 
     /** Whether the kernel lists the mount point (/proc/self/mountinfo, field 5). */

@@ -51,4 +51,20 @@ class JettyStartPropertiesTest {
         assertEquals(Map.of("root", "property sluice.root on the command line"),
                 JettyStartProperties.names(base, List.of("sluice.root=/data")));
     }
+
+    @Test
+    void aPropertyMeantForSluiceWithoutItsPrefixStopsStartUpNamingWhereItIs() throws Exception {
+        Path startD = Files.createDirectory(base.resolve("start.d"));
+        Files.writeString(startD.resolve("sluice.ini"), "--modules=sluice\n# limitRate=1MiB\nsluce.limitRate=1MiB\n");
+        ConfigException inIni = org.junit.jupiter.api.Assertions.assertThrows(ConfigException.class,
+                () -> JettyStartProperties.names(base, List.of()));
+        assertEquals("Unknown Sluice setting 'sluce.limitRate' (property sluce.limitRate in "
+                + startD.resolve("sluice.ini") + "): did you mean 'sluice.limitRate'? Sluice reads its settings there"
+                + " as sluice.<name> only.", inIni.getMessage());
+        Files.delete(startD.resolve("sluice.ini"));
+        ConfigException onCommandLine = org.junit.jupiter.api.Assertions.assertThrows(ConfigException.class,
+                () -> JettyStartProperties.names(base, List.of("-Xmx1g", "--limitRate=1MiB")));
+        assertEquals(true, onCommandLine.getMessage().contains("'--limitRate' (property --limitRate on the command"
+                + " line): did you mean 'sluice.limitRate'?"), onCommandLine.getMessage());
+    }
 }

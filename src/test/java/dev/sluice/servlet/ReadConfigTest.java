@@ -107,4 +107,22 @@ class ReadConfigTest {
         assertEquals(dir.toRealPath(), SluiceServlet.readConfig(config(Map.of(), Map.of("sluice.root",
                 dir.toString()), jetty)).root());
     }
+
+    /** Tomcat passes any context parameter on: one meant for Sluice without its prefix would reach nothing. */
+    @Test
+    void aContextParamOrAttributeMeantForSluiceWithoutItsPrefixIsReported() {
+        assertEquals("Unknown Sluice setting 'limitRate' (context init-param limitRate): did you mean"
+                + " 'sluice.limitRate'? Sluice reads its settings there as sluice.<name> only.",
+                error(config(Map.of("root", dir.toString()), Map.of("limitRate", "1MiB"))));
+        assertEquals("Unknown Sluice setting 'sluise.limitRate' (context init-param sluise.limitRate): did you mean"
+                + " 'sluice.limitRate'? Sluice reads its settings there as sluice.<name> only.",
+                error(config(Map.of("root", dir.toString()), Map.of("sluise.limitRate", "1MiB"))));
+        assertEquals("Unknown Sluice setting 'Sluice.limitRate' (context attribute Sluice.limitRate): did you mean"
+                + " 'sluice.limitRate'? Sluice reads its settings there as sluice.<name> only.",
+                error(config(Map.of("root", dir.toString()), Map.of(), Map.of("Sluice.limitRate", "1MiB"))));
+        // other components' parameters and the container's own attributes are left alone
+        assertEquals(dir.toAbsolutePath().normalize(), SluiceServlet.readConfig(config(Map.of("root", dir.toString()),
+                Map.of("org.apache.other", "1", "contextConfigLocation", "x"), Map.of("root", "x"))).root()
+                .toAbsolutePath().normalize());
+    }
 }

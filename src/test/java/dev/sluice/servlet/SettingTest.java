@@ -123,4 +123,21 @@ class SettingTest {
         assertEquals("Sluice setting 'root' is missing: set it to the directory to serve",
                 assertThrows(ConfigException.class, () -> Setting.ROOT.read(" ")).getMessage());
     }
+
+    @Test
+    void aNameMeantForSluiceUnderAWrongOrMissingPrefixStopsStartUpWithTheNameMeant() {
+        Map<String, String> meant = Map.of("sluise.limitRate", "sluice.limitRate", "Sluice.limitRate",
+                "sluice.limitRate", "sluce.limtRate", "sluice.limitRate", "limitRate", "sluice.limitRate",
+                "--limitrate", "sluice.limitRate", "slice.stallTimeout", "sluice.stallTimeout");
+        meant.forEach((name, expected) -> {
+            ConfigException e = assertThrows(ConfigException.class,
+                    () -> Setting.requireNotMisnamed(name, "context init-param " + name), name);
+            assertTrue(e.getMessage().contains("'" + name + "' (context init-param " + name + "): did you mean '"
+                    + expected + "'?"), e.getMessage());
+        });
+        for (String other : List.of("sluice.limitRate", "jetty.http.port", "org.apache.catalina.x", "--module",
+                "juice.limitRate", "javax.servlet.context.tempdir", "limitRates")) {
+            Setting.requireNotMisnamed(other, "somewhere"); // another component's, or requireKnown's
+        }
+    }
 }
