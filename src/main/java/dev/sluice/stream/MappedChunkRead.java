@@ -100,18 +100,27 @@ record MappedChunkRead(Transfer transfer, FileWindows windows, long position, in
         Throwable failure = null;
         try {
             StorageGauge.Start start = gauge.start();
-            for (int offset = 0; offset < length; offset += PageAdvice.PIECE) {
-                int bytes = Math.min(PageAdvice.PIECE, length - offset);
-                if (!span.slice(offset, bytes).isLoaded()) {
-                    advice.willNeed(span, offset, bytes);
-                }
-            }
+            adviseMissingPieces(span, advice);
             span.load();
             gauge.stop(start);
         } catch (Throwable e) { // InternalError for a file truncated under the mapping, see loaded()
             failure = e;
         }
         loaded(span, failure);
+    }
+
+    /** Asks for every piece not resident; a hint only: if {@code madvise} refuses one, the touches read the rest. */
+    private void adviseMissingPieces(MappedByteBuffer span, PageAdvice advice) {
+        for (int offset = 0; offset < length; offset += PageAdvice.PIECE) {
+            int bytes = Math.min(PageAdvice.PIECE, length - offset);
+            if (!span.slice(offset, bytes).isLoaded()) {
+                try {
+                    advice.willNeed(span, offset, bytes);
+                } catch (Throwable refused) {
+                    return;
+                }
+            }
+        }
     }
 
     private void loaded(MappedByteBuffer span, Throwable failure) {

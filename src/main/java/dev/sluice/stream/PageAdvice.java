@@ -82,7 +82,7 @@ final class PageAdvice {
      * without waiting for them; pages already resident are left alone by the kernel.
      *
      * @throws IllegalStateException when not {@link #available()}
-     * @throws Exception what {@code madvise} reports (as the JDK's {@code load()} would)
+     * @throws Throwable what {@code madvise} reports, as the JDK's {@code load()} would (an {@code IOException})
      */
     void willNeed(MappedByteBuffer pages, int offset, int length) throws Throwable {
         if (!available()) {
