@@ -98,29 +98,47 @@ record MappedChunkRead(Transfer transfer, FileWindows windows, long position, in
      */
     private void loadAdvised(MappedByteBuffer span, StorageGauge gauge, PageAdvice advice) {
         Throwable failure = null;
+        java.util.concurrent.Semaphore permits = engine.advisedPieces();
+        int advised = 0;
         try {
             StorageGauge.Start start = gauge.start();
-            adviseMissingPieces(span, advice);
-            span.load();
+            advised = adviseMissingPieces(span, advice, permits);
+            // Piece by piece: each load() asks for its piece (a no-op for one advised) and waits for it. A touch of
+            // a page nobody asked for would read about the 128 KiB around it instead, half of it the piece before.
+            for (int offset = 0; offset < length; offset += PageAdvice.PIECE) {
+                span.slice(offset, Math.min(PageAdvice.PIECE, length - offset)).load();
+            }
             gauge.stop(start);
         } catch (Throwable e) { // InternalError for a file truncated under the mapping, see loaded()
             failure = e;
+        } finally {
+            permits.release(advised);
         }
         loaded(span, failure);
     }
 
-    /** Asks for every piece not resident; a hint only: if {@code madvise} refuses one, the touches read the rest. */
-    private void adviseMissingPieces(MappedByteBuffer span, PageAdvice advice) {
+    /**
+     * Asks for the pieces not resident, one engine permit each ({@link TransferEngine#ADVISED_PIECES}), and
+     * returns how many permits it took. Without a permit, or if {@code madvise} refuses a piece (it is a hint
+     * only), it stops: the loads read the rest, a piece at a time.
+     */
+    private int adviseMissingPieces(MappedByteBuffer span, PageAdvice advice, java.util.concurrent.Semaphore permits) {
+        int advised = 0;
         for (int offset = 0; offset < length; offset += PageAdvice.PIECE) {
             int bytes = Math.min(PageAdvice.PIECE, length - offset);
             if (!span.slice(offset, bytes).isLoaded()) {
+                if (!permits.tryAcquire()) {
+                    return advised;
+                }
+                advised++;
                 try {
                     advice.willNeed(span, offset, bytes);
                 } catch (Throwable refused) {
-                    return;
+                    return advised;
                 }
             }
         }
+        return advised;
     }
 
     private void loaded(MappedByteBuffer span, Throwable failure) {

@@ -45,6 +45,11 @@ final class PageAdvice {
         this.unavailable = unavailable;
     }
 
+    /** Advice not to be used, for the reason given. */
+    static PageAdvice none(String why) {
+        return new PageAdvice(null, null, 0, why);
+    }
+
     /** The JVM's: available when {@code java.nio} is open to Sluice's module (the unnamed one, in a jar or WAR). */
     static PageAdvice system() {
         return SYSTEM;

@@ -795,6 +795,18 @@ class TransferTest {
         assertEquals("write(ByteBuffer) from heap buffers",
                 new TransferEngine(settings().withBufferKind(BufferKind.HEAP), reads, clock::get, true, timers)
                         .writeMode());
+        // mapped: whether a cold span's pieces are asked for at once (the tests open java.nio, as the launcher)
+        TransferEngine fixedPool = new TransferEngine(settings().withBufferKind(BufferKind.MAPPED)
+                .withReadThreads(4, 4), reads, clock::get, true, timers);
+        assertTrue(fixedPool.pageAdvice().available());
+        assertEquals("write(ByteBuffer) from mapped files (regions longer than chunkSize) and direct buffers; pages"
+                + " missing from memory are read ahead a span at once", fixedPool.writeMode());
+        TransferEngine growingPool = new TransferEngine(settings().withBufferKind(BufferKind.MAPPED)
+                .withReadThreads(4, 64), reads, clock::get, true, timers);
+        assertFalse(growingPool.pageAdvice().available(), "threads give the reads in flight");
+        assertEquals("write(ByteBuffer) from mapped files (regions longer than chunkSize) and direct buffers; pages"
+                + " missing from memory are read by several read threads, up to maxReadThreads",
+                growingPool.writeMode());
     }
 
     @Test
