@@ -55,7 +55,7 @@ final class JettyStartProperties {
         }
         for (String argument : arguments) {
             if (argument.startsWith("-D")) {
-                add(names, argument.substring(2), "on the command line");
+                add(names, argument, "on the command line");
             } else if (argument.endsWith(".properties") && Files.isRegularFile(Path.of(argument))) {
                 Path file = Path.of(argument);
                 for (String key : load(file).stringPropertyNames()) {
@@ -70,23 +70,27 @@ final class JettyStartProperties {
 
     /**
      * Adds the property that {@code line} sets ({@code name=value}, {@code name+=value}, {@code name?=value});
-     * stops start-up for one meant for Sluice under another name ({@link Setting#requireNotMisnamed}).
+     * stops start-up for one meant for Sluice under another name, or warns ({@link Setting#checkUnprefixed}).
      */
     private static void add(Map<String, String> names, String line, String where) {
-        int eq = line.indexOf('=');
-        if (eq <= 0 || line.startsWith("#")) {
+        String setting = line.startsWith("-D") ? line.substring(2) : line; // start.jar reads -D lines as properties
+        int eq = setting.indexOf('=');
+        if (eq <= 0 || setting.startsWith("#")) {
             return;
         }
-        String key = line.substring(0, eq);
+        String key = setting.substring(0, eq);
         if (key.endsWith("+") || key.endsWith("?")) {
             key = key.substring(0, key.length() - 1);
         }
         if (!key.startsWith(PREFIX)) {
-            Setting.requireNotMisnamed(key, "property " + key + " " + where);
+            Setting.checkUnprefixed(key, "property " + key + " " + where).ifPresent(LOG::warning);
             return;
         }
         names.putIfAbsent(key.substring(PREFIX.length()), "property " + key + " " + where);
     }
+
+    private static final java.util.logging.Logger LOG = java.util.logging.Logger.getLogger(
+            JettyStartProperties.class.getName());
 
     /**
      * The keys {@code file} sets (a Jetty deployer's {@code webapps/<context>.properties}, whose properties become

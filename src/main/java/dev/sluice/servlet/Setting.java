@@ -281,35 +281,43 @@ public final class Setting<T> {
     }
 
     /**
-     * Stops start-up for a deployment's name that was meant for Sluice and will reach nothing: a misspelt or
-     * wrongly cased prefix ({@code sluise.limitRate}, {@code Sluice.limitRate}), or a setting's name without the
-     * {@code sluice.} prefix ({@code limitRate}, {@code --limitRate}) where a deployment names settings with it (a
-     * context init-param, a property of the Jetty module). Names with the right prefix are
-     * {@link #requireKnown}'s; any other name is left alone, as another component's.
+     * Checks a deployment's name that lacks the {@code sluice.} prefix (a context init-param, a context attribute,
+     * a property of the Jetty module) for one meant for Sluice that would reach nothing. A misspelt or wrongly cased
+     * prefix ({@code sluise.limitRate}, {@code Sluice.limitRate}) or the right name behind dashes
+     * ({@code --sluice.limitRate}, a launcher habit that Jetty's start.jar takes for a JVM option) stops start-up.
+     * A setting's bare name ({@code limitRate}, {@code --limitRate}) may also be another component's (an
+     * application sharing the web application, another webapp's system property), so it only gets a warning,
+     * returned for the caller to log. Any other name is left alone.
      *
-     * @param name the name as given, prefix and all
+     * @param name the name as given (for a {@code -D} system property, without the {@code -D})
      * @param where where it was given, for the message
+     * @return the warning for a setting's bare name; empty for any other name
+     * @throws ConfigException for a name that can only have been meant for Sluice
      */
-    public static void requireNotMisnamed(String name, String where) {
+    public static Optional<String> checkUnprefixed(String name, String where) {
         String prefixDot = SluiceServlet.CONTEXT_PREFIX;
+        if (name.startsWith(prefixDot)) {
+            return Optional.empty(); // requireKnown's
+        }
         String bare = name.replaceFirst("^-+", "");
         int dot = bare.indexOf('.');
-        String prefix = prefixDot.substring(0, prefixDot.length() - 1);
-        String meant;
         if (dot < 0) {
-            meant = byKeyIgnoringCase(bare).map(key -> prefixDot + key).orElse(null);
-        } else if (!bare.startsWith(prefixDot)
-                && ClosestName.among(List.of(prefix), bare.substring(0, dot)).isPresent()) {
+            return byKeyIgnoringCase(bare).map(key -> "Sluice does not read '" + name + "' (" + where
+                    + "): if it is meant for Sluice, name it '" + prefixDot + key + "'.");
+        }
+        String meant;
+        if (bare.startsWith(prefixDot)) {
+            meant = bare; // only dashes before the right name
+        } else if (ClosestName.among(List.of(prefixDot.substring(0, prefixDot.length() - 1)), bare.substring(0, dot))
+                .isPresent()) {
             String rest = bare.substring(dot + 1);
             meant = prefixDot + byKeyIgnoringCase(rest).or(() -> ClosestName.among(VALUES.stream().map(Setting::key)
                     .toList(), rest)).orElse(rest);
         } else {
-            return;
+            return Optional.empty();
         }
-        if (meant != null) {
-            throw new ConfigException("Unknown Sluice setting '" + name + "' (" + where + "): did you mean '" + meant
-                    + "'? Sluice reads its settings there as " + prefixDot + "<name> only.");
-        }
+        throw new ConfigException("Unknown Sluice setting '" + name + "' (" + where + "): did you mean '" + meant
+                + "'? Sluice reads its settings there as " + prefixDot + "<name> only.");
     }
 
     private static Optional<String> byKeyIgnoringCase(String name) {

@@ -132,7 +132,8 @@ public class SluiceServlet extends HttpServlet {
      * {@code web.xml}), which wins over the default. A name that is no setting's stops start-up wherever it is
      * given: an init-param, a context init-param or context attribute {@code sluice.<name>} (Jetty's deployer makes
      * one of each property in {@code webapps/sluice.properties}), or a property of the Jetty module; and so does a
-     * name there that was meant for Sluice but lacks or misspells the prefix ({@link Setting#requireNotMisnamed}).
+     * name there that was meant for Sluice but misspells the prefix; a setting's bare name gets a warning
+     * ({@link Setting#checkUnprefixed}).
      */
     static SluiceConfig readConfig(ServletConfig servletConfig) {
         var context = servletConfig.getServletContext();
@@ -144,7 +145,7 @@ public class SluiceServlet extends HttpServlet {
             if (name.startsWith(CONTEXT_PREFIX)) {
                 given.putIfAbsent(name.substring(CONTEXT_PREFIX.length()), "context init-param " + name);
             } else {
-                Setting.requireNotMisnamed(name, "context init-param " + name);
+                Setting.checkUnprefixed(name, "context init-param " + name).ifPresent(LOG::warning);
             }
         }
         Object jettyBase = context.getAttribute(JETTY_BASE_ATTRIBUTE);
@@ -156,7 +157,7 @@ public class SluiceServlet extends HttpServlet {
             if (name.startsWith(CONTEXT_PREFIX)) {
                 given.putIfAbsent(name.substring(CONTEXT_PREFIX.length()), where);
             } else if (name.indexOf('.') > 0 || deployerKeys.contains(name)) { // bare ones are the container's own
-                Setting.requireNotMisnamed(name, where);
+                Setting.checkUnprefixed(name, where).ifPresent(LOG::warning);
             }
         }
         if (jettyBase instanceof String base) {

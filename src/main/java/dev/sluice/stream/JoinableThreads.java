@@ -36,16 +36,14 @@ final class JoinableThreads implements ThreadFactory {
     }
 
     /**
-     * Waits until every thread made so far has ended (a thread never started counts as ended once its executor
-     * stopped: it will never run), or {@code deadlineNanos} ({@link System#nanoTime}) has passed.
+     * Waits until every thread made so far has ended, or {@code deadlineNanos} ({@link System#nanoTime}) has
+     * passed. A thread not started yet does not hold the wait up (it is not alive), and stays remembered, for a
+     * later call, in case its executor still starts it.
      *
      * @return whether none is left running
      */
     boolean join(long deadlineNanos) throws InterruptedException {
         for (Thread thread : threads) {
-            if (thread.getState() == Thread.State.NEW) {
-                continue;
-            }
             long left = deadlineNanos - System.nanoTime();
             if (left > 0) {
                 TimeUnit.NANOSECONDS.timedJoin(thread, left);
@@ -53,8 +51,15 @@ final class JoinableThreads implements ThreadFactory {
             if (thread.isAlive()) {
                 return false;
             }
-            threads.remove(thread);
+            if (thread.getState() == Thread.State.TERMINATED) {
+                threads.remove(thread);
+            }
         }
         return true;
+    }
+
+    /** Threads remembered now: those made that have not been seen to end. */
+    int remembered() {
+        return threads.size();
     }
 }

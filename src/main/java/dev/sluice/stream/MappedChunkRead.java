@@ -9,8 +9,9 @@ import java.nio.MappedByteBuffer;
  * it copies from memory and never waits for the disk. Pages the page cache holds already ({@code isLoaded()}: one
  * {@code mincore} call) are left alone; otherwise {@code load()} asks the kernel to read them ahead
  * ({@code madvise}) and touches each page, which waits for the disk; a span larger than the kernel reads ahead at
- * once is loaded in pieces by several read threads at a time ({@link SpanLoad}), and the last of them hands the
- * span to the transfer. Under memory pressure the pages may be evicted again before the write; then the write
+ * once is loaded in pieces: all asked for at once by this thread where {@link PageAdvice} is available and the
+ * read pool cannot grow ({@link #loadAdvised}), else by several read threads at a time ({@link SpanLoad}), the
+ * last of which hands the span to the transfer. Under memory pressure the pages may be evicted again before the write; then the write
  * faults them in, as a read into a buffer would have read them.
  *
  * <p>Why not {@code load()} always: its {@code madvise} call per read was a quarter of the engine's system calls
@@ -99,10 +100,10 @@ record MappedChunkRead(Transfer transfer, FileWindows windows, long position, in
     private void loadAdvised(MappedByteBuffer span, StorageGauge gauge, PageAdvice advice) {
         Throwable failure = null;
         java.util.concurrent.Semaphore permits = engine.advisedPieces();
-        int advised = 0;
+        int[] advised = {0}; // permits taken, returned in finally whatever throws after any was taken
         try {
             StorageGauge.Start start = gauge.start();
-            advised = adviseMissingPieces(span, advice, permits);
+            adviseMissingPieces(span, advice, permits, advised);
             // Piece by piece: each load() asks for its piece (a no-op for one advised) and waits for it. A touch of
             // a page nobody asked for would read about the 128 KiB around it instead, half of it the piece before.
             for (int offset = 0; offset < length; offset += PageAdvice.PIECE) {
@@ -112,33 +113,32 @@ record MappedChunkRead(Transfer transfer, FileWindows windows, long position, in
         } catch (Throwable e) { // InternalError for a file truncated under the mapping, see loaded()
             failure = e;
         } finally {
-            permits.release(advised);
+            permits.release(advised[0]);
         }
         loaded(span, failure);
     }
 
     /**
-     * Asks for the pieces not resident, one engine permit each ({@link TransferEngine#ADVISED_PIECES}), and
-     * returns how many permits it took. Without a permit, or if {@code madvise} refuses a piece (it is a hint
-     * only), it stops: the loads read the rest, a piece at a time.
+     * Asks for the pieces not resident, one engine permit each ({@link TransferEngine#ADVISED_PIECES}), counting
+     * the permits taken in {@code advised[0]}. Without a permit, or if {@code madvise} refuses a piece (it is a
+     * hint only), it stops: the loads read the rest, a piece at a time.
      */
-    private int adviseMissingPieces(MappedByteBuffer span, PageAdvice advice, java.util.concurrent.Semaphore permits) {
-        int advised = 0;
+    private void adviseMissingPieces(MappedByteBuffer span, PageAdvice advice, java.util.concurrent.Semaphore permits,
+            int[] advised) {
         for (int offset = 0; offset < length; offset += PageAdvice.PIECE) {
             int bytes = Math.min(PageAdvice.PIECE, length - offset);
             if (!span.slice(offset, bytes).isLoaded()) {
                 if (!permits.tryAcquire()) {
-                    return advised;
+                    return;
                 }
-                advised++;
+                advised[0]++;
                 try {
                     advice.willNeed(span, offset, bytes);
                 } catch (Throwable refused) {
-                    return advised;
+                    return;
                 }
             }
         }
-        return advised;
     }
 
     private void loaded(MappedByteBuffer span, Throwable failure) {

@@ -235,10 +235,12 @@ class SlowStorageIT {
     }
 
     /**
-     * A fast client's spans come from slow storage in pieces loaded side by side ({@code SpanLoad}): the whole
-     * file and a range across span boundaries of another file (none of whose pages were read before) arrive
-     * byte-exact, on every container (Tomcat's sendfile off, so the engine sends), and both transfers end
-     * completed, none failed.
+     * A fast client's spans come from slow storage in pieces: the whole file and a range across span boundaries of
+     * another file (none of whose pages were read before) arrive byte-exact, on every container (Tomcat's sendfile
+     * off, so the engine sends), and both transfers end completed, none failed. Twice: with a fixed read pool,
+     * where one read thread asks for a span's pieces at once ({@code PageAdvice}: the tests open
+     * {@code java.nio}, as the launcher's manifest does), and with a pool that may grow, where free read threads
+     * load them side by side ({@code SpanLoad}, as in a WAR without that option).
      */
     @ParameterizedTest
     @EnumSource(ContainerKind.class)
@@ -246,22 +248,27 @@ class SlowStorageIT {
         try (SlowFuse fuse = mountSlowStorage()) {
             byte[] random = new byte[12 << 20];
             new java.util.Random(12).nextBytes(random);
-            Files.write(source.resolve("random.bin"), random);
-            Files.write(source.resolve("random2.bin"), random); // for the range: none of its pages read before
-            SluiceServlet servlet = new SluiceServlet();
-            try (ContainerKind.Running container = kind.start(servlet,
-                    Map.of("root", mount.toString(), "sendfile", "false"), THREADS)) {
-                TestClient.Response whole = TestClient.get(container.uri(), "/random.bin");
-                assertEquals(200, whole.status());
-                assertArrayEquals(random, whole.body());
-                TestClient.Response range = TestClient.exchange(container.uri(), "GET", "/random2.bin",
-                        Map.of("Range", "bytes=3000000-11000000"));
-                assertEquals(206, range.status());
-                assertArrayEquals(Arrays.copyOfRange(random, 3_000_000, 11_000_001), range.body());
-                Await.until("both transfers ended, completed", DEADLINE,
-                        () -> servlet.metrics().activeTransfers() == 0 && servlet.metrics().completed() >= 2,
-                        () -> servlet.metrics().toString());
-                assertEquals(0, servlet.metrics().failed(), servlet.metrics().toString());
+            for (String pool : List.of("advised", "shared")) {
+                Files.write(source.resolve(pool + ".bin"), random);
+                Files.write(source.resolve(pool + "2.bin"), random); // for the range: none of its pages read before
+                SluiceServlet servlet = new SluiceServlet();
+                Map<String, String> settings = pool.equals("advised")
+                        ? Map.of("root", mount.toString(), "sendfile", "false")
+                        : Map.of("root", mount.toString(), "sendfile", "false", "readThreads", "4",
+                                "maxReadThreads", "5");
+                try (ContainerKind.Running container = kind.start(servlet, settings, THREADS)) {
+                    TestClient.Response whole = TestClient.get(container.uri(), "/" + pool + ".bin");
+                    assertEquals(200, whole.status());
+                    assertArrayEquals(random, whole.body(), pool);
+                    TestClient.Response range = TestClient.exchange(container.uri(), "GET", "/" + pool + "2.bin",
+                            Map.of("Range", "bytes=3000000-11000000"));
+                    assertEquals(206, range.status());
+                    assertArrayEquals(Arrays.copyOfRange(random, 3_000_000, 11_000_001), range.body(), pool);
+                    Await.until("both transfers ended, completed", DEADLINE,
+                            () -> servlet.metrics().activeTransfers() == 0 && servlet.metrics().completed() >= 2,
+                            () -> servlet.metrics().toString());
+                    assertEquals(0, servlet.metrics().failed(), servlet.metrics().toString());
+                }
             }
         }
     }

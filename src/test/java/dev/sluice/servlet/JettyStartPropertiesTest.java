@@ -53,7 +53,7 @@ class JettyStartPropertiesTest {
     }
 
     @Test
-    void aPropertyMeantForSluiceWithoutItsPrefixStopsStartUpNamingWhereItIs() throws Exception {
+    void aPropertyUnderAMisspeltPrefixStopsStartUpNamingWhereItIsAndADashDLineIsAProperty() throws Exception {
         Path startD = Files.createDirectory(base.resolve("start.d"));
         Files.writeString(startD.resolve("sluice.ini"), "--modules=sluice\n# limitRate=1MiB\nsluce.limitRate=1MiB\n");
         ConfigException inIni = org.junit.jupiter.api.Assertions.assertThrows(ConfigException.class,
@@ -61,10 +61,12 @@ class JettyStartPropertiesTest {
         assertEquals("Unknown Sluice setting 'sluce.limitRate' (property sluce.limitRate in "
                 + startD.resolve("sluice.ini") + "): did you mean 'sluice.limitRate'? Sluice reads its settings there"
                 + " as sluice.<name> only.", inIni.getMessage());
-        Files.delete(startD.resolve("sluice.ini"));
-        ConfigException onCommandLine = org.junit.jupiter.api.Assertions.assertThrows(ConfigException.class,
-                () -> JettyStartProperties.names(base, List.of("-Xmx1g", "--limitRate=1MiB")));
-        assertEquals(true, onCommandLine.getMessage().contains("'--limitRate' (property --limitRate on the command"
-                + " line): did you mean 'sluice.limitRate'?"), onCommandLine.getMessage());
+        // start.jar takes "-Dname=value" in an ini file as the property too
+        Files.writeString(startD.resolve("sluice.ini"), "-Dsluice.limitRate=1MiB\nlimitRate=2MiB\n");
+        assertEquals(Map.of("limitRate", "property sluice.limitRate in " + startD.resolve("sluice.ini")),
+                JettyStartProperties.names(base, List.of("-Xmx1g", "--limitRate=1MiB", "-Droot=/other")));
+        ConfigException dashes = org.junit.jupiter.api.Assertions.assertThrows(ConfigException.class,
+                () -> JettyStartProperties.names(base, List.of("--sluice.limitRate=1MiB")));
+        assertEquals(true, dashes.getMessage().contains("did you mean 'sluice.limitRate'?"), dashes.getMessage());
     }
 }

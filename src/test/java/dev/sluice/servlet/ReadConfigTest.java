@@ -108,21 +108,46 @@ class ReadConfigTest {
                 dir.toString()), jetty)).root());
     }
 
-    /** Tomcat passes any context parameter on: one meant for Sluice without its prefix would reach nothing. */
+    /**
+     * Tomcat passes any context parameter on: one meant for Sluice under a misspelt prefix stops start-up; a
+     * setting's bare name is warned of (an application sharing the web application may have its own "root").
+     */
     @Test
-    void aContextParamOrAttributeMeantForSluiceWithoutItsPrefixIsReported() {
-        assertEquals("Unknown Sluice setting 'limitRate' (context init-param limitRate): did you mean"
-                + " 'sluice.limitRate'? Sluice reads its settings there as sluice.<name> only.",
-                error(config(Map.of("root", dir.toString()), Map.of("limitRate", "1MiB"))));
+    void aContextParamOrAttributeMeantForSluiceUnderAnotherNameIsReported() {
         assertEquals("Unknown Sluice setting 'sluise.limitRate' (context init-param sluise.limitRate): did you mean"
                 + " 'sluice.limitRate'? Sluice reads its settings there as sluice.<name> only.",
                 error(config(Map.of("root", dir.toString()), Map.of("sluise.limitRate", "1MiB"))));
         assertEquals("Unknown Sluice setting 'Sluice.limitRate' (context attribute Sluice.limitRate): did you mean"
                 + " 'sluice.limitRate'? Sluice reads its settings there as sluice.<name> only.",
                 error(config(Map.of("root", dir.toString()), Map.of(), Map.of("Sluice.limitRate", "1MiB"))));
-        // other components' parameters and the container's own attributes are left alone
-        assertEquals(dir.toAbsolutePath().normalize(), SluiceServlet.readConfig(config(Map.of("root", dir.toString()),
-                Map.of("org.apache.other", "1", "contextConfigLocation", "x"), Map.of("root", "x"))).root()
-                .toAbsolutePath().normalize());
+        java.util.List<String> warnings = new java.util.ArrayList<>();
+        java.util.logging.Logger log = java.util.logging.Logger.getLogger(SluiceServlet.class.getName());
+        java.util.logging.Handler handler = new java.util.logging.Handler() {
+            @Override
+            public void publish(java.util.logging.LogRecord record) {
+                if (record.getLevel() == java.util.logging.Level.WARNING) {
+                    warnings.add(record.getMessage());
+                }
+            }
+
+            @Override
+            public void flush() {
+            }
+
+            @Override
+            public void close() {
+            }
+        };
+        log.addHandler(handler);
+        try {
+            // other components' parameters and the container's own attributes are left alone; a bare name warned of
+            assertEquals(dir.toAbsolutePath().normalize(), SluiceServlet.readConfig(config(Map.of("root",
+                    dir.toString()), Map.of("org.apache.other", "1", "contextConfigLocation", "x", "limitRate", "1MiB"),
+                    Map.of("root", "x"))).root().toAbsolutePath().normalize());
+        } finally {
+            log.removeHandler(handler);
+        }
+        assertEquals(java.util.List.of("Sluice does not read 'limitRate' (context init-param limitRate): if it is meant for"
+                + " Sluice, name it 'sluice.limitRate'."), warnings);
     }
 }

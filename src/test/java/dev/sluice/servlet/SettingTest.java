@@ -125,19 +125,30 @@ class SettingTest {
     }
 
     @Test
-    void aNameMeantForSluiceUnderAWrongOrMissingPrefixStopsStartUpWithTheNameMeant() {
+    void aNameMeantForSluiceUnderAMisspeltPrefixStopsStartUpWithTheNameMeant() {
         Map<String, String> meant = Map.of("sluise.limitRate", "sluice.limitRate", "Sluice.limitRate",
-                "sluice.limitRate", "sluce.limtRate", "sluice.limitRate", "limitRate", "sluice.limitRate",
-                "--limitrate", "sluice.limitRate", "slice.stallTimeout", "sluice.stallTimeout");
+                "sluice.limitRate", "sluce.limtRate", "sluice.limitRate", "--sluice.limitRate", "sluice.limitRate",
+                "slice.stallTimeout", "sluice.stallTimeout");
         meant.forEach((name, expected) -> {
             ConfigException e = assertThrows(ConfigException.class,
-                    () -> Setting.requireNotMisnamed(name, "context init-param " + name), name);
+                    () -> Setting.checkUnprefixed(name, "context init-param " + name), name);
             assertTrue(e.getMessage().contains("'" + name + "' (context init-param " + name + "): did you mean '"
                     + expected + "'?"), e.getMessage());
         });
+    }
+
+    @Test
+    void aSettingsBareNameMayBeAnotherComponentsSoItIsOnlyWarnedOf() {
+        assertEquals(java.util.Optional.of("Sluice does not read 'limitRate' (context init-param limitRate): if it is"
+                + " meant for Sluice, name it 'sluice.limitRate'."),
+                Setting.checkUnprefixed("limitRate", "context init-param limitRate"));
+        assertEquals("Sluice does not read '--root' (property --root on the command line): if it is meant for Sluice,"
+                + " name it 'sluice.root'.", Setting.checkUnprefixed("--root", "property --root on the command line")
+                .orElseThrow());
         for (String other : List.of("sluice.limitRate", "jetty.http.port", "org.apache.catalina.x", "--module",
-                "juice.limitRate", "javax.servlet.context.tempdir", "limitRates")) {
-            Setting.requireNotMisnamed(other, "somewhere"); // another component's, or requireKnown's
+                "juice.limitRate", "javax.servlet.context.tempdir", "limitRates", "contextConfigLocation",
+                "jetty.base", "STOP.PORT", "java.base/java.nio")) {
+            assertEquals(java.util.Optional.empty(), Setting.checkUnprefixed(other, "somewhere"), other);
         }
     }
 }

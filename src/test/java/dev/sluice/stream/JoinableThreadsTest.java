@@ -1,5 +1,6 @@
 package dev.sluice.stream;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -32,14 +33,18 @@ class JoinableThreadsTest {
     }
 
     @Test
-    void aThreadThatNeverStartsDoesNotHoldTheStopUpAndEndedOnesAreForgotten() throws Exception {
+    void endedThreadsAreForgottenWhenTheNextIsMadeAndOnesNotYetStartedAreNot() throws Exception {
         JoinableThreads threads = new JoinableThreads(Thread::new);
-        threads.newThread(() -> { }); // refused by its executor after being made: never started
         Thread ran = threads.newThread(() -> { });
         ran.setUncaughtExceptionHandler(QUIET);
         ran.start();
         ran.join();
-        assertTrue(threads.join(System.nanoTime()), "nothing runs, whatever the deadline");
+        Thread notStarted = threads.newThread(() -> { }); // forgets the one that ended
+        threads.newThread(() -> { }); // keeps notStarted: not alive, but not ended either
+        assertEquals(2, threads.remembered());
+        assertTrue(threads.join(System.nanoTime()), "nothing runs");
+        assertEquals(Thread.State.NEW, notStarted.getState());
+        assertEquals(2, threads.remembered(), "threads not started yet stay remembered, in case they start");
     }
 
     private static void await(CountDownLatch latch) {
