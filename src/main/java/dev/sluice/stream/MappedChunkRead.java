@@ -11,8 +11,8 @@ import java.nio.MappedByteBuffer;
  * ({@code madvise}) and touches each page, which waits for the disk; a span larger than the kernel reads ahead at
  * once is loaded in pieces: all asked for at once by this thread where {@link PageAdvice} is available and the
  * read pool cannot grow ({@link #loadAdvised}), else by several read threads at a time ({@link SpanLoad}), the
- * last of which hands the span to the transfer. Under memory pressure the pages may be evicted again before the write; then the write
- * faults them in, as a read into a buffer would have read them.
+ * last of which hands the span to the transfer. Under memory pressure the pages may be evicted again before the
+ * write; then the write faults them in, as a read into a buffer would have read them.
  *
  * <p>Why not {@code load()} always: its {@code madvise} call per read was a quarter of the engine's system calls
  * when measured on a cached file, for nothing there; touching pages already mapped costs a memory read each.

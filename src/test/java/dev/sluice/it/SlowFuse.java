@@ -74,7 +74,7 @@ public final class SlowFuse implements AutoCloseable {
         return fuse;
     }
 
-    /** The most reads slowfs had in flight at once so far, as written to the mount's {@code stats} file (0: none yet). */
+    /** The most reads slowfs had in flight at once so far, from the mount's {@code stats} file (0: none yet). */
     public static int mostReadsInFlight(Path stats) throws IOException {
         return Files.exists(stats) ? Integer.parseInt(Files.readString(stats, StandardCharsets.US_ASCII).strip()) : 0;
     }

@@ -147,7 +147,7 @@ class ReadConfigTest {
         } finally {
             log.removeHandler(handler);
         }
-        assertEquals(java.util.List.of("Sluice does not read 'limitRate' (context init-param limitRate): if it is meant for"
-                + " Sluice, name it 'sluice.limitRate'."), warnings);
+        assertEquals(java.util.List.of("Sluice does not read 'limitRate' (context init-param limitRate): if it is"
+                + " meant for Sluice, name it 'sluice.limitRate'."), warnings);
     }
 }
