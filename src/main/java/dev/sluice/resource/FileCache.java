@@ -2,6 +2,7 @@ package dev.sluice.resource;
 
 import dev.sluice.resource.FileResolver.Checked;
 import dev.sluice.resource.FileResolver.Looked;
+import dev.sluice.stream.JoinableThreads;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.file.Path;
@@ -462,10 +463,8 @@ public final class FileCache implements AutoCloseable {
             long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
             try {
                 ownThreads.awaitTermination(5, TimeUnit.SECONDS);
-                if (ownThreads.getThreadFactory() instanceof DaemonThreads made) {
-                    for (Thread thread : made.threads) {
-                        TimeUnit.NANOSECONDS.timedJoin(thread, Math.max(1, deadline - System.nanoTime()));
-                    }
+                if (ownThreads.getThreadFactory() instanceof JoinableThreads made) {
+                    made.join(deadline);
                 }
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
@@ -473,23 +472,13 @@ public final class FileCache implements AutoCloseable {
         }
     }
 
-    private static DaemonThreads daemonThreads() {
-        return new DaemonThreads();
-    }
-
-    /** Makes the cache's daemon threads and remembers the ones still alive, for {@link #close} to join. */
-    private static final class DaemonThreads implements java.util.concurrent.ThreadFactory {
-        private final AtomicInteger counter = new AtomicInteger();
-        private final Set<Thread> threads = ConcurrentHashMap.newKeySet();
-
-        @Override
-        public Thread newThread(Runnable runnable) {
-            // idle threads end after 30 s: forget the ended ones (not alive is also a thread made and not yet started)
-            threads.removeIf(thread -> thread.getState() == Thread.State.TERMINATED);
+    /** The cache's daemon threads, remembered until they end, for {@link #close} to join. */
+    private static JoinableThreads daemonThreads() {
+        AtomicInteger counter = new AtomicInteger();
+        return new JoinableThreads(runnable -> {
             Thread thread = new Thread(runnable, "sluice-cache-" + counter.incrementAndGet());
             thread.setDaemon(true);
-            threads.add(thread);
             return thread;
-        }
+        });
     }
 }

@@ -17,12 +17,13 @@ import java.util.concurrent.TimeUnit;
  *
  * <p>Thread-safe.
  */
-final class JoinableThreads implements ThreadFactory {
+public final class JoinableThreads implements ThreadFactory {
 
     private final ThreadFactory delegate;
     private final Set<Thread> threads = ConcurrentHashMap.newKeySet();
 
-    JoinableThreads(ThreadFactory delegate) {
+    /** Remembers the threads {@code delegate} makes. */
+    public JoinableThreads(ThreadFactory delegate) {
         this.delegate = delegate;
     }
 
@@ -42,7 +43,7 @@ final class JoinableThreads implements ThreadFactory {
      *
      * @return whether none is left running
      */
-    boolean join(long deadlineNanos) throws InterruptedException {
+    public boolean join(long deadlineNanos) throws InterruptedException {
         for (Thread thread : threads) {
             long left = deadlineNanos - System.nanoTime();
             if (left > 0) {

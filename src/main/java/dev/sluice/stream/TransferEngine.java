@@ -260,11 +260,11 @@ public final class TransferEngine implements AutoCloseable {
     public String writeMode() {
         if (mapsFiles()) {
             return "write(ByteBuffer) from mapped files (regions longer than chunkSize) and direct buffers; "
-                    + (pageAdvice().available() ? "pages missing from memory are read ahead a span at once"
-                            : settings.maxReadThreads() > settings.readThreads()
-                                    ? "pages missing from memory are read by several read threads, up to maxReadThreads"
-                                    : "pages missing from memory are read by several read threads (a span at once"
-                                            + " with --add-opens=java.base/java.nio=ALL-UNNAMED)");
+                    + (pageAdvice.available() ? "pages missing from memory are read ahead a span at once"
+                            : pageAdvice == PageAdvice.system() // unavailable in this JVM, not turned off
+                                    ? "pages missing from memory are read by several read threads (a span at once"
+                                            + " with --add-opens=java.base/java.nio=ALL-UNNAMED)"
+                                    : "pages missing from memory are read by several read threads, up to maxReadThreads");
         }
         if (byteBufferWrites) {
             return "write(ByteBuffer) from " + (pool.direct() ? "direct" : "heap") + " buffers";
