@@ -2,6 +2,7 @@ package dev.sluice.it;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
@@ -81,6 +82,13 @@ class TomcatWarIT {
         assertArrayEquals(Arrays.copyOfRange(big, 4_000_000, big.length), range.body());
         Await.until("both bodies went to Tomcat's sendfile", Duration.ofSeconds(10),
                 () -> status(url).contains("\"handedOff\":2,"), () -> status(url));
+
+        // Tomcat answers a malformed request itself; with the README's valve its page names no exception and no
+        // version (without it: "java.lang.IllegalArgumentException: Invalid character found in the request target")
+        TestClient.Response malformed = TestClient.get(url, "/sluice/a{b}.bin");
+        assertEquals(400, malformed.status(), tomcat::log);
+        String page = new String(malformed.body(), StandardCharsets.ISO_8859_1);
+        assertFalse(page.contains("Exception") || page.contains("\tat ") || page.contains("Apache Tomcat"), page);
     }
 
     /**
@@ -223,11 +231,13 @@ class TomcatWarIT {
         Path serverXml = base.resolve("conf/server.xml");
         String server = Files.readString(serverXml);
         assertTrue(server.contains("port=\"8080\"") && server.contains("<Server port=\"8005\"")
-                && server.contains("connectionTimeout=\"20000\""), server);
+                && server.contains("connectionTimeout=\"20000\"") && server.split("</Host>", -1).length == 2, server);
         Files.writeString(serverXml, server.replace("port=\"8080\"", "port=\"" + port + "\" address=\"127.0.0.1\"")
                 .replace("<Server port=\"8005\"", "<Server port=\"-1\"")
-                // the README's sed: the connector's timeout above stallTimeout
-                .replace("connectionTimeout=\"20000\"", "connectionTimeout=\"65000\" keepAliveTimeout=\"20000\""));
+                // the README's seds: the connector's timeout above stallTimeout, and the error report valve
+                .replace("connectionTimeout=\"20000\"", "connectionTimeout=\"65000\" keepAliveTimeout=\"20000\"")
+                .replace("</Host>", "<Valve className=\"org.apache.catalina.valves.ErrorReportValve\""
+                        + " showReport=\"false\" showServerInfo=\"false\"/></Host>"));
         Files.copy(WAR, base.resolve("webapps/sluice.war"));
         String params = parameters.entrySet().stream()
                 .map(e -> "  <Parameter name=\"" + e.getKey() + "\" value=\"" + e.getValue() + "\" override=\"false\"/>")
