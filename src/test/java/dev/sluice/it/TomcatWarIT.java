@@ -220,7 +220,8 @@ class TomcatWarIT {
 
     /**
      * A CATALINA_BASE of its own: a copy of conf/ with the HTTP connector on {@code port} (loopback only) and the
-     * shutdown port off, the WAR in webapps/, and the context file the README shows.
+     * shutdown port off, the README's sed lines run on its server.xml, the WAR in webapps/, and the context file the
+     * README shows.
      */
     private Path catalinaBase(String tomcatDir, int port, Map<String, String> parameters) throws IOException {
         Path base = work.resolve("catalina-base");
@@ -233,11 +234,11 @@ class TomcatWarIT {
         assertTrue(server.contains("port=\"8080\"") && server.contains("<Server port=\"8005\"")
                 && server.contains("connectionTimeout=\"20000\"") && server.split("</Host>", -1).length == 2, server);
         Files.writeString(serverXml, server.replace("port=\"8080\"", "port=\"" + port + "\" address=\"127.0.0.1\"")
-                .replace("<Server port=\"8005\"", "<Server port=\"-1\"")
-                // the README's seds: the connector's timeout above stallTimeout, and the error report valve
-                .replace("connectionTimeout=\"20000\"", "connectionTimeout=\"65000\" keepAliveTimeout=\"20000\"")
-                .replace("</Host>", "<Valve className=\"org.apache.catalina.valves.ErrorReportValve\""
-                        + " showReport=\"false\" showServerInfo=\"false\"/></Host>"));
+                .replace("<Server port=\"8005\"", "<Server port=\"-1\""));
+        runReadmeSeds(base);
+        String changed = Files.readString(serverXml);
+        assertTrue(changed.contains("connectionTimeout=\"65000\" keepAliveTimeout=\"20000\"")
+                && changed.contains("showReport=\"false\" showServerInfo=\"false\"/></Host>"), changed);
         Files.copy(WAR, base.resolve("webapps/sluice.war"));
         String params = parameters.entrySet().stream()
                 .map(e -> "  <Parameter name=\"" + e.getKey() + "\" value=\"" + e.getValue() + "\" override=\"false\"/>")
@@ -245,6 +246,33 @@ class TomcatWarIT {
         Files.writeString(base.resolve("conf/Catalina/localhost/sluice.xml"),
                 "<Context failCtxIfServletStartFails=\"true\">\n" + params + "\n</Context>\n");
         return base;
+    }
+
+    /**
+     * Runs the {@code sed -i} lines of the README's Tomcat steps on {@code base}, by bash, as a user pasting them
+     * would: the connector's timeouts and the error report valve.
+     */
+    private static void runReadmeSeds(Path base) throws IOException {
+        List<String> readme = Files.readAllLines(Path.of("README.md"));
+        int from = readme.indexOf("### Tomcat (11 and 10.1)");
+        assertTrue(from >= 0, "the README's Tomcat section");
+        List<String> seds = readme.subList(from, readme.size()).stream()
+                .takeWhile(line -> !line.startsWith("### Jetty"))
+                .filter(line -> line.startsWith("sed -i "))
+                .toList();
+        assertEquals(2, seds.size(), "the README's sed lines: " + seds);
+        for (String sed : seds) {
+            ProcessBuilder bash = new ProcessBuilder("bash", "-c", sed).redirectErrorStream(true);
+            bash.environment().put("CATALINA_BASE", base.toString());
+            Process process = bash.start();
+            String output = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+            try {
+                assertEquals(0, process.waitFor(), sed + ": " + output);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IOException(e);
+            }
+        }
     }
 
     private ExternalServer start(String tomcatDir, Path base) throws IOException {
