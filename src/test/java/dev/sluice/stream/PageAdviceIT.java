@@ -1,22 +1,28 @@
 package dev.sluice.stream;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.sluice.it.Await;
 import dev.sluice.it.SlowFuse;
 import java.nio.MappedByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
 import java.util.Random;
+import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
  * On slow storage (a FUSE mount, every read 50 ms late), one thread's {@link PageAdvice} puts every piece of a
  * span in flight at once, where loading piece after piece has one in flight: counted by the mount itself. The
- * bytes read through the mapping are the file's.
+ * bytes read through the mapping are the file's. And a whole transfer through an engine gives back every permit
+ * of its bound on advised pieces (checked to fail when a load keeps one).
  */
 class PageAdviceIT {
 
@@ -62,6 +68,40 @@ class PageAdviceIT {
             }
             int withAdvice = SlowFuse.mostReadsInFlight(stats);
             assertTrue(withAdvice >= PIECES / 2, "advised: at most " + withAdvice + " of " + PIECES + " in flight");
+        }
+    }
+
+    /**
+     * A whole transfer from the mount through an engine with advice (its defaults: the read pool cannot grow): the
+     * bytes are the file's, several pieces were in flight at once, and every permit of the engine's bound on
+     * pieces in flight is back once it ended.
+     */
+    @Test
+    void aTransferFromSlowStorageReturnsEveryAdvicePermit() throws Throwable {
+        Path source = Files.createDirectories(dir.resolve("source"));
+        Path mount = Files.createDirectories(dir.resolve("mount"));
+        Path stats = dir.resolve("stats");
+        byte[] data = new byte[3 * SPAN + 12345];
+        new Random(3).nextBytes(data);
+        Files.write(source.resolve("whole.bin"), data);
+        try (SlowFuse fuse = SlowFuse.mount(source, mount, 5, 0, stats);
+                TransferEngine engine = new TransferEngine(EngineSettings.defaults()
+                        .withBufferKind(BufferKind.MAPPED));
+                FileChannel channel = FileChannel.open(mount.resolve("whole.bin"))) {
+            Assumptions.assumeTrue(engine.writeMode().contains("mapped files"),
+                    "with the Servlet 6.0 API chunks are heap buffers: nothing is mapped, nothing advised");
+            assertTrue(engine.pageAdvice().available(), engine.pageAdvice().unavailable());
+            FakeOutputStream out = new FakeOutputStream();
+            RecordingListener listener = new RecordingListener();
+            engine.start(TransferRequest.of(out, channel, List.of(new Segment.FileRegion(0, data.length)),
+                    listener));
+            out.start();
+            Await.until("the transfer ended", Duration.ofSeconds(60), listener::ended);
+            assertEquals(Outcome.COMPLETED, listener.only().outcome());
+            assertArrayEquals(data, out.sent());
+            assertTrue(SlowFuse.mostReadsInFlight(stats) >= 3,
+                    "advised: at most " + SlowFuse.mostReadsInFlight(stats) + " reads in flight");
+            assertEquals(TransferEngine.ADVISED_PIECES, engine.advisedPieces().availablePermits());
         }
     }
 
