@@ -141,7 +141,8 @@ public final class Setting<T> {
                     + " bytes of small ones (`cacheMaxFileSize`), least recently used out first: {range}; `0`: off.",
             "A request for a remembered file needs no `stat`, and for a small one no `open` and no read, which"
                     + " matters on network or FUSE mounts. A file changed on disk may be served in its old version for"
-                    + " up to `cacheRevalidate` (twice that at worst). See [Operations](docs/operations.md#file-cache).");
+                    + " up to `cacheRevalidate` (twice that at worst)."
+                    + " See [Operations](docs/operations.md#file-cache).");
     public static final Setting<Long> CACHE_MAX_FILE_SIZE = declare("cacheMaxFileSize",
             new SettingType.Size(0, 16L << 20), 64L << 10,
             "Largest file whose bytes `cacheMaxMemory` keeps: {range}; `0`: metadata only.", "");

@@ -232,7 +232,8 @@ class TomcatWarIT {
         Path serverXml = base.resolve("conf/server.xml");
         String server = Files.readString(serverXml);
         assertTrue(server.contains("port=\"8080\"") && server.contains("<Server port=\"8005\"")
-                && server.contains("connectionTimeout=\"20000\"") && server.split("</Host>", -1).length == 2, server);
+                && server.contains("connectionTimeout=\"20000\"") && server.split("</Host>", -1).length == 2,
+                server);
         Files.writeString(serverXml, server.replace("port=\"8080\"", "port=\"" + port + "\" address=\"127.0.0.1\"")
                 .replace("<Server port=\"8005\"", "<Server port=\"-1\""));
         runReadmeSeds(base);
