@@ -11,6 +11,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
+import java.util.logging.Logger;
 import java.util.stream.Stream;
 
 /**
@@ -25,6 +26,7 @@ import java.util.stream.Stream;
  */
 final class JettyStartProperties {
 
+    private static final Logger LOG = Logger.getLogger(JettyStartProperties.class.getName());
     private static final String PREFIX = "sluice.";
 
     private JettyStartProperties() {
@@ -88,9 +90,6 @@ final class JettyStartProperties {
         }
         names.putIfAbsent(key.substring(PREFIX.length()), "property " + key + " " + where);
     }
-
-    private static final java.util.logging.Logger LOG = java.util.logging.Logger.getLogger(
-            JettyStartProperties.class.getName());
 
     /**
      * The keys {@code file} sets (a Jetty deployer's {@code webapps/<context>.properties}, whose properties become

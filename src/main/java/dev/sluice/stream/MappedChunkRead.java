@@ -2,6 +2,7 @@ package dev.sluice.stream;
 
 import java.io.IOException;
 import java.nio.MappedByteBuffer;
+import java.util.concurrent.Semaphore;
 
 /**
  * The mapped counterpart of {@link ChunkRead}, run on the read pool: takes a span's slice of the file's mapping
@@ -99,7 +100,7 @@ record MappedChunkRead(Transfer transfer, FileWindows windows, long position, in
      */
     private void loadAdvised(MappedByteBuffer span, StorageGauge gauge, PageAdvice advice) {
         Throwable failure = null;
-        java.util.concurrent.Semaphore permits = engine.advisedPieces();
+        Semaphore permits = engine.advisedPieces();
         int[] advised = {0}; // permits taken, returned in finally whatever throws after any was taken
         try {
             StorageGauge.Start start = gauge.start();
@@ -123,8 +124,7 @@ record MappedChunkRead(Transfer transfer, FileWindows windows, long position, in
      * the permits taken in {@code advised[0]}. Without a permit, or if {@code madvise} refuses a piece (it is a
      * hint only), it stops: the loads read the rest, a piece at a time.
      */
-    private void adviseMissingPieces(MappedByteBuffer span, PageAdvice advice, java.util.concurrent.Semaphore permits,
-            int[] advised) {
+    private void adviseMissingPieces(MappedByteBuffer span, PageAdvice advice, Semaphore permits, int[] advised) {
         for (int offset = 0; offset < length; offset += PageAdvice.PIECE) {
             int bytes = Math.min(PageAdvice.PIECE, length - offset);
             if (!span.slice(offset, bytes).isLoaded()) {

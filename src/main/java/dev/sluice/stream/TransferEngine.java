@@ -13,6 +13,7 @@ import java.util.concurrent.Executor;
 import java.util.concurrent.Executors;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.Semaphore;
 import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -232,10 +233,10 @@ public final class TransferEngine implements AutoCloseable {
      */
     static final int ADVISED_PIECES = 64;
 
-    private final java.util.concurrent.Semaphore advisedPieces = new java.util.concurrent.Semaphore(ADVISED_PIECES);
+    private final Semaphore advisedPieces = new Semaphore(ADVISED_PIECES);
 
     /** Permits for pieces in flight; see {@link #ADVISED_PIECES}. */
-    java.util.concurrent.Semaphore advisedPieces() {
+    Semaphore advisedPieces() {
         return advisedPieces;
     }
 
@@ -264,7 +265,8 @@ public final class TransferEngine implements AutoCloseable {
                             : pageAdvice == PageAdvice.system() // unavailable in this JVM, not turned off
                                     ? "pages missing from memory are read by several read threads (a span at once"
                                             + " with --add-opens=java.base/java.nio=ALL-UNNAMED)"
-                                    : "pages missing from memory are read by several read threads, up to maxReadThreads");
+                                    : "pages missing from memory are read by several read threads, up to"
+                                            + " maxReadThreads");
         }
         if (byteBufferWrites) {
             return "write(ByteBuffer) from " + (pool.direct() ? "direct" : "heap") + " buffers";
