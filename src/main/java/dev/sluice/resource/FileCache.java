@@ -19,7 +19,6 @@ import java.util.concurrent.Executor;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.LongSupplier;
 
 /**
@@ -171,7 +170,7 @@ public final class FileCache implements AutoCloseable {
             return new FileCache(resolver, settings, null, System::nanoTime, null, null);
         }
         ThreadPoolExecutor threads = new ThreadPoolExecutor(THREADS, THREADS, 30, TimeUnit.SECONDS,
-                new ArrayBlockingQueue<>(QUEUE), daemonThreads());
+                new ArrayBlockingQueue<>(QUEUE), JoinableThreads.daemon("sluice-cache"));
         threads.allowCoreThreadTimeOut(true);
         return new FileCache(resolver, settings, new DiskStorage(resolver, () -> { }), System::nanoTime, threads,
                 threads);
@@ -209,6 +208,33 @@ public final class FileCache implements AutoCloseable {
             return resolver.look(checked).resolution(checked); // the root: no file-system call
         }
         return entryFor(checked).looked().resolution(checked);
+    }
+
+    /**
+     * What {@link #resolve} would answer for {@code rawPath} without asking the storage, when it can: a refusal by
+     * the checks that read no file system, the root, or the path's entry while it is usable. Empty when
+     * {@link #resolve} would ask the storage on the calling thread (no entry, one past its grace, or no cache).
+     * Asks no storage and starts no revalidation.
+     */
+    public Optional<Resolution> known(String rawPath) {
+        Checked checked = resolver.check(rawPath);
+        if (checked.refusal() != null) {
+            return Optional.of(checked.refusal());
+        }
+        if (!enabled()) {
+            return Optional.empty();
+        }
+        if (checked.segments().isEmpty()) {
+            return Optional.of(resolver.look(checked).resolution(checked));
+        }
+        Entry entry;
+        synchronized (entries) {
+            entry = entries.get(checked.decodedPath());
+        }
+        if (entry == null || nanoClock.getAsLong() - entry.checkedNanos() >= 2 * intervalNanos) {
+            return Optional.empty();
+        }
+        return Optional.of(entry.looked().resolution(checked));
     }
 
     /**
@@ -472,13 +498,4 @@ public final class FileCache implements AutoCloseable {
         }
     }
 
-    /** The cache's daemon threads, remembered until they end, for {@link #close} to join. */
-    private static JoinableThreads daemonThreads() {
-        AtomicInteger counter = new AtomicInteger();
-        return new JoinableThreads(runnable -> {
-            Thread thread = new Thread(runnable, "sluice-cache-" + counter.incrementAndGet());
-            thread.setDaemon(true);
-            return thread;
-        });
-    }
-}
+    /** The cache's daemon threads, remembered until they end, for {@link #close} to join. */}

@@ -125,6 +125,15 @@ public final class SharedFiles {
         }
     }
 
+    /**
+     * Whether a version of {@code path} is open now with at least one holder, so that {@link #open} would only
+     * check the file's attributes (from the kernel's cache, as a rule) and join it. A hint: it may close meanwhile.
+     */
+    public boolean isOpen(Path path) {
+        Descriptor shared = open.get(path);
+        return shared != null && shared.holders.get() > 0;
+    }
+
     /** Versions of files open now with at least one holder; for tests. */
     int descriptors() {
         return open.size();

@@ -69,7 +69,7 @@ public final class Setting<T> {
             "Set it (64, say) for network or FUSE storage or a cold disk, where a read waits for the storage and"
                     + " leaves its core free. Not by default: on overloaded cores a read from the page cache waits"
                     + " for a core too, and would grow the pool for nothing. Threads beyond `readThreads` end after"
-                    + " 30 s without work.");
+                    + " 30 s without work. It also bounds the threads that open new downloads' files.");
     public static final Setting<Duration> STALL_TIMEOUT = declare("stallTimeout",
             new SettingType.Span(EngineSettings.MAX_STALL_TIMEOUT), ENGINE.stallTimeout(),
             "A download whose client accepts no byte for this long is ended: {range} (ms, s, m or h; plain number:"

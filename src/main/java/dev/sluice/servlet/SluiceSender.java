@@ -220,6 +220,19 @@ public final class SluiceSender {
         return settings;
     }
 
+    /** The descriptors this sender's responses share; {@link OpenAhead} opens files there for them. */
+    SharedFiles sharedFiles() {
+        return files;
+    }
+
+    /**
+     * Whether Tomcat's sendfile may send this request's body ({@link TomcatSendfile#offered}, {@code sendfile}
+     * on): then the request must not go async before it is answered, or Tomcat never runs its sendfile.
+     */
+    boolean tomcatMaySendfile(HttpServletRequest request, HttpServletResponse response) {
+        return settings.sendfile() && TomcatSendfile.offered(request, response);
+    }
+
     EngineSettings engineSettings() {
         return engine.settings();
     }

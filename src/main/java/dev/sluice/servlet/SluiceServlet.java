@@ -58,6 +58,7 @@ public class SluiceServlet extends HttpServlet {
     private transient SluiceSender sender;
     private transient TransfersJmx jmx;
     private transient Operations operations;
+    private transient OpenAhead openAhead;
 
     @Override
     public void init(ServletConfig servletConfig) throws ServletException {
@@ -79,6 +80,7 @@ public class SluiceServlet extends HttpServlet {
             sender.containerTimeoutsAreSluices();
         }
         publish(sender);
+        openAhead = new OpenAhead(files, sender, config.engine().maxReadThreads());
         try {
             jmx = TransfersJmx.register(engine::metrics, getServletContext().getContextPath(), getServletName());
         } catch (javax.management.JMException | RuntimeException e) {
@@ -175,6 +177,9 @@ public class SluiceServlet extends HttpServlet {
         if (sender != null && getServletContext().getAttribute(SluiceSender.CONTEXT_ATTRIBUTE) == sender) {
             getServletContext().removeAttribute(SluiceSender.CONTEXT_ATTRIBUTE);
         }
+        if (openAhead != null) {
+            openAhead.close();
+        }
         if (operations != null) {
             operations.close();
         }
@@ -256,6 +261,22 @@ public class SluiceServlet extends HttpServlet {
 
     private void serve(HttpServletRequest request, HttpServletResponse response, boolean withBody)
             throws IOException {
+        OpenAhead.Hop hop = OpenAhead.claim(request);
+        try {
+            serve(request, response, withBody, hop);
+        } finally {
+            if (hop != null) {
+                hop.release();
+            }
+        }
+    }
+
+    /**
+     * Answers a GET or HEAD for a URL under the root; {@code hop} is what {@link OpenAhead} left when this is the
+     * dispatch back after it made the request's storage calls, else null.
+     */
+    private void serve(HttpServletRequest request, HttpServletResponse response, boolean withBody,
+            OpenAhead.Hop hop) throws IOException {
         String rawPath = rawPath(request);
         var admin = operations.answer(rawPath, request);
         if (admin.isPresent()) {
@@ -264,10 +285,14 @@ public class SluiceServlet extends HttpServlet {
         }
         String signedPath = null;
         if (config.signedLinks() != null) {
-            signedPath = checkSignature(request, response, rawPath, withBody);
+            signedPath = hop != null ? hop.signedPath() : checkSignature(request, response, rawPath, withBody);
             if (signedPath == null) {
                 return;
             }
+        }
+        if (hop == null && openAhead.wanted(request, response, rawPath)) {
+            openAhead.hop(request, rawPath, signedPath);
+            return;
         }
         Resolution resolution = files.resolve(rawPath);
         if (signedPath != null && !signedPath.equals(decodedPath(resolution))

@@ -4,6 +4,7 @@ import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * A thread factory that remembers every thread it made until that thread has ended, so that a stop can wait for
@@ -25,6 +26,16 @@ public final class JoinableThreads implements ThreadFactory {
     /** Remembers the threads {@code delegate} makes. */
     public JoinableThreads(ThreadFactory delegate) {
         this.delegate = delegate;
+    }
+
+    /** Daemon threads named {@code prefix-1}, {@code prefix-2} and so on. */
+    public static JoinableThreads daemon(String prefix) {
+        AtomicInteger counter = new AtomicInteger();
+        return new JoinableThreads(runnable -> {
+            Thread thread = new Thread(runnable, prefix + "-" + counter.incrementAndGet());
+            thread.setDaemon(true);
+            return thread;
+        });
     }
 
     @Override

@@ -235,6 +235,24 @@ class HandoffIT {
         assertEquals(404, get("/big.bin").status(), "no URL reaches the internal root");
     }
 
+    /**
+     * An application that calls the API on an async dispatch of the request (it checked something without holding
+     * a container thread, then dispatched the request back to itself) sends the whole file and its ranges.
+     */
+    @ParameterizedTest
+    @EnumSource(ContainerKind.class)
+    void theApiCalledOnAnAsyncDispatchSendsTheWholeBody(ContainerKind kind) throws Exception {
+        start(kind, Map.of());
+        for (int i = 0; i < 2; i++) {
+            TestClient.Response whole = get(url("api-dispatched", "big.bin"));
+            assertEquals(200, whole.status());
+            assertArrayEquals(big, whole.body(), "the body is not the file");
+            TestClient.Response range = get(url("api-dispatched", "big.bin"), "Range", "bytes=100-1099");
+            assertEquals(206, range.status());
+            assertArrayEquals(Arrays.copyOfRange(big, 100, 1100), range.body(), "the range is not the file's");
+        }
+    }
+
     @ParameterizedTest
     @EnumSource(ContainerKind.class)
     void rangesMultipartResumeAndConditionalsGoThroughEachWay(ContainerKind kind) throws Exception {

@@ -5,6 +5,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
@@ -47,6 +48,16 @@ public final class SlowFuse implements AutoCloseable {
      */
     public static SlowFuse mount(Path source, Path mountPoint, int latencyMillis, int megabytesPerSecond,
             Path stats) throws IOException {
+        return mount(source, mountPoint, latencyMillis, megabytesPerSecond, stats, null);
+    }
+
+    /**
+     * As above; with {@code holdOpens}, every open waits while that file exists (create it to stall the mount's
+     * opens, delete it to let them go on), and slowfs writes the number of opens waiting to a file beside it
+     * ({@link #opensWaiting}).
+     */
+    static SlowFuse mount(Path source, Path mountPoint, int latencyMillis, int megabytesPerSecond, Path stats,
+            Path holdOpens) throws IOException {
         Assumptions.assumeTrue(System.getProperty("os.name").equals("Linux"), "FUSE is only tried on Linux");
         Assumptions.assumeTrue(Files.exists(Path.of("/dev/fuse")), "there is no /dev/fuse here");
         Assumptions.assumeTrue("root".equals(ProcessHandle.current().info().user().orElse("")),
@@ -56,11 +67,13 @@ public final class SlowFuse implements AutoCloseable {
         }
         Path python = DebianTool.fusepy();
         Path log = Files.createTempFile("sluice-slowfs", ".log");
-        Process process = new ProcessBuilder(python.toString(), SCRIPT.toString(), source.toString(),
+        List<String> command = new ArrayList<>(List.of(python.toString(), SCRIPT.toString(), source.toString(),
                 mountPoint.toString(), "--latency-ms", Integer.toString(latencyMillis), "--mbps",
-                Integer.toString(megabytesPerSecond), "--stats", stats == null ? "" : stats.toString())
-                .redirectErrorStream(true).redirectOutput(log.toFile())
-                .start();
+                Integer.toString(megabytesPerSecond), "--stats", stats == null ? "" : stats.toString()));
+        if (holdOpens != null) {
+            command.addAll(List.of("--hold-opens", holdOpens.toString()));
+        }
+        Process process = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile()).start();
         SlowFuse fuse = new SlowFuse(process, mountPoint, log);
         long end = System.nanoTime() + MOUNT_WAIT.toNanos();
         while (!fuse.mounted()) {
@@ -77,6 +90,11 @@ public final class SlowFuse implements AutoCloseable {
     /** The most reads slowfs had in flight at once so far, from the mount's {@code stats} file (0: none yet). */
     public static int mostReadsInFlight(Path stats) throws IOException {
         return Files.exists(stats) ? Integer.parseInt(Files.readString(stats, StandardCharsets.US_ASCII).strip()) : 0;
+    }
+
+    /** Opens waiting now at a mount made with {@code holdOpens} (0: none yet). */
+    static int opensWaiting(Path holdOpens) throws IOException {
+        return mostReadsInFlight(holdOpens.resolveSibling(holdOpens.getFileName() + ".waiting"));
     }
 
     /** Whether the kernel lists the mount point (/proc/self/mountinfo, field 5). */

@@ -2,6 +2,7 @@ package dev.sluice.it;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.sluice.peers.BlockingFileServlet;
@@ -22,6 +23,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
@@ -231,6 +233,90 @@ class SlowStorageIT {
                         () -> servlet.metrics().activeTransfers() == 0 && servlet.metrics().bufferBytesInUse() == 0,
                         () -> servlet.metrics().toString());
             }
+        }
+    }
+
+    /**
+     * Opens that stall hold no container thread: the mount holds every open while a gate file exists, as a stalled
+     * network mount does, and more new downloads than the container has threads wait for their files to open.
+     * Meanwhile a small file whose bytes the cache holds answers, byte-exact, every time; no container thread is
+     * seen held; and no download has its answer. Once the opens go on, every download arrives byte-exact, and no
+     * file stays open, not even the one opened for a client that went away while it waited. A server that opens files on its container threads (Sluice before {@code OpenAhead}) holds one
+     * per download there, and its small requests wait for the gate.
+     */
+    @ParameterizedTest
+    @EnumSource(ContainerKind.class)
+    void newDownloadsWaitingForTheirFilesToOpenHoldNoContainerThread(ContainerKind kind) throws Exception {
+        source = Files.createDirectories(dir.resolve("source"));
+        mount = Files.createDirectories(dir.resolve("mount"));
+        Path gate = dir.resolve("hold-opens");
+        java.util.Random random = new java.util.Random(24);
+        List<byte[]> bodies = new ArrayList<>();
+        for (int i = 0; i < DOWNLOADS; i++) {
+            byte[] body = new byte[(256 << 10) + i];
+            random.nextBytes(body);
+            bodies.add(body);
+            Files.write(source.resolve("new" + i + ".bin"), body);
+        }
+        small = new byte[4096];
+        random.nextBytes(small);
+        Files.write(source.resolve("small.bin"), small);
+        Files.write(source.resolve("gone.bin"), bodies.get(0));
+        try (SlowFuse fuse = SlowFuse.mount(source, mount, 0, 0, null, gate)) {
+            SluiceServlet servlet = new SluiceServlet();
+            try (ContainerKind.Running container = kind.start(servlet, Map.of("root", mount.toString()), THREADS)) {
+                assertArrayEquals(small, TestClient.get(container.uri(), "/small.bin").body());
+                Await.until("small.bin's bytes in the cache (its requests then need no storage)", DEADLINE,
+                        () -> servlet.fileCache().fileBytes() == small.length);
+                Files.createFile(gate);
+                ExecutorService clients = Executors.newFixedThreadPool(DOWNLOADS);
+                List<java.util.concurrent.Future<TestClient.Response>> downloads = new ArrayList<>();
+                try {
+                    for (int i = 0; i < DOWNLOADS; i++) {
+                        String path = "/new" + i + ".bin";
+                        downloads.add(clients.submit(() -> TestClient.get(container.uri(), path)));
+                    }
+                    try (TestClient gone = new TestClient(container.uri())) {
+                        gone.sendOnly("GET", "/gone.bin");
+                        Await.until("opens waiting at the mount", DEADLINE, () -> opensWaiting(gate) > 0);
+                        gone.abort(); // gone before its file opened: what is opened for it is closed again
+                    }
+                    try (HeldThreads held = new HeldThreads()) {
+                        for (int i = 0; i < SMALL_REQUESTS; i++) {
+                            try (TestClient quick = new TestClient(container.uri())) {
+                                quick.setReadTimeout((int) DEADLINE.toMillis());
+                                TestClient.Head head = quick.send("GET", "/small.bin", Map.of(), true);
+                                assertEquals(200, head.status());
+                                assertArrayEquals(small, quick.readBody(head), "small.bin, request " + i);
+                            }
+                        }
+                        held.close();
+                        assertTrue(held.max() <= HELD_SLACK, "container threads held at most: " + held.max()
+                                + " (downloads waiting for their opens: " + DOWNLOADS + "): " + held.worst());
+                    }
+                    assertTrue(opensWaiting(gate) > 0, "the opens went on before the gate was removed");
+                    for (int i = 0; i < DOWNLOADS; i++) {
+                        assertFalse(downloads.get(i).isDone(), "new" + i + ".bin answered while opens were held");
+                    }
+                } finally {
+                    Files.deleteIfExists(gate);
+                }
+                for (int i = 0; i < DOWNLOADS; i++) {
+                    TestClient.Response response = downloads.get(i).get(DEADLINE.toSeconds(), TimeUnit.SECONDS);
+                    assertEquals(200, response.status(), "new" + i + ".bin");
+                    assertArrayEquals(bodies.get(i), response.body(), "new" + i + ".bin");
+                }
+                clients.shutdown();
+                Leaks.assertNothingHeld(servlet, mount);
+            }
+        }
+    }
+
+    private static int opensWaiting(Path gate) {
+        try {
+            return SlowFuse.opensWaiting(gate);
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);
         }
     }
 

@@ -4,6 +4,7 @@ import dev.sluice.servlet.HandoffOption;
 import dev.sluice.servlet.SendOptions;
 import dev.sluice.servlet.SluiceSender;
 import dev.sluice.stream.TransferRequest;
+import jakarta.servlet.DispatcherType;
 import jakarta.servlet.ServletException;
 import jakarta.servlet.http.HttpServlet;
 import jakarta.servlet.http.HttpServletRequest;
@@ -62,6 +63,7 @@ final class TokenApp extends HttpServlet {
         String way = request.getPathInfo() == null ? "" : request.getPathInfo();
         switch (way) {
             case "/api" -> api(request, response);
+            case "/api-dispatched" -> apiAfterDispatch(request, response);
             case "/forward" -> forward(request, response);
             case "/header" -> header(request, response);
             case "/header-async" -> headerAsync(request);
@@ -122,6 +124,18 @@ final class TokenApp extends HttpServlet {
         } catch (RuntimeException | IOException e) {
             errors.add(e);
             throw e;
+        }
+    }
+
+    /**
+     * The API called on the request's async dispatch, as by an application that checked something without a
+     * container thread (its own store, another service) and then dispatched the request back to itself.
+     */
+    private void apiAfterDispatch(HttpServletRequest request, HttpServletResponse response) throws IOException {
+        if (request.getDispatcherType() == DispatcherType.ASYNC) {
+            api(request, response);
+        } else {
+            request.startAsync().dispatch();
         }
     }
 

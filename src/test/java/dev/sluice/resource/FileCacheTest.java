@@ -105,6 +105,41 @@ class FileCacheTest {
         return assertInstanceOf(Resolution.Found.class, resolution);
     }
 
+    /**
+     * {@code known} tells, without a storage call and without starting one, what {@code resolve} would answer
+     * without the storage: nothing for a path never resolved or past its grace, the entry while it is usable, and
+     * a refusal of the path's syntax always, cache on or off.
+     */
+    @Test
+    void knownAnswersOnlyWhatNeedsNoStorage() throws IOException {
+        write("a.txt", "some text", T0);
+        FileCache cache = cache();
+
+        assertTrue(cache.known("/a.txt").isEmpty(), "never resolved: resolve would ask the storage");
+        assertTrue(cache.known("/missing.txt").isEmpty());
+        assertEquals(0, looks.get());
+        Resolution.Found first = found(cache.resolve("/a.txt"));
+        assertInstanceOf(Resolution.NotFound.class, cache.resolve("/missing.txt"));
+        assertEquals(2, looks.get());
+
+        assertEquals(first.file(), found(cache.known("/a.txt").orElseThrow()).file());
+        assertInstanceOf(Resolution.NotFound.class, cache.known("/missing.txt").orElseThrow());
+        advance(INTERVAL.multipliedBy(3).dividedBy(2));
+        assertEquals(first.file(), found(cache.known("/a.txt").orElseThrow()).file(), "within its grace");
+        advance(INTERVAL);
+        assertTrue(cache.known("/a.txt").isEmpty(), "past twice the interval: resolve would ask the storage");
+        assertEquals(2, looks.get(), "known asked no storage");
+        background.clear(); // the small file's read queued by the first resolve
+        cache.known("/a.txt");
+        assertTrue(background.isEmpty(), "known started no revalidation");
+
+        assertInstanceOf(Resolution.BadRequest.class, cache.known("/a%00.txt").orElseThrow());
+        FileCache off = cache(0, 0);
+        assertTrue(off.known("/a.txt").isEmpty(), "no cache: every resolve asks the storage");
+        assertInstanceOf(Resolution.NotFound.class, off.known("/../a.txt").orElseThrow());
+        assertEquals(2, looks.get());
+    }
+
     @Test
     void withinTheIntervalARequestTouchesNoStorage() throws IOException {
         write("a.txt", "version one", T0);

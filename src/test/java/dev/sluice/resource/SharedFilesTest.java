@@ -37,7 +37,9 @@ class SharedFilesTest {
     @Test
     void opensOfAnUnchangedFileShareOneDescriptorUntilTheLastCloses() throws IOException {
         Path file = Files.writeString(dir.resolve("a.txt"), "hello, shared world");
+        assertFalse(files.isOpen(file));
         OpenedFile first = files.open(file);
+        assertTrue(files.isOpen(file));
         OpenedFile second = files.open(file);
         assertEquals(1, descriptorsOf(file), "two opens, one descriptor");
         assertEquals("hello", read(first.channel(), 0, 5));
@@ -52,7 +54,9 @@ class SharedFilesTest {
         assertEquals("world", read(second.channel(), 14, 5), "the other holder reads on");
         assertEquals(1, descriptorsOf(file));
 
+        assertTrue(files.isOpen(file), "one holder left");
         second.close();
+        assertFalse(files.isOpen(file));
         assertEquals(0, descriptorsOf(file), "closed with its last holder");
         assertEquals(0, files.descriptors());
         try (OpenedFile again = files.open(file)) {
