@@ -226,11 +226,12 @@ public final class SluiceSender {
     }
 
     /**
-     * Whether Tomcat's sendfile may send this request's body ({@link TomcatSendfile#offered}, {@code sendfile}
-     * on): then the request must not go async before it is answered, or Tomcat never runs its sendfile.
+     * Whether Tomcat's sendfile may send this request's body (offered, {@code sendfile} on, no limit set for every
+     * download; see {@link #sendfile}): then the request must not go async before it is answered, or Tomcat never
+     * runs its sendfile.
      */
     boolean tomcatMaySendfile(HttpServletRequest request, HttpServletResponse response) {
-        return settings.sendfile() && TomcatSendfile.offered(request, response);
+        return settings.sendfile() && unthrottled(engine.settings()) && TomcatSendfile.offered(request, response);
     }
 
     EngineSettings engineSettings() {
