@@ -3,7 +3,7 @@
 latency to every read and caps the bandwidth of every open file.
 
     /usr/bin/python3 bench/slowfs.py SOURCE MOUNTPOINT [--latency-ms 5] [--mbps 100] [--meta-latency-ms 0]
-        [--stats FILE] [--hold-opens FILE]
+        [--stats FILE] [--hold FILE]
 
 Runs in the foreground until SIGTERM/SIGINT, then unmounts (if it dies, `fusermount3 -u -z MOUNTPOINT` or
 `umount -l MOUNTPOINT` does it). Needs Debian's python3-fusepy (libfuse2) and /dev/fuse; as root no fusermount is
@@ -14,8 +14,8 @@ previous read has had its share, so parallel reads of one file share MBPS betwee
 network or object storage does. Reads are answered by libfuse's thread pool, one thread per request in flight,
 and sleep without Python's global lock: many reads wait in parallel, none waits for another's latency.
 `--allow-other` lets other users read the mount (nginx's workers run as www-data). `--meta-latency-ms` adds a
-latency to getattr, open and readdir too (default 0: metadata is fast). `--hold-opens FILE` (for tests): while FILE
-exists, every open waits, as on a stalled network mount; the number of opens waiting is written to FILE.waiting.
+latency to getattr, open and readdir too (default 0: metadata is fast). `--hold FILE` (for tests): while FILE exists,
+every getattr, readdir and open waits, as on a stalled network mount; the number waiting is written to FILE.waiting.
 
 The kernel sends at most `max_background` asynchronous (read-ahead) requests per FUSE connection at once (12 by
 default); as root the mount raises it to `--max-background` (default 1024) through /sys/fs/fuse/connections,
@@ -37,10 +37,10 @@ except ImportError:  # fusepy from PyPI names its module fuse
 class SlowFs(Operations):
     use_ns = True
 
-    def __init__(self, source, latency_s, bytes_per_s, meta_latency_s, stats=None, hold_opens=None):
+    def __init__(self, source, latency_s, bytes_per_s, meta_latency_s, stats=None, hold=None):
         self.source = os.path.realpath(source)
-        self.hold_opens = hold_opens  # while this file exists, opens wait
-        self.opens_waiting = 0
+        self.hold = hold  # while this file exists, metadata calls and opens wait
+        self.calls_waiting = 0
         self.stats = stats  # a file that gets the most reads seen in flight at once, each time it grows
         self.in_flight = 0
         self.most_in_flight = 0
@@ -59,20 +59,21 @@ class SlowFs(Operations):
         os.replace(path + '.new', path)
 
     def _hold(self):
-        if not self.hold_opens or not os.path.exists(self.hold_opens):
+        if not self.hold or not os.path.exists(self.hold):
             return
         with self.mutex:
-            self.opens_waiting += 1
-            self._write_count(self.hold_opens + '.waiting', self.opens_waiting)
+            self.calls_waiting += 1
+            self._write_count(self.hold + '.waiting', self.calls_waiting)
         try:
-            while os.path.exists(self.hold_opens):
+            while os.path.exists(self.hold):
                 time.sleep(0.01)
         finally:
             with self.mutex:
-                self.opens_waiting -= 1
-                self._write_count(self.hold_opens + '.waiting', self.opens_waiting)
+                self.calls_waiting -= 1
+                self._write_count(self.hold + '.waiting', self.calls_waiting)
 
     def _meta_wait(self):
+        self._hold()
         if self.meta_latency > 0:
             time.sleep(self.meta_latency)
 
@@ -117,7 +118,6 @@ class SlowFs(Operations):
     def open(self, path, flags):
         if flags & (os.O_WRONLY | os.O_RDWR | os.O_APPEND | os.O_TRUNC | os.O_CREAT):
             raise FuseOSError(errno.EROFS)
-        self._hold()
         self._meta_wait()
         try:
             fh = os.open(self._path(path), os.O_RDONLY)
@@ -186,15 +186,14 @@ def main():
                    help='let other users (e.g. nginx workers running as www-data) read the mount')
     p.add_argument('--stats', metavar='FILE',
                    help='write the most reads seen in flight at once to FILE, each time it grows (for tests)')
-    p.add_argument('--hold-opens', metavar='FILE',
-                   help='while FILE exists, opens wait; their number goes to FILE.waiting (for tests)')
+    p.add_argument('--hold', metavar='FILE',
+                   help='while FILE exists, getattr, readdir and open wait; their number goes to FILE.waiting (tests)')
     p.add_argument('--max-background', type=int, default=1024,
                    help='asynchronous FUSE requests in flight per mount, set as root (default 1024; 0 = leave)')
     a = p.parse_args()
     if not os.path.isdir(a.source):
         p.error('not a directory: %s' % a.source)
-    fs = SlowFs(a.source, a.latency_ms / 1000.0, a.mbps * 1e6, a.meta_latency_ms / 1000.0, a.stats,
-                a.hold_opens)
+    fs = SlowFs(a.source, a.latency_ms / 1000.0, a.mbps * 1e6, a.meta_latency_ms / 1000.0, a.stats, a.hold)
     if a.max_background > 0 and os.geteuid() == 0:
         def raise_when_mounted():
             deadline = time.monotonic() + 30

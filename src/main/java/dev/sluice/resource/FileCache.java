@@ -497,5 +497,4 @@ public final class FileCache implements AutoCloseable {
             }
         }
     }
-
-    /** The cache's daemon threads, remembered until they end, for {@link #close} to join. */}
+}

@@ -15,6 +15,7 @@ import java.nio.file.Path;
 import java.nio.file.attribute.BasicFileAttributes;
 import java.util.Arrays;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -132,6 +133,18 @@ public final class SharedFiles {
     public boolean isOpen(Path path) {
         Descriptor shared = open.get(path);
         return shared != null && shared.holders.get() > 0;
+    }
+
+    /**
+     * Another view of the version that {@code view} (a view {@link #open} gave, still open) holds, without asking
+     * the storage: for a request whose file was opened for it on another thread. Empty when {@code view} is not
+     * such a view (a file without a file key is not shared) or is closed.
+     */
+    public Optional<OpenedFile> another(OpenedFile view) {
+        if (view.channel() instanceof View shared && shared.isOpen() && shared.descriptor.acquire()) {
+            return Optional.of(shared.descriptor.file(view.path()));
+        }
+        return Optional.empty();
     }
 
     /** Versions of files open now with at least one holder; for tests. */

@@ -27,11 +27,12 @@ import java.util.concurrent.TimeUnit;
  *
  * <p><b>How.</b> {@link #hop} puts the request in async mode and hands the storage calls to a thread of this
  * class; when they return, that thread dispatches the request back to its URL
- * ({@link AsyncContext#dispatch()}). The dispatch answers it as any request, on a container thread, and finds
- * what it needs without the storage: the path's resolution in the {@link FileCache}, and the file open in
- * {@link SharedFiles}, held by the hop until the dispatch has opened its own view of it ({@link #claim}, then
- * {@link Hop#release}). A call that failed (a file missing or unreadable by now) is simply made again by the
- * dispatch, which answers as it says.
+ * ({@link AsyncContext#dispatch()}). The dispatch answers it as any request, on a container thread, with what
+ * the hop found ({@link #claim}): the path's resolution, and the file, held open in {@link SharedFiles} until the
+ * dispatch has taken a view of the same descriptor ({@link SharedFiles#another}, no storage call) and answered
+ * ({@link Hop#release}). Not from the cache: an entry stamped before a slow call may be too old by the time the
+ * dispatch comes. A call that failed (a file missing or unreadable by now) is made again by the dispatch, which
+ * answers as it says.
  *
  * <p><b>When.</b> Only when the request would otherwise touch the storage on its thread, told without a storage
  * call ({@link FileCache#known}, {@link SharedFiles#isOpen}): the path has no usable cache entry, or its file is
@@ -42,8 +43,10 @@ import java.util.concurrent.TimeUnit;
  * once and makes its own calls, as without this class.
  *
  * <p>What still touches the storage on a container thread: {@link SharedFiles#open}'s check of the attributes of
- * a file open already (answered by the kernel's attribute cache as a rule), the lookup of precompressed variants,
- * welcome files and directory listings.
+ * a file open already for another download (answered by the kernel's attribute cache as a rule), the lookups of
+ * precompressed variants, welcome files and directory listings. A client that goes away while its hop waits is
+ * not noticed (neither container watches an idle async request's connection): its hop runs in its turn, and the
+ * dispatch's first write fails. When the servlet stops, hops still waiting for a thread are answered 503.
  *
  * <p>Thread-safe.
  */
@@ -80,6 +83,8 @@ final class OpenAhead implements AutoCloseable {
     static final class Hop implements AsyncListener {
         private final String signedPath;
         /** Guarded by {@code this}. */
+        private Resolution resolution;
+        /** Guarded by {@code this}. */
         private OpenedFile held;
         /** Guarded by {@code this}: set by the first {@link #release}, after which nothing is held. */
         private boolean released;
@@ -91,6 +96,20 @@ final class OpenAhead implements AutoCloseable {
         /** The path the request's signed link was verified for, or null. */
         String signedPath() {
             return signedPath;
+        }
+
+        /** What resolving the path found, or null if the hop did not resolve it (it failed, or never ran). */
+        synchronized Resolution resolution() {
+            return resolution;
+        }
+
+        synchronized void resolved(Resolution found) {
+            resolution = found;
+        }
+
+        /** The file held for the dispatch, or null (none opened, or released). */
+        synchronized OpenedFile held() {
+            return held;
         }
 
         /** Holds {@code file} for the dispatch, or closes it if the request has ended already. */
@@ -173,30 +192,67 @@ final class OpenAhead implements AutoCloseable {
         Hop hop = new Hop(signedPath);
         request.setAttribute(ATTRIBUTE, hop);
         AsyncContext async = request.startAsync();
-        async.setTimeout(0); // a storage call that never returns holds no container thread; the client may go
+        async.setTimeout(0); // a storage call that never returns holds no container thread
         async.addListener(hop);
         try {
-            threads.execute(() -> {
-                open(rawPath, hop);
-                try {
-                    async.dispatch();
-                } catch (IllegalStateException e) {
-                    hop.release(); // the request ended meanwhile (its client went away): nobody takes the file
-                }
-            });
+            threads.execute(new Task(async, hop, rawPath));
         } catch (RejectedExecutionException e) {
             async.dispatch(); // all threads busy and the queue full, or stopping: the dispatch makes its own calls
         }
     }
 
-    /** On a thread of this class: resolves the path (into the cache) and opens its file (into the shared ones). */
-    private void open(String rawPath, Hop hop) {
-        try {
-            if (files.resolve(rawPath) instanceof Resolution.Found found && files.content(found).isEmpty()) {
-                hop.hold(sender.sharedFiles().open(found.file()));
+    /** One hop's work on a thread of this class: the storage calls, then the dispatch back. */
+    private final class Task implements Runnable {
+        private final AsyncContext async;
+        private final Hop hop;
+        private final String rawPath;
+
+        Task(AsyncContext async, Hop hop, String rawPath) {
+            this.async = async;
+            this.hop = hop;
+            this.rawPath = rawPath;
+        }
+
+        @Override
+        public void run() {
+            try {
+                open();
+            } finally {
+                try {
+                    async.dispatch();
+                } catch (RuntimeException e) {
+                    // Ended meanwhile (IllegalStateException), or no dispatcher for the URL: nobody takes the file.
+                    unavailable();
+                }
             }
-        } catch (IOException | RuntimeException e) {
-            // the dispatch makes the call again and answers as it says (404, 403, 500)
+        }
+
+        /** Resolves the path and opens its file (into the shared ones); a failure is met again by the dispatch. */
+        private void open() {
+            try {
+                Resolution resolution = files.resolve(rawPath);
+                hop.resolved(resolution);
+                if (resolution instanceof Resolution.Found found && files.content(found).isEmpty()) {
+                    hop.hold(sender.sharedFiles().open(found.file()));
+                }
+            } catch (IOException | RuntimeException e) {
+                // the dispatch makes the calls again and answers as they say (404, 403, 500)
+            }
+        }
+
+        /** Lets the file go and ends the request with a 503, if it has not ended already. */
+        void unavailable() {
+            hop.release();
+            try {
+                if (async.getResponse() instanceof HttpServletResponse response && !response.isCommitted()) {
+                    response.setStatus(HttpServletResponse.SC_SERVICE_UNAVAILABLE);
+                    response.setHeader("Retry-After", "5");
+                    response.setContentLength(0);
+                }
+                async.complete();
+            } catch (RuntimeException e) {
+                // the request ended already
+            }
         }
     }
 
@@ -220,12 +276,16 @@ final class OpenAhead implements AutoCloseable {
     }
 
     /**
-     * Lets the hops queued and running end (each dispatches its request) and their threads with them, waiting up
-     * to 5 s, as {@link FileCache#close} does for the same reason: Tomcat looks for threads a stopped webapp left.
+     * Answers the hops still waiting for a thread 503 and interrupts the running ones (each then dispatches its
+     * request), waiting up to 5 s for their threads' end, as {@link FileCache#close} does for the same reason:
+     * Tomcat looks for threads a stopped webapp left. A thread stuck in a storage call that ignores interrupts
+     * stays until the call returns.
      */
     @Override
     public void close() {
-        threads.shutdown();
+        for (Runnable waiting : threads.shutdownNow()) {
+            ((Task) waiting).unavailable();
+        }
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
         try {
             threads.awaitTermination(5, TimeUnit.SECONDS);

@@ -283,22 +283,23 @@ public final class SluiceSender {
         checkExchange(request, response);
         Path name = file.getFileName();
         sendSource(request, response, new Source(file, file.toString(), name == null ? "" : name.toString(),
-                codings -> PrecompressedVariants.beside(file, codings), Optional::empty, null), options);
+                codings -> PrecompressedVariants.beside(file, codings), Optional::empty, null, null), options);
     }
 
     /**
      * A file {@link SluiceServlet} resolved from a URL path ({@code rawPath}) under its root through
-     * {@code files}, which may hold the file's bytes.
+     * {@code files}, which may hold the file's bytes; {@code opened}, when not null, is that file as
+     * {@link OpenAhead} opened it for this request, still held by it.
      */
     void sendFound(HttpServletRequest request, HttpServletResponse response, Resolution.Found found,
-            FileCache files, String rawPath, SendOptions options) throws IOException {
+            FileCache files, String rawPath, SendOptions options, OpenedFile opened) throws IOException {
         checkExchange(request, response);
         sendSource(request, response, new Source(found.file(), found.decodedPath(), found.decodedPath(),
                 codings -> PrecompressedVariants.fresh(files.resolver(), rawPath, found.file(), codings),
                 () -> files.content(found), openedKey -> {
                     Resolution now = files.confirm(rawPath, found, openedKey);
                     return now == found ? null : now;
-                }), options);
+                }, opened), options);
     }
 
     /**
@@ -335,7 +336,7 @@ public final class SluiceSender {
         }
         sendSource(request, response, new Source(found.file(), found.decodedPath(), found.decodedPath(),
                 codings -> PrecompressedVariants.fresh(internal, given.rawPath(), found.file(), codings),
-                Optional::empty, null), given.options());
+                Optional::empty, null, null), given.options());
     }
 
     private static String reason(Resolution resolution) {
@@ -385,10 +386,11 @@ public final class SluiceSender {
      * its bytes if a cache holds them, and, when a cache found it, how to confirm that the file opened at its path
      * (given its file key) is the one found there: {@code null} when it is, else what the path resolves to now
      * ({@link FileCache#confirm}). {@code confirm} itself is {@code null} for a file checked just now.
+     * {@code opened}: the file, opened for this request by {@link OpenAhead}, or null.
      */
     private record Source(Path file, String label, String name,
             Function<List<String>, List<PrecompressedVariants.Variant>> variants,
-            Supplier<Optional<FileCache.Content>> cached, Function<Object, Resolution> confirm) {
+            Supplier<Optional<FileCache.Content>> cached, Function<Object, Resolution> confirm, OpenedFile opened) {
     }
 
     /**
@@ -471,7 +473,11 @@ public final class SluiceSender {
      * found at that path, and else opens what the path resolves to now, or answers as for a missing file.
      */
     private OpenedFile open(Source source, Variant variant) throws IOException {
-        OpenedFile opened = files.open(variant.path());
+        OpenedFile opened = variant.coding() == null && source.opened() != null
+                ? files.another(source.opened()).orElse(null) : null;
+        if (opened == null) {
+            opened = files.open(variant.path());
+        }
         if (variant.coding() != null || source.confirm() == null) {
             return opened;
         }

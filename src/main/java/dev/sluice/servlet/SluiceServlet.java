@@ -294,7 +294,7 @@ public class SluiceServlet extends HttpServlet {
             openAhead.hop(request, rawPath, signedPath);
             return;
         }
-        Resolution resolution = files.resolve(rawPath);
+        Resolution resolution = hop != null && hop.resolution() != null ? hop.resolution() : files.resolve(rawPath);
         if (signedPath != null && !signedPath.equals(decodedPath(resolution))
                 && (resolution instanceof Resolution.Found || resolution instanceof Resolution.Directory)) {
             // Never expected (both decode alike); should they ever disagree, the file is not the one signed.
@@ -324,7 +324,8 @@ public class SluiceServlet extends HttpServlet {
             notFound(response, withBody);
             return;
         }
-        sender.sendFound(request, response, found, files, rawPath, urlOptions(request, found));
+        sender.sendFound(request, response, found, files, rawPath, urlOptions(request, found),
+                hop == null ? null : hop.held());
     }
 
     /**

@@ -52,12 +52,12 @@ public final class SlowFuse implements AutoCloseable {
     }
 
     /**
-     * As above; with {@code holdOpens}, every open waits while that file exists (create it to stall the mount's
-     * opens, delete it to let them go on), and slowfs writes the number of opens waiting to a file beside it
-     * ({@link #opensWaiting}).
+     * As above; with {@code hold}, every {@code getattr}, {@code readdir} and {@code open} waits while that file
+     * exists (create it to stall the mount as a network mount stalls, delete it to let the calls go on), and slowfs
+     * writes the number of calls waiting to a file beside it ({@link #callsWaiting}).
      */
     static SlowFuse mount(Path source, Path mountPoint, int latencyMillis, int megabytesPerSecond, Path stats,
-            Path holdOpens) throws IOException {
+            Path hold) throws IOException {
         Assumptions.assumeTrue(System.getProperty("os.name").equals("Linux"), "FUSE is only tried on Linux");
         Assumptions.assumeTrue(Files.exists(Path.of("/dev/fuse")), "there is no /dev/fuse here");
         Assumptions.assumeTrue("root".equals(ProcessHandle.current().info().user().orElse("")),
@@ -70,8 +70,8 @@ public final class SlowFuse implements AutoCloseable {
         List<String> command = new ArrayList<>(List.of(python.toString(), SCRIPT.toString(), source.toString(),
                 mountPoint.toString(), "--latency-ms", Integer.toString(latencyMillis), "--mbps",
                 Integer.toString(megabytesPerSecond), "--stats", stats == null ? "" : stats.toString()));
-        if (holdOpens != null) {
-            command.addAll(List.of("--hold-opens", holdOpens.toString()));
+        if (hold != null) {
+            command.addAll(List.of("--hold", hold.toString()));
         }
         Process process = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile()).start();
         SlowFuse fuse = new SlowFuse(process, mountPoint, log);
@@ -92,9 +92,9 @@ public final class SlowFuse implements AutoCloseable {
         return Files.exists(stats) ? Integer.parseInt(Files.readString(stats, StandardCharsets.US_ASCII).strip()) : 0;
     }
 
-    /** Opens waiting now at a mount made with {@code holdOpens} (0: none yet). */
-    static int opensWaiting(Path holdOpens) throws IOException {
-        return mostReadsInFlight(holdOpens.resolveSibling(holdOpens.getFileName() + ".waiting"));
+    /** Calls waiting now at a mount made with {@code hold} (0: none yet). */
+    static int callsWaiting(Path hold) throws IOException {
+        return mostReadsInFlight(hold.resolveSibling(hold.getFileName() + ".waiting"));
     }
 
     /** Whether the kernel lists the mount point (/proc/self/mountinfo, field 5). */

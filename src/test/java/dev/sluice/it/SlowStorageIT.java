@@ -237,19 +237,20 @@ class SlowStorageIT {
     }
 
     /**
-     * Opens that stall hold no container thread: the mount holds every open while a gate file exists, as a stalled
-     * network mount does, and more new downloads than the container has threads wait for their files to open.
-     * Meanwhile a small file whose bytes the cache holds answers, byte-exact, every time; no container thread is
-     * seen held; and no download has its answer. Once the opens go on, every download arrives byte-exact, and no
-     * file stays open, not even the one opened for a client that went away while it waited. A server that opens files on its container threads (Sluice before {@code OpenAhead}) holds one
+     * A stalled mount holds no container thread: while a gate file exists the mount holds every metadata call and
+     * open, as a stalled network mount does, and more new downloads than the container has threads wait for their
+     * paths to resolve and their files to open. Meanwhile a small file whose bytes the cache holds answers,
+     * byte-exact, every time; no container thread is seen held; and no download has its answer. Once the calls go
+     * on, every download arrives byte-exact, and no file stays open (one more client went away while it waited). A
+     * server that resolves and opens on its container threads (Sluice before {@code OpenAhead}: checked) holds one
      * per download there, and its small requests wait for the gate.
      */
     @ParameterizedTest
     @EnumSource(ContainerKind.class)
-    void newDownloadsWaitingForTheirFilesToOpenHoldNoContainerThread(ContainerKind kind) throws Exception {
+    void newDownloadsWaitingForAStalledMountHoldNoContainerThread(ContainerKind kind) throws Exception {
         source = Files.createDirectories(dir.resolve("source"));
         mount = Files.createDirectories(dir.resolve("mount"));
-        Path gate = dir.resolve("hold-opens");
+        Path gate = dir.resolve("hold");
         java.util.Random random = new java.util.Random(24);
         List<byte[]> bodies = new ArrayList<>();
         for (int i = 0; i < DOWNLOADS; i++) {
@@ -264,7 +265,9 @@ class SlowStorageIT {
         Files.write(source.resolve("gone.bin"), bodies.get(0));
         try (SlowFuse fuse = SlowFuse.mount(source, mount, 0, 0, null, gate)) {
             SluiceServlet servlet = new SluiceServlet();
-            try (ContainerKind.Running container = kind.start(servlet, Map.of("root", mount.toString()), THREADS)) {
+            // No revalidation of small.bin while the mount is held: its cache entry stays usable throughout.
+            try (ContainerKind.Running container = kind.start(servlet,
+                    Map.of("root", mount.toString(), "cacheRevalidate", "10m"), THREADS)) {
                 assertArrayEquals(small, TestClient.get(container.uri(), "/small.bin").body());
                 Await.until("small.bin's bytes in the cache (its requests then need no storage)", DEADLINE,
                         () -> servlet.fileCache().fileBytes() == small.length);
@@ -278,8 +281,8 @@ class SlowStorageIT {
                     }
                     try (TestClient gone = new TestClient(container.uri())) {
                         gone.sendOnly("GET", "/gone.bin");
-                        Await.until("opens waiting at the mount", DEADLINE, () -> opensWaiting(gate) > 0);
-                        gone.abort(); // gone before its file opened: what is opened for it is closed again
+                        Await.until("calls waiting at the mount", DEADLINE, () -> callsWaiting(gate) > 0);
+                        gone.abort(); // gone while the mount is held
                     }
                     try (HeldThreads held = new HeldThreads()) {
                         for (int i = 0; i < SMALL_REQUESTS; i++) {
@@ -292,11 +295,11 @@ class SlowStorageIT {
                         }
                         held.close();
                         assertTrue(held.max() <= HELD_SLACK, "container threads held at most: " + held.max()
-                                + " (downloads waiting for their opens: " + DOWNLOADS + "): " + held.worst());
+                                + " (downloads waiting for the mount: " + DOWNLOADS + "): " + held.worst());
                     }
-                    assertTrue(opensWaiting(gate) > 0, "the opens went on before the gate was removed");
+                    assertTrue(callsWaiting(gate) > 0, "the calls went on before the gate was removed");
                     for (int i = 0; i < DOWNLOADS; i++) {
-                        assertFalse(downloads.get(i).isDone(), "new" + i + ".bin answered while opens were held");
+                        assertFalse(downloads.get(i).isDone(), "new" + i + ".bin answered while the mount was held");
                     }
                 } finally {
                     Files.deleteIfExists(gate);
@@ -312,9 +315,9 @@ class SlowStorageIT {
         }
     }
 
-    private static int opensWaiting(Path gate) {
+    private static int callsWaiting(Path gate) {
         try {
-            return SlowFuse.opensWaiting(gate);
+            return SlowFuse.callsWaiting(gate);
         } catch (IOException e) {
             throw new java.io.UncheckedIOException(e);
         }

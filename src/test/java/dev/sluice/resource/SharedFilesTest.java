@@ -66,6 +66,31 @@ class SharedFilesTest {
     }
 
     /**
+     * {@code another} gives a second view of the descriptor an open view holds, with no open and no stat (the file
+     * may have been replaced on disk since: the view is of the version held), and nothing for a closed view.
+     */
+    @Test
+    void anotherViewOfAnOpenFileSharesItsDescriptorWithoutOpening() throws IOException {
+        Path file = Files.writeString(dir.resolve("held.txt"), "held version");
+        java.util.concurrent.atomic.AtomicInteger opens = new java.util.concurrent.atomic.AtomicInteger();
+        SharedFiles counting = new SharedFiles(path -> {
+            opens.incrementAndGet();
+            return OpenedFile.open(path);
+        });
+        OpenedFile held = counting.open(file);
+        Files.delete(file); // replaced on disk: the held version is what another view reads
+        Files.writeString(dir.resolve("held.txt"), "a new version, longer");
+        OpenedFile view = counting.another(held).orElseThrow();
+        assertEquals(1, opens.get(), "no second open");
+        held.close();
+        assertEquals("held version", read(view.channel(), 0, 12), "the view outlives the hold");
+        assertEquals(12, view.size());
+        assertTrue(counting.another(held).isEmpty(), "a closed view gives none");
+        view.close();
+        assertEquals(0, counting.descriptors());
+    }
+
+    /**
      * A popular file gets one more descriptor each time its holders pass another {@code HOLDERS_PER_STRIPE}, up to
      * {@code MOST_STRIPES}; calls from many threads go to them all and read the same bytes; the last close closes
      * every one.
