@@ -175,6 +175,16 @@ class SlowStorageIT {
         }
     }
 
+    /** GETs small.bin on a connection of its own and checks its bytes, waiting up to {@link #DEADLINE}. */
+    private void getSmall(ContainerKind.Running container, int request) throws IOException {
+        try (TestClient quick = new TestClient(container.uri())) {
+            quick.setReadTimeout((int) DEADLINE.toMillis());
+            TestClient.Head head = quick.send("GET", "/small.bin", Map.of(), true);
+            assertEquals(200, head.status());
+            assertArrayEquals(small, quick.readBody(head), "small.bin, request " + request);
+        }
+    }
+
     private static void abortAll(List<TestClient> clients, ExecutorService readers) throws Exception {
         for (TestClient client : clients) {
             client.abort();
@@ -204,12 +214,7 @@ class SlowStorageIT {
                     long completedBefore = servlet.metrics().completed();
                     try (HeldThreads held = new HeldThreads()) {
                         for (int i = 0; i < SMALL_REQUESTS; i++) {
-                            try (TestClient quick = new TestClient(container.uri())) {
-                                quick.setReadTimeout((int) DEADLINE.toMillis());
-                                TestClient.Head head = quick.send("GET", "/small.bin", Map.of(), true);
-                                assertEquals(200, head.status());
-                                assertArrayEquals(small, quick.readBody(head), "small.bin, request " + i);
-                            }
+                            getSmall(container, i);
                             if (servlet.metrics().readQueueLength() > 0) {
                                 queuedSeen++;
                             }
@@ -286,12 +291,7 @@ class SlowStorageIT {
                     }
                     try (HeldThreads held = new HeldThreads()) {
                         for (int i = 0; i < SMALL_REQUESTS; i++) {
-                            try (TestClient quick = new TestClient(container.uri())) {
-                                quick.setReadTimeout((int) DEADLINE.toMillis());
-                                TestClient.Head head = quick.send("GET", "/small.bin", Map.of(), true);
-                                assertEquals(200, head.status());
-                                assertArrayEquals(small, quick.readBody(head), "small.bin, request " + i);
-                            }
+                            getSmall(container, i);
                         }
                         held.close();
                         assertTrue(held.max() <= HELD_SLACK, "container threads held at most: " + held.max()
