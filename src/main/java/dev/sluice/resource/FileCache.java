@@ -170,7 +170,7 @@ public final class FileCache implements AutoCloseable {
             return new FileCache(resolver, settings, null, System::nanoTime, null, null);
         }
         ThreadPoolExecutor threads = new ThreadPoolExecutor(THREADS, THREADS, 30, TimeUnit.SECONDS,
-                new ArrayBlockingQueue<>(QUEUE), JoinableThreads.daemon("sluice-cache"));
+                new ArrayBlockingQueue<>(QUEUE), JoinableThreads.daemon("sluice-cache-"));
         threads.allowCoreThreadTimeOut(true);
         return new FileCache(resolver, settings, new DiskStorage(resolver, () -> { }), System::nanoTime, threads,
                 threads);

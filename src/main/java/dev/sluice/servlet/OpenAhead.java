@@ -70,7 +70,7 @@ final class OpenAhead implements AutoCloseable {
         this.files = files;
         this.sender = sender;
         this.threads = new ThreadPoolExecutor(threads, threads, 30, TimeUnit.SECONDS,
-                new LinkedBlockingQueue<>(QUEUE), JoinableThreads.daemon("sluice-open"));
+                new LinkedBlockingQueue<>(QUEUE), JoinableThreads.daemon("sluice-open-"));
         this.threads.allowCoreThreadTimeOut(true);
     }
 

@@ -28,14 +28,19 @@ public final class JoinableThreads implements ThreadFactory {
         this.delegate = delegate;
     }
 
-    /** Daemon threads named {@code prefix-1}, {@code prefix-2} and so on. */
+    /** Remembered daemon threads named {@code prefix} and a count: {@code sluice-open-1}, {@code sluice-open-2}... */
     public static JoinableThreads daemon(String prefix) {
+        return new JoinableThreads(daemonFactory(prefix));
+    }
+
+    /** Daemon threads named as {@link #daemon} names them, for a pool that remembers its threads itself. */
+    static ThreadFactory daemonFactory(String prefix) {
         AtomicInteger counter = new AtomicInteger();
-        return new JoinableThreads(runnable -> {
-            Thread thread = new Thread(runnable, prefix + "-" + counter.incrementAndGet());
+        return runnable -> {
+            Thread thread = new Thread(runnable, prefix + counter.incrementAndGet());
             thread.setDaemon(true);
             return thread;
-        });
+        };
     }
 
     @Override

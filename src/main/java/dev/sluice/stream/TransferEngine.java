@@ -14,9 +14,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.Semaphore;
-import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.function.LongSupplier;
@@ -81,11 +79,11 @@ public final class TransferEngine implements AutoCloseable {
         this.pageAdvice = pageAdvice(settings);
         this.pool = newPool(settings, ChunkWriter.BYTE_BUFFER_WRITES);
         this.readPool = new ReadPool(settings.readThreads(), settings.maxReadThreads(), ReadPool.KEEP_ALIVE,
-                StorageGauge.Clocks.system(), daemonThreads("sluice-read-"));
+                StorageGauge.Clocks.system(), JoinableThreads.daemonFactory("sluice-read-"));
         this.reads = task -> readPool.execute(task, false);
         this.nanoClock = System::nanoTime;
         this.byteBufferWrites = ChunkWriter.BYTE_BUFFER_WRITES;
-        this.timerThreads = new JoinableThreads(daemonThreads("sluice-timer-"));
+        this.timerThreads = JoinableThreads.daemon("sluice-timer-");
         this.timer = Executors.newSingleThreadScheduledExecutor(timerThreads);
         this.scheduler = (task, delay) -> timer.schedule(task, delay, TimeUnit.NANOSECONDS);
         long period = Math.max(50, Math.min(1000, settings.stallTimeout().toMillis() / 4));
@@ -544,14 +542,5 @@ public final class TransferEngine implements AutoCloseable {
 
     void listenerFailed(RuntimeException e) {
         LOG.log(Level.WARNING, "transfer listener failed", e);
-    }
-
-    private static ThreadFactory daemonThreads(String prefix) {
-        AtomicInteger counter = new AtomicInteger();
-        return runnable -> {
-            Thread thread = new Thread(runnable, prefix + counter.incrementAndGet());
-            thread.setDaemon(true);
-            return thread;
-        };
     }
 }
