@@ -240,6 +240,8 @@ class TomcatWarIT {
         String changed = Files.readString(serverXml);
         assertTrue(changed.contains("connectionTimeout=\"65000\" keepAliveTimeout=\"20000\"")
                 && changed.contains("showReport=\"false\" showServerInfo=\"false\"/></Host>"), changed);
+        runReadmeSeds(base);
+        assertEquals(changed, Files.readString(serverXml), "the README's lines run a second time change nothing");
         Files.copy(WAR, base.resolve("webapps/sluice.war"));
         String params = parameters.entrySet().stream()
                 .map(e -> "  <Parameter name=\"" + e.getKey() + "\" value=\"" + e.getValue() + "\" override=\"false\"/>")
@@ -250,8 +252,8 @@ class TomcatWarIT {
     }
 
     /**
-     * Runs the {@code sed -i} lines of the README's Tomcat steps on {@code base}, by bash, as a user pasting them
-     * would: the connector's timeouts and the error report valve.
+     * Runs the lines of the README's Tomcat steps that edit {@code server.xml} ({@code sed -i}) on {@code base}, by
+     * bash, as a user pasting them would: the connector's timeouts and the error report valve.
      */
     private static void runReadmeSeds(Path base) throws IOException {
         List<String> readme = Files.readAllLines(Path.of("README.md"));
@@ -259,7 +261,7 @@ class TomcatWarIT {
         assertTrue(from >= 0, "the README's Tomcat section");
         List<String> seds = readme.subList(from, readme.size()).stream()
                 .takeWhile(line -> !line.startsWith("### Jetty"))
-                .filter(line -> line.startsWith("sed -i "))
+                .filter(line -> line.contains("sed -i "))
                 .toList();
         assertEquals(2, seds.size(), "the README's sed lines: " + seds);
         for (String sed : seds) {
