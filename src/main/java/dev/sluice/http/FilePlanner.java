@@ -78,7 +78,7 @@ public final class FilePlanner {
         switch (Preconditions.evaluate(file.validators(), request.conditional(), getOrHead)) {
             case NOT_MODIFIED:
                 // The length a 200 would have had (RFC 9110 8.6): otherwise Jetty adds a false "0" of its own.
-                List<ResponsePlan.Header> notModified = new ArrayList<>(validators);
+                List<ResponsePlan.Header> notModified = withCacheControl(validators, options);
                 notModified.add(new ResponsePlan.Header("Content-Length", Long.toString(file.length())));
                 return new ResponsePlan(304, notModified, List.of(), -1);
             case PRECONDITION_FAILED:
@@ -86,22 +86,24 @@ public final class FilePlanner {
             default:
                 break;
         }
-        List<ResponsePlan.Header> headers = new ArrayList<>(validators);
-        if (file.contentEncoding() != null) {
-            headers.add(new ResponsePlan.Header("Content-Encoding", file.contentEncoding()));
-        }
-        if (file.disposition() != null) {
-            headers.add(new ResponsePlan.Header("Content-Disposition", file.disposition()));
-        }
         RangeOutcome range = new RangeOutcome.Full();
         if (options.acceptRanges() && request.method().equals("GET") && request.range() != null
                 && Preconditions.ifRangeAllows(request.conditional().ifRange(), file.validators(), nowMillis)) {
             range = RangeRequest.evaluate(request.range(), file.length(), options.maxRanges());
         }
         if (range instanceof RangeOutcome.Unsatisfiable) {
-            List<ResponsePlan.Header> refused = new ArrayList<>(headers);
+            // The body is a line of text: no Content-Encoding or Content-Disposition of the file, which would
+            // describe bytes not sent (RFC 9110 8.4), and no Cache-Control, which would let a cache keep the error.
+            List<ResponsePlan.Header> refused = new ArrayList<>(validators);
             refused.add(new ResponsePlan.Header("Content-Range", RangeRequest.unsatisfiedContentRange(file.length())));
             return text(416, "Range Not Satisfiable", refused);
+        }
+        List<ResponsePlan.Header> headers = withCacheControl(validators, options);
+        if (file.contentEncoding() != null) {
+            headers.add(new ResponsePlan.Header("Content-Encoding", file.contentEncoding()));
+        }
+        if (file.disposition() != null) {
+            headers.add(new ResponsePlan.Header("Content-Disposition", file.disposition()));
         }
         if (range instanceof RangeOutcome.Partial partial && partial.ranges().size() == 1) {
             ByteRange only = partial.ranges().get(0);
@@ -130,20 +132,32 @@ public final class FilePlanner {
         return new ResponsePlan(200, headers, body, file.length());
     }
 
-    /** The headers a 304 must repeat (RFC 9110 15.4.5), which every other answer about the file carries too. */
+    /**
+     * The headers every answer about the file carries (the 412 and 416 too), and a 304 must repeat
+     * (RFC 9110 15.4.5) with {@link #withCacheControl Cache-Control}.
+     */
     private static List<ResponsePlan.Header> validatorHeaders(Representation file, Options options) {
         List<ResponsePlan.Header> headers = new ArrayList<>();
         headers.add(new ResponsePlan.Header("ETag", file.etag().toHeaderValue()));
         headers.add(new ResponsePlan.Header("Last-Modified", HttpDate.format(file.lastModifiedMillis())));
         headers.add(new ResponsePlan.Header("Accept-Ranges", options.acceptRanges() ? "bytes" : "none"));
-        if (options.cacheControl() != null && !options.cacheControl().isBlank()) {
-            headers.add(new ResponsePlan.Header("Cache-Control", options.cacheControl()));
-        }
         if (file.varies()) {
             headers.add(new ResponsePlan.Header("Vary", "Accept-Encoding"));
         }
         headers.add(new ResponsePlan.Header("X-Content-Type-Options", "nosniff"));
         return headers;
+    }
+
+    /**
+     * {@code headers} and the configured Cache-Control, for the answers that carry the file or stand for it (200,
+     * 206, 304); not for errors, which a cache would otherwise keep for as long as the file.
+     */
+    private static List<ResponsePlan.Header> withCacheControl(List<ResponsePlan.Header> headers, Options options) {
+        List<ResponsePlan.Header> all = new ArrayList<>(headers);
+        if (options.cacheControl() != null && !options.cacheControl().isBlank()) {
+            all.add(new ResponsePlan.Header("Cache-Control", options.cacheControl()));
+        }
+        return all;
     }
 
     /** A short plain-text answer. */

@@ -264,6 +264,9 @@ public final class Launcher {
         Server server = new Server(threadPool(cores));
         server.setErrorHandler(new MalformedRequests());
         HttpConfiguration config = new HttpConfiguration();
+        // No "Server: Jetty(12.x)" header and no version under error pages: a server facing the internet does not
+        // tell which version to attack (nginx's server_tokens off; the README's Tomcat valve does the same there).
+        config.setSendServerVersion(false);
         // Jetty refuses "%25" in a path as ambiguous (a percent decoded twice would be another escape), so a file
         // with "%" in its name, which the listing links as "%25", answered 400. Sluice decodes the raw path once
         // itself and never again, so "%25" is only ever a percent sign: allowed here, every other ambiguity not.

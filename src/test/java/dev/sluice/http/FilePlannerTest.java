@@ -92,6 +92,40 @@ class FilePlannerTest {
         assertNull(plan.header("Content-Type"));
     }
 
+    /**
+     * The 412 and 416 of a precompressed variant sent as an attachment, with a Cache-Control configured: their body
+     * is a line of plain text, so neither the variant's coding nor its disposition is announced (a client decoding
+     * "gzip" failed on it), and no Cache-Control lets a cache keep the error; the validators, Vary and, for the 416,
+     * the variant's length stay. The 200 and 206 of the same file carry all three.
+     */
+    @Test
+    void errorsOfAVariantCarryNeitherItsCodingNorItsDispositionNorCacheControl() {
+        FilePlanner.Options cached = new FilePlanner.Options(true, 4, "public, max-age=60");
+        FilePlanner.Representation gzip = new FilePlanner.Representation(LENGTH, MTIME, ETAG, "text/html", "gzip",
+                true, "attachment; filename=\"p.html\"");
+        ResponsePlan refused = plan("GET", "bytes=20000-", ConditionalHeaders.none(), gzip, cached);
+        ResponsePlan failed = plan("GET", null, new ConditionalHeaders("\"other\"", null, null, null, null), gzip,
+                cached);
+        assertEquals(416, refused.status());
+        assertEquals("bytes */" + LENGTH, refused.header("Content-Range"));
+        assertEquals(412, failed.status());
+        for (ResponsePlan error : List.of(refused, failed)) {
+            assertNull(error.header("Content-Encoding"), error.headers().toString());
+            assertNull(error.header("Content-Disposition"), error.headers().toString());
+            assertNull(error.header("Cache-Control"), error.headers().toString());
+            assertEquals("text/plain;charset=utf-8", error.header("Content-Type"));
+            assertEquals("Accept-Encoding", error.header("Vary"));
+            assertEquals(ETAG.toHeaderValue(), error.header("ETag"));
+        }
+        for (String range : java.util.Arrays.asList(null, "bytes=0-9")) {
+            ResponsePlan served = plan("GET", range, ConditionalHeaders.none(), gzip, cached);
+            assertEquals(range == null ? 200 : 206, served.status());
+            assertEquals("gzip", served.header("Content-Encoding"));
+            assertEquals("attachment; filename=\"p.html\"", served.header("Content-Disposition"));
+            assertEquals("public, max-age=60", served.header("Cache-Control"));
+        }
+    }
+
     @Test
     void aFailedPreconditionIs412WithAShortText() {
         ResponsePlan plan = plan("GET", null, new ConditionalHeaders("\"other\"", null, null, null, null));

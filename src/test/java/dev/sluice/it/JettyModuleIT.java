@@ -76,6 +76,7 @@ class JettyModuleIT {
         assertEquals(big.length, whole.head().contentLength());
         assertEquals(TestClient.sha256(big), TestClient.sha256(whole.body()));
         assertEquals("bytes", whole.header("Accept-Ranges"));
+        assertNull(whole.header("Server"), "start.d/http.ini turns the server's version off");
         assertNull(whole.header("Cache-Control"), "an unset sluice.cacheControl must send no Cache-Control");
 
         TestClient.Response range = TestClient.exchange(url, "GET", "/big.bin", Map.of("Range", "bytes=1000000-3099999"));

@@ -61,6 +61,30 @@ class LauncherLogIT {
         }
     }
 
+    /**
+     * The launcher names no server version: no {@code Server} header on a file or on Jetty's own 400 page for a
+     * malformed path, and no version under that page (Jetty wrote "Powered by Jetty:// 12.1.x" there).
+     */
+    @Test
+    void noServerVersionInAnswersOrErrorPages() throws Exception {
+        ContainerKind.JETTY_EE11.assumeInThisRun();
+        Files.writeString(root.resolve("hello.txt"), "hello");
+        Path jar = Path.of("target", "sluice-launcher.jar").toAbsolutePath();
+        try (ExternalServer process = ExternalServer.start("launcher", List.of(ExternalServer.java(), "-Xmx128m",
+                "-jar", jar.toString(), "--root", root.toString(), "--port", "0"), Map.of(), work,
+                work.resolve("launcher.log"))) {
+            URI base = process.awaitLauncherUrl(Duration.ofSeconds(60));
+            TestClient.Response file = TestClient.get(base, "/hello.txt");
+            assertEquals(200, file.status());
+            assertEquals(null, file.header("Server"));
+            TestClient.Response malformed = TestClient.get(base, "/%ff");
+            assertEquals(400, malformed.status());
+            assertEquals(null, malformed.header("Server"));
+            String page = new String(malformed.body(), StandardCharsets.ISO_8859_1);
+            assertFalse(page.contains("Jetty://") || page.contains(org.eclipse.jetty.util.Jetty.VERSION), page);
+        }
+    }
+
     @Test
     void aThousandBadHostHeadersAddAtMostTwoLinesAndNoneOfTheirBytes() throws Exception {
         ContainerKind.JETTY_EE11.assumeInThisRun();
