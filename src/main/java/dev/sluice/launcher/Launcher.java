@@ -140,6 +140,9 @@ public final class Launcher {
     /** How long past {@code --stopTimeout} the log handlers wait for the stop to end (see {@link StopLogManager}). */
     private static final Duration STOP_LOG_MARGIN = Duration.ofSeconds(10);
 
+    /** The JDK's property for the format of its {@code SimpleFormatter}, which the console handler uses. */
+    private static final String JUL_FORMAT = "java.util.logging.SimpleFormatter.format";
+
     public static void main(String[] args) throws Exception {
         if (SignCommand.requested(args)) {
             System.exit(SignCommand.run(args, System.currentTimeMillis() / 1000, System.out, System.err));
@@ -147,6 +150,11 @@ public final class Launcher {
         }
         if (System.getProperty("java.util.logging.manager") == null) { // before anything logs
             System.setProperty("java.util.logging.manager", "dev.sluice.launcher.StopLogManager");
+        }
+        if (System.getProperty(JUL_FORMAT) == null) {
+            // Sluice's java.util.logging lines (the access log, warnings) on one line each, as Jetty's are
+            // (slf4j-simple): the JDK's default puts the date and logger on a line of their own.
+            System.setProperty(JUL_FORMAT, "%4$s %3$s - %5$s%6$s%n");
         }
         MalformedRequests.quietJettyLoggers(); // before any Jetty class makes its logger
         Options options;

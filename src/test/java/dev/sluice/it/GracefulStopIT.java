@@ -305,6 +305,7 @@ class GracefulStopIT {
             assertEquals(1, lines.size(), process.log());
             assertTrue(lines.get(0).contains("outcome=aborted") && lines.get(0).contains("planned=" + SIZE),
                     lines.get(0));
+            assertTrue(lines.get(0).startsWith("INFO dev.sluice.access - time="), "one line per record: " + lines);
             // A stop that cuts a download ends in Jetty's graceful-stop timeout, a failure: the launcher must see
             // that as the end of the stop too, or the JVM's exit waited for the log handlers (10 s more).
             assertTrue(process.log().contains("\nSluice stopped\n"), process.log());
