@@ -48,10 +48,6 @@ import java.util.concurrent.TimeUnit;
  * not noticed (neither container watches an idle async request's connection): its hop runs in its turn, and the
  * dispatch's first write fails. When the servlet stops, hops still waiting for a thread are answered 503.
  *
- * <p>The same threads make the storage calls of the files applications hand over ({@link SluiceSender#send}, the
- * forward and header hand-offs), through {@link #offer}; those are answered from there, not dispatched, since a
- * dispatch would run the application again.
- *
  * <p>Thread-safe.
  */
 final class OpenAhead implements AutoCloseable {
@@ -65,12 +61,6 @@ final class OpenAhead implements AutoCloseable {
     private final FileCache files;
     private final SluiceSender sender;
     private final ThreadPoolExecutor threads;
-
-    /** Work for these threads on a request in async mode, which must still be answered if it never runs. */
-    interface Queued extends Runnable {
-        /** The servlet stops before this ran: end the request (503) and let go of what it holds. */
-        void unavailable();
-    }
 
     /**
      * Hops for the paths of {@code files}, opening into {@code sender}'s shared files, on at most {@code threads}
@@ -204,40 +194,15 @@ final class OpenAhead implements AutoCloseable {
         AsyncContext async = request.startAsync();
         async.setTimeout(0); // a storage call that never returns holds no container thread
         async.addListener(hop);
-        if (!offer(new Task(async, hop, rawPath))) {
+        try {
+            threads.execute(new Task(async, hop, rawPath));
+        } catch (RejectedExecutionException e) {
             async.dispatch(); // all threads busy and the queue full, or stopping: the dispatch makes its own calls
         }
     }
 
-    /**
-     * Runs {@code work} on a thread of this class (the storage calls of {@link SluiceSender}'s hand-offs and API
-     * sends go here too); false when every thread is busy and {@link #QUEUE} wait, or the servlet stops.
-     */
-    boolean offer(Queued work) {
-        try {
-            threads.execute(work);
-            return true;
-        } catch (RejectedExecutionException e) {
-            return false;
-        }
-    }
-
-    /** Ends {@code async}'s request with a 503 and {@code Retry-After}, unless it has ended already. */
-    static void unavailable(AsyncContext async) {
-        try {
-            if (async.getResponse() instanceof HttpServletResponse response && !response.isCommitted()) {
-                response.setStatus(HttpServletResponse.SC_SERVICE_UNAVAILABLE);
-                response.setHeader("Retry-After", "5");
-                response.setContentLength(0);
-            }
-            async.complete();
-        } catch (RuntimeException e) {
-            // the request ended already
-        }
-    }
-
     /** One hop's work on a thread of this class: the storage calls, then the dispatch back. */
-    private final class Task implements Queued {
+    private final class Task implements Runnable {
         private final AsyncContext async;
         private final Hop hop;
         private final String rawPath;
@@ -276,10 +241,18 @@ final class OpenAhead implements AutoCloseable {
         }
 
         /** Lets the file go and ends the request with a 503, if it has not ended already. */
-        @Override
-        public void unavailable() {
+        void unavailable() {
             hop.release();
-            OpenAhead.unavailable(async);
+            try {
+                if (async.getResponse() instanceof HttpServletResponse response && !response.isCommitted()) {
+                    response.setStatus(HttpServletResponse.SC_SERVICE_UNAVAILABLE);
+                    response.setHeader("Retry-After", "5");
+                    response.setContentLength(0);
+                }
+                async.complete();
+            } catch (RuntimeException e) {
+                // the request ended already
+            }
         }
     }
 
@@ -311,7 +284,7 @@ final class OpenAhead implements AutoCloseable {
     @Override
     public void close() {
         for (Runnable waiting : threads.shutdownNow()) {
-            ((Queued) waiting).unavailable();
+            ((Task) waiting).unavailable();
         }
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
         try {

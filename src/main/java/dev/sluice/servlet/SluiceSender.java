@@ -170,11 +170,6 @@ public final class SluiceSender {
     /** One descriptor for all the responses sending the same version of a file at once. */
     private final SharedFiles files = new SharedFiles();
     private final AtomicBoolean containerTimeoutTold = new AtomicBoolean();
-    /**
-     * The threads that make the storage calls of API sends and hand-offs ({@link #offThread}), or null: the caller's
-     * thread makes them. {@link SluiceServlet}'s sender uses its {@link OpenAhead}'s.
-     */
-    private volatile OpenAhead storageThreads;
 
     /** A sender over {@code engine} with {@link Settings#defaults()}. */
     public SluiceSender(TransferEngine engine) {
@@ -243,83 +238,6 @@ public final class SluiceSender {
         return engine.settings();
     }
 
-    /** Where API sends and hand-offs make their storage calls from now on: {@code threads}, or null (the caller). */
-    void storageCallsOn(OpenAhead threads) {
-        storageThreads = threads;
-    }
-
-    /**
-     * What answers a request once it is settled where: {@code async} is its async context when it went async for a
-     * storage thread to answer it ({@link #offThread}), or null on the caller's thread.
-     */
-    @FunctionalInterface
-    private interface Answer {
-        void answer(AsyncContext async) throws IOException;
-    }
-
-    /**
-     * Takes {@code answer}, whose calls may wait for the storage (resolving, {@code open}, {@code stat}), off the
-     * caller's thread, as {@link OpenAhead} does for URLs: the request goes async here, and a storage thread answers
-     * it, writing the head and handing the body to the engine. Not by a dispatch back, as for URLs: that would run
-     * the application again. Not for an error page or an include, which are written on the container's thread, and
-     * not where Tomcat's sendfile may send the body (a request that went async cannot end in it). When every storage
-     * thread is busy and their queue is full, or the servlet stops, the caller's thread answers, in async mode.
-     *
-     * @return false when the caller's thread is to answer, not in async mode
-     */
-    private boolean offThread(HttpServletRequest request, HttpServletResponse response, Answer answer) {
-        OpenAhead threads = storageThreads;
-        DispatcherType type = request.getDispatcherType();
-        if (threads == null || type == DispatcherType.ERROR || type == DispatcherType.INCLUDE
-                || tomcatMaySendfile(request, response)) {
-            return false;
-        }
-        AsyncContext async = request.startAsync(request, response);
-        async.setTimeout(0); // a storage call that never returns holds no container thread
-        StorageCalls calls = new StorageCalls(async, answer);
-        if (!threads.offer(calls)) {
-            calls.run();
-        }
-        return true;
-    }
-
-    /**
-     * An {@link Answer} on a storage thread. What it throws came before the engine took the request (the engine
-     * ends what it took), so the request is ended here: a 500 if nothing was sent yet.
-     */
-    private record StorageCalls(AsyncContext async, Answer answer) implements OpenAhead.Queued {
-        @Override
-        public void run() {
-            try {
-                answer.answer(async);
-            } catch (IOException e) {
-                LOG.fine("Sluice: a response ended before its body: " + e);
-                failed();
-            } catch (RuntimeException e) {
-                LOG.log(Level.WARNING, "Sluice: answering a request failed", e);
-                failed();
-            }
-        }
-
-        private void failed() {
-            try {
-                if (async.getResponse() instanceof HttpServletResponse response && !response.isCommitted()) {
-                    response.reset();
-                    response.setStatus(HttpServletResponse.SC_INTERNAL_SERVER_ERROR);
-                    response.setContentLength(0);
-                }
-                async.complete();
-            } catch (RuntimeException e) {
-                // the request ended already
-            }
-        }
-
-        @Override
-        public void unavailable() {
-            OpenAhead.unavailable(async);
-        }
-    }
-
     /** {@link #send(HttpServletRequest, HttpServletResponse, Path, SendOptions) send} with the default options. */
     public void send(HttpServletRequest request, HttpServletResponse response, Path file) throws IOException {
         send(request, response, file, SendOptions.defaults());
@@ -328,10 +246,7 @@ public final class SluiceSender {
     /**
      * Answers {@code request} with {@code file}, as Sluice answers a URL (see the class comment), on
      * {@code response}. The caller returns afterwards and writes nothing more: the head may be sent already and
-     * the body follows without the calling thread. With {@link SluiceServlet}'s sender, a file not open for another
-     * download is looked up and opened on a thread of Sluice's own, which answers from there (the request goes
-     * async at once), so the calling thread does not wait for the storage; a sender made with a constructor here
-     * makes those calls on the calling thread. Headers the caller set before stay unless Sluice sets the same
+     * the body follows without the calling thread. Headers the caller set before stay unless Sluice sets the same
      * ones; a body it wrote and did not flush is discarded. {@code file} is the caller's choice, trusted like any
      * path in its code: it need not be under Sluice's {@code root}.
      *
@@ -351,8 +266,7 @@ public final class SluiceSender {
      *         the request cannot go async (a filter or servlet in its chain is not async-supported), is in async
      *         mode already (call this on the thread the container called the servlet on, before any
      *         {@code startAsync}: Sluice goes async itself), or is answered by Sluice already (a second call)
-     * @throws IOException if the response cannot be written on this thread (on Sluice's thread, such a failure
-     *         ends the response, with a 500 if nothing was sent), or when this request is the dispatch that ends a
+     * @throws IOException if the response cannot be written, or when this request is the dispatch that ends a
      *         download whose file shrank under it: Sluice dispatches such a request once more to its URL, and the
      *         exception makes the container cut the connection (an application that answers that dispatch itself
      *         should let a call to this method do so)
@@ -368,13 +282,8 @@ public final class SluiceSender {
         }
         checkExchange(request, response);
         Path name = file.getFileName();
-        Source source = new Source(file, file.toString(), name == null ? "" : name.toString(),
-                codings -> PrecompressedVariants.beside(file, codings), Optional::empty, null, null);
-        if (!files.isOpen(file) && offThread(request, response, async -> sendSource(request, response, source,
-                options, async))) {
-            return;
-        }
-        sendSource(request, response, source, options, null);
+        sendSource(request, response, new Source(file, file.toString(), name == null ? "" : name.toString(),
+                codings -> PrecompressedVariants.beside(file, codings), Optional::empty, null, null), options);
     }
 
     /**
@@ -390,7 +299,7 @@ public final class SluiceSender {
                 () -> files.content(found), openedKey -> {
                     Resolution now = files.confirm(rawPath, found, openedKey);
                     return now == found ? null : now;
-                }, opened), options, null);
+                }, opened), options);
     }
 
     /**
@@ -417,26 +326,17 @@ public final class SluiceSender {
             writeSmall(response, FilePlanner.text(500, "Internal Server Error", List.of()), withBody);
             return;
         }
-        if (given.rawPath() == null || !offThread(request, response, async -> sendHandoff(request, response, given,
-                via, async))) {
-            sendHandoff(request, response, given, via, null);
-        }
-    }
-
-    /** A hand-off's file, resolved under {@code internalRoot} (a path outside it is a 404), then sent. */
-    private void sendHandoff(HttpServletRequest request, HttpServletResponse response, Handoff given, String via,
-            AsyncContext async) throws IOException {
         Resolution resolution = given.rawPath() == null ? new Resolution.NotFound(given.refusal())
                 : internal.resolve(given.rawPath());
         if (!(resolution instanceof Resolution.Found found)) {
             LOG.warning("Sluice: a hand-off by " + via + " of " + LogText.quote(given.given()) + " refused (404): "
                     + reason(resolution));
-            answerSmall(response, FilePlanner.text(404, "Not Found", List.of()), withBody(request), async);
+            writeSmall(response, FilePlanner.text(404, "Not Found", List.of()), withBody);
             return;
         }
         sendSource(request, response, new Source(found.file(), found.decodedPath(), found.decodedPath(),
                 codings -> PrecompressedVariants.fresh(internal, given.rawPath(), found.file(), codings),
-                Optional::empty, null, null), given.options(), async);
+                Optional::empty, null, null), given.options());
     }
 
     private static String reason(Resolution resolution) {
@@ -518,14 +418,11 @@ public final class SluiceSender {
     private record Variant(Path path, String coding) {
     }
 
-    /**
-     * Resolve is done: open, plan, and write the head or stream the body; {@code async} is the request's async
-     * context when it went async for a storage thread to answer it ({@link #offThread}), else null.
-     */
+    /** Resolve is done: open, plan, and write the head or stream the body. */
     private void sendSource(HttpServletRequest request, HttpServletResponse response, Source source,
-            SendOptions options, AsyncContext async) throws IOException {
+            SendOptions options) throws IOException {
         boolean withBody = withBody(request);
-        boolean errorPage = async == null && request.getDispatcherType() == DispatcherType.ERROR;
+        boolean errorPage = request.getDispatcherType() == DispatcherType.ERROR;
         List<String> codings = options.precompressed() && !errorPage ? settings.precompressed() : List.of();
         Variant variant = variant(request, source, codings);
         Optional<FileCache.Content> cached = variant.coding() == null ? source.cached().get() : Optional.empty();
@@ -533,10 +430,10 @@ public final class SluiceSender {
         try {
             file = cached.isPresent() ? Snapshot.of(cached.get()) : Snapshot.of(open(source, variant));
         } catch (NoSuchFileException e) {
-            answerSmall(response, FilePlanner.text(404, "Not Found", List.of()), withBody, async);
+            writeSmall(response, FilePlanner.text(404, "Not Found", List.of()), withBody);
             return;
         } catch (AccessDeniedException e) {
-            answerSmall(response, FilePlanner.text(403, "Forbidden", List.of()), withBody, async);
+            writeSmall(response, FilePlanner.text(403, "Forbidden", List.of()), withBody);
             return;
         }
         ResponsePlan plan;
@@ -556,29 +453,19 @@ public final class SluiceSender {
         }
         if (!withBody || plan.body().stream().noneMatch(p -> p instanceof ResponsePlan.FilePart)) {
             file.close();
-            answerSmall(response, plan, withBody, async);
+            writeSmall(response, plan, withBody);
             return;
         }
         try {
             applyHead(response, plan);
-            if (async == null && sendfile(request, response, plan, file, options)) {
+            if (sendfile(request, response, plan, file, options)) {
                 return;
             }
         } catch (IOException | RuntimeException e) {
             file.close(); // a second close (sendfile closed it before failing) does nothing
             throw e;
         }
-        stream(request, response, file, plan, new TransferLabel(source.label(), describeRange(plan)), options,
-                async);
-    }
-
-    /** {@link #writeSmall}, then the end of the request if it is in async mode ({@code async} not null). */
-    private static void answerSmall(HttpServletResponse response, ResponsePlan plan, boolean withBody,
-            AsyncContext async) throws IOException {
-        writeSmall(response, plan, withBody);
-        if (async != null) {
-            async.complete();
-        }
+        stream(request, response, file, plan, new TransferLabel(source.label(), describeRange(plan)), options);
     }
 
     /**
@@ -878,15 +765,13 @@ public final class SluiceSender {
     /**
      * Goes async and hands the body to the engine, with {@code startAsync(request, response)}: the objects Sluice
      * was called with, wrappers included, which a dispatch ({@link #cutOff}) then carries. That dispatch goes to
-     * the request's URI: the application's URL after a forward by name or a call of {@link #send}. A request that
-     * went async for a storage thread already ({@link #offThread}) keeps that async context ({@code existing}),
-     * made the same way.
+     * the request's URI: the application's URL after a forward by name or a call of {@link #send}.
      */
     private void stream(HttpServletRequest request, HttpServletResponse response, Snapshot snapshot,
-            ResponsePlan plan, TransferLabel label, SendOptions options, AsyncContext existing) throws IOException {
+            ResponsePlan plan, TransferLabel label, SendOptions options) throws IOException {
         OpenedFile file = snapshot.file();
         try {
-            AsyncContext async = existing != null ? existing : request.startAsync(request, response);
+            AsyncContext async = request.startAsync(request, response);
             async.setTimeout(0); // a wall-clock limit kills long downloads that are progressing; stalls end them
             FileVersion version = file == null || file.fileKey() == null ? null
                     : new FileVersion(file.fileKey(), file.size(), file.lastModifiedMillis());

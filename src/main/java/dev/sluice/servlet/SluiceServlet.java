@@ -81,7 +81,6 @@ public class SluiceServlet extends HttpServlet {
         }
         publish(sender);
         openAhead = new OpenAhead(files, sender, config.engine().maxReadThreads());
-        sender.storageCallsOn(openAhead);
         try {
             jmx = TransfersJmx.register(engine::metrics, getServletContext().getContextPath(), getServletName());
         } catch (javax.management.JMException | RuntimeException e) {
@@ -179,7 +178,6 @@ public class SluiceServlet extends HttpServlet {
             getServletContext().removeAttribute(SluiceSender.CONTEXT_ATTRIBUTE);
         }
         if (openAhead != null) {
-            sender.storageCallsOn(null);
             openAhead.close();
         }
         if (operations != null) {

@@ -6,9 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.sluice.peers.BlockingFileServlet;
-import dev.sluice.servlet.HandoffFilter;
 import dev.sluice.servlet.SluiceServlet;
-import jakarta.servlet.DispatcherType;
 import jakarta.servlet.Servlet;
 import java.io.IOException;
 import java.io.RandomAccessFile;
@@ -313,85 +311,6 @@ class SlowStorageIT {
                 }
                 clients.shutdown();
                 Leaks.assertNothingHeld(servlet, mount);
-            }
-        }
-    }
-
-    /**
-     * The same for files an application hands over, by each of the three ways (the Java API, a forward with request
-     * attributes, the {@code X-Sluice-File} header): on a stalled mount, the hand-offs' path resolution and opens
-     * wait on Sluice's threads, not on the container's. No dispatch back here (it would run the application again):
-     * the storage thread writes the head and starts the body itself. Small files from a directory on another disk
-     * keep answering meanwhile, no container thread is seen held, no hand-off has its answer; after the gate, every
-     * file arrives byte-exact and none stays open. Without the storage thread (checked): a container thread per
-     * hand-off waits in {@code realpath} or {@code open}.
-     */
-    @ParameterizedTest
-    @EnumSource(ContainerKind.class)
-    void handOffsWaitingForAStalledMountHoldNoContainerThread(ContainerKind kind) throws Exception {
-        source = Files.createDirectories(dir.resolve("source"));
-        mount = Files.createDirectories(dir.resolve("mount"));
-        Path publicRoot = Files.createDirectories(dir.resolve("public"));
-        Path gate = dir.resolve("hold");
-        java.util.Random random = new java.util.Random(25);
-        List<String> ways = List.of("api", "forward", "header");
-        List<byte[]> bodies = new ArrayList<>();
-        for (int i = 0; i < DOWNLOADS; i++) {
-            byte[] body = new byte[(256 << 10) + i];
-            random.nextBytes(body);
-            bodies.add(body);
-            Files.write(source.resolve("handed" + i + ".bin"), body);
-        }
-        small = new byte[4096];
-        random.nextBytes(small);
-        Files.write(publicRoot.resolve("small.bin"), small);
-        try (SlowFuse fuse = SlowFuse.mount(source, mount, 0, 0, null, gate)) {
-            SluiceServlet sluice = new SluiceServlet();
-            Map<String, String> params = Map.of("root", publicRoot.toString(), "internalRoot", mount.toString());
-            Set<DispatcherType> requestAndAsync = Set.of(DispatcherType.REQUEST, DispatcherType.ASYNC);
-            try (ContainerKind.Running container = kind.start(List.of(
-                            new ContainerKind.ServletSpec("sluice", sluice, params, true, List.of("/")),
-                            new ContainerKind.ServletSpec("app", new TokenApp(mount), Map.of(), true,
-                                    List.of("/app/*"))),
-                    List.of(new ContainerKind.FilterSpec("handoff", new HandoffFilter(), true,
-                            List.of("/app/header"), requestAndAsync)))) {
-                // Its resolution and bytes in the cache: else its own open would queue behind the hand-offs' calls.
-                assertArrayEquals(small, TestClient.get(container.uri(), "/small.bin").body());
-                Await.until("small.bin's bytes in the cache", DEADLINE,
-                        () -> sluice.fileCache().fileBytes() == small.length);
-                Files.createFile(gate);
-                ExecutorService clients = Executors.newFixedThreadPool(DOWNLOADS);
-                List<java.util.concurrent.Future<TestClient.Response>> downloads = new ArrayList<>();
-                try {
-                    for (int i = 0; i < DOWNLOADS; i++) {
-                        String path = "/app/" + ways.get(i % ways.size()) + "?token=" + TokenApp.TOKEN
-                                + "&f=handed" + i + ".bin";
-                        downloads.add(clients.submit(() -> TestClient.get(container.uri(), path)));
-                    }
-                    Await.until("calls waiting at the mount", DEADLINE, () -> callsWaiting(gate) > 0);
-                    try (HeldThreads held = new HeldThreads()) {
-                        for (int i = 0; i < SMALL_REQUESTS; i++) {
-                            getSmall(container, i);
-                        }
-                        held.close();
-                        assertTrue(held.max() <= HELD_SLACK, "container threads held at most: " + held.max()
-                                + " (hand-offs waiting for the mount: " + DOWNLOADS + "): " + held.worst());
-                    }
-                    assertTrue(callsWaiting(gate) > 0, "the calls went on before the gate was removed");
-                    for (int i = 0; i < DOWNLOADS; i++) {
-                        assertFalse(downloads.get(i).isDone(), "handed" + i + ".bin answered while the mount was held");
-                    }
-                } finally {
-                    Files.deleteIfExists(gate);
-                }
-                for (int i = 0; i < DOWNLOADS; i++) {
-                    TestClient.Response response = downloads.get(i).get(DEADLINE.toSeconds(), TimeUnit.SECONDS);
-                    String what = "handed" + i + ".bin by " + ways.get(i % ways.size());
-                    assertEquals(200, response.status(), what);
-                    assertArrayEquals(bodies.get(i), response.body(), what);
-                }
-                clients.shutdown();
-                Leaks.assertNothingHeld(sluice, mount);
             }
         }
     }
