@@ -69,7 +69,9 @@ public class SluiceServlet extends HttpServlet {
             LOG.severe(e.getMessage());
             servletConfig.getServletContext().log(e.getMessage());
             // Not UnavailableException: Jetty would keep the webapp running with the servlet unavailable.
-            throw new ServletException(e.getMessage(), e);
+            ServletException failure = new ServletException(e.getMessage(), e);
+            failure.setStackTrace(new StackTraceElement[0]); // the message says it all (see ConfigException)
+            throw failure;
         }
         resolver = new FileResolver(config.root(), config.symlinks(), config.serveHidden());
         files = FileCache.of(resolver, config.cache());

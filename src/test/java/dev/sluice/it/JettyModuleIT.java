@@ -219,6 +219,9 @@ class JettyModuleIT {
         if (!ended) {
             assertNotEquals(200, TestClient.get(url, "/hello.txt").status(), "served files despite a bad setting");
         }
+        // The operator's mistake carries no trace of Sluice's frames (Jetty logs it at four layers): the message is
+        // not buried under them.
+        assertFalse(jetty.log().contains("\tat dev.sluice."), jetty.log());
         stop();
     }
 
