@@ -2,6 +2,7 @@ package dev.sluice.it;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.ByteArrayOutputStream;
@@ -23,7 +24,7 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * The launcher jar's log under a flood of malformed Host headers: each request is refused (400) as before, but the
  * log grows by a bounded number of lines (Jetty wrote one WARN line per request, quoting the header), and never
- * with the client's bytes.
+ * with the client's bytes. Also what else the launcher tells strangers: one line for a port in use, no version.
  */
 class LauncherLogIT {
 
@@ -76,10 +77,10 @@ class LauncherLogIT {
             URI base = process.awaitLauncherUrl(Duration.ofSeconds(60));
             TestClient.Response file = TestClient.get(base, "/hello.txt");
             assertEquals(200, file.status());
-            assertEquals(null, file.header("Server"));
+            assertNull(file.header("Server"));
             TestClient.Response malformed = TestClient.get(base, "/%ff");
             assertEquals(400, malformed.status());
-            assertEquals(null, malformed.header("Server"));
+            assertNull(malformed.header("Server"));
             String page = new String(malformed.body(), StandardCharsets.ISO_8859_1);
             assertFalse(page.contains("Jetty://") || page.contains(org.eclipse.jetty.util.Jetty.VERSION), page);
         }
