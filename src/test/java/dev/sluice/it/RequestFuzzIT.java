@@ -79,11 +79,9 @@ class RequestFuzzIT {
 
     /**
      * What came back. {@code raw} is empty when the server closed without a byte; {@code stayedOpen}: the answer
-     * was complete but the connection was not closed; {@code timedOut}: the answer never completed.
-     */
-    /**
-     * What came back; {@code threads}, for a request that got no answer at all, is what the server's threads were
-     * doing then (a hang seen once in about twenty CI runs, never reproduced by hand: the next one names its cause).
+     * was complete but the connection was not closed; {@code timedOut}: the answer never completed; {@code threads},
+     * for a request that got no answer at all, what the server's threads were doing then (such a hang was seen
+     * once in about twenty CI runs and never reproduced by hand: the next one names its cause).
      */
     private record Answer(byte[] raw, boolean stayedOpen, boolean timedOut, String error, String threads) {
     }
