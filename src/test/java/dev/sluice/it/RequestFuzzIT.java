@@ -11,8 +11,6 @@ import dev.sluice.stream.TransferMetrics;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
-import java.lang.management.ManagementFactory;
-import java.lang.management.ThreadInfo;
 import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.net.SocketTimeoutException;
@@ -239,13 +237,11 @@ class RequestFuzzIT {
 
     /**
      * The server's threads now that are in Sluice's code, or running or blocked in the container's (idle pool
-     * threads left out), each with its state and top frames; at most about 12 KB.
+     * threads left out), each with its state and top frames; about 12 KB at most.
      */
     private static String serverThreads() {
-        StringBuilder out = new StringBuilder();
-        for (ThreadInfo info : ManagementFactory.getThreadMXBean().dumpAllThreads(true, true)) {
-            StackTraceElement[] stack = info.getStackTrace();
-            List<String> classes = Arrays.stream(stack).map(StackTraceElement::getClassName).toList();
+        return ThreadDump.of(info -> {
+            List<String> classes = Arrays.stream(info.getStackTrace()).map(StackTraceElement::getClassName).toList();
             boolean test = classes.stream().anyMatch(name -> name.startsWith("dev.sluice.it."));
             boolean sluice = classes.stream().anyMatch(name -> name.startsWith("dev.sluice."));
             boolean container = classes.stream().anyMatch(name -> name.startsWith("org.eclipse.jetty.")
@@ -253,16 +249,8 @@ class RequestFuzzIT {
                     || name.startsWith("org.apache.tomcat."));
             boolean busy = info.getThreadState() == Thread.State.RUNNABLE
                     || info.getThreadState() == Thread.State.BLOCKED;
-            if (test || !(sluice || container && busy) || out.length() > 12_000) {
-                continue;
-            }
-            out.append("    ").append(info.getThreadName()).append(' ').append(info.getThreadState())
-                    .append(info.getLockName() == null ? "" : " on " + info.getLockName()).append('\n');
-            for (int f = 0; f < Math.min(stack.length, 14); f++) {
-                out.append("      at ").append(stack[f]).append('\n');
-            }
-        }
-        return out.toString();
+            return !test && (sluice || container && busy);
+        }, 14, 12_000);
     }
 
     private static boolean isComplete(byte[] bytes, boolean head) {

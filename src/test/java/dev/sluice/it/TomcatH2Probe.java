@@ -1,7 +1,5 @@
 package dev.sluice.it;
 
-import java.lang.management.ManagementFactory;
-import java.lang.management.ThreadInfo;
 import java.lang.reflect.Field;
 import java.util.ArrayList;
 import java.util.Collection;
@@ -99,22 +97,7 @@ final class TomcatH2Probe {
     }
 
     static String threads() {
-        StringBuilder out = new StringBuilder();
-        for (ThreadInfo info : ManagementFactory.getThreadMXBean().dumpAllThreads(true, true)) {
-            out.append('"').append(info.getThreadName()).append("\" ").append(info.getThreadState());
-            if (info.getLockName() != null) {
-                out.append(" on ").append(info.getLockName());
-            }
-            if (info.getLockOwnerName() != null) {
-                out.append(" owned by \"").append(info.getLockOwnerName()).append('"');
-            }
-            out.append('\n');
-            for (StackTraceElement element : info.getStackTrace()) {
-                out.append("\tat ").append(element).append('\n');
-            }
-            out.append('\n');
-        }
-        return out.toString();
+        return ThreadDump.all();
     }
 
     private static Object field(Object target, String name) throws ReflectiveOperationException {
