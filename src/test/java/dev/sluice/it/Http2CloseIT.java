@@ -15,6 +15,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.stream.Stream;
 import org.eclipse.jetty.http.HttpFields;
 import org.eclipse.jetty.http.HttpURI;
@@ -146,7 +147,7 @@ class Http2CloseIT {
                 heads.add(get(session, container.uri(), "/big.bin"));
             }
             for (CompletableFuture<MetaData.Response> head : heads) {
-                assertEquals(200, head.get(30, TimeUnit.SECONDS).getStatus());
+                assertEquals(200, headWithin30s(head, servlet).getStatus());
             }
             Await.until(STREAMS + " transfers in progress", Duration.ofSeconds(60),
                     () -> servlet.metrics().activeTransfers() == STREAMS, () -> servlet.metrics().toString());
@@ -338,6 +339,21 @@ class Http2CloseIT {
     }
 
     /** One small request on a connection of its own, so the baseline counts the container's steady state. */
+    /**
+     * A stream's response head, or a failure that says what the server was doing: one of 100 heads did not come in
+     * 30 s once in about twenty CI runs (Tomcat, where every stream first opened the file on Sluice's open threads
+     * and came back by a dispatch), never by hand.
+     */
+    private static MetaData.Response headWithin30s(CompletableFuture<MetaData.Response> head, SluiceServlet servlet)
+            throws Exception {
+        try {
+            return head.get(30, TimeUnit.SECONDS);
+        } catch (TimeoutException e) {
+            throw new AssertionError("no response head within 30 s; " + servlet.metrics() + "\nserver threads:\n"
+                    + ThreadDump.server(), e);
+        }
+    }
+
     private void warmUp(URI uri) throws Exception {
         Session session = connect(uri);
         assertEquals(404, get(session, uri, "/missing").get(30, TimeUnit.SECONDS).getStatus());

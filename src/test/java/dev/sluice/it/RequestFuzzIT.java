@@ -228,30 +228,13 @@ class RequestFuzzIT {
             return new Answer(received.toByteArray(), false, false, null, null);
         } catch (SocketTimeoutException e) {
             return new Answer(received.toByteArray(), complete, !complete, null,
-                    received.size() == 0 ? serverThreads() : null);
+                    received.size() == 0 ? ThreadDump.server() : null);
         } catch (IOException e) {
             // A reset, typically after the server refused a malformed request and closed with input unread.
             return new Answer(received.toByteArray(), false, false, e.toString(), null);
         }
     }
 
-    /**
-     * The server's threads now that are in Sluice's code, or running or blocked in the container's (idle pool
-     * threads left out), each with its state and top frames; about 12 KB at most.
-     */
-    private static String serverThreads() {
-        return ThreadDump.of(info -> {
-            List<String> classes = Arrays.stream(info.getStackTrace()).map(StackTraceElement::getClassName).toList();
-            boolean test = classes.stream().anyMatch(name -> name.startsWith("dev.sluice.it."));
-            boolean sluice = classes.stream().anyMatch(name -> name.startsWith("dev.sluice."));
-            boolean container = classes.stream().anyMatch(name -> name.startsWith("org.eclipse.jetty.")
-                    || name.startsWith("org.apache.catalina.") || name.startsWith("org.apache.coyote.")
-                    || name.startsWith("org.apache.tomcat."));
-            boolean busy = info.getThreadState() == Thread.State.RUNNABLE
-                    || info.getThreadState() == Thread.State.BLOCKED;
-            return !test && (sluice || container && busy);
-        }, 14, 12_000);
-    }
 
     private static boolean isComplete(byte[] bytes, boolean head) {
         String text = new String(bytes, StandardCharsets.ISO_8859_1);

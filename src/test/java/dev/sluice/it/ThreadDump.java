@@ -2,6 +2,8 @@ package dev.sluice.it;
 
 import java.lang.management.ManagementFactory;
 import java.lang.management.ThreadInfo;
+import java.util.Arrays;
+import java.util.List;
 import java.util.function.Predicate;
 
 /** Thread dumps of this JVM for failure messages: the embedded servers run in it beside the tests. */
@@ -13,6 +15,24 @@ final class ThreadDump {
     /** Every thread: its state, the lock it waits on and who holds it, and its whole stack. */
     static String all() {
         return of(info -> true, Integer.MAX_VALUE, Integer.MAX_VALUE);
+    }
+
+    /**
+     * The server's threads now that are in Sluice's code, or running or blocked in the container's (idle pool
+     * threads and the tests' own left out), with their top frames; about 12 KB at most.
+     */
+    static String server() {
+        return of(info -> {
+            List<String> classes = Arrays.stream(info.getStackTrace()).map(StackTraceElement::getClassName).toList();
+            boolean test = classes.stream().anyMatch(name -> name.startsWith("dev.sluice.it."));
+            boolean sluice = classes.stream().anyMatch(name -> name.startsWith("dev.sluice."));
+            boolean container = classes.stream().anyMatch(name -> name.startsWith("org.eclipse.jetty.")
+                    || name.startsWith("org.apache.catalina.") || name.startsWith("org.apache.coyote.")
+                    || name.startsWith("org.apache.tomcat."));
+            boolean busy = info.getThreadState() == Thread.State.RUNNABLE
+                    || info.getThreadState() == Thread.State.BLOCKED;
+            return !test && (sluice || container && busy);
+        }, 14, 12_000);
     }
 
     /**
