@@ -155,6 +155,10 @@ class RequestFuzzIT {
                     failures.add("#" + i + " " + problem + "\n  request: " + printable(request.text())
                             + "\n  answer: " + printable(new String(answer.raw(), 0,
                             Math.min(600, answer.raw().length), StandardCharsets.ISO_8859_1))
+                            + "\n  ended by: " + (answer.error() != null ? answer.error()
+                                    : answer.timedOut() ? "no byte for " + TIMEOUT_MILLIS + " ms"
+                                    : answer.stayedOpen() ? "still open " + CLOSE_MILLIS + " ms after the answer"
+                                    : "the server's close")
                             + (answer.threads() == null ? "" : "\n  server threads then:\n" + answer.threads()));
                 }
             }
@@ -162,8 +166,8 @@ class RequestFuzzIT {
             System.out.printf("RequestFuzzIT %s: %d requests in %d ms; %s; failures %d%n", kind, REQUESTS,
                     took.toMillis(), tally, failures.size());
             if (!failures.isEmpty()) {
-                fail(failures.size() + " of " + REQUESTS + " answers were wrong; the first ones:\n"
-                        + String.join("\n", failures.subList(0, Math.min(15, failures.size()))));
+                fail(failures.size() + " of " + REQUESTS + " answers were wrong; server: " + servlet.metrics()
+                        + "; the first ones:\n" + String.join("\n", failures.subList(0, Math.min(15, failures.size()))));
             }
             assertTrue(tally.exactBodies > 100, "too few file bodies were checked: " + tally);
 
