@@ -156,7 +156,7 @@ class RequestFuzzIT {
                             + "\n  answer: " + printable(new String(answer.raw(), 0,
                             Math.min(600, answer.raw().length), StandardCharsets.ISO_8859_1))
                             + "\n  ended by: " + (answer.error() != null ? answer.error()
-                                    : answer.timedOut() ? "no byte for " + TIMEOUT_MILLIS + " ms"
+                                    : answer.timedOut() ? "no more bytes for " + TIMEOUT_MILLIS + " ms"
                                     : answer.stayedOpen() ? "still open " + CLOSE_MILLIS + " ms after the answer"
                                     : "the server's close")
                             + (answer.threads() == null ? "" : "\n  server threads then:\n" + answer.threads()));
