@@ -167,7 +167,8 @@ class RequestFuzzIT {
                     took.toMillis(), tally, failures.size());
             if (!failures.isEmpty()) {
                 fail(failures.size() + " of " + REQUESTS + " answers were wrong; server: " + servlet.metrics()
-                        + "; the first ones:\n" + String.join("\n", failures.subList(0, Math.min(15, failures.size()))));
+                        + "; the first ones:\n"
+                        + String.join("\n", failures.subList(0, Math.min(15, failures.size()))));
             }
             assertTrue(tally.exactBodies > 100, "too few file bodies were checked: " + tally);
 
