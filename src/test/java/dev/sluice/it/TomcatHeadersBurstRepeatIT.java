@@ -183,6 +183,10 @@ class TomcatHeadersBurstRepeatIT {
                 out.write(buffer, 0, n);
             }
             to.shutdownOutput();
+            if (from.isOutputShutdown()) { // the other direction ended first: the relay is over
+                from.close();
+                to.close();
+            }
         } catch (IOException e) {
             try {
                 from.close();
