@@ -368,18 +368,24 @@ class Http2CloseIT {
 
     /** A session whose {@code refused} completes with the server's GOAWAY if it carries an error code. */
     private Session connect(URI uri, CompletableFuture<GoAwayFrame> refused) throws Exception {
-        return client.connect(new InetSocketAddress(uri.getHost(), uri.getPort()), new Session.Listener() {
+        return client.connect(new InetSocketAddress(uri.getHost(), uri.getPort()), refusals(refused))
+                .get(10, TimeUnit.SECONDS);
+    }
+
+    /** A session listener that completes {@code refused} with a GOAWAY that carries an error code. */
+    static Session.Listener refusals(CompletableFuture<GoAwayFrame> refused) {
+        return new Session.Listener() {
             @Override
             public void onGoAway(Session session, GoAwayFrame frame) {
                 if (frame.getError() != ErrorCode.NO_ERROR.code) {
                     refused.complete(frame);
                 }
             }
-        }).get(10, TimeUnit.SECONDS);
+        };
     }
 
     /** Starts a GET whose body is never read: the response headers complete the future, no data is demanded. */
-    private static CompletableFuture<MetaData.Response> get(Session session, URI base, String path) throws Exception {
+    static CompletableFuture<MetaData.Response> get(Session session, URI base, String path) throws Exception {
         CompletableFuture<MetaData.Response> head = new CompletableFuture<>();
         MetaData.Request request = new MetaData.Request("GET", HttpURI.from(base.resolve(path).toString()),
                 HttpVersion.HTTP_2, HttpFields.EMPTY);

@@ -16,14 +16,10 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
-import org.eclipse.jetty.http.HttpFields;
-import org.eclipse.jetty.http.HttpURI;
-import org.eclipse.jetty.http.HttpVersion;
 import org.eclipse.jetty.http.MetaData;
 import org.eclipse.jetty.http2.HTTP2Session;
 import org.eclipse.jetty.http2.api.Session;
 import org.eclipse.jetty.http2.client.HTTP2Client;
-import org.eclipse.jetty.http2.frames.HeadersFrame;
 import org.eclipse.jetty.io.SocketChannelEndPoint;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.condition.EnabledIfSystemProperty;
@@ -69,7 +65,7 @@ class Http2CloseRepeatIT {
                 try {
                     List<CompletableFuture<MetaData.Response>> heads = new ArrayList<>();
                     for (int i = 0; i < streams; i++) {
-                        heads.add(get(session, uri, "/big.bin"));
+                        heads.add(Http2CloseIT.get(session, uri, "/big.bin"));
                     }
                     for (CompletableFuture<MetaData.Response> head : heads) {
                         assertEquals(200, head.get(30, TimeUnit.SECONDS).getStatus());
@@ -187,18 +183,5 @@ class Http2CloseRepeatIT {
             Thread.sleep(10);
         }
         return servlet.metrics().activeTransfers() == 0;
-    }
-
-    private static CompletableFuture<MetaData.Response> get(Session session, URI base, String path) throws Exception {
-        CompletableFuture<MetaData.Response> head = new CompletableFuture<>();
-        MetaData.Request request = new MetaData.Request("GET", HttpURI.from(base.resolve(path).toString()),
-                HttpVersion.HTTP_2, HttpFields.EMPTY);
-        session.newStream(new HeadersFrame(request, null, true), new org.eclipse.jetty.http2.api.Stream.Listener() {
-            @Override
-            public void onHeaders(org.eclipse.jetty.http2.api.Stream stream, HeadersFrame frame) {
-                head.complete((MetaData.Response) frame.getMetaData());
-            }
-        }).get(10, TimeUnit.SECONDS);
-        return head;
     }
 }

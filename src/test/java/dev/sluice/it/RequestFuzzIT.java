@@ -240,7 +240,6 @@ class RequestFuzzIT {
         }
     }
 
-
     private static boolean isComplete(byte[] bytes, boolean head) {
         String text = new String(bytes, StandardCharsets.ISO_8859_1);
         int headEnd = text.indexOf("\r\n\r\n");

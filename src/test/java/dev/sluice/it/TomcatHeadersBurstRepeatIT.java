@@ -23,16 +23,10 @@ import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
-import org.eclipse.jetty.http.HttpFields;
-import org.eclipse.jetty.http.HttpURI;
-import org.eclipse.jetty.http.HttpVersion;
 import org.eclipse.jetty.http.MetaData;
-import org.eclipse.jetty.http2.ErrorCode;
 import org.eclipse.jetty.http2.api.Session;
-import org.eclipse.jetty.http2.api.Stream;
 import org.eclipse.jetty.http2.client.HTTP2Client;
 import org.eclipse.jetty.http2.frames.GoAwayFrame;
-import org.eclipse.jetty.http2.frames.HeadersFrame;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.condition.EnabledIfSystemProperty;
 
@@ -95,17 +89,10 @@ class TomcatHeadersBurstRepeatIT {
                 relay(proxy, container.uri(), sent);
                 CompletableFuture<GoAwayFrame> goAway = new CompletableFuture<>();
                 Session session = client.connect(new InetSocketAddress("127.0.0.1", proxy.getLocalPort()),
-                        new Session.Listener() {
-                            @Override
-                            public void onGoAway(Session s, GoAwayFrame frame) {
-                                if (frame.getError() != ErrorCode.NO_ERROR.code) {
-                                    goAway.complete(frame);
-                                }
-                            }
-                        }).get(10, TimeUnit.SECONDS);
+                        Http2CloseIT.refusals(goAway)).get(10, TimeUnit.SECONDS);
                 List<CompletableFuture<MetaData.Response>> heads = new ArrayList<>();
                 for (int i = 0; i < STREAMS; i++) {
-                    heads.add(get(session, container.uri()));
+                    heads.add(Http2CloseIT.get(session, container.uri(), "/big.bin"));
                 }
                 int missing = 0;
                 long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
@@ -132,19 +119,6 @@ class TomcatHeadersBurstRepeatIT {
             }
         }
         System.out.printf("TomcatHeadersBurstRepeatIT: Tomcat refused %d of %d connections%n", refused, repeat);
-    }
-
-    private static CompletableFuture<MetaData.Response> get(Session session, URI base) throws Exception {
-        CompletableFuture<MetaData.Response> head = new CompletableFuture<>();
-        MetaData.Request request = new MetaData.Request("GET", HttpURI.from(base.resolve("/big.bin").toString()),
-                HttpVersion.HTTP_2, HttpFields.EMPTY);
-        session.newStream(new HeadersFrame(request, null, true), new Stream.Listener() {
-            @Override
-            public void onHeaders(Stream stream, HeadersFrame frame) {
-                head.complete((MetaData.Response) frame.getMetaData());
-            }
-        }).get(10, TimeUnit.SECONDS);
-        return head;
     }
 
     /** Accepts one connection and relays it to {@code target}, recording what the client sends. */
