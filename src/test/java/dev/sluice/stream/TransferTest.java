@@ -83,12 +83,6 @@ class TransferTest {
     }
 
     /** One end, with the given outcome; the channel closed; every buffer back. */
-    /** The largest chunk the container was given: its {@code write n} calls' largest {@code n}. */
-    private static int largestWrite(FakeOutputStream out) {
-        return out.calls().stream().filter(call -> call.startsWith("write "))
-                .mapToInt(call -> Integer.parseInt(call.substring("write ".length()))).max().orElse(0);
-    }
-
     private void assertEndedCleanly(TransferEngine engine, FileChannel channel, Outcome outcome) {
         assertEquals(outcome, listener.only().outcome());
         assertFalse(channel.isOpen());
@@ -1274,7 +1268,8 @@ class TransferTest {
             clock.addAndGet(20_000_000);
             assertTrue(reads.runNext(), "no read left: " + engine.metrics());
         }
-        int largest = largestWrite(out);
+        int largest = out.calls().stream().filter(call -> call.startsWith("write "))
+                .mapToInt(call -> Integer.parseInt(call.substring("write ".length()))).max().orElse(0);
         assertEquals(BIG_CHUNK, largest);
         assertArrayEquals(data, out.sent());
         assertEquals(BIG_CHUNK, listener.summaries.get(0).earnedChunk());
@@ -1315,7 +1310,8 @@ class TransferTest {
         assertEquals(chunkSize, spans.get(0), "the first span");
         assertEquals(laterSpans, spans.get(1), "the span after one " + (fromStorage ? "brought in" : "in memory"));
         assertEquals(laterSpans, spans.stream().skip(1).mapToInt(Integer::intValue).max().orElse(0));
-        int largest = largestWrite(out);
+        int largest = out.calls().stream().filter(call -> call.startsWith("write "))
+                .mapToInt(call -> Integer.parseInt(call.substring("write ".length()))).max().orElse(0);
         assertEquals(laterSpans, largest, "chunks as large as their spans allow");
         assertEquals(chunkSize, Integer.parseInt(out.calls().get(0).substring("write ".length())), "the first chunk");
         assertEndedCleanly(engine, channel, Outcome.COMPLETED);
@@ -1340,7 +1336,8 @@ class TransferTest {
             clock.addAndGet(5_000_000); // a chunk per 5 ms: a fast client, whatever the chunk size
             assertTrue(reads.runNext() || timers.fireNext(), "no read and no timer left: " + engine.metrics());
         }
-        int largest = largestWrite(out);
+        int largest = out.calls().stream().filter(call -> call.startsWith("write "))
+                .mapToInt(call -> Integer.parseInt(call.substring("write ".length()))).max().orElse(0);
         assertEquals(largestChunk, largest);
         assertArrayEquals(data, out.sent());
         assertEquals(0, engine.metrics().bufferBytesHighWater());
