@@ -1039,13 +1039,13 @@ public final class Transfer {
 
     /**
      * Starts the read of the span at {@code position}: {@code chunkSize} bytes, or the next chunk if larger, unless
-     * the last span had to be brought in from the storage or this is the first. Then the span is at most
+     * the last span had to be brought in from the storage or this is the first. Then the next chunk is cut to
      * {@code chunkSize} (or the chunk sizer's floor, if larger): a read thread loads a whole span (helped only by
      * threads that are idle), so on storage where each read waits (a FUSE mount adding 5 ms per read: a 4 MiB span
      * is 32 such reads) 4 MiB spans let a few downloads hold every read thread while the others wait, and spans of
-     * {@code chunkSize} keep the threads turning over between all of them. A download's first span is bounded so
-     * too, whatever its connection earned: nothing says yet that its file is in memory. The chunks cut from a span
-     * are no larger than the span.
+     * {@code chunkSize} keep the threads turning over between all of them. A download's first span is cut so too,
+     * whatever its connection earned: nothing says yet that its file is in memory. The chunks cut from a span are
+     * no larger than the span.
      */
     private void startSpanRead(long position, long remaining) {
         int chunkSize = engine.settings().chunkSize();
