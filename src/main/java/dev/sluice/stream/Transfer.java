@@ -193,11 +193,10 @@ public final class Transfer {
     }
 
     /**
-     * A span of the file's mapping whose pages were found in memory ({@code loaded} false) or brought in from the
-     * storage ({@code loaded} true): bytes {@code [position, position + pages.capacity())} of the file, which the
-     * owner cuts into chunks without another read.
+     * A span of the file's mapping whose pages were found in memory (or brought in): bytes {@code [position,
+     * position + pages.capacity())} of the file, which the owner cuts into chunks without another read.
      */
-    private record SpanMapped(MappedByteBuffer pages, long position, boolean loaded) implements Event {
+    private record SpanMapped(MappedByteBuffer pages, long position) implements Event {
     }
 
     /** A read failed; {@code buffer} is its pooled buffer, {@code null} for a mapped read. */
@@ -348,11 +347,6 @@ public final class Transfer {
      */
     private MappedByteBuffer span;
     private long spanFrom;
-    /**
-     * Whether the last span had to be brought in from the storage: then the next is no larger than a chunk. True
-     * before the first: nothing says yet that the file is in memory.
-     */
-    private boolean spanLoaded = true;
     /** The end of the furthest mapped chunk written, checked against the file's size before the last write. */
     private long mappedEnd;
 
@@ -477,8 +471,8 @@ public final class Transfer {
         post(new ReadDone(buffer));
     }
 
-    void spanMapped(MappedByteBuffer pages, long position, boolean loaded) {
-        post(new SpanMapped(pages, position, loaded));
+    void spanMapped(MappedByteBuffer pages, long position) {
+        post(new SpanMapped(pages, position));
     }
 
     void readFailed(ByteBuffer buffer, Throwable cause) {
@@ -544,10 +538,7 @@ public final class Transfer {
     // ---------------------------------------------------------------- the owner
 
     private void run() {
-        long readWaited = recording.resumed();
-        if (readWaited > 0) {
-            sizer.readWaited(readWaited);
-        }
+        recording.resumed();
         for (;;) {
             State next;
             try {
@@ -669,7 +660,6 @@ public final class Transfer {
             chunksHeld--; // the read was held against the read-ahead; the chunks cut from it will be
             this.span = span.pages();
             spanFrom = span.position();
-            spanLoaded = span.loaded();
         } else if (event instanceof ReadFailed failed) {
             readSide = ReadSide.IDLE;
             chunksHeld--;
@@ -1037,21 +1027,8 @@ public final class Transfer {
         return true;
     }
 
-    /**
-     * Starts the read of the span at {@code position}: {@code chunkSize} bytes, or the next chunk if larger, unless
-     * the last span had to be brought in from the storage or this is the first. Then the next chunk is cut to
-     * {@code chunkSize} (or the chunk sizer's floor, if larger): a read thread loads a whole span (helped only by
-     * threads that are idle), so on storage where each read waits (a FUSE mount adding 5 ms per read: a 4 MiB span
-     * is 32 such reads) 4 MiB spans let a few downloads hold every read thread while the others wait, and spans of
-     * {@code chunkSize} keep the threads turning over between all of them. A download's first span is cut so too,
-     * whatever its connection earned: nothing says yet that its file is in memory. The chunks cut from a span are
-     * no larger than the span.
-     */
     private void startSpanRead(long position, long remaining) {
-        int chunkSize = engine.settings().chunkSize();
-        long wanted = spanLoaded ? Math.min(sizer.bufferFor(remaining), Math.max(chunkSize, ChunkSizer.FLOOR))
-                : sizer.bufferFor(remaining);
-        long bytes = Math.min(Math.max(wanted, chunkSize), remaining);
+        long bytes = Math.min(Math.max(sizer.bufferFor(remaining), engine.settings().chunkSize()), remaining);
         long windowBytes = engine.mappedWindows().windowBytes();
         bytes = Math.min(bytes, windowBytes - position % windowBytes); // a span never spans two windows
         if (windows == null) {

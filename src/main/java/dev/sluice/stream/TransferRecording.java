@@ -60,18 +60,12 @@ final class TransferRecording {
         parkedSince = clock.getAsLong();
     }
 
-    /**
-     * A new owner runs the transfer: the time since {@link #parking} goes to the state it was parked in.
-     *
-     * @return the time waited if it was for a read, else 0: the chunk sizer leaves that out of its client's drain
-     *         rate ({@link ChunkSizer#readWaited})
-     */
-    long resumed() {
+    /** A new owner runs the transfer: the time since {@link #parking} goes to the state it was parked in. */
+    void resumed() {
         if (parkedIn == null) {
-            return 0;
+            return;
         }
         long waited = clock.getAsLong() - parkedSince;
-        long readWaited = parkedIn == Transfer.State.WAITING_FOR_READ ? waited : 0;
         switch (parkedIn) {
             case WAITING_FOR_SOCKET -> {
                 socketWait += waited;
@@ -94,7 +88,6 @@ final class TransferRecording {
             }
         }
         parkedIn = null;
-        return readWaited;
     }
 
     /** Ends the recording, once, as the transfer ends: commits the event if it is recorded. */

@@ -21,8 +21,6 @@ import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.BasicFileAttributes;
 import java.nio.file.attribute.FileTime;
 import java.time.Duration;
-import java.util.ArrayDeque;
-import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Random;
@@ -1253,71 +1251,6 @@ class TransferTest {
     }
 
     /**
-     * Storage that takes 20 ms per read and a client that takes every chunk at once: the time goes to the reads,
-     * not the socket, so the chunks grow to full size once 4 MiB proved the client (counted by the clock alone,
-     * 16 KiB per 20 ms held them at the floor), and the client earns full size for its next download.
-     */
-    @Test
-    void waitingForSlowStorageDoesNotMakeAFastClientLookSlow() throws IOException {
-        byte[] data = file("a.bin", 48 * BIG_CHUNK + 3);
-        TransferEngine engine = engine(adaptive(), reads);
-        FileChannel channel = open("a.bin");
-        start(engine, out, channel, whole(data.length), listener);
-        out.start();
-        while (!listener.ended()) {
-            clock.addAndGet(20_000_000);
-            assertTrue(reads.runNext(), "no read left: " + engine.metrics());
-        }
-        int largest = out.calls().stream().filter(call -> call.startsWith("write "))
-                .mapToInt(call -> Integer.parseInt(call.substring("write ".length()))).max().orElse(0);
-        assertEquals(BIG_CHUNK, largest);
-        assertArrayEquals(data, out.sent());
-        assertEquals(BIG_CHUNK, listener.summaries.get(0).earnedChunk());
-        assertEndedCleanly(engine, channel, Outcome.COMPLETED);
-    }
-
-    /**
-     * A fast client proven on its connection, on a file in memory and on one whose spans the storage must bring
-     * in. The first span is {@code chunkSize}, whatever the connection earned: nothing says yet that the file is in
-     * memory. After a span found in memory the next is the chunk, 4 MiB; after one brought in it is
-     * {@code chunkSize}, so that one download does not hold a read thread for a 4 MiB span of slow reads while
-     * others wait. Chunks never outgrow their span.
-     */
-    @ParameterizedTest
-    @CsvSource({"false, 4194304", "true, 262144"})
-    void aSpanBroughtInFromTheStorageKeepsTheNextSpanToChunkSize(boolean fromStorage, int laterSpans)
-            throws IOException {
-        int chunkSize = EngineSettings.defaults().chunkSize();
-        byte[] data = file("a.bin", 20 * 1024 * 1024);
-        ArrayDeque<Runnable> tasks = new ArrayDeque<>();
-        TransferEngine engine = engine(adaptive().withBufferKind(BufferKind.MAPPED), tasks::add);
-        List<Integer> spans = new ArrayList<>();
-        FileChannel channel = open("a.bin");
-        engine.start(TransferRequest.of(out, channel, whole(data.length), listener).withStartChunk(4 << 20));
-        out.start();
-        for (Runnable task; (task = tasks.poll()) != null; ) {
-            if (task instanceof MappedChunkRead read) {
-                spans.add(read.length());
-                if (fromStorage) { // what MappedChunkRead reports once it brought in pages not in memory
-                    read.transfer().spanMapped(read.windows().slice(read.position(), read.length()), read.position(),
-                            true);
-                    continue;
-                }
-            }
-            task.run();
-        }
-        assertArrayEquals(data, out.sent());
-        assertEquals(chunkSize, spans.get(0), "the first span");
-        assertEquals(laterSpans, spans.get(1), "the span after one " + (fromStorage ? "brought in" : "in memory"));
-        assertEquals(laterSpans, spans.stream().skip(1).mapToInt(Integer::intValue).max().orElse(0));
-        int largest = out.calls().stream().filter(call -> call.startsWith("write "))
-                .mapToInt(call -> Integer.parseInt(call.substring("write ".length()))).max().orElse(0);
-        assertEquals(laterSpans, largest, "chunks as large as their spans allow");
-        assertEquals(chunkSize, Integer.parseInt(out.calls().get(0).substring("write ".length())), "the first chunk");
-        assertEndedCleanly(engine, channel, Outcome.COMPLETED);
-    }
-
-    /**
      * A mapped chunk holds no buffer, so a fast transfer that maps its file grows its chunks past
      * {@code chunkSize} to {@link TransferEngine#MAPPED_CHUNK}; under a speed limit it keeps {@code chunkSize},
      * which keeps the limit's bursts as short as with buffers.
@@ -1410,17 +1343,16 @@ class TransferTest {
 
     /**
      * A region that lies wholly inside the span an earlier region's read made resident (a client whose connection
-     * earned 1 MiB chunks: after its first span, of {@code chunkSize}, the first region's rest is one span) is cut
-     * at its own end, not at the span's.
+     * earned 1 MiB chunks: the first region is one span) is cut at its own end, not at the span's.
      */
     @Test
     void aRegionInsideAnEarlierRegionsSpanEndsWhereTheRegionEnds() throws IOException {
         byte[] data = file("a.bin", 8 * BIG_CHUNK);
         TransferEngine engine = engine(adaptive().withBufferKind(BufferKind.MAPPED), reads);
-        List<Segment> body = List.of(new Segment.FileRegion(0, 4 * BIG_CHUNK), new Segment.FileRegion(300_000, 300_000));
+        List<Segment> body = List.of(new Segment.FileRegion(0, 4 * BIG_CHUNK), new Segment.FileRegion(100_000, 300_000));
         ByteArrayOutputStream expected = new ByteArrayOutputStream();
         expected.write(data, 0, 4 * BIG_CHUNK);
-        expected.write(data, 300_000, 300_000);
+        expected.write(data, 100_000, 300_000);
         FileChannel channel = open("a.bin");
         engine.start(TransferRequest.of(out, channel, body, listener).withStartChunk(4 * BIG_CHUNK));
         out.start();
@@ -1429,7 +1361,7 @@ class TransferTest {
             out.setWritable(true);
         }
         assertArrayEquals(expected.toByteArray(), out.sent());
-        assertEquals(2, engine.metrics().reads(), "the second region is cut from the first one's last span");
+        assertEquals(1, engine.metrics().reads(), "the second region is cut from the first one's span");
         assertEndedCleanly(engine, channel, Outcome.COMPLETED);
     }
 
