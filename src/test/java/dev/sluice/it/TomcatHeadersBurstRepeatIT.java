@@ -123,7 +123,7 @@ class TomcatHeadersBurstRepeatIT {
 
     /** Accepts one connection and relays it to {@code target}, recording what the client sends. */
     private static void relay(ServerSocket proxy, URI target, ByteArrayOutputStream record) {
-        Thread acceptor = new Thread(() -> {
+        start(() -> {
             try {
                 Socket client = proxy.accept();
                 Socket server = new Socket(target.getHost(), target.getPort());
@@ -133,10 +133,9 @@ class TomcatHeadersBurstRepeatIT {
                 // the round ended before the client connected
             }
         });
-        acceptor.setDaemon(true);
-        acceptor.start();
     }
 
+    /** Runs {@code task} on a daemon thread of its own. */
     private static void start(Runnable task) {
         Thread thread = new Thread(task);
         thread.setDaemon(true);
