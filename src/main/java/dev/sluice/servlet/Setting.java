@@ -48,7 +48,8 @@ public final class Setting<T> {
             "Largest chunk per file read and write (chunks adapt from 16KiB up to it): {range}.",
             "Each download sizes its chunks to what its client drains in about 20 ms, from 16 KiB (or `chunkSize`"
                     + " if smaller) up to this. Mapped chunks (`bufferKind`) of a download with no speed limit grow"
-                    + " to 4 MiB, or to this if larger.");
+                    + " to 4 MiB, or to this if larger (while every read thread is busy, `chunkSize` for pages that"
+                    + " come from the storage).");
     public static final Setting<Integer> READ_AHEAD = declare("readAhead",
             SettingType.Whole.within(EngineSettings.READ_AHEAD_BOUNDS), ENGINE.readAhead(),
             "Chunk buffers one download may hold (being read, ready, being written): {range}.",
@@ -87,8 +88,9 @@ public final class Setting<T> {
             "`mapped` sends a file region longer than `chunkSize` from read-only mappings of the file (64 MiB"
                     + " windows shared by all downloads of the same file), whose pages a read thread brings into"
                     + " memory before the container writes them; its chunks grow to 4 MiB (`chunkSize` under a"
-                    + " speed limit), and shorter regions use direct buffers. `direct` and `heap` read every chunk"
-                    + " into a pooled buffer. Servlet 6.0 has no `write(ByteBuffer)`. See \"Mapped files\".");
+                    + " speed limit, or while their pages come from the storage and every read thread is busy), and"
+                    + " shorter regions use direct buffers. `direct` and `heap` read every chunk into a pooled"
+                    + " buffer. Servlet 6.0 has no `write(ByteBuffer)`. See \"Mapped files\".");
     public static final Setting<Long> LIMIT_RATE = declare("limitRate",
             SettingType.Size.within(EngineSettings.RATE_BOUNDS), ENGINE.limitRate(),
             "Most bytes per second one download may take, e.g. `1MiB`; `0`: no limit.",

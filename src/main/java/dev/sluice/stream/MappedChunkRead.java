@@ -50,7 +50,7 @@ record MappedChunkRead(Transfer transfer, FileWindows windows, long position, in
             return;
         }
         if (resident) {
-            transfer.spanMapped(span, position);
+            transfer.spanMapped(span, position, false);
         } else {
             load(span, gauge);
         }
@@ -154,6 +154,6 @@ record MappedChunkRead(Transfer transfer, FileWindows windows, long position, in
             transfer.readFailed(null, problem);
             return;
         }
-        transfer.spanMapped(span, position);
+        transfer.spanMapped(span, position, true);
     }
 }

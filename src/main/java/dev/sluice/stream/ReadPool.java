@@ -196,15 +196,23 @@ final class ReadPool {
      * @throws RejectedExecutionException once the pool is shut down
      */
     boolean executeIfFree(Runnable task, boolean firstRead) {
-        int threads = live.get();
-        // Core threads start with the first tasks, not with the pool: one not started yet is free too.
-        int claimed = busy.get() + waiting.get();
-        boolean free = claimed < Math.max(threads, executor.getCorePoolSize())
-                || (claimed < maxThreads && gauge.storageBound());
+        boolean free = hasFreeThread();
         if (free) {
             execute(task, firstRead);
         }
         return free;
+    }
+
+    /**
+     * Whether a task queued now would be taken at once: a thread is idle, or the pool may still grow because
+     * reads wait for the storage. Counted without a lock, as in {@link #executeIfFree}.
+     */
+    boolean hasFreeThread() {
+        int threads = live.get();
+        // Core threads start with the first tasks, not with the pool: one not started yet is free too.
+        int claimed = busy.get() + waiting.get();
+        return claimed < Math.max(threads, executor.getCorePoolSize())
+                || (claimed < maxThreads && gauge.storageBound());
     }
 
     /**

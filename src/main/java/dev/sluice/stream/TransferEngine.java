@@ -17,6 +17,7 @@ import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.LongAdder;
+import java.util.function.BooleanSupplier;
 import java.util.function.LongSupplier;
 import java.util.logging.Level;
 import java.util.logging.Logger;
@@ -458,6 +459,23 @@ public final class TransferEngine implements AutoCloseable {
         }
         return readPool.executeIfFree(helper, firstRead);
     }
+
+    /**
+     * Whether a read queued now would wait for a read thread: every thread is busy and the pool may not grow. A
+     * transfer then keeps a span it must bring in from the storage to {@code chunkSize}
+     * ({@link Transfer}'s {@code startSpanRead}), so that the threads turn over between all transfers. Counted
+     * without a lock: a hint, not a promise.
+     */
+    boolean readThreadsBusy() {
+        return readPool == null ? readThreadsBusyInTests.getAsBoolean() : !readPool.hasFreeThread();
+    }
+
+    /** What {@link #readThreadsBusy} says for an engine whose reads run on a test's executor. */
+    void readThreadsBusyWhen(BooleanSupplier busy) {
+        readThreadsBusyInTests = busy;
+    }
+
+    private volatile BooleanSupplier readThreadsBusyInTests = () -> false;
 
     static final int MAX_CHAIN = 16;
 

@@ -60,12 +60,18 @@ final class TransferRecording {
         parkedSince = clock.getAsLong();
     }
 
-    /** A new owner runs the transfer: the time since {@link #parking} goes to the state it was parked in. */
-    void resumed() {
+    /**
+     * A new owner runs the transfer: the time since {@link #parking} goes to the state it was parked in.
+     *
+     * @return the time waited if it was for a read, else 0: the chunk sizer leaves that out of its client's drain
+     *         rate ({@link ChunkSizer#readWaited})
+     */
+    long resumed() {
         if (parkedIn == null) {
-            return;
+            return 0;
         }
         long waited = clock.getAsLong() - parkedSince;
+        long readWaited = parkedIn == Transfer.State.WAITING_FOR_READ ? waited : 0;
         switch (parkedIn) {
             case WAITING_FOR_SOCKET -> {
                 socketWait += waited;
@@ -88,6 +94,7 @@ final class TransferRecording {
             }
         }
         parkedIn = null;
+        return readWaited;
     }
 
     /** Ends the recording, once, as the transfer ends: commits the event if it is recorded. */

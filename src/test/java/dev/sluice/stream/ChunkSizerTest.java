@@ -194,6 +194,46 @@ class ChunkSizerTest {
         }
     }
 
+    /**
+     * Storage that takes 5 ms per read and a client that takes each chunk at once: counted by the clock, 16 KiB
+     * per 5 ms is 64 KiB per window, but the client drained everything it was given while the transfer waited
+     * for the storage. It grows as a fast client does; the same waits spent on its socket keep it at 64 KiB.
+     */
+    @Test
+    void timeSpentWaitingForTheStorageIsNotTheClients() {
+        ChunkSizer storageBound = pushedBackOnce();
+        ChunkSizer socketBound = pushedBackOnce();
+        long now = 1;
+        for (int read = 0; read < 400; read++) { // 2 s: the storage-bound one never pushes back, so its windows
+            now += 5 * MS;                       // close once settled, every 320 ms
+            storageBound.readWaited(5 * MS);
+            storageBound.written(ChunkSizer.FLOOR);
+            storageBound.drained(now);
+            socketBound.written(ChunkSizer.FLOOR);
+            socketBound.parked(now - 5 * MS);
+            socketBound.drained(now);
+        }
+        assertEquals(CEILING, storageBound.size(), "stayed as slow as the storage");
+        assertEquals(64 * 1024, socketBound.size(), "64 KiB per window on the socket is the client's speed");
+        assertEquals(CEILING, storageBound.earned());
+    }
+
+    /** A slow client on slow storage: leaving out the read waits does not make it look fast. */
+    @Test
+    void aSlowClientOnSlowStorageStaysSlow() {
+        ChunkSizer sizer = grownToTheCeiling();
+        long now = 1_000 * MS;
+        for (int chunk = 0; chunk < 5; chunk++) { // 16 KiB per second drained, each chunk after a 5 ms read
+            sizer.readWaited(5 * MS);
+            now += 5 * MS;
+            sizer.written(sizer.size());
+            sizer.parked(now);
+            now += 1_000 * MS;
+            sizer.drained(now);
+        }
+        assertEquals(ChunkSizer.FLOOR, sizer.size());
+    }
+
     @Test
     void aClientThatNeverProvedItselfEarnsNothing() {
         ChunkSizer sizer = new ChunkSizer(CEILING, 0);

@@ -259,7 +259,8 @@ class ReadPoolTest {
 
     /**
      * A helper of a running read is queued only when a thread takes it at once: on a pool of two threads that
-     * never grows, while one is idle, and never while both are busy (then it is neither queued nor run).
+     * never grows, while one is idle, and never while both are busy (then it is neither queued nor run), as
+     * {@link ReadPool#hasFreeThread} says.
      */
     @Test
     void aHelperIsQueuedOnlyWhileAThreadIsFree() throws InterruptedException {
@@ -273,12 +274,16 @@ class ReadPoolTest {
         CountDownLatch second = new CountDownLatch(1);
         assertTrue(pool.executeIfFree(record("helper beside one busy thread", second), false));
         await(second);
+        awaitBusy(1); // the helper's thread counts as busy until its task has returned
+        assertTrue(pool.hasFreeThread(), "one of two threads busy");
         blockTheThread();
         awaitBusy(2);
+        assertFalse(pool.hasFreeThread(), "both threads busy");
         assertFalse(pool.executeIfFree(record("helper with both threads busy", new CountDownLatch(1)), false));
         assertEquals(0, pool.queued(), "a refused helper is not queued");
         release.countDown();
         awaitBusy(0);
+        assertTrue(pool.hasFreeThread(), "both threads idle again");
         assertEquals(List.of("helper on an idle pool", "helper beside one busy thread"), ran);
     }
 

@@ -21,6 +21,8 @@ import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.BasicFileAttributes;
 import java.nio.file.attribute.FileTime;
 import java.time.Duration;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Random;
@@ -78,6 +80,12 @@ class TransferTest {
     private static Transfer start(TransferEngine engine, jakarta.servlet.ServletOutputStream stream,
             FileChannel channel, List<Segment> body, TransferListener ends) {
         return engine.start(TransferRequest.of(stream, channel, body, ends)).orElse(null);
+    }
+
+    /** The largest chunk the container was given: its {@code write n} calls' largest {@code n}. */
+    private static int largestWrite(FakeOutputStream out) {
+        return out.calls().stream().filter(call -> call.startsWith("write "))
+                .mapToInt(call -> Integer.parseInt(call.substring("write ".length()))).max().orElse(0);
     }
 
     /** One end, with the given outcome; the channel closed; every buffer back. */
@@ -1251,6 +1259,70 @@ class TransferTest {
     }
 
     /**
+     * Storage that takes 20 ms per read and a client that takes every chunk at once: the time goes to the reads,
+     * not the socket, so the chunks grow to full size once 4 MiB proved the client (counted by the clock alone,
+     * 16 KiB per 20 ms held them at the floor), and the client earns full size for its next download.
+     */
+    @Test
+    void waitingForSlowStorageDoesNotMakeAFastClientLookSlow() throws IOException {
+        byte[] data = file("a.bin", 48 * BIG_CHUNK + 3);
+        TransferEngine engine = engine(adaptive(), reads);
+        FileChannel channel = open("a.bin");
+        start(engine, out, channel, whole(data.length), listener);
+        out.start();
+        while (!listener.ended()) {
+            clock.addAndGet(20_000_000);
+            assertTrue(reads.runNext(), "no read left: " + engine.metrics());
+        }
+        int largest = largestWrite(out);
+        assertEquals(BIG_CHUNK, largest);
+        assertArrayEquals(data, out.sent());
+        assertEquals(BIG_CHUNK, listener.summaries.get(0).earnedChunk());
+        assertEndedCleanly(engine, channel, Outcome.COMPLETED);
+    }
+
+    /**
+     * A fast client proven on its connection (4 MiB chunks), on a file in memory and on one whose spans the storage
+     * must bring in, with read threads free and with all of them busy. While every read thread is busy, a span that
+     * may come from the storage (the first: nothing says yet that the file is in memory; and every one after a span
+     * brought in) is {@code chunkSize}, so that one download does not hold a thread for a 4 MiB span of slow reads
+     * while others wait. A span after one found in memory, or with a thread free, is the chunk: 4 MiB, so that a
+     * lone fast download keeps a large span's reads in flight. Chunks never outgrow their span.
+     */
+    @ParameterizedTest
+    @CsvSource({"false, false, 4194304, 4194304", "true, false, 4194304, 4194304", "false, true, 262144, 4194304",
+            "true, true, 262144, 262144"})
+    void whileEveryReadThreadIsBusyASpanFromTheStorageIsChunkSize(boolean fromStorage, boolean threadsBusy,
+            int firstSpan, int laterSpans) throws IOException {
+        byte[] data = file("a.bin", 20 * 1024 * 1024);
+        ArrayDeque<Runnable> tasks = new ArrayDeque<>();
+        TransferEngine engine = engine(adaptive().withBufferKind(BufferKind.MAPPED), tasks::add);
+        engine.readThreadsBusyWhen(() -> threadsBusy);
+        List<Integer> spans = new ArrayList<>();
+        FileChannel channel = open("a.bin");
+        engine.start(TransferRequest.of(out, channel, whole(data.length), listener).withStartChunk(4 << 20));
+        out.start();
+        for (Runnable task; (task = tasks.poll()) != null; ) {
+            if (task instanceof MappedChunkRead read) {
+                spans.add(read.length());
+                if (fromStorage) { // what MappedChunkRead reports once it brought in pages not in memory
+                    read.transfer().spanMapped(read.windows().slice(read.position(), read.length()), read.position(),
+                            true);
+                    continue;
+                }
+            }
+            task.run();
+        }
+        assertArrayEquals(data, out.sent());
+        assertEquals(firstSpan, spans.get(0), "the first span");
+        assertEquals(laterSpans, spans.get(1), "the span after one " + (fromStorage ? "brought in" : "in memory"));
+        assertEquals(laterSpans, spans.stream().skip(1).mapToInt(Integer::intValue).max().orElse(0));
+        assertEquals(laterSpans, largestWrite(out), "chunks as large as their spans allow");
+        assertEquals(firstSpan, Integer.parseInt(out.calls().get(0).substring("write ".length())), "the first chunk");
+        assertEndedCleanly(engine, channel, Outcome.COMPLETED);
+    }
+
+    /**
      * A mapped chunk holds no buffer, so a fast transfer that maps its file grows its chunks past
      * {@code chunkSize} to {@link TransferEngine#MAPPED_CHUNK}; under a speed limit it keeps {@code chunkSize},
      * which keeps the limit's bursts as short as with buffers.
@@ -1269,8 +1341,7 @@ class TransferTest {
             clock.addAndGet(5_000_000); // a chunk per 5 ms: a fast client, whatever the chunk size
             assertTrue(reads.runNext() || timers.fireNext(), "no read and no timer left: " + engine.metrics());
         }
-        int largest = out.calls().stream().filter(call -> call.startsWith("write "))
-                .mapToInt(call -> Integer.parseInt(call.substring("write ".length()))).max().orElse(0);
+        int largest = largestWrite(out);
         assertEquals(largestChunk, largest);
         assertArrayEquals(data, out.sent());
         assertEquals(0, engine.metrics().bufferBytesHighWater());
