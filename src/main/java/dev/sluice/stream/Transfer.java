@@ -544,10 +544,7 @@ public final class Transfer {
     // ---------------------------------------------------------------- the owner
 
     private void run() {
-        long readWaited = recording.resumed();
-        if (readWaited > 0) {
-            sizer.readWaited(readWaited);
-        }
+        sizer.readWaited(recording.resumed());
         for (;;) {
             State next;
             try {

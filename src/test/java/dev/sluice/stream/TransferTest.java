@@ -1274,8 +1274,7 @@ class TransferTest {
             clock.addAndGet(20_000_000);
             assertTrue(reads.runNext(), "no read left: " + engine.metrics());
         }
-        int largest = largestWrite(out);
-        assertEquals(BIG_CHUNK, largest);
+        assertEquals(BIG_CHUNK, largestWrite(out));
         assertArrayEquals(data, out.sent());
         assertEquals(BIG_CHUNK, listener.summaries.get(0).earnedChunk());
         assertEndedCleanly(engine, channel, Outcome.COMPLETED);
@@ -1341,8 +1340,7 @@ class TransferTest {
             clock.addAndGet(5_000_000); // a chunk per 5 ms: a fast client, whatever the chunk size
             assertTrue(reads.runNext() || timers.fireNext(), "no read and no timer left: " + engine.metrics());
         }
-        int largest = largestWrite(out);
-        assertEquals(largestChunk, largest);
+        assertEquals(largestChunk, largestWrite(out));
         assertArrayEquals(data, out.sent());
         assertEquals(0, engine.metrics().bufferBytesHighWater());
         assertEndedCleanly(engine, channel, Outcome.COMPLETED);
