@@ -48,8 +48,8 @@ public final class Setting<T> {
             "Largest chunk per file read and write (chunks adapt from 16KiB up to it): {range}.",
             "Each download sizes its chunks to what its client drains in about 20 ms, from 16 KiB (or `chunkSize`"
                     + " if smaller) up to this. Mapped chunks (`bufferKind`) of a download with no speed limit grow"
-                    + " to 4 MiB, or to this if larger (while every read thread is busy, `chunkSize` for pages that"
-                    + " come from the storage).");
+                    + " to 4 MiB, or to this if larger (while every read thread is busy, this for pages that come from"
+                    + " the storage, or 512 KiB if larger where a span's pages are asked for at once).");
     public static final Setting<Integer> READ_AHEAD = declare("readAhead",
             SettingType.Whole.within(EngineSettings.READ_AHEAD_BOUNDS), ENGINE.readAhead(),
             "Chunk buffers one download may hold (being read, ready, being written): {range}.",

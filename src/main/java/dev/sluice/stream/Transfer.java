@@ -349,8 +349,8 @@ public final class Transfer {
     private MappedByteBuffer span;
     private long spanFrom;
     /**
-     * Whether the last span had to be brought in from the storage: then, while the read threads are busy, the next
-     * is no larger than {@code chunkSize}. True before the first: nothing says yet that the file is in memory.
+     * Whether the last span had to be brought in from the storage: then the next is sized for the storage (see
+     * {@link #startSpanRead}). True before the first: nothing says yet that the file is in memory.
      */
     private boolean spanLoaded = true;
     /** The end of the furthest mapped chunk written, checked against the file's size before the last write. */
@@ -1035,23 +1035,33 @@ public final class Transfer {
     }
 
     /**
-     * Starts the read of the span at {@code position}: {@code chunkSize} bytes, or the next chunk if larger. But
-     * while every read thread is busy ({@link TransferEngine#readThreadsBusy}), a span that may have to come from
-     * the storage (the first, or one after a span that had to) is at most {@code chunkSize} (or the chunk sizer's
-     * floor, if larger). One read thread loads a span, so on storage where each read waits (a FUSE mount adding
-     * 5 ms per read: a 4 MiB span is 32 such reads) 4 MiB spans let a few downloads hold every thread while the
-     * others waited (measured: a fifth to a third fewer bytes at 20 and 100 clients); spans of {@code chunkSize}
-     * keep the threads turning over between all of them. With a thread free, the span follows the chunk, so that
-     * one fast download from slow storage keeps a whole large span's reads in flight. The chunks cut from a span
-     * are no larger than the span.
+     * Starts the read of the span at {@code position}: {@code chunkSize} bytes, or the next chunk if larger. Two
+     * rules for a span that may have to come from the storage (the first, or one after a span that had to):
+     * <ul>
+     * <li>While every read thread is busy ({@link TransferEngine#readThreadsBusy}) it is no larger than it must be:
+     * {@code chunkSize} (or the chunk sizer's floor, if larger), or {@link TransferEngine#STORAGE_SPAN} by the next
+     * rule. One read thread loads a span, so on storage where each read waits (a FUSE mount adding 5 ms per read: a
+     * 4 MiB span is 32 such reads) 4 MiB spans let a few downloads hold every thread while the others waited
+     * (measured: a fifth to a third fewer bytes at 20 and 100 clients); smaller spans keep the threads turning over
+     * between all of them. With a thread free, the span follows the chunk, so that one fast download from slow
+     * storage keeps a whole large span's reads in flight.
+     * <li>After a span that had to come from the storage, it is at least {@link TransferEngine#STORAGE_SPAN}, when
+     * the engine asks for a span's pieces at once ({@link PageAdvice}). The thread then waits for the storage's
+     * latency once per span, whatever its size: with spans of two pieces, eight threads kept about 13 reads in
+     * flight and left a third of the CPU idle at 400 clients; with four, each wait brings twice the bytes. Not for a
+     * download's first span, whose client waits for all of it before its first byte.
+     * </ul>
+     * The chunks cut from a span are no larger than the span.
      */
     private void startSpanRead(long position, long remaining) {
         int chunkSize = engine.settings().chunkSize();
+        long least = spanLoaded && span != null && engine.pageAdvice().available()
+                ? Math.max(chunkSize, TransferEngine.STORAGE_SPAN) : chunkSize;
         long wanted = sizer.bufferFor(remaining);
-        if (spanLoaded && wanted > chunkSize && engine.readThreadsBusy()) {
-            wanted = Math.max(chunkSize, ChunkSizer.FLOOR);
+        if (spanLoaded && wanted > least && engine.readThreadsBusy()) {
+            wanted = Math.max(least, ChunkSizer.FLOOR);
         }
-        long bytes = Math.min(Math.max(wanted, chunkSize), remaining);
+        long bytes = Math.min(Math.max(wanted, least), remaining);
         long windowBytes = engine.mappedWindows().windowBytes();
         bytes = Math.min(bytes, windowBytes - position % windowBytes); // a span never spans two windows
         if (windows == null) {

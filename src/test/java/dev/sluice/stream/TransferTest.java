@@ -1284,34 +1284,29 @@ class TransferTest {
      * A fast client proven on its connection (4 MiB chunks), on a file in memory and on one whose spans the storage
      * must bring in, with read threads free and with all of them busy. While every read thread is busy, a span that
      * may come from the storage (the first: nothing says yet that the file is in memory; and every one after a span
-     * brought in) is {@code chunkSize}, so that one download does not hold a thread for a 4 MiB span of slow reads
-     * while others wait. A span after one found in memory, or with a thread free, is the chunk: 4 MiB, so that a
-     * lone fast download keeps a large span's reads in flight. Chunks never outgrow their span.
+     * brought in) is held small, so that one download does not hold a thread for a 4 MiB span of slow reads while
+     * others wait: {@code chunkSize} for the first, and {@link TransferEngine#STORAGE_SPAN} after one brought in,
+     * where the engine asks for a span's pieces at once (so the thread's one wait brings four pieces), else
+     * {@code chunkSize} again (a read pool that may grow has no page advice). A span after one found in memory, or
+     * with a thread free, is the chunk: 4 MiB, so that a lone fast download keeps a large span's reads in flight.
+     * Chunks never outgrow their span.
      */
     @ParameterizedTest
-    @CsvSource({"false, false, 4194304, 4194304", "true, false, 4194304, 4194304", "false, true, 262144, 4194304",
-            "true, true, 262144, 262144"})
-    void whileEveryReadThreadIsBusyASpanFromTheStorageIsChunkSize(boolean fromStorage, boolean threadsBusy,
-            int firstSpan, int laterSpans) throws IOException {
+    @CsvSource({"false, false, false, 4194304, 4194304", "true, false, false, 4194304, 4194304",
+            "false, true, false, 262144, 4194304", "true, true, false, 262144, 524288",
+            "true, true, true, 262144, 262144"})
+    void whileEveryReadThreadIsBusyASpanFromTheStorageIsHeldSmall(boolean fromStorage, boolean threadsBusy,
+            boolean poolMayGrow, int firstSpan, int laterSpans) throws IOException {
         byte[] data = file("a.bin", 20 * 1024 * 1024);
         ArrayDeque<Runnable> tasks = new ArrayDeque<>();
-        TransferEngine engine = engine(adaptive().withBufferKind(BufferKind.MAPPED), tasks::add);
+        EngineSettings settings = adaptive().withBufferKind(BufferKind.MAPPED);
+        TransferEngine engine = engine(poolMayGrow ? settings.withReadThreads(4, 64) : settings, tasks::add);
+        assertEquals(!poolMayGrow, engine.pageAdvice().available(), "the tests open java.nio");
         engine.readThreadsBusyWhen(() -> threadsBusy);
-        List<Integer> spans = new ArrayList<>();
         FileChannel channel = open("a.bin");
         engine.start(TransferRequest.of(out, channel, whole(data.length), listener).withStartChunk(4 << 20));
         out.start();
-        for (Runnable task; (task = tasks.poll()) != null; ) {
-            if (task instanceof MappedChunkRead read) {
-                spans.add(read.length());
-                if (fromStorage) { // what MappedChunkRead reports once it brought in pages not in memory
-                    read.transfer().spanMapped(read.windows().slice(read.position(), read.length()), read.position(),
-                            true);
-                    continue;
-                }
-            }
-            task.run();
-        }
+        List<Integer> spans = runMappedReads(tasks, fromStorage);
         assertArrayEquals(data, out.sent());
         assertEquals(firstSpan, spans.get(0), "the first span");
         assertEquals(laterSpans, spans.get(1), "the span after one " + (fromStorage ? "brought in" : "in memory"));
@@ -1319,6 +1314,54 @@ class TransferTest {
         assertEquals(laterSpans, largestWrite(out), "chunks as large as their spans allow");
         assertEquals(firstSpan, Integer.parseInt(out.calls().get(0).substring("write ".length())), "the first chunk");
         assertEndedCleanly(engine, channel, Outcome.COMPLETED);
+    }
+
+    /**
+     * A slow client's chunks stay small, but its spans from the storage are {@link TransferEngine#STORAGE_SPAN}
+     * after the first, threads busy or not: the span's pieces are asked for at once, so a thread waits for the
+     * storage once per span, and four pieces a wait bring twice the bytes of two. From memory its spans stay
+     * {@code chunkSize}, and so does its first span (its client waits for all of it before the first byte).
+     */
+    @ParameterizedTest
+    @CsvSource({"true, false, 524288", "true, true, 524288", "false, false, 262144", "false, true, 262144"})
+    void aSlowClientsSpansFromTheStorageAreFourPieces(boolean fromStorage, boolean threadsBusy, int laterSpans)
+            throws IOException {
+        byte[] data = file("a.bin", 6 * 1024 * 1024 + 5);
+        ArrayDeque<Runnable> tasks = new ArrayDeque<>();
+        TransferEngine engine = engine(adaptive().withBufferKind(BufferKind.MAPPED), tasks::add);
+        engine.readThreadsBusyWhen(() -> threadsBusy);
+        FileChannel channel = open("a.bin");
+        engine.start(TransferRequest.of(out, channel, whole(data.length), listener));
+        out.start();
+        List<Integer> spans = runMappedReads(tasks, fromStorage);
+        assertArrayEquals(data, out.sent());
+        assertEquals(BIG_CHUNK, spans.get(0), "the first span");
+        assertEquals(laterSpans, spans.get(1), "the span after one " + (fromStorage ? "brought in" : "in memory"));
+        assertEquals(laterSpans, spans.stream().skip(1).limit(spans.size() - 2).mapToInt(Integer::intValue).min()
+                .orElse(0), "every span but the first and the file's last");
+        assertTrue(largestWrite(out) < BIG_CHUNK, "a slow client's chunks stay small: " + largestWrite(out));
+        assertEndedCleanly(engine, channel, Outcome.COMPLETED);
+    }
+
+    /**
+     * Runs the engine's tasks until none is left and returns the length of each mapped read. With
+     * {@code fromStorage}, a mapped read reports what {@link MappedChunkRead} reports once it brought in pages not
+     * in memory, instead of running.
+     */
+    private static List<Integer> runMappedReads(ArrayDeque<Runnable> tasks, boolean fromStorage) throws IOException {
+        List<Integer> spans = new ArrayList<>();
+        for (Runnable task; (task = tasks.poll()) != null; ) {
+            if (task instanceof MappedChunkRead read) {
+                spans.add(read.length());
+                if (fromStorage) {
+                    read.transfer().spanMapped(read.windows().slice(read.position(), read.length()), read.position(),
+                            true);
+                    continue;
+                }
+            }
+            task.run();
+        }
+        return spans;
     }
 
     /**
