@@ -173,8 +173,7 @@ def raise_max_background(mountpoint, value):
         return False
 
 
-# glibc keeps the freed read buffers of the daemon's threads instead of giving each back to the kernel (see
-# keep_heap). Past 128 KiB a buffer would be mapped and unmapped for every read, and a thread's heap trimmed as often.
+# glibc keeps the daemon's freed read buffers and heaps (see keep_heap) instead of handing them back to the kernel.
 HEAP_TUNABLES = ('glibc.malloc.trim_threshold=67108864:glibc.malloc.mmap_threshold=4194304'
                  ':glibc.malloc.top_pad=16777216')
 
@@ -182,11 +181,11 @@ HEAP_TUNABLES = ('glibc.malloc.trim_threshold=67108864:glibc.malloc.mmap_thresho
 def keep_heap():
     """Runs this script again with HEAP_TUNABLES, once (same process: exec keeps the PID that callers wait on).
 
-    Each read returns a new 128 KiB buffer, and by default glibc hands such buffers back to the kernel when they are
-    freed (unmapping them or trimming the thread's heap), with a TLB shootdown on every core and a page fault per page
-    of the next buffer. Measured at 400 clients: that was most of this process's CPU, and it grew with the reads in
-    flight in a way a network file system's client would not, taking CPU from the server on a 2-core machine.
-    Tunables are read by glibc at start-up only, hence the exec.
+    Each read returns a new 128 KiB buffer. By default glibc hands freed memory of that size back to the kernel
+    (unmapping it, or trimming the thread's heap), with a TLB shootdown on the other cores, and the next buffer's pages
+    fault in again. Measured at 400 clients: that cost grew by a third to a half per byte when the server kept a few
+    more reads in flight, which a network file system's client would not do, and on a 2-core machine it is CPU the
+    server does not get. Tunables are read by glibc at start-up only, hence the exec.
     """
     if os.environ.get('SLOWFS_HEAP_KEPT'):
         return

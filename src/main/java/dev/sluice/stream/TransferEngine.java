@@ -234,10 +234,11 @@ public final class TransferEngine implements AutoCloseable {
 
     /**
      * Bytes a span after one that came from the storage has at least, when its pieces are asked for at once: four
-     * pieces of {@link PageAdvice#PIECE}, 512 KiB. A read thread waits once for the storage's latency per span, so the
-     * span's size is the bytes one wait brings. Measured on the benchmark's FUSE mount (5 ms per read, 100 MB/s per
-     * open file), Sluice alone, one round per cell, alternating with two pieces: see {@code docs/performance.md},
-     * "Four pieces a wait". Eight threads then keep up to 32 pieces in flight, within {@link #ADVISED_PIECES}.
+     * pieces of {@link PageAdvice#PIECE}, 512 KiB. A read thread waits once for the storage's latency per span, so
+     * the span's size is the bytes one wait brings. Measured on the benchmark's FUSE mount (5 ms per read, 100 MB/s
+     * per open file), Sluice alone, one round per cell, alternating with two pieces: {@code docs/performance.md},
+     * "The FUSE process's heap, then four pieces a wait". Eight threads then keep up to 32 pieces in flight, within
+     * {@link #ADVISED_PIECES}.
      */
     static final int STORAGE_SPAN = 4 * PageAdvice.PIECE;
 
