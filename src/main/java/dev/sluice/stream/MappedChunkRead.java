@@ -10,8 +10,8 @@ import java.util.concurrent.Semaphore;
  * it copies from memory and never waits for the disk. Pages the page cache holds already ({@code isLoaded()}: one
  * {@code mincore} call) are left alone; otherwise {@code load()} asks the kernel to read them ahead
  * ({@code madvise}) and touches each page, which waits for the disk; a span larger than the kernel reads ahead at
- * once is loaded in pieces: all asked for at once by this thread where {@link PageAdvice} is available and the
- * read pool cannot grow ({@link #loadAdvised}), else by several read threads at a time ({@link SpanLoad}), the
+ * once is loaded in pieces: all asked for at once by this thread where {@link PageAdvice} is available
+ * ({@link #loadAdvised}), else by several read threads at a time ({@link SpanLoad}), the
  * last of which hands the span to the transfer. Under memory pressure the pages may be evicted again before the
  * write; then the write faults them in, as a read into a buffer would have read them.
  *

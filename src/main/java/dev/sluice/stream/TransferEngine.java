@@ -77,7 +77,6 @@ public final class TransferEngine implements AutoCloseable {
     /** An engine with its own read threads and stall timer. */
     public TransferEngine(EngineSettings settings) {
         this.settings = settings;
-        this.pageAdvice = pageAdvice(settings);
         this.pool = newPool(settings, ChunkWriter.BYTE_BUFFER_WRITES);
         this.readPool = new ReadPool(settings.readThreads(), settings.maxReadThreads(), ReadPool.KEEP_ALIVE,
                 StorageGauge.Clocks.system(), JoinableThreads.daemonFactory("sluice-read-"));
@@ -115,7 +114,6 @@ public final class TransferEngine implements AutoCloseable {
     TransferEngine(EngineSettings settings, Executor reads, LongSupplier nanoClock, boolean byteBufferWrites,
             Scheduler scheduler, BufferPool pool) {
         this.settings = settings;
-        this.pageAdvice = pageAdvice(settings);
         this.scheduler = scheduler;
         this.byteBufferWrites = byteBufferWrites;
         this.pool = pool;
@@ -205,20 +203,29 @@ public final class TransferEngine implements AutoCloseable {
     private MappedWindows mappedWindows;
 
     /**
-     * How a read thread starts a cold span's reads all at once ({@link PageAdvice}): the JVM's, unless the read
-     * pool may grow ({@code maxReadThreads} above {@code readThreads}). Then threads give the reads in flight, and
-     * advice on top measured worse: with 64 read threads on the benchmark's FUSE mount, 400 clients, 213 MB/s with
-     * advice against 247 without; with the 8 of the default, 169 against 121 (one round each, alternating).
+     * How a read thread starts a cold span's reads all at once ({@link PageAdvice}): the JVM's, also when the read
+     * pool may grow ({@code maxReadThreads} above {@code readThreads}). Until 2026-12-06 a pool that may grow had
+     * none, its threads giving the reads in flight, since advice on top had measured worse (64 read threads on the
+     * benchmark's FUSE mount, 400 clients: 213 MB/s with advice against 247 without). That was the FUSE process's
+     * own cost growing with the reads in flight (its heap, see {@code bench/slowfs.py}); with it kept, advice on
+     * top moved more: 366 and 358 MB/s against 314 and 322 at 400 clients, 443 and 480 against 384 and 460 at 100;
+     * at 20, 298 and 274 against 341 and 378, with ten times the small requests answered beside them (one round
+     * each, alternating; {@code docs/performance.md}, "Slow storage").
      */
     PageAdvice pageAdvice() {
         return pageAdvice;
     }
 
-    private final PageAdvice pageAdvice;
+    /** Not final only for {@link #withoutPageAdvice}, which runs before any transfer. */
+    private PageAdvice pageAdvice = PageAdvice.system();
 
-    private static PageAdvice pageAdvice(EngineSettings settings) {
-        return settings.maxReadThreads() > settings.readThreads()
-                ? PageAdvice.none("the read pool grows instead (maxReadThreads)") : PageAdvice.system();
+    /**
+     * For tests: no page advice, as in a JVM that does not open {@code java.nio} (the tests do), so that a cold
+     * span's pieces are loaded by several read threads ({@link SpanLoad}). Call before any transfer.
+     */
+    TransferEngine withoutPageAdvice() {
+        pageAdvice = PageAdvice.none("turned off by a test");
+        return this;
     }
 
     /**
@@ -228,7 +235,8 @@ public final class TransferEngine implements AutoCloseable {
      * benchmark's FUSE mount (its daemon a core of Python): with 8 read threads (up to 256 pieces in flight)
      * advice moved 1.3 to 1.5 times the bytes of loading piece by piece; with 64 read threads (up to 2,048), 0.82
      * to 0.88 times, while 64 threads loading one piece each moved the most. 64 pieces is that: 8 MiB in flight
-     * (with it, 8 threads moved 1.2 to 1.4 times the bytes of piece by piece).
+     * (with it, 8 threads moved 1.2 to 1.4 times the bytes of piece by piece). Those runs paid the FUSE process's
+     * heap per read (see {@link #pageAdvice}); since, 64 threads with advice under this bound moved the most.
      */
     static final int ADVISED_PIECES = 64;
 
@@ -271,11 +279,8 @@ public final class TransferEngine implements AutoCloseable {
         if (mapsFiles()) {
             return "write(ByteBuffer) from mapped files (regions longer than chunkSize) and direct buffers; "
                     + (pageAdvice.available() ? "pages missing from memory are read ahead a span at once"
-                            : pageAdvice == PageAdvice.system() // unavailable in this JVM, not turned off
-                                    ? "pages missing from memory are read by several read threads (a span at once"
-                                            + " with --add-opens=java.base/java.nio=ALL-UNNAMED)"
-                                    : "pages missing from memory are read by several read threads, up to"
-                                            + " maxReadThreads");
+                            : "pages missing from memory are read by several read threads (a span at once with"
+                                    + " --add-opens=java.base/java.nio=ALL-UNNAMED)");
         }
         if (byteBufferWrites) {
             return "write(ByteBuffer) from " + (pool.direct() ? "direct" : "heap") + " buffers";

@@ -811,10 +811,13 @@ class TransferTest {
                 + " missing from memory are read ahead a span at once", fixedPool.writeMode());
         TransferEngine growingPool = new TransferEngine(settings().withBufferKind(BufferKind.MAPPED)
                 .withReadThreads(4, 64), reads, clock::get, true, timers);
-        assertFalse(growingPool.pageAdvice().available(), "threads give the reads in flight");
+        assertTrue(growingPool.pageAdvice().available(), "a pool that may grow asks for a span's pieces at once too");
+        assertEquals(fixedPool.writeMode(), growingPool.writeMode());
+        TransferEngine withoutAdvice = new TransferEngine(settings().withBufferKind(BufferKind.MAPPED), reads,
+                clock::get, true, timers).withoutPageAdvice();
         assertEquals("write(ByteBuffer) from mapped files (regions longer than chunkSize) and direct buffers; pages"
-                + " missing from memory are read by several read threads, up to maxReadThreads",
-                growingPool.writeMode());
+                + " missing from memory are read by several read threads (a span at once with"
+                + " --add-opens=java.base/java.nio=ALL-UNNAMED)", withoutAdvice.writeMode());
     }
 
     @Test
@@ -1286,22 +1289,26 @@ class TransferTest {
      * may come from the storage (the first: nothing says yet that the file is in memory; and every one after a span
      * brought in) is held small, so that one download does not hold a thread for a 4 MiB span of slow reads while
      * others wait: {@code chunkSize} for the first, and {@link TransferEngine#STORAGE_SPAN} after one brought in,
-     * where the engine asks for a span's pieces at once (so the thread's one wait brings four pieces), else
-     * {@code chunkSize} again (a read pool that may grow has no page advice). A span after one found in memory, or
+     * where the engine asks for a span's pieces at once (so the thread's one wait brings four pieces; a pool that
+     * may grow too), else {@code chunkSize} again (without page advice: a JVM that does not open {@code java.nio}).
+     * A span after one found in memory, or
      * with a thread free, is the chunk: 4 MiB, so that a lone fast download keeps a large span's reads in flight.
      * Chunks never outgrow their span.
      */
     @ParameterizedTest
-    @CsvSource({"false, false, false, 4194304, 4194304", "true, false, false, 4194304, 4194304",
-            "false, true, false, 262144, 4194304", "true, true, false, 262144, 524288",
-            "true, true, true, 262144, 262144"})
+    @CsvSource({"false, false, true, false, 4194304, 4194304", "true, false, true, false, 4194304, 4194304",
+            "false, true, true, false, 262144, 4194304", "true, true, true, false, 262144, 524288",
+            "true, true, true, true, 262144, 524288", "true, true, false, true, 262144, 262144"})
     void whileEveryReadThreadIsBusyASpanFromTheStorageIsHeldSmall(boolean fromStorage, boolean threadsBusy,
-            boolean poolMayGrow, int firstSpan, int laterSpans) throws IOException {
+            boolean advice, boolean poolMayGrow, int firstSpan, int laterSpans) throws IOException {
         byte[] data = file("a.bin", 20 * 1024 * 1024);
         ArrayDeque<Runnable> tasks = new ArrayDeque<>();
         EngineSettings settings = adaptive().withBufferKind(BufferKind.MAPPED);
         TransferEngine engine = engine(poolMayGrow ? settings.withReadThreads(4, 64) : settings, tasks::add);
-        assertEquals(!poolMayGrow, engine.pageAdvice().available(), "the tests open java.nio");
+        if (!advice) {
+            engine.withoutPageAdvice();
+        }
+        assertEquals(advice, engine.pageAdvice().available(), "the tests open java.nio");
         engine.readThreadsBusyWhen(() -> threadsBusy);
         FileChannel channel = open("a.bin");
         engine.start(TransferRequest.of(out, channel, whole(data.length), listener).withStartChunk(4 << 20));
