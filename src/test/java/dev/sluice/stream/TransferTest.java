@@ -1291,9 +1291,8 @@ class TransferTest {
      * others wait: {@code chunkSize} for the first, and {@link TransferEngine#STORAGE_SPAN} after one brought in,
      * where the engine asks for a span's pieces at once (so the thread's one wait brings four pieces; a pool that
      * may grow too), else {@code chunkSize} again (without page advice: a JVM that does not open {@code java.nio}).
-     * A span after one found in memory, or
-     * with a thread free, is the chunk: 4 MiB, so that a lone fast download keeps a large span's reads in flight.
-     * Chunks never outgrow their span.
+     * A span after one found in memory, or with a thread free, is the chunk: 4 MiB, so that a lone fast download
+     * keeps a large span's reads in flight. Chunks never outgrow their span.
      */
     @ParameterizedTest
     @CsvSource({"false, false, true, false, 4194304, 4194304", "true, false, true, false, 4194304, 4194304",
