@@ -42,8 +42,8 @@ jetty.http.idleTimeout?=65000
 # sluice.maxBufferMemory=256MiB
 ## Threads reading files: 1 to 1024, plus one for first reads of new downloads.
 # sluice.readThreads=8
-## Most threads reading files: 1 to 1024, at least readThreads (unset: readThreads, no growth); the pool grows to it only while reads queue up and wait off the CPU.
-# sluice.maxReadThreads=8
+## Most threads reading files: 1 to 1024, at least readThreads (unset: 64, or readThreads if more); the pool grows to it only while reads queue up and wait for the storage.
+# sluice.maxReadThreads=64
 ## A download whose client accepts no byte for this long is ended: up to 24h (ms, s, m or h; plain number: seconds).
 # sluice.stallTimeout=60s
 ## direct, heap or mapped chunk buffers (mapped: files longer than a chunk are sent from a read-only mapping; heap is forced on Servlet 6.0 containers).

@@ -4,6 +4,7 @@ import dev.sluice.resource.FileCache;
 import dev.sluice.resource.OpenedFile;
 import dev.sluice.resource.Resolution;
 import dev.sluice.resource.SharedFiles;
+import dev.sluice.stream.GrowingThreads;
 import dev.sluice.stream.JoinableThreads;
 import jakarta.servlet.AsyncContext;
 import jakarta.servlet.AsyncEvent;
@@ -12,8 +13,8 @@ import jakarta.servlet.DispatcherType;
 import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
 import java.io.IOException;
+import java.time.Duration;
 import java.util.Optional;
-import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
@@ -64,14 +65,12 @@ final class OpenAhead implements AutoCloseable {
 
     /**
      * Hops for the paths of {@code files}, opening into {@code sender}'s shared files, on at most {@code threads}
-     * threads of their own (they end after 30 s idle).
+     * threads of their own, added only when a hop finds none idle (they end after 30 s idle).
      */
     OpenAhead(FileCache files, SluiceSender sender, int threads) {
         this.files = files;
         this.sender = sender;
-        this.threads = new ThreadPoolExecutor(threads, threads, 30, TimeUnit.SECONDS,
-                new LinkedBlockingQueue<>(QUEUE), JoinableThreads.daemon("sluice-open-"));
-        this.threads.allowCoreThreadTimeOut(true);
+        this.threads = new GrowingThreads(threads, QUEUE, Duration.ofSeconds(30), JoinableThreads.daemon("sluice-open-"));
     }
 
     /**

@@ -65,12 +65,13 @@ public final class Setting<T> {
             "That one takes nothing else, and only when it is idle (see \"How the defaults were chosen\").");
     public static final Setting<Integer> MAX_READ_THREADS = declare("maxReadThreads",
             SettingType.Whole.within(EngineSettings.MAX_READ_THREADS_BOUNDS), ENGINE.maxReadThreads(),
-            "Most threads reading files: {range}, at least `readThreads` (unset: `readThreads`, no growth); the"
-                    + " pool grows to it only while reads queue up and wait off the CPU.",
-            "Set it (64, say) for network or FUSE storage or a cold disk, where a read waits for the storage and"
-                    + " leaves its core free. Not by default: on overloaded cores a read from the page cache waits"
-                    + " for a core too, and would grow the pool for nothing. Threads beyond `readThreads` end after"
-                    + " 30 s without work. It also bounds the threads that open new downloads' files.");
+            "Most threads reading files: {range}, at least `readThreads` (unset: 64, or `readThreads` if more);"
+                    + " the pool grows to it only while reads queue up and wait for the storage.",
+            "A read from memory never grows it; on Linux neither does a wait for a core. Threads beyond"
+                    + " `readThreads` end once reads stop waiting, or after 30 s without work. On slow storage the"
+                    + " threads added move more bytes but also run downloads' writes, so small files wait longer"
+                    + " ([slow storage](docs/performance.md#slow-storage)): set it to `readThreads` to keep them"
+                    + " first. It also bounds the threads that open new downloads' files.");
     public static final Setting<Duration> STALL_TIMEOUT = declare("stallTimeout",
             new SettingType.Span(EngineSettings.MAX_STALL_TIMEOUT), ENGINE.stallTimeout(),
             "A download whose client accepts no byte for this long is ended: {range} (ms, s, m or h; plain number:"

@@ -95,15 +95,18 @@ public record EngineSettings(int chunkSize, int readAhead, long maxBufferMemory,
     }
 
     /**
-     * The defaults: the servlet's settings take theirs from here. {@code maxReadThreads} equals {@code readThreads}:
-     * the pool does not grow unless asked to. Why: it grows when reads spend more time off the CPU than on it, and
-     * on a machine whose cores are overloaded a read from the page cache waits for a core just as one on slow
-     * storage waits for the storage (2,000 slow clients on 2 busy cores grew it from 8 to 64 threads, for nothing).
-     * On network or FUSE storage set it higher: 64 threads at 5 ms per read are 12,800 reads a second.
+     * The defaults: the servlet's settings take theirs from here. {@code maxReadThreads} is 64: the pool grows
+     * from 8 only while reads wait for the storage, and 64 threads at 5 ms per read are 12,800 reads a second.
+     *
+     * <p>Why only since 2026-12-06: until then the pool grew also when reads waited for a core or a lock rather than
+     * for the storage (2,000 slow clients on 2 busy cores grew it from 8 to 64 threads, and so did 100 clients of a
+     * cached file), and a pool that grew never shrank while busy. The {@code StorageGauge} now takes the wait for a
+     * core out (Linux) and counts a read that found its bytes in memory as not waiting, and the {@code ReadPool}
+     * shrinks back when the reads stop waiting.
      */
     public static EngineSettings defaults() {
         return new EngineSettings(256 * 1024, 2, 256L * 1024 * 1024, 8, Duration.ofSeconds(60), BufferKind.MAPPED,
-                0, 0, 0, 0, 0, 0, 8);
+                0, 0, 0, 0, 0, 0, 64);
     }
 
     /** A builder that starts from the defaults. */

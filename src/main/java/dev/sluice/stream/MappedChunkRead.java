@@ -40,7 +40,7 @@ record MappedChunkRead(Transfer transfer, FileWindows windows, long position, in
             resident = span.isLoaded();
             if (resident) { // else the load votes through its own timing, and this start is dropped
                 IOException changed = check == null ? null : check.problem();
-                gauge.stop(start);
+                gauge.stopInMemory(start);
                 if (changed != null) {
                     throw changed;
                 }

@@ -30,7 +30,8 @@ import java.util.logging.Logger;
  * <h2>How many threads: as many as the storage rewards, within a bound</h2>
  * The pool keeps {@code readThreads} threads and grows up to {@code maxReadThreads} while both hold: reads wait in
  * the queue with every thread busy, and the {@link StorageGauge} says the reads wait for the storage rather than
- * run on a core. A thread added ends after {@link #KEEP_ALIVE} without a task.
+ * run on a core. A thread added ends after {@link #KEEP_ALIVE} without a task, or after its task once the gauge
+ * no longer says so.
  *
  * <p>Why: a read from the page cache runs on a core all the time it takes, so on two cores a ninth thread only
  * time-slices with the other eight (measured: 1, 2 and 8 threads alike on cached files), and each thread more
@@ -45,6 +46,13 @@ import java.util.logging.Logger;
  * of the scheduler, and a storage that is slow for every read (overloaded, not latent) gets no faster with more.
  * Jetty's and Tomcat's pools grow the same way to 200 threads, but for every request; this pool only for reads
  * that wait.
+ *
+ * <p>Why threads end when the verdict turns, not only when idle: a pool that grew stays busy as long as the load
+ * lasts, so without it a pool that grew once never shrank. Measured on a cold disk that reads at 1 to 2 GB/s (its
+ * host's cache): the first reads of a cold start wait for the disk, the pool grew to 64 threads, and then, with the
+ * reads no longer waiting and two cores busy, 400 clients got a fifth fewer bytes than with 8 threads. So reads are
+ * also measured after the pool grew, and the bound falls back to {@code readThreads} while the verdict says the
+ * reads do not wait; the threads beyond it end as they take their next task.
  */
 final class ReadPool {
 
@@ -90,7 +98,17 @@ final class ReadPool {
         if (maxThreads < coreThreads) {
             throw new IllegalArgumentException("maxThreads " + maxThreads + " below coreThreads " + coreThreads);
         }
-        JoinableThreads tracked = new JoinableThreads(threadFactory);
+        boolean measured = clocks != null && maxThreads != coreThreads;
+        // Every thread that reads (the lane's too) opens its own counters for the gauge, and closes them as it ends.
+        ThreadFactory clocked = !measured ? threadFactory : task -> threadFactory.newThread(() -> {
+            clocks.threadStarts();
+            try {
+                task.run();
+            } finally {
+                clocks.threadEnds();
+            }
+        });
+        JoinableThreads tracked = new JoinableThreads(clocked);
         this.threads = tracked;
         ThreadFactory counted = task -> tracked.newThread(() -> {
             live.incrementAndGet();
@@ -101,8 +119,7 @@ final class ReadPool {
             }
         });
         this.maxThreads = maxThreads;
-        this.gauge = clocks == null || maxThreads == coreThreads ? StorageGauge.OFF
-                : new StorageGauge(clocks, this::mayGrow);
+        this.gauge = measured ? new StorageGauge(clocks, this::readsWaitForThreads) : StorageGauge.OFF;
         this.executor = new ThreadPoolExecutor(coreThreads, maxThreads, keepAlive.toNanos(), TimeUnit.NANOSECONDS,
                 new Queue(), counted, (task, executor) -> {
                     if (task != GROW) { // GROW at the bound: enough threads
@@ -174,7 +191,11 @@ final class ReadPool {
             waiting.decrementAndGet();
             throw e;
         }
-        if (mayGrow() && gauge.storageBound()) {
+        boolean storageBound = gauge.storageBound();
+        if (gauge != StorageGauge.OFF) {
+            fitToStorage(storageBound);
+        }
+        if (storageBound && mayGrow()) {
             try {
                 executor.execute(GROW);
             } catch (RuntimeException | Error e) {
@@ -213,6 +234,25 @@ final class ReadPool {
         int claimed = busy.get() + waiting.get();
         return claimed < Math.max(threads, executor.getCorePoolSize())
                 || (claimed < maxThreads && gauge.storageBound());
+    }
+
+    /**
+     * Sets the executor's bound: {@code maxThreads} while the reads wait for the storage, else the core size, so
+     * that threads beyond it end as they take their next task. Only on a change: the executor takes its lock.
+     */
+    private void fitToStorage(boolean storageBound) {
+        int most = storageBound ? maxThreads : executor.getCorePoolSize();
+        if (executor.getMaximumPoolSize() != most) { // two callers at once: the later wins, the next read fixes it
+            executor.setMaximumPoolSize(most);
+        }
+    }
+
+    /**
+     * Whether reads wait for a thread with every thread busy: then the gauge measures them, to tell whether a
+     * thread more would read more, or, once the pool grew, whether it still would.
+     */
+    private boolean readsWaitForThreads() {
+        return waiting.get() > 0 && busy.get() >= live.get();
     }
 
     /**

@@ -45,8 +45,8 @@ class SluiceConfigTest {
         assertEquals(2, engine.readAhead());
         assertEquals(256L << 20, engine.maxBufferMemory());
         assertEquals(8, engine.readThreads());
-        assertEquals(8, engine.maxReadThreads());
-        EngineSettings many = config("readThreads", "128").engine(); // older than maxReadThreads: starts as before
+        assertEquals(64, engine.maxReadThreads());
+        EngineSettings many = config("readThreads", "128").engine(); // an unset maximum follows a larger readThreads
         assertEquals(128, many.readThreads());
         assertEquals(128, many.maxReadThreads());
         assertEquals(Duration.ofSeconds(60), engine.stallTimeout());

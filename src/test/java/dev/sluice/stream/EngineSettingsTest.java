@@ -50,7 +50,7 @@ class EngineSettingsTest {
                 () -> EngineSettings.defaults().withReadThreads(8, 4)).getMessage());
         assertEquals(100, EngineSettings.defaults().toBuilder().readThreads(100).build().maxReadThreads(),
                 "an unset maximum follows a larger readThreads");
-        assertEquals(8, EngineSettings.defaults().toBuilder().readThreads(2).build().maxReadThreads());
+        assertEquals(64, EngineSettings.defaults().toBuilder().readThreads(2).build().maxReadThreads());
         assertEquals("maxTransfers -1 is not within 0 to 10000000", assertThrows(IllegalArgumentException.class,
                 () -> EngineSettings.defaults().withMaxTransfers(-1)).getMessage());
         assertEquals("globalRate -1 is not within 0 to 4611686018427387903", assertThrows(

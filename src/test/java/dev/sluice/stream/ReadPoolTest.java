@@ -309,6 +309,45 @@ class ReadPoolTest {
     }
 
     @Test
+    void aPoolThatGrewShrinksOnceItsReadsNoLongerWaitForTheStorage() throws InterruptedException {
+        growingPool(1, 3, Duration.ofMinutes(1)); // a minute: only the verdict can end a thread within the test
+        readsWait = true;
+        readThroughTheGauge();
+        blockTheThread();
+        assertTrue(blockAThread().await(10, TimeUnit.SECONDS));
+        CountDownLatch hold = new CountDownLatch(1);
+        CountDownLatch third = new CountDownLatch(1);
+        pool.execute(() -> {
+            third.countDown();
+            await(hold);
+        }, false);
+        await(third);
+        assertEquals(3, pool.threads());
+
+        // The reads now run on a core. Queued behind three busy threads, they are run one after the other by the
+        // third, each while every thread is busy and others wait: each is measured.
+        readsWait = false;
+        CountDownLatch done = new CountDownLatch(StorageGauge.WINDOW + 1);
+        for (int i = 0; i <= StorageGauge.WINDOW; i++) {
+            pool.execute(() -> {
+                StorageGauge.Start start = pool.gauge().start();
+                pool.gauge().stop(start);
+                done.countDown();
+            }, false);
+        }
+        hold.countDown();
+        await(done);
+        assertFalse(pool.gauge().storageBound());
+
+        CountDownLatch next = new CountDownLatch(1);
+        pool.execute(next::countDown, false);
+        release.countDown();
+        await(next);
+        awaitThreads(1);
+        assertEquals(3, threads.size(), "no thread added: " + threads);
+    }
+
+    @Test
     void readsThatRunOnACoreNeverGrowThePool() throws InterruptedException {
         growingPool(1, 3, Duration.ofMinutes(1));
         readsWait = false;
@@ -342,6 +381,45 @@ class ReadPoolTest {
         pool.shutdown();
         pool = new ReadPool(2, 2, Duration.ofMinutes(1), failing, factory);
         assertEquals(null, pool.gauge().start());
+    }
+
+    @Test
+    void everyThreadOfAGrowingPoolOpensItsClocksAndClosesThemAsItEnds() throws InterruptedException {
+        AtomicInteger opened = new AtomicInteger();
+        AtomicInteger closed = new AtomicInteger();
+        StorageGauge.Clocks counting = new StorageGauge.Clocks() {
+            @Override
+            public long wallNanos() {
+                return 0;
+            }
+
+            @Override
+            public long cpuNanos() {
+                return 0;
+            }
+
+            @Override
+            public void threadStarts() {
+                opened.incrementAndGet();
+            }
+
+            @Override
+            public void threadEnds() {
+                closed.incrementAndGet();
+            }
+        };
+        pool.shutdown();
+        pool = new ReadPool(2, 4, Duration.ofMinutes(1), counting, factory);
+        CountDownLatch done = new CountDownLatch(3);
+        pool.execute(done::countDown, false);
+        pool.execute(done::countDown, false);
+        assertTrue(pool.tryLane(done::countDown), "the lane is idle");
+        await(done);
+        pool.shutdown();
+        pool.awaitTermination(System.nanoTime() + TimeUnit.SECONDS.toNanos(10));
+        assertTrue(threads.size() >= 2, "threads made: " + threads);
+        assertEquals(threads.size(), opened.get(), "each thread opened its clocks once");
+        assertEquals(opened.get(), closed.get(), "and closed them");
     }
 
     @Test

@@ -9,10 +9,11 @@ import org.junit.jupiter.api.Test;
 /** The verdict: half of the last reads measured waited off the CPU more than they ran, and only those measured. */
 class StorageGaugeTest {
 
-    /** Clocks that a read moves by hand: {@code wall} and {@code cpu} are what the next reading returns. */
+    /** Clocks that a read moves by hand: {@code wall}, {@code cpu} and {@code runQueue} are the next readings. */
     private static final class HandClocks implements StorageGauge.Clocks {
         long wall;
         long cpu;
+        long runQueue;
 
         @Override
         public long wallNanos() {
@@ -22,6 +23,11 @@ class StorageGaugeTest {
         @Override
         public long cpuNanos() {
             return cpu;
+        }
+
+        @Override
+        public long runQueueNanos() {
+            return runQueue;
         }
     }
 
@@ -39,6 +45,17 @@ class StorageGaugeTest {
     private void reads(int count, long wallNanos, long cpuNanos) {
         for (int i = 0; i < count; i++) {
             read(wallNanos, cpuNanos);
+        }
+    }
+
+    /** Reads that took {@code wallNanos}, of which {@code cpuNanos} on a core and {@code runQueueNanos} waiting for one. */
+    private void reads(int count, long wallNanos, long cpuNanos, long runQueueNanos) {
+        for (int i = 0; i < count; i++) {
+            StorageGauge.Start start = gauge.start();
+            clocks.wall += wallNanos;
+            clocks.cpu += cpuNanos;
+            clocks.runQueue += runQueueNanos;
+            gauge.stop(start);
         }
     }
 
@@ -67,6 +84,28 @@ class StorageGaugeTest {
         reads(StorageGauge.WINDOW - 1, 30_000, 30_000);
         read(40_000_000, 30_000); // descheduled for 40 ms in the middle of a page-cache read
         assertFalse(gauge.storageBound());
+    }
+
+    @Test
+    void aReadThatWaitedForACoreIsNotAReadThatWaitedForTheStorage() {
+        reads(StorageGauge.WINDOW, 5_000_000, 30_000, 4_970_000); // overloaded cores: a page-cache read preempted
+        assertFalse(gauge.storageBound());
+        reads(StorageGauge.WINDOW, 10_000_000, 30_000, 4_970_000); // 5 ms for the storage, then 5 ms for a core
+        assertTrue(gauge.storageBound());
+    }
+
+    @Test
+    void aReadThatFoundItsBytesInMemoryIsNotBlockedWhateverItTook() {
+        for (int i = 0; i < StorageGauge.WINDOW; i++) {
+            StorageGauge.Start start = gauge.start();
+            clocks.wall += 50_000_000; // asleep on a lock for 50 ms
+            clocks.cpu += 30_000;
+            gauge.stopInMemory(start);
+        }
+        assertFalse(gauge.storageBound());
+        reads(StorageGauge.WINDOW, 50_000_000, 30_000);
+        assertTrue(gauge.storageBound(), "timed by stop, the same reads are blocked");
+        gauge.stopInMemory(null);
     }
 
     @Test
