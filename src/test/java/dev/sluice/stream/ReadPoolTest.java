@@ -315,29 +315,13 @@ class ReadPoolTest {
         readThroughTheGauge();
         blockTheThread();
         assertTrue(blockAThread().await(10, TimeUnit.SECONDS));
-        CountDownLatch hold = new CountDownLatch(1);
-        CountDownLatch third = new CountDownLatch(1);
-        pool.execute(() -> {
-            third.countDown();
-            await(hold);
-        }, false);
-        await(third);
-        assertEquals(3, pool.threads());
 
-        // The reads now run on a core. Queued behind three busy threads, they are run one after the other by the
-        // third, each while every thread is busy and others wait: each is measured.
+        // The reads now run on a core. The gauge still says they wait, so a third thread is added to run them, one
+        // after the other, each while every thread is busy and others wait: each is measured.
         readsWait = false;
-        CountDownLatch done = new CountDownLatch(StorageGauge.WINDOW + 1);
-        for (int i = 0; i <= StorageGauge.WINDOW; i++) {
-            pool.execute(() -> {
-                StorageGauge.Start start = pool.gauge().start();
-                pool.gauge().stop(start);
-                done.countDown();
-            }, false);
-        }
-        hold.countDown();
-        await(done);
+        readThroughTheGauge();
         assertFalse(pool.gauge().storageBound());
+        assertEquals(3, pool.threads());
 
         CountDownLatch next = new CountDownLatch(1);
         pool.execute(next::countDown, false);
