@@ -43,11 +43,6 @@ public final class GrowingThreads extends ThreadPoolExecutor {
         busy.decrementAndGet();
     }
 
-    /** Whether a task queued now would find a thread idle for it: fewer run or wait than there are threads. */
-    private boolean idleThreadFor(int waiting) {
-        return busy.get() + waiting < getPoolSize();
-    }
-
     /**
      * What the executor does with a task when the queue refused it and no thread could be added: the bound was
      * reached meanwhile, by another caller, so it is queued after all, if there is room.
@@ -66,9 +61,11 @@ public final class GrowingThreads extends ThreadPoolExecutor {
             super(capacity);
         }
 
+        /** Refused when the pool may grow and fewer threads idle than tasks waiting: this one would find none. */
         @Override
         public boolean offer(Runnable task) {
-            if (pool.getPoolSize() < pool.getMaximumPoolSize() && !pool.idleThreadFor(size())) {
+            int threads = pool.getPoolSize(); // takes the executor's lock: read once
+            if (threads < pool.getMaximumPoolSize() && pool.busy.get() + size() >= threads) {
                 return false;
             }
             return super.offer(task);

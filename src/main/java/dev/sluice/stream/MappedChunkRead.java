@@ -35,12 +35,11 @@ record MappedChunkRead(Transfer transfer, FileWindows windows, long position, in
         MappedByteBuffer span;
         boolean resident;
         try {
-            StorageGauge.Start start = gauge.start();
             span = windows.slice(position, length);
             resident = span.isLoaded();
-            if (resident) { // else the load votes through its own timing, and this start is dropped
+            if (resident) { // else the load votes through its own timing
                 IOException changed = check == null ? null : check.problem();
-                gauge.stopInMemory(start);
+                gauge.readFromMemory();
                 if (changed != null) {
                     throw changed;
                 }

@@ -20,7 +20,7 @@ import java.util.function.BooleanSupplier;
  *
  * <p>Why the wait for a core is taken out: on overloaded cores a page-cache read is preempted as often as it runs,
  * and without that time counted apart it looks like a read that waits for the storage. Before it was, and before
- * {@link #stopInMemory}, 2,000 slow clients on 2 busy cores grew the pool from 8 to 64 threads, for nothing (with
+ * {@link #readFromMemory}, 2,000 slow clients on 2 busy cores grew the pool from 8 to 64 threads, for nothing (with
  * both: 8). Without the kernel's count (not Linux) the gauge cannot tell the two apart, and {@code maxReadThreads}
  * bounds such growth.
  *
@@ -234,16 +234,16 @@ final class StorageGauge {
     }
 
     /**
-     * Call after the read that {@link #start} began when it found every byte it needed in memory (a mapped span
-     * that was resident): it votes "not blocked" whatever it took. {@code null} is ignored.
+     * Call after a read that found every byte it needed in memory (a mapped span that was resident): when reads are
+     * worth measuring, it votes "not blocked", untimed.
      *
      * <p>Why not by its time: such a read waits only for locks (the cache of mapped windows, the kernel's lock on
      * the process's mappings) and for cores, and those waits grow with the threads: measured with 100 clients of a
      * cached 1 GiB file and {@code maxReadThreads} 64, a resident span's read now and then slept 10 to 60 ms in
-     * them, voted blocked, and the pool grew to 64 threads for no more bytes.
+     * them, voted blocked, and the pool grew to 64 threads for no more bytes. Untimed, it reads no clock either.
      */
-    void stopInMemory(Start start) {
-        if (start != null) {
+    void readFromMemory() {
+        if (clocks != null && worthMeasuring.getAsBoolean()) {
             record(false);
         }
     }

@@ -96,16 +96,25 @@ class StorageGaugeTest {
 
     @Test
     void aReadThatFoundItsBytesInMemoryIsNotBlockedWhateverItTook() {
+        reads(StorageGauge.WINDOW, 50_000_000, 30_000); // asleep on a lock for 50 ms, timed: blocked
+        assertTrue(gauge.storageBound());
         for (int i = 0; i < StorageGauge.WINDOW; i++) {
-            StorageGauge.Start start = gauge.start();
-            clocks.wall += 50_000_000; // asleep on a lock for 50 ms
-            clocks.cpu += 30_000;
-            gauge.stopInMemory(start);
+            clocks.wall += 50_000_000;
+            gauge.readFromMemory();
         }
-        assertFalse(gauge.storageBound());
-        reads(StorageGauge.WINDOW, 50_000_000, 30_000);
-        assertTrue(gauge.storageBound(), "timed by stop, the same reads are blocked");
-        gauge.stopInMemory(null);
+        assertFalse(gauge.storageBound(), "the same reads, from memory");
+    }
+
+    @Test
+    void aReadFromMemoryVotesOnlyWhenReadsAreWorthMeasuring() {
+        worthMeasuring = false;
+        for (int i = 0; i < StorageGauge.WINDOW - 1; i++) { // counted, they would outvote the window below
+            gauge.readFromMemory();
+        }
+        worthMeasuring = true;
+        reads(StorageGauge.WINDOW, 5_000_000, 30_000);
+        assertTrue(gauge.storageBound(), "the reads from memory were not counted");
+        StorageGauge.OFF.readFromMemory();
     }
 
     @Test

@@ -24,6 +24,18 @@ class SystemClocksTest {
         assumeTrue(Files.isReadable(StorageGauge.SystemClocks.SCHEDSTAT), "no /proc/thread-self/schedstat here");
     }
 
+    /** Runs {@code reads} on a thread of its own that has opened its counters, as a read thread of the pool has. */
+    private void onAReadThread(Runnable reads) throws Exception {
+        CompletableFuture.runAsync(() -> {
+            clocks.threadStarts();
+            try {
+                reads.run();
+            } finally {
+                clocks.threadEnds();
+            }
+        }).get(60, TimeUnit.SECONDS);
+    }
+
     @Test
     void onlyAThreadThatStartedReadsItsRunQueueTimeAndItsEndClosesIt() throws Exception {
         assumeLinuxSchedstat();
@@ -69,26 +81,21 @@ class SystemClocksTest {
         StorageGauge gauge = new StorageGauge(clocks, () -> true);
         long[] spent = new long[3]; // wall, CPU, run queue: of the running reads together
         try {
-            CompletableFuture.runAsync(() -> {
-                clocks.threadStarts();
-                try {
-                    for (int i = 0; i < StorageGauge.WINDOW; i++) {
-                        long wall = clocks.wallNanos();
-                        long cpu = clocks.cpuNanos();
-                        long runQueue = clocks.runQueueNanos();
-                        StorageGauge.Start start = gauge.start();
-                        while (clocks.cpuNanos() - cpu < 2_000_000) { // a read that copies memory for 2 ms
-                            Thread.onSpinWait();
-                        }
-                        gauge.stop(start);
-                        spent[0] += clocks.wallNanos() - wall;
-                        spent[1] += clocks.cpuNanos() - cpu;
-                        spent[2] += clocks.runQueueNanos() - runQueue;
+            onAReadThread(() -> {
+                for (int i = 0; i < StorageGauge.WINDOW; i++) {
+                    long wall = clocks.wallNanos();
+                    long cpu = clocks.cpuNanos();
+                    long runQueue = clocks.runQueueNanos();
+                    StorageGauge.Start start = gauge.start();
+                    while (clocks.cpuNanos() - cpu < 2_000_000) { // a read that copies memory for 2 ms
+                        Thread.onSpinWait();
                     }
-                } finally {
-                    clocks.threadEnds();
+                    gauge.stop(start);
+                    spent[0] += clocks.wallNanos() - wall;
+                    spent[1] += clocks.cpuNanos() - cpu;
+                    spent[2] += clocks.runQueueNanos() - runQueue;
                 }
-            }).get(60, TimeUnit.SECONDS);
+            });
         } finally {
             spin.set(false);
             for (Thread spinner : spinners) {
@@ -100,21 +107,16 @@ class SystemClocksTest {
         assertTrue(spent[2] > spent[1], "run queue " + spent[2] + " ns, CPU " + spent[1] + " ns");
         assertFalse(gauge.storageBound(), "reads that waited for a core");
 
-        CompletableFuture.runAsync(() -> {
-            clocks.threadStarts();
-            try {
-                for (int i = 0; i < StorageGauge.WINDOW; i++) {
-                    StorageGauge.Start start = gauge.start();
-                    long until = System.nanoTime() + 5_000_000; // a read that waits 5 ms for the storage
-                    while (System.nanoTime() < until) {
-                        LockSupport.parkNanos(until - System.nanoTime());
-                    }
-                    gauge.stop(start);
+        onAReadThread(() -> {
+            for (int i = 0; i < StorageGauge.WINDOW; i++) {
+                StorageGauge.Start start = gauge.start();
+                long until = System.nanoTime() + 5_000_000; // a read that waits 5 ms for the storage
+                while (System.nanoTime() < until) {
+                    LockSupport.parkNanos(until - System.nanoTime());
                 }
-            } finally {
-                clocks.threadEnds();
+                gauge.stop(start);
             }
-        }).get(60, TimeUnit.SECONDS);
+        });
         assertTrue(gauge.storageBound(), "reads that slept");
     }
 }
