@@ -72,7 +72,7 @@ public final class Setting<T> {
                     + " threads added move more bytes but also run downloads' writes, so small files wait longer"
                     + " ([slow storage](docs/performance.md#slow-storage)): set it to `readThreads` to keep them"
                     + " first. With 10,000 slow clients of cached files, the first byte came later with the default"
-                    + " in 8 of 10 runs ([measured](docs/performance.md#another-machine-2026-12-06)). It also bounds"
+                    + " in 7 of 10 runs ([measured](docs/performance.md#another-machine-2026-12-06)). It also bounds"
                     + " the threads that open new downloads' files.");
     public static final Setting<Duration> STALL_TIMEOUT = declare("stallTimeout",
             new SettingType.Span(EngineSettings.MAX_STALL_TIMEOUT), ENGINE.stallTimeout(),
