@@ -28,15 +28,17 @@ import java.util.TreeMap;
  * </pre>
  *
  * <p>Opens {@code --clients} connections (at most 64 connects in flight at a time, so the server's accept
- * backlog is not flooded; with {@code --spread=S}, the connects are also spaced evenly over S seconds), each with {@code SO_RCVBUF} set before connecting so that the kernel cannot buffer
- * much for it, and sends one {@code GET}. Each connection then reads at most {@code --rate} bytes per second:
+ * backlog is not flooded; with {@code --spread=S}, the connects are also due evenly over S seconds), each with
+ * {@code SO_RCVBUF} set before connecting so that the kernel cannot buffer much for it, and sends one
+ * {@code GET}. Each connection then reads at most {@code --rate} bytes per second:
  * a token bucket per connection, refilled every ~10 ms by the one selector loop; a connection whose bucket
  * holds less than one read's worth is not interested in reading, so the server sees a slow reader whose socket
  * stays full. After {@code --seconds} it prints its summary (and a line on its own loop, below) and exits:
  *
  * <pre>
  * SLOW_CLIENTS clients=N connected=N status200=N served=N closed=N failed=N bytes=B seconds=S statuses=200:N,...
- *     ttfb_n=N ttfb_median_ms=T ttfb_p90_ms=T ttfb_max_ms=T
+ *     ttfb_n=N ttfb_median_ms=T ttfb_p90_ms=T ttfb_max_ms=T due_n=N due_ttfb_median_ms=T due_ttfb_p90_ms=T
+ *     due_ttfb_max_ms=T
  * </pre>
  *
  * <p>{@code served} counts connections that got status 200 and were still receiving bytes at the end (some
@@ -44,13 +46,16 @@ import java.util.TreeMap;
  * response, another status, or that stalled or was closed early is not served. {@code bytes} is the total of
  * body bytes received. {@code ttfb_*} are the times from starting a connection's connect to its first byte of
  * response, over the {@code ttfb_n} connections that got one (a connection still waiting at the end counts as
- * waiting until the end, so a server that never answers cannot look fast). With {@code --timeline=FILE} it also
- * writes, per client, when its connect started, how long the connect took until the request went, how long the
- * response's first byte took after that, and the client's state at the end (answered, waiting, connecting, failed,
- * or not_started: held back by the connects in flight); -1 for what did not happen. A connect whose SYN a full
- * listen queue dropped (retried by the kernel after 1 s, then 3 s) shows in the connect time; a dropped final ACK
- * or a server slow to answer in the response time; the loop's own lag in both. A last line {@code
- * SLOW_CLIENTS_LOOP} gives the loop's longest gap between two ticks, how many ticks came 100 ms or more late, and
+ * waiting until the end, so a server that never answers cannot look fast). {@code due_ttfb_*} are the times from
+ * each client's due time on the schedule ({@code --spread}) to its first byte, over the {@code due_n} clients due
+ * before the end, each counting until the end if it got none: a full listen queue that holds connects back, and so
+ * delays the connects of the clients after them, is paid for there and not in {@code ttfb_*}. With
+ * {@code --timeline=FILE} it also writes, per client, when its connect started, how long the connect took until
+ * the request went, how long the response's first byte took after that, the client's state at the end (answered,
+ * waiting, connecting, failed, or not_started: held back by the connects in flight) and when it was due; -1 for
+ * what did not happen. A connect whose SYN a full listen queue dropped (retried by the kernel after 1 s, then
+ * 3 s) shows in the connect time; a dropped final ACK or a server slow to answer in the response time; the loop's
+ * own lag in both. A last line {@code SLOW_CLIENTS_LOOP} gives the loop's longest gap between two ticks, how many ticks came 100 ms or more late, and
  * the CPU of the loop's thread and of the whole JVM: when the one thread falls behind, every time it measures is
  * late too. Nothing else is measured on the client's side: the script samples the server.
  */
@@ -66,13 +71,15 @@ public final class SlowClients {
     }
 
     /** One download: its socket, its token bucket and what it has received. */
-    private static final class Client {
+    static final class Client {
         final SocketChannel channel;
         final StringBuilder head = new StringBuilder();
         int status = -1;
         long contentLength = -1;
         long bodyBytes;
         long lastBodyNanos;
+        /** When the schedule wanted it to connect ({@code --spread}); its connect may start later. */
+        long dueNanos;
         long startNanos;
         long sentNanos;
         long firstByteNanos;
@@ -132,11 +139,12 @@ public final class SlowClients {
                     break;
                 }
                 while (all.size() < clients && connecting < MAX_CONNECTS_IN_FLIGHT
-                        && now - start >= spreadNanos * all.size() / clients) {
+                        && now >= dueNanos(start, spreadNanos, all.size(), clients)) {
                     SocketChannel channel = SocketChannel.open();
                     channel.configureBlocking(false);
                     channel.setOption(StandardSocketOptions.SO_RCVBUF, rcvbuf); // before connect: sets the window
                     Client client = new Client(channel);
+                    client.dueNanos = dueNanos(start, spreadNanos, all.size(), clients);
                     client.startNanos = System.nanoTime();
                     all.add(client);
                     try {
@@ -195,7 +203,7 @@ public final class SlowClients {
                 }
                 selector.selectedKeys().clear();
             }
-            report(all, clients, seconds, recentNanos, end);
+            report(all, clients, seconds, recentNanos, start, spreadNanos, end);
             long loopCpu = ManagementFactory.getThreadMXBean().getCurrentThreadCpuTime();
             long processCpu = ((com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean())
                     .getProcessCpuTime();
@@ -204,7 +212,7 @@ public final class SlowClients {
                     seconds(processCpu));
             String timeline = options.get("timeline");
             if (timeline != null) {
-                writeTimeline(Path.of(timeline), all, clients, start);
+                writeTimeline(Path.of(timeline), all, clients, start, spreadNanos);
             }
             for (Client client : all) {
                 client.channel.close();
@@ -276,7 +284,13 @@ public final class SlowClients {
         }
     }
 
-    private static void report(List<Client> all, int clients, long seconds, long recentNanos, long end) {
+    /** When the {@code index}th client is due to connect: spread evenly over {@code spreadNanos} from the start. */
+    private static long dueNanos(long start, double spreadNanos, int index, int clients) {
+        return start + (long) (spreadNanos * index / clients);
+    }
+
+    private static void report(List<Client> all, int clients, long seconds, long recentNanos, long start,
+            double spreadNanos, long end) {
         int connected = 0;
         int status200 = 0;
         int served = 0;
@@ -308,31 +322,59 @@ public final class SlowClients {
                 .append(':').append(count));
         long[] ttfb = all.stream().filter(c -> c.requestSent && !c.failed)
                 .mapToLong(c -> (c.firstByteNanos == 0 ? end : c.firstByteNanos) - c.startNanos).sorted().toArray();
+        long[] fromDue = fromDue(all, clients, start, spreadNanos, end);
         System.out.printf("SLOW_CLIENTS clients=%d connected=%d status200=%d served=%d closed=%d failed=%d"
                 + " bytes=%d seconds=%d statuses=%s ttfb_n=%d ttfb_median_ms=%.0f ttfb_p90_ms=%.0f"
-                + " ttfb_max_ms=%.0f%n", clients, connected, status200, served, closed, failed, bytes, seconds,
-                shown, ttfb.length, percentileMillis(ttfb, 0.5), percentileMillis(ttfb, 0.9),
-                percentileMillis(ttfb, 1.0));
+                + " ttfb_max_ms=%.0f due_n=%d due_ttfb_median_ms=%.0f due_ttfb_p90_ms=%.0f due_ttfb_max_ms=%.0f%n",
+                clients, connected, status200, served, closed, failed, bytes, seconds, shown, ttfb.length,
+                percentileMillis(ttfb, 0.5), percentileMillis(ttfb, 0.9), percentileMillis(ttfb, 1.0),
+                fromDue.length, percentileMillis(fromDue, 0.5), percentileMillis(fromDue, 0.9),
+                percentileMillis(fromDue, 1.0));
         System.out.flush();
+    }
+
+    /**
+     * The time from each client's due time to its first byte, sorted, over every client due before the end,
+     * whether or not its connect ever started: a client held back by the connects in flight, still connecting,
+     * failed or still waiting for its answer counts until the end. Unlike {@code ttfb_*}, which starts at the
+     * connect, this counts what a client that arrived on schedule waited (without the schedule, a server whose
+     * full listen queue holds connects back would slow the arrivals of its own later clients and not pay for it:
+     * "coordinated omission").
+     */
+    static long[] fromDue(List<Client> all, int clients, long start, double spreadNanos, long end) {
+        List<Long> waits = new ArrayList<>(clients);
+        for (int i = 0; i < clients; i++) {
+            long due = i < all.size() ? all.get(i).dueNanos : dueNanos(start, spreadNanos, i, clients);
+            if (due >= end) {
+                break;
+            }
+            Client client = i < all.size() ? all.get(i) : null;
+            long answered = client == null || client.firstByteNanos == 0 ? end : client.firstByteNanos;
+            waits.add(answered - due);
+        }
+        return waits.stream().mapToLong(Long::longValue).sorted().toArray();
     }
 
     /**
      * One line per client, in the order they started: when its connect started, then how long the connect and
      * the request took and when its first byte came after the request went (ms; -1: never), to tell a slow
-     * connect (a full listen queue) from a slow response.
+     * connect (a full listen queue) from a slow response; its state; and when it was due.
      */
-    private static void writeTimeline(Path file, List<Client> all, int clients, long start) throws IOException {
-        StringBuilder lines = new StringBuilder("start_ms\tconnect_ms\tresponse_ms\tstate\n");
+    private static void writeTimeline(Path file, List<Client> all, int clients, long start, double spreadNanos)
+            throws IOException {
+        StringBuilder lines = new StringBuilder("start_ms\tconnect_ms\tresponse_ms\tstate\tdue_ms\n");
         for (Client client : all) {
             String state = client.failed ? "failed" : client.sentNanos == 0 ? "connecting"
                     : client.firstByteNanos == 0 ? "waiting" : "answered";
-            lines.append(String.format(Locale.ROOT, "%.1f\t%.1f\t%.1f\t%s%n", (client.startNanos - start) / 1e6,
+            lines.append(String.format(Locale.ROOT, "%.1f\t%.1f\t%.1f\t%s\t%.1f%n", (client.startNanos - start) / 1e6,
                     client.sentNanos == 0 ? -1 : (client.sentNanos - client.startNanos) / 1e6,
                     client.sentNanos == 0 || client.firstByteNanos == 0 ? -1
-                            : (client.firstByteNanos - client.sentNanos) / 1e6, state));
+                            : (client.firstByteNanos - client.sentNanos) / 1e6, state,
+                    (client.dueNanos - start) / 1e6));
         }
         for (int i = all.size(); i < clients; i++) { // held back: the connects in flight never freed a place
-            lines.append("-1\t-1\t-1\tnot_started\n");
+            lines.append(String.format(Locale.ROOT, "-1\t-1\t-1\tnot_started\t%.1f%n",
+                    (dueNanos(start, spreadNanos, i, clients) - start) / 1e6));
         }
         Files.writeString(file, lines);
     }
