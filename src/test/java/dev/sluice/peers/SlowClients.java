@@ -55,9 +55,9 @@ import java.util.TreeMap;
  * waiting, connecting, failed, or not_started: held back by the connects in flight) and when it was due; -1 for
  * what did not happen. A connect whose SYN a full listen queue dropped (retried by the kernel after 1 s, then
  * 3 s) shows in the connect time; a dropped final ACK or a server slow to answer in the response time; the loop's
- * own lag in both. A last line {@code SLOW_CLIENTS_LOOP} gives the loop's longest gap between two ticks, how many ticks came 100 ms or more late, and
- * the CPU of the loop's thread and of the whole JVM: when the one thread falls behind, every time it measures is
- * late too. Nothing else is measured on the client's side: the script samples the server.
+ * own lag in both. A last line {@code SLOW_CLIENTS_LOOP} gives the loop's longest gap between two ticks, how many
+ * ticks came 100 ms or more late, and the CPU of the loop's thread and of the whole JVM: when the one thread falls
+ * behind, every time it measures is late too. Nothing else is measured on the client's side: the script samples the server.
  */
 public final class SlowClients {
     private static final int MAX_CONNECTS_IN_FLIGHT = 64;
@@ -78,8 +78,6 @@ public final class SlowClients {
         long contentLength = -1;
         long bodyBytes;
         long lastBodyNanos;
-        /** When the schedule wanted it to connect ({@code --spread}); its connect may start later. */
-        long dueNanos;
         long startNanos;
         long sentNanos;
         long firstByteNanos;
@@ -144,7 +142,6 @@ public final class SlowClients {
                     channel.configureBlocking(false);
                     channel.setOption(StandardSocketOptions.SO_RCVBUF, rcvbuf); // before connect: sets the window
                     Client client = new Client(channel);
-                    client.dueNanos = dueNanos(start, spreadNanos, all.size(), clients);
                     client.startNanos = System.nanoTime();
                     all.add(client);
                     try {
@@ -284,7 +281,10 @@ public final class SlowClients {
         }
     }
 
-    /** When the {@code index}th client is due to connect: spread evenly over {@code spreadNanos} from the start. */
+    /**
+     * When the {@code index}th client is due to connect: spread evenly over {@code spreadNanos} from the start. Its
+     * connect may start later, held back by the connects in flight.
+     */
     private static long dueNanos(long start, double spreadNanos, int index, int clients) {
         return start + (long) (spreadNanos * index / clients);
     }
@@ -344,13 +344,12 @@ public final class SlowClients {
     static long[] fromDue(List<Client> all, int clients, long start, double spreadNanos, long end) {
         List<Long> waits = new ArrayList<>(clients);
         for (int i = 0; i < clients; i++) {
-            long due = i < all.size() ? all.get(i).dueNanos : dueNanos(start, spreadNanos, i, clients);
+            long due = dueNanos(start, spreadNanos, i, clients);
             if (due >= end) {
                 break;
             }
-            Client client = i < all.size() ? all.get(i) : null;
-            long answered = client == null || client.firstByteNanos == 0 ? end : client.firstByteNanos;
-            waits.add(answered - due);
+            long firstByte = i < all.size() ? all.get(i).firstByteNanos : 0;
+            waits.add((firstByte == 0 ? end : firstByte) - due);
         }
         return waits.stream().mapToLong(Long::longValue).sorted().toArray();
     }
@@ -363,14 +362,15 @@ public final class SlowClients {
     private static void writeTimeline(Path file, List<Client> all, int clients, long start, double spreadNanos)
             throws IOException {
         StringBuilder lines = new StringBuilder("start_ms\tconnect_ms\tresponse_ms\tstate\tdue_ms\n");
-        for (Client client : all) {
+        for (int i = 0; i < all.size(); i++) {
+            Client client = all.get(i);
             String state = client.failed ? "failed" : client.sentNanos == 0 ? "connecting"
                     : client.firstByteNanos == 0 ? "waiting" : "answered";
             lines.append(String.format(Locale.ROOT, "%.1f\t%.1f\t%.1f\t%s\t%.1f%n", (client.startNanos - start) / 1e6,
                     client.sentNanos == 0 ? -1 : (client.sentNanos - client.startNanos) / 1e6,
                     client.sentNanos == 0 || client.firstByteNanos == 0 ? -1
                             : (client.firstByteNanos - client.sentNanos) / 1e6, state,
-                    (client.dueNanos - start) / 1e6));
+                    (dueNanos(start, spreadNanos, i, clients) - start) / 1e6));
         }
         for (int i = all.size(); i < clients; i++) { // held back: the connects in flight never freed a place
             lines.append(String.format(Locale.ROOT, "-1\t-1\t-1\tnot_started\t%.1f%n",

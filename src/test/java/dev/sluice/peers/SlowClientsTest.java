@@ -15,9 +15,9 @@ class SlowClientsTest {
         long start = 1_000 * MS;
         long end = start + 10_000 * MS;
         // four clients due at 0, 1, 2 and 3 s (spread over 4 s)
-        SlowClients.Client onTime = client(start, start, start + 500 * MS);
-        SlowClients.Client late = client(start + 1_000 * MS, start + 3_000 * MS, start + 3_200 * MS);
-        SlowClients.Client neverAnswered = client(start + 2_000 * MS, start + 2_000 * MS, 0);
+        SlowClients.Client onTime = answeredAt(start + 500 * MS);
+        SlowClients.Client late = answeredAt(start + 3_200 * MS); // its connect started 2 s late, at 3 s
+        SlowClients.Client neverAnswered = answeredAt(0);
         // the fourth was never started: the connects in flight held it back
 
         long[] waits = SlowClients.fromDue(List.of(onTime, late, neverAnswered), 4, start, 4_000 * MS, end);
@@ -30,18 +30,17 @@ class SlowClientsTest {
         long start = 0;
         long end = 15_000 * MS;
         // due at 0, 10, 20 and 30 s: the last two after the end
-        SlowClients.Client first = client(0, 0, 100 * MS);
-        SlowClients.Client second = client(10_000 * MS, 10_000 * MS, 0);
+        SlowClients.Client first = answeredAt(100 * MS);
+        SlowClients.Client second = answeredAt(0);
 
         long[] waits = SlowClients.fromDue(List.of(first, second), 4, start, 40_000 * MS, end);
 
         assertArrayEquals(new long[] {100 * MS, 5_000 * MS}, waits);
     }
 
-    private static SlowClients.Client client(long due, long started, long firstByte) {
+    /** A client whose first byte came at {@code firstByte} (0: none came). */
+    private static SlowClients.Client answeredAt(long firstByte) {
         SlowClients.Client client = new SlowClients.Client(null);
-        client.dueNanos = due;
-        client.startNanos = started;
         client.firstByteNanos = firstByte;
         return client;
     }
