@@ -93,51 +93,74 @@ record MappedChunkRead(Transfer transfer, FileWindows windows, long position, in
     }
 
     /**
-     * Loads the span on this thread alone, every missing piece asked for before the first is waited for
-     * ({@link PageAdvice}): the storage gets the whole span's reads at once, and no other read thread is taken.
-     * One vote in the gauge, for the whole load.
+     * Loads the span on this thread alone, keeping up to its share of the missing pieces asked for ahead of the
+     * piece it waits for ({@link PageAdvice}): the storage has that many of the span's reads at once, and no other
+     * read thread is taken. A piece's permit goes back as soon as the piece is in memory, and the next missing piece
+     * is asked for in its place. One vote in the gauge, for the whole load.
+     *
+     * <h2>Why a share, and why it slides</h2>
+     * The permits ({@link TransferEngine#ADVISED_PIECES}) went to whichever span load came first, for all of its
+     * pieces. A fast download's span is up to 4 MiB (32 pieces): two such loads took every permit, and the other
+     * downloads' loads found none and read their spans a piece at a time, one storage latency per 128 KiB.
+     * Measured on the benchmark's FUSE mount (5 ms a read, 100 MB/s per open file) with 20 downloads: the mount had
+     * the bound's 64 reads in flight, yet they moved 500 MB/s, because the loads that held the permits were capped
+     * by their own file's bandwidth (32 reads of one file queue behind each other) while the rest waited 5 ms a
+     * piece; with shares, 720 to 780 MB/s (docs/performance.md, "A fair share of the reads in flight"). So a load
+     * takes at most its fair part of the permits: the bound divided by the span loads in progress, and never less
+     * than {@link TransferEngine#STORAGE_SPAN}'s pieces, so that a load still waits once for several pieces. It
+     * slides its share along the span rather than asking for the next share once the last is in: its reads stay in
+     * flight while it waits. One download alone still has every piece of its span asked for at once.
      */
     private void loadAdvised(MappedByteBuffer span, StorageGauge gauge, PageAdvice advice) {
         Throwable failure = null;
         Semaphore permits = engine.advisedPieces();
-        int[] advised = {0}; // permits taken, returned in finally whatever throws after any was taken
+        int pieces = (length + PageAdvice.PIECE - 1) / PageAdvice.PIECE;
+        boolean[] asked = new boolean[pieces]; // pieces asked for with a permit and not yet loaded
+        int held = 0; // permits taken and not yet returned, returned in finally whatever throws
+        int loading = engine.startSpanLoad();
         try {
             StorageGauge.Start start = gauge.start();
-            adviseMissingPieces(span, advice, permits, advised);
-            // Piece by piece: each load() asks for its piece (a no-op for one advised) and waits for it. A touch of
-            // a page nobody asked for would read about the 128 KiB around it instead, half of it the piece before.
-            for (int offset = 0; offset < length; offset += PageAdvice.PIECE) {
+            int share = Math.max(TransferEngine.STORAGE_SPAN / PageAdvice.PIECE,
+                    TransferEngine.ADVISED_PIECES / loading);
+            int ahead = 0;
+            boolean refused = false;
+            for (int piece = 0; piece < pieces; piece++) {
+                ahead = Math.max(ahead, piece);
+                while (!refused && ahead < pieces && held < share) {
+                    int offset = ahead * PageAdvice.PIECE;
+                    int bytes = Math.min(PageAdvice.PIECE, length - offset);
+                    if (!span.slice(offset, bytes).isLoaded()) {
+                        if (!permits.tryAcquire()) {
+                            break;
+                        }
+                        held++;
+                        asked[ahead] = true;
+                        try {
+                            advice.willNeed(span, offset, bytes);
+                        } catch (Throwable e) { // a hint only: the loads read the rest, a piece at a time
+                            refused = true;
+                        }
+                    }
+                    ahead++;
+                }
+                // Each load() asks for its piece (a no-op for one asked for) and waits for it. A touch of a page
+                // nobody asked for would read about the 128 KiB around it instead, half of it the piece before.
+                int offset = piece * PageAdvice.PIECE;
                 span.slice(offset, Math.min(PageAdvice.PIECE, length - offset)).load();
+                if (asked[piece]) {
+                    asked[piece] = false;
+                    permits.release();
+                    held--;
+                }
             }
             gauge.stop(start);
         } catch (Throwable e) { // InternalError for a file truncated under the mapping, see loaded()
             failure = e;
         } finally {
-            permits.release(advised[0]);
+            permits.release(held);
+            engine.endSpanLoad();
         }
         loaded(span, failure);
-    }
-
-    /**
-     * Asks for the pieces not resident, one engine permit each ({@link TransferEngine#ADVISED_PIECES}), counting
-     * the permits taken in {@code advised[0]}. Without a permit, or if {@code madvise} refuses a piece (it is a
-     * hint only), it stops: the loads read the rest, a piece at a time.
-     */
-    private void adviseMissingPieces(MappedByteBuffer span, PageAdvice advice, Semaphore permits, int[] advised) {
-        for (int offset = 0; offset < length; offset += PageAdvice.PIECE) {
-            int bytes = Math.min(PageAdvice.PIECE, length - offset);
-            if (!span.slice(offset, bytes).isLoaded()) {
-                if (!permits.tryAcquire()) {
-                    return;
-                }
-                advised[0]++;
-                try {
-                    advice.willNeed(span, offset, bytes);
-                } catch (Throwable refused) {
-                    return;
-                }
-            }
-        }
     }
 
     private void loaded(MappedByteBuffer span, Throwable failure) {

@@ -15,6 +15,7 @@ import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.function.BooleanSupplier;
@@ -236,7 +237,9 @@ public final class TransferEngine implements AutoCloseable {
      * advice moved 1.3 to 1.5 times the bytes of loading piece by piece; with 64 read threads (up to 2,048), 0.82
      * to 0.88 times, while 64 threads loading one piece each moved the most. 64 pieces is that: 8 MiB in flight
      * (with it, 8 threads moved 1.2 to 1.4 times the bytes of piece by piece). Those runs paid the FUSE process's
-     * heap per read (see {@link #pageAdvice}); since, 64 threads with advice under this bound moved the most.
+     * heap per read (see {@link #pageAdvice}); since, 64 threads with advice under this bound moved the most. Each
+     * span load keeps at most its share of the bound in flight ({@link #startSpanLoad}, see
+     * {@code MappedChunkRead.loadAdvised}), so that the first loads do not take it all.
      */
     static final int ADVISED_PIECES = 64;
 
@@ -251,10 +254,25 @@ public final class TransferEngine implements AutoCloseable {
     static final int STORAGE_SPAN = 4 * PageAdvice.PIECE;
 
     private final Semaphore advisedPieces = new Semaphore(ADVISED_PIECES);
+    private final AtomicInteger spanLoads = new AtomicInteger();
 
     /** Permits for pieces in flight; see {@link #ADVISED_PIECES}. */
     Semaphore advisedPieces() {
         return advisedPieces;
+    }
+
+    /**
+     * Counts a span load from the storage as started ({@link MappedChunkRead}); each must be ended with
+     * {@link #endSpanLoad}.
+     *
+     * @return the span loads in progress, this one included: the permits are shared between them
+     */
+    int startSpanLoad() {
+        return spanLoads.incrementAndGet();
+    }
+
+    void endSpanLoad() {
+        spanLoads.decrementAndGet();
     }
 
     MappedWindows mappedWindows() {

@@ -86,22 +86,71 @@ class PageAdviceIT {
         Files.write(source.resolve("whole.bin"), data);
         try (SlowFuse fuse = SlowFuse.mount(source, mount, 5, 0, stats);
                 TransferEngine engine = new TransferEngine(EngineSettings.defaults()
-                        .withBufferKind(BufferKind.MAPPED));
-                FileChannel channel = FileChannel.open(mount.resolve("whole.bin"))) {
+                        .withBufferKind(BufferKind.MAPPED))) {
             Assumptions.assumeTrue(engine.writeMode().contains("mapped files"),
                     "with the Servlet 6.0 API chunks are heap buffers: nothing is mapped, nothing advised");
             assertTrue(engine.pageAdvice().available(), engine.pageAdvice().unavailable());
+            transferAll(engine, mount.resolve("whole.bin"), data);
+            assertTrue(SlowFuse.mostReadsInFlight(stats) >= 3,
+                    "advised: at most " + SlowFuse.mostReadsInFlight(stats) + " reads in flight");
+            assertEquals(TransferEngine.ADVISED_PIECES, engine.advisedPieces().availablePermits());
+        }
+    }
+
+    /**
+     * A span load keeps at most its share of the advice permits in flight, and keeps that many in flight: with 64
+     * loads counted in progress its share is four pieces, and the mount sees three to five reads at once for a
+     * 4 MiB span (checked to fail when a load asks for all 32 pieces at once, as it did before). With every permit
+     * taken elsewhere a load still reads its span, a piece at a time. The bytes are the file's, every permit comes
+     * back, and the count of loads in progress returns to where it was.
+     */
+    @Test
+    void aSpanLoadKeepsItsShareOfThePermitsInFlight() throws Throwable {
+        Path source = Files.createDirectories(dir.resolve("source"));
+        Path mount = Files.createDirectories(dir.resolve("mount"));
+        Path stats = dir.resolve("stats");
+        byte[] data = new byte[3 * SPAN + 12345];
+        new Random(4).nextBytes(data);
+        Files.write(source.resolve("shared.bin"), data);
+        Files.write(source.resolve("none.bin"), data);
+        try (SlowFuse fuse = SlowFuse.mount(source, mount, 20, 0, stats);
+                TransferEngine engine = new TransferEngine(EngineSettings.defaults()
+                        .withBufferKind(BufferKind.MAPPED).withChunkSize(SPAN))) {
+            Assumptions.assumeTrue(engine.writeMode().contains("mapped files"),
+                    "with the Servlet 6.0 API chunks are heap buffers: nothing is mapped, nothing advised");
+            assertTrue(engine.pageAdvice().available(), engine.pageAdvice().unavailable());
+
+            int others = TransferEngine.ADVISED_PIECES - 1;
+            for (int i = 0; i < others; i++) {
+                engine.startSpanLoad();
+            }
+            transferAll(engine, mount.resolve("shared.bin"), data);
+            int inFlight = SlowFuse.mostReadsInFlight(stats);
+            assertTrue(inFlight >= 3 && inFlight <= 5, "a share of 4 pieces: " + inFlight + " reads in flight");
+
+            engine.advisedPieces().acquire(TransferEngine.ADVISED_PIECES);
+            transferAll(engine, mount.resolve("none.bin"), data);
+            engine.advisedPieces().release(TransferEngine.ADVISED_PIECES);
+
+            assertEquals(others + 1, engine.startSpanLoad(), "loads in progress besides the test's own");
+            for (int i = 0; i <= others; i++) {
+                engine.endSpanLoad();
+            }
+            assertEquals(TransferEngine.ADVISED_PIECES, engine.advisedPieces().availablePermits());
+        }
+    }
+
+    /** Sends the whole file through {@code engine} and checks the bytes. */
+    private static void transferAll(TransferEngine engine, Path file, byte[] expected) throws Throwable {
+        try (FileChannel channel = FileChannel.open(file)) {
             FakeOutputStream out = new FakeOutputStream();
             RecordingListener listener = new RecordingListener();
-            engine.start(TransferRequest.of(out, channel, List.of(new Segment.FileRegion(0, data.length)),
+            engine.start(TransferRequest.of(out, channel, List.of(new Segment.FileRegion(0, expected.length)),
                     listener));
             out.start();
             Await.until("the transfer ended", Duration.ofSeconds(60), listener::ended);
             assertEquals(Outcome.COMPLETED, listener.only().outcome());
-            assertArrayEquals(data, out.sent());
-            assertTrue(SlowFuse.mostReadsInFlight(stats) >= 3,
-                    "advised: at most " + SlowFuse.mostReadsInFlight(stats) + " reads in flight");
-            assertEquals(TransferEngine.ADVISED_PIECES, engine.advisedPieces().availablePermits());
+            assertArrayEquals(expected, out.sent());
         }
     }
 
