@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.sluice.it.Await;
 import dev.sluice.it.SlowFuse;
+import java.io.IOException;
 import java.nio.MappedByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.Files;
@@ -81,15 +82,11 @@ class PageAdviceIT {
         Path source = Files.createDirectories(dir.resolve("source"));
         Path mount = Files.createDirectories(dir.resolve("mount"));
         Path stats = dir.resolve("stats");
-        byte[] data = new byte[3 * SPAN + 12345];
-        new Random(3).nextBytes(data);
-        Files.write(source.resolve("whole.bin"), data);
+        byte[] data = writeFiles(source, 3, "whole.bin");
         try (SlowFuse fuse = SlowFuse.mount(source, mount, 5, 0, stats);
                 TransferEngine engine = new TransferEngine(EngineSettings.defaults()
                         .withBufferKind(BufferKind.MAPPED))) {
-            Assumptions.assumeTrue(engine.writeMode().contains("mapped files"),
-                    "with the Servlet 6.0 API chunks are heap buffers: nothing is mapped, nothing advised");
-            assertTrue(engine.pageAdvice().available(), engine.pageAdvice().unavailable());
+            assumeMappedAndAdvised(engine);
             transferAll(engine, mount.resolve("whole.bin"), data);
             assertTrue(SlowFuse.mostReadsInFlight(stats) >= 3,
                     "advised: at most " + SlowFuse.mostReadsInFlight(stats) + " reads in flight");
@@ -109,16 +106,11 @@ class PageAdviceIT {
         Path source = Files.createDirectories(dir.resolve("source"));
         Path mount = Files.createDirectories(dir.resolve("mount"));
         Path stats = dir.resolve("stats");
-        byte[] data = new byte[3 * SPAN + 12345];
-        new Random(4).nextBytes(data);
-        Files.write(source.resolve("shared.bin"), data);
-        Files.write(source.resolve("none.bin"), data);
+        byte[] data = writeFiles(source, 4, "shared.bin", "none.bin");
         try (SlowFuse fuse = SlowFuse.mount(source, mount, 20, 0, stats);
                 TransferEngine engine = new TransferEngine(EngineSettings.defaults()
                         .withBufferKind(BufferKind.MAPPED).withChunkSize(SPAN))) {
-            Assumptions.assumeTrue(engine.writeMode().contains("mapped files"),
-                    "with the Servlet 6.0 API chunks are heap buffers: nothing is mapped, nothing advised");
-            assertTrue(engine.pageAdvice().available(), engine.pageAdvice().unavailable());
+            assumeMappedAndAdvised(engine);
 
             int others = TransferEngine.ADVISED_PIECES - 1;
             for (int i = 0; i < others; i++) {
@@ -138,6 +130,23 @@ class PageAdviceIT {
             }
             assertEquals(TransferEngine.ADVISED_PIECES, engine.advisedPieces().availablePermits());
         }
+    }
+
+    /** Writes three spans and a bit of random bytes from {@code seed} under each name in {@code source}. */
+    private static byte[] writeFiles(Path source, long seed, String... names) throws IOException {
+        byte[] data = new byte[3 * SPAN + 12345];
+        new Random(seed).nextBytes(data);
+        for (String name : names) {
+            Files.write(source.resolve(name), data);
+        }
+        return data;
+    }
+
+    /** Skips where chunks are not mapped (the Servlet 6.0 API), and checks that the engine can advise. */
+    private static void assumeMappedAndAdvised(TransferEngine engine) {
+        Assumptions.assumeTrue(engine.writeMode().contains("mapped files"),
+                "with the Servlet 6.0 API chunks are heap buffers: nothing is mapped, nothing advised");
+        assertTrue(engine.pageAdvice().available(), engine.pageAdvice().unavailable());
     }
 
     /** Sends the whole file through {@code engine} and checks the bytes. */
