@@ -100,18 +100,18 @@ record MappedChunkRead(Transfer transfer, FileWindows windows, long position, in
      *
      * <h2>Why a share, and why it slides</h2>
      * The permits ({@link TransferEngine#ADVISED_PIECES}) went to whichever span load came first, for all of its
-     * pieces. A fast download's span is up to 4 MiB (32 pieces): two such loads could take every permit, and the other
-     * downloads' loads found none and read their spans a piece at a time, one storage latency per 128 KiB.
+     * pieces. A fast download's span is up to 4 MiB (32 pieces): two such loads could take every permit, and the
+     * other downloads' loads found none and read their spans a piece at a time, one storage latency per 128 KiB.
      * Measured on the benchmark's FUSE mount (5 ms a read, 100 MB/s per open file) with 20 downloads: the mount had
-     * the bound's 64 reads in flight, yet they moved about 510 MiB/s, because the loads that held the permits were capped
-     * by their own file's bandwidth (32 reads of one file queue behind each other) while the rest waited 5 ms a
-     * piece; with shares, 725 MiB/s (docs/performance.md, "A fair share of the reads in flight"). So a load
-     * takes at most its fair part of the permits: the bound divided by the span loads in progress, and never less
-     * than {@link TransferEngine#STORAGE_SPAN}'s pieces, so that a load still waits once for several pieces. It
-     * slides its share along the span rather than asking for the next share once the last is in: its reads stay in
-     * flight while it waits. One download alone still has every piece of its span asked for at once. What it
-     * costs: on two cores the bytes now take the CPU the waiting left to other requests (with 20 downloads, a third
-     * to a quarter of the benchmark's small requests answered).
+     * the bound's 64 reads in flight, yet they moved about 510 MiB/s, because the loads that held the permits were
+     * capped by their own file's bandwidth (32 reads of one file queue behind each other) while the rest waited 5 ms
+     * a piece; with shares, 725 MiB/s (docs/performance.md, "A fair share of the reads in flight"). So a load takes
+     * at most its fair part of the permits: the bound divided by the span loads in progress, and never less than
+     * {@link TransferEngine#STORAGE_SPAN}'s pieces, so that a load still waits once for several pieces. It slides
+     * its share along the span rather than asking for the next share once the last is in: its reads stay in flight
+     * while it waits. One download alone still has every piece of its span asked for at once. What it costs: on two
+     * cores the bytes now take the CPU the waiting left to other requests (with 20 downloads, a third to a quarter
+     * of the benchmark's small requests answered).
      */
     private void loadAdvised(MappedByteBuffer span, StorageGauge gauge, PageAdvice advice) {
         Throwable failure = null;
