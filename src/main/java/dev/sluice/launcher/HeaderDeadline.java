@@ -14,7 +14,6 @@ import org.eclipse.jetty.io.EndPoint;
 import org.eclipse.jetty.server.Connector;
 import org.eclipse.jetty.server.HttpConfiguration;
 import org.eclipse.jetty.server.HttpConnectionFactory;
-import org.eclipse.jetty.server.internal.HttpConnection;
 import org.eclipse.jetty.util.Callback;
 import org.eclipse.jetty.util.thread.Scheduler;
 
@@ -94,14 +93,15 @@ final class HeaderDeadline {
     }
 
     /**
-     * Jetty's HTTP/1.1 connection with the deadline. It starts at the accept ({@code onOpen}) and when a response
+     * Jetty's HTTP/1.1 connection (one {@code onFillable} at a time, {@link SerialFillConnection}) with the
+     * deadline. It starts at the accept ({@code onOpen}) and when a response
      * is complete (the stream's {@code succeeded}, before Jetty looks for the next head); as a fallback, when the
      * parser begins a head ({@code messageBegin}, only ever called between requests). It ends when the parser has
      * the whole head ({@code headerComplete}) or refuses it ({@code badMessage}). All of these run on the thread
      * that owns the connection at that moment, one at a time; the scheduler's thread only reads the volatile flag
      * and closes the end point, which Jetty's own idle timeout does from that thread too.
      */
-    private final class DeadlineConnection extends HttpConnection {
+    private final class DeadlineConnection extends SerialFillConnection {
 
         private final Timer timer;
         private volatile boolean awaitingHead;

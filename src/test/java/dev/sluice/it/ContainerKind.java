@@ -1,6 +1,7 @@
 package dev.sluice.it;
 
 import dev.sluice.launcher.SendfileConnector;
+import dev.sluice.launcher.SerialFillConnection;
 import jakarta.servlet.DispatcherType;
 import jakarta.servlet.Filter;
 import jakarta.servlet.Servlet;
@@ -279,9 +280,10 @@ public enum ContainerKind {
     }
 
     /**
-     * {@code sendfile}: the launcher's connector ({@link SendfileConnector}), as the launcher runs by default, so that
-     * every test on {@link #JETTY_EE11} runs the engine's mapped chunks through {@code sendfile} on HTTP/1.1, while
-     * {@link #JETTY_EE10} keeps Jetty's own connector, the one a WAR in Jetty gets.
+     * {@code sendfile}: the launcher's connector ({@link SendfileConnector}) and HTTP/1.1 connections
+     * ({@link SerialFillConnection}, without the header deadline), as the launcher runs by default, so that every
+     * test on {@link #JETTY_EE11} runs the engine's mapped chunks through {@code sendfile} on HTTP/1.1, while
+     * {@link #JETTY_EE10} keeps Jetty's own connector and connections, the ones a WAR in Jetty gets.
      */
     private static Running startJetty(boolean sendfile, int maxThreads, boolean h2c, Duration idleTimeout,
             ContextFactory contexts) throws Exception {
@@ -290,12 +292,12 @@ public enum ContainerKind {
         threads.setName("jetty");
         Server server = new Server(threads);
         var config = new org.eclipse.jetty.server.HttpConfiguration();
+        var http1 = sendfile ? SerialFillConnection.factory(config)
+                : new org.eclipse.jetty.server.HttpConnectionFactory(config);
         org.eclipse.jetty.server.ConnectionFactory[] protocols = h2c
                 ? new org.eclipse.jetty.server.ConnectionFactory[] {
-                    new org.eclipse.jetty.server.HttpConnectionFactory(config),
-                    new org.eclipse.jetty.http2.server.HTTP2CServerConnectionFactory(config)}
-                : new org.eclipse.jetty.server.ConnectionFactory[] {
-                    new org.eclipse.jetty.server.HttpConnectionFactory(config)};
+                    http1, new org.eclipse.jetty.http2.server.HTTP2CServerConnectionFactory(config)}
+                : new org.eclipse.jetty.server.ConnectionFactory[] {http1};
         ServerConnector connector = sendfile ? SendfileConnector.create(server, 1, 1, protocols)
                 : new ServerConnector(server, 1, 1, protocols);
         connector.setHost("127.0.0.1");

@@ -15,7 +15,6 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
@@ -30,7 +29,6 @@ class LauncherLogIT {
 
     private static final int REQUESTS = 1_000;
     private static final String MARKER = "evil-log-marker";
-    private static final String JETTY_DOUBLE_RELEASE = "IllegalStateException: already released";
     /** Malformed Host values, each of which made Jetty 12.1 write a WARN line (HostPort) quoting it. */
     private static final List<String> BAD_HOSTS = List.of("[" + MARKER + "::1", MARKER + " x", MARKER + ":port",
             "[::1]" + MARKER, MARKER + "\u00ff", "[" + MARKER + "]:1");
@@ -98,88 +96,24 @@ class LauncherLogIT {
             assertEquals(200, TestClient.get(base, "/hello.txt").status());
             List<String> before = Files.readAllLines(log, StandardCharsets.ISO_8859_1);
 
-            int unanswered = 0;
+            // Every one answered: Jetty's own race on a malformed request's buffer closed some connections without
+            // an answer (and logged "already released") until SerialFillConnection; see there.
             for (int i = 0; i < REQUESTS; i++) {
                 String status = exchange(base, BAD_HOSTS.get(i % BAD_HOSTS.size()));
-                if (status.isEmpty()) {
-                    // Closed without an answer: seen once in a clean-clone run (request 172), never in 30,000 such
-                    // requests alone. Allowed only with Jetty's own double-release warning in the log, the one
-                    // known fault of this path (see withoutJettyDoubleRelease); anything else fails with the log.
-                    int request = i;
-                    Await.until("Jetty's double-release warning for unanswered request " + request,
-                            Duration.ofSeconds(10), () -> process.log().contains(JETTY_DOUBLE_RELEASE), process::log);
-                    unanswered++;
-                    continue;
-                }
-                assertTrue(status.startsWith("HTTP/1.1 400 "), "request " + i + ": " + status);
+                assertTrue(status.startsWith("HTTP/1.1 400 "), "request " + i + ": '" + status + "'\n" + process.log());
             }
-            assertTrue(unanswered <= 3, unanswered + " requests unanswered");
             assertEquals(200, TestClient.get(base, "/hello.txt").status(), "still serving");
             Await.until("the refusals are logged", Duration.ofSeconds(30),
                     () -> process.log().contains("Refused a malformed request"), process::log);
 
             List<String> after = Files.readAllLines(log, StandardCharsets.ISO_8859_1);
             List<String> added = after.subList(before.size(), after.size());
-            System.out.printf("LauncherLogIT: %d malformed requests (%d unanswered) added %d log lines (%d bytes): %s%n",
-                    REQUESTS, unanswered, added.size(), String.join("\n", added).length(), added);
+            System.out.printf("LauncherLogIT: %d malformed requests added %d log lines (%d bytes): %s%n",
+                    REQUESTS, added.size(), String.join("\n", added).length(), added);
             assertFalse(String.join("\n", added).contains(MARKER), "the client's bytes reached the log: " + added);
-            List<String> counted = withoutJettyDoubleRelease(added);
             // One line for the first refusal; a second only if a minute passed (a slow machine).
-            assertTrue(counted.size() <= 2, "lines added: " + counted);
+            assertTrue(added.size() <= 2, "lines added: " + added);
         }
-    }
-
-    @Test
-    void onlyJettysDoubleReleaseTraceIsSetAside() {
-        String refusal = "[sluice-jetty-3] INFO dev.sluice.launcher.MalformedRequests - Refused a malformed request"
-                + " (400 Bad HostPort); the next refusals are summed up here at most once a minute";
-        String otherWarning = "[sluice-jetty-9] WARN org.eclipse.jetty.util.thread.QueuedThreadPool - Job failed,"
-                + " java.lang.IllegalStateException: something else";
-        List<String> lines = List.of(refusal,
-                "[sluice-jetty-17] WARN org.eclipse.jetty.util.thread.QueuedThreadPool - Job failed,"
-                        + " java.lang.IllegalStateException: already released"
-                        + " oeji.Retainable$ReferenceCounter@588741f4[rc=0]",
-                "\tat org.eclipse.jetty.io.Retainable$ReferenceCounter.release(Retainable.java:225)",
-                "\tat org.eclipse.jetty.server.internal.HttpConnection.onFillable(HttpConnection.java:483)",
-                otherWarning, "\tat somewhere.Else(Else.java:1)");
-        assertEquals(List.of(refusal, otherWarning, "\tat somewhere.Else(Else.java:1)"),
-                withoutJettyDoubleRelease(lines));
-        // as Jetty's logger writes it (a clean-clone run): the exception on the line after "Job failed"
-        List<String> twoLines = List.of(refusal,
-                "[sluice-jetty-22] WARN org.eclipse.jetty.util.thread.QueuedThreadPool - Job failed",
-                "java.lang.IllegalStateException: already released oeji.Retainable$ReferenceCounter@378c8eb6[rc=0]",
-                "\tat org.eclipse.jetty.io.Retainable$ReferenceCounter.release(Retainable.java:225)",
-                "\tat java.base/java.lang.Thread.run(Thread.java:840)",
-                "[sluice-jetty-9] WARN org.eclipse.jetty.util.thread.QueuedThreadPool - Job failed",
-                "java.lang.IllegalStateException: something else", "\tat somewhere.Else(Else.java:1)");
-        assertEquals(List.of(refusal, twoLines.get(5), twoLines.get(6), twoLines.get(7)),
-                withoutJettyDoubleRelease(twoLines));
-    }
-
-    /**
-     * {@code lines} without Jetty's own warning of a request buffer released twice (its thread pool's "Job failed"
-     * line and the stack trace under it). Jetty 12.1.12's {@code HttpConnection.onFillable} logged it once in five
-     * clean-clone runs of this test (never in 200,000 such requests tried alone), an open Jetty bug
-     * (jetty/jetty.project#12939) that no Sluice code takes part in: it is not one of the lines this test bounds,
-     * and it carries no client bytes (asserted above on every line).
-     */
-    static List<String> withoutJettyDoubleRelease(List<String> lines) {
-        List<String> kept = new ArrayList<>();
-        boolean inTrace = false;
-        for (int i = 0; i < lines.size(); i++) {
-            String line = lines.get(i);
-            if (line.contains("QueuedThreadPool - Job failed") && line.contains(JETTY_DOUBLE_RELEASE)) {
-                inTrace = true;
-            } else if (line.contains("QueuedThreadPool - Job failed") && i + 1 < lines.size()
-                    && lines.get(i + 1).startsWith("java.lang." + JETTY_DOUBLE_RELEASE)) {
-                inTrace = true; // Jetty's logger writes the exception on the line after the message
-                i++;
-            } else if (!(inTrace && (line.startsWith("\tat ") || line.startsWith("\t... ")))) {
-                inTrace = false;
-                kept.add(line);
-            }
-        }
-        return kept;
     }
 
     /** Sends one request with {@code host} as its Host header; returns the status line. */
