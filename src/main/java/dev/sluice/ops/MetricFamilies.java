@@ -114,6 +114,10 @@ public final class MetricFamilies {
                             new Sample("user", TransferMetrics::userRateGroups))),
             gauge("sluice_mapped_windows", "", "Windows of files mapped now (bufferKind=mapped).",
                     TransferMetrics::mappedWindows),
+            gauge("sluice_read_threads", "", "Read threads alive now: readThreads, and up to maxReadThreads while"
+                    + " reads wait for the storage.", TransferMetrics::readThreads),
+            gauge("sluice_span_loads", "", "Spans of mapped files being read from the storage now.",
+                    TransferMetrics::spanLoads),
             new Family("sluice_parked_seconds_total", Kind.COUNTER, "seconds", "Time transfers spent parked, by"
                     + " what they awaited: socket (the client), read (the disk), buffer (maxBufferMemory spent),"
                     + " throttle (a speed limit).", "reason", List.of(

@@ -61,6 +61,8 @@ public final class StatusJson {
                 .append(",\"clientRateGroups\":").append(m.clientRateGroups())
                 .append(",\"userRateGroups\":").append(m.userRateGroups())
                 .append(",\"mappedWindows\":").append(m.mappedWindows())
+                .append(",\"readThreads\":").append(m.readThreads())
+                .append(",\"spanLoads\":").append(m.spanLoads())
                 .append(",\"parkedMs\":{\"socket\":").append(m.parked().socketNanos() / 1_000_000)
                 .append(",\"read\":").append(m.parked().readNanos() / 1_000_000)
                 .append(",\"buffer\":").append(m.parked().bufferNanos() / 1_000_000)

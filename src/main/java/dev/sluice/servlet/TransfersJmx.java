@@ -138,4 +138,14 @@ final class TransfersJmx implements TransfersMXBean {
     public long getMappedWindows() {
         return metrics.get().mappedWindows();
     }
+
+    @Override
+    public long getReadThreads() {
+        return metrics.get().readThreads();
+    }
+
+    @Override
+    public long getSpanLoads() {
+        return metrics.get().spanLoads();
+    }
 }

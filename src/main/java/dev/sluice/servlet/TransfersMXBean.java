@@ -45,4 +45,10 @@ public interface TransfersMXBean {
 
     /** Windows of files mapped now ({@code bufferKind=mapped}). */
     long getMappedWindows();
+
+    /** Read threads alive now: {@code readThreads}, and up to {@code maxReadThreads} while reads wait for the storage. */
+    long getReadThreads();
+
+    /** Spans of mapped files being read from the storage now. */
+    long getSpanLoads();
 }

@@ -88,8 +88,11 @@ record MappedChunkRead(Transfer transfer, FileWindows windows, long position, in
                 gauge.stop(start);
             }
         };
-        new SpanLoad(pages, length, failure -> loaded(span, failure))
-                .start(helper -> engine.readAlongside(helper, firstRead));
+        engine.startSpanLoad();
+        new SpanLoad(pages, length, failure -> {
+            engine.endSpanLoad();
+            loaded(span, failure);
+        }).start(helper -> engine.readAlongside(helper, firstRead));
     }
 
     /**

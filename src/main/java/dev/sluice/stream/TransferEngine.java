@@ -262,10 +262,10 @@ public final class TransferEngine implements AutoCloseable {
     }
 
     /**
-     * Counts a span load from the storage as started ({@link MappedChunkRead}); each must be ended with
-     * {@link #endSpanLoad}.
+     * Counts a span load from the storage as started ({@link MappedChunkRead}, with or without advice); each must
+     * be ended with {@link #endSpanLoad}.
      *
-     * @return the span loads in progress, this one included: the permits are shared between them
+     * @return the span loads in progress, this one included: the advice permits are shared between them
      */
     int startSpanLoad() {
         return spanLoads.incrementAndGet();
@@ -383,10 +383,11 @@ public final class TransferEngine implements AutoCloseable {
 
     public TransferMetrics metrics() {
         long queued = readPool == null ? 0 : readPool.queued();
+        long readThreads = readPool == null ? 0 : readPool.threads();
         return new TransferMetrics(activeCount.get(), bytesSent.sum(), completed.sum(), aborted.sum(), failed.sum(),
                 pool.bytesInUse(), pool.highWater(), pool.waits(), queued, readsStarted.sum(), handedOff.sum(), bytesHandedOff.sum(),
                 settings.maxBufferMemory(), clientRateGroups(), userRateGroups(), mappedWindows.size(),
-                parkedTime.sum(), durations.snapshot(), sizes.snapshot());
+                readThreads, spanLoads.get(), parkedTime.sum(), durations.snapshot(), sizes.snapshot());
     }
 
     /**

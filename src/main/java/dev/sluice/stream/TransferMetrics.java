@@ -21,6 +21,9 @@ package dev.sluice.stream;
  * @param clientRateGroups clients with a {@code limitRatePerClient} group now
  * @param userRateGroups users with a {@code limitRatePerUser} group now
  * @param mappedWindows windows of files mapped now ({@code bufferKind=mapped})
+ * @param readThreads read threads alive now: {@code readThreads}, and more, up to {@code maxReadThreads}, while
+ *        reads wait for the storage (the first-read lane's one thread not counted)
+ * @param spanLoads spans of mapped files being read from the storage now (a span found in memory is not loaded)
  * @param parked time all transfers have spent parked, by what they awaited, since start (ended transfers'
  *        whole waits, running ones' up to their last resume)
  * @param durations seconds from start to end of every ended transfer
@@ -29,5 +32,5 @@ package dev.sluice.stream;
 public record TransferMetrics(long activeTransfers, long bytesSent, long completed, long aborted, long failed,
         long bufferBytesInUse, long bufferBytesHighWater, long bufferWaits, long readQueueLength, long reads, long handedOff,
         long bytesHandedOff, long bufferBytesBudget, long clientRateGroups, long userRateGroups,
-        long mappedWindows, Waits parked, Histogram.Snapshot durations, Histogram.Snapshot sizes) {
+        long mappedWindows, long readThreads, long spanLoads, Waits parked, Histogram.Snapshot durations, Histogram.Snapshot sizes) {
 }

@@ -123,7 +123,8 @@ class OperationsIT {
                     Map.entry("reads", m.reads()),
                     Map.entry("handedOff", 0L), Map.entry("bytesHandedOff", 0L),
                     Map.entry("bufferBytesBudget", m.bufferBytesBudget()), Map.entry("clientRateGroups", 0L),
-                    Map.entry("userRateGroups", 0L), Map.entry("mappedWindows", m.mappedWindows()));
+                    Map.entry("userRateGroups", 0L), Map.entry("mappedWindows", m.mappedWindows()),
+                    Map.entry("readThreads", m.readThreads()), Map.entry("spanLoads", 0L));
             counters.forEach((key, value) -> assertEquals(value, json.get(key), key + " in " + status.text()));
             assertEquals(List.of(), json.get("transfers"));
             assertEquals(List.of(), json.get("rateGroups"));

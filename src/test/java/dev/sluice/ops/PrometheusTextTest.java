@@ -41,6 +41,8 @@ class PrometheusTextTest {
             Map.entry("clientRateGroups", List.of(new Exposed("sluice_rate_groups", Map.of("kind", "client")))),
             Map.entry("userRateGroups", List.of(new Exposed("sluice_rate_groups", Map.of("kind", "user")))),
             Map.entry("mappedWindows", List.of(new Exposed("sluice_mapped_windows", Map.of()))),
+            Map.entry("readThreads", List.of(new Exposed("sluice_read_threads", Map.of()))),
+            Map.entry("spanLoads", List.of(new Exposed("sluice_span_loads", Map.of()))),
             Map.entry("parked", List.of(
                     new Exposed("sluice_parked_seconds_total", Map.of("reason", "socket")),
                     new Exposed("sluice_parked_seconds_total", Map.of("reason", "read")),
@@ -52,7 +54,7 @@ class PrometheusTextTest {
     /** A snapshot whose every number differs from every other. */
     static TransferMetrics distinct() {
         return new TransferMetrics(3, 1_000_003, 5, 7, 11, 13 * 4096, 17 * 4096, 19, 23, 59, 29, 31 * 1024,
-                256L << 20, 37, 41, 43, new Waits(1_500_000_000L, 2_250_000_000L, 47_000_000L, 53_000_000_000L),
+                256L << 20, 37, 41, 43, 61, 67, new Waits(1_500_000_000L, 2_250_000_000L, 47_000_000L, 53_000_000_000L),
                 new Histogram.Snapshot(new double[] {0.01, 0.1, 1, 10}, new long[] {1, 4, 9, 20}, 123.5, 23),
                 new Histogram.Snapshot(new double[] {4096, 65536, 1 << 20}, new long[] {2, 2, 10}, 7_654_321, 10));
     }
@@ -89,6 +91,8 @@ class PrometheusTextTest {
         assertEquals(37, families.get("sluice_rate_groups").value("sluice_rate_groups", Map.of("kind", "client")));
         assertEquals(41, families.get("sluice_rate_groups").value("sluice_rate_groups", Map.of("kind", "user")));
         assertEquals(43, families.get("sluice_mapped_windows").value("sluice_mapped_windows", Map.of()));
+        assertEquals(61, families.get("sluice_read_threads").value("sluice_read_threads", Map.of()));
+        assertEquals(67, families.get("sluice_span_loads").value("sluice_span_loads", Map.of()));
         PrometheusParser.Family parked = families.get("sluice_parked_seconds_total");
         assertEquals(1.5, parked.value("sluice_parked_seconds_total", Map.of("reason", "socket")));
         assertEquals(2.25, parked.value("sluice_parked_seconds_total", Map.of("reason", "read")));
@@ -135,7 +139,7 @@ class PrometheusTextTest {
 
     @Test
     void anEmptyEngineIsValidToo() {
-        TransferMetrics zero = new TransferMetrics(0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1 << 20, 0, 0, 0, Waits.NONE,
+        TransferMetrics zero = new TransferMetrics(0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1 << 20, 0, 0, 0, 0, 0, Waits.NONE,
                 new Histogram.Snapshot(new double[] {1, 10}, new long[] {0, 0}, 0, 0),
                 new Histogram.Snapshot(new double[] {4096}, new long[] {0}, 0, 0));
         String text = PrometheusText.of(zero);

@@ -64,7 +64,7 @@ class SluiceMeterBinderTest {
         assertEquals(samples + MetricFamilies.HISTOGRAMS.size(), registry.getMeters().size());
         assertTrue(registry.getMeters().stream().allMatch(x -> "files".equals(x.getId().getTag("servlet"))));
 
-        current.set(new TransferMetrics(0, 2_000_000, 6, 7, 11, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, m.parked(),
+        current.set(new TransferMetrics(0, 2_000_000, 6, 7, 11, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, m.parked(),
                 m.durations(), m.sizes()));
         assertEquals(2_000_000, sent.count(), "read live, not copied at bind time");
         assertEquals(6, registry.get("sluice.transfers").tag("outcome", "completed").functionCounter().count());

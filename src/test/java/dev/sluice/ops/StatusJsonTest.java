@@ -32,7 +32,8 @@ class StatusJsonTest {
                 settings, NOW));
         assertEquals(List.of("activeTransfers", "bytesSent", "completed", "aborted", "failed", "bufferBytesInUse",
                 "bufferBytesHighWater", "bufferWaits", "readQueueLength", "reads", "handedOff", "bytesHandedOff",
-                "bufferBytesBudget", "clientRateGroups", "userRateGroups", "mappedWindows", "parkedMs", "now",
+                "bufferBytesBudget", "clientRateGroups", "userRateGroups", "mappedWindows", "readThreads", "spanLoads",
+                "parkedMs", "now",
                 "transfersOmitted", "transfers", "rateGroups"), List.copyOf(json.keySet()));
         assertEquals(3L, json.get("activeTransfers"));
         assertEquals(1_000_003L, json.get("bytesSent"));

@@ -15,9 +15,14 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Random;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.LockSupport;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * On slow storage (a FUSE mount, every read 50 ms late), one thread's {@link PageAdvice} puts every piece of a
@@ -129,6 +134,51 @@ class PageAdviceIT {
                 engine.endSpanLoad();
             }
             assertEquals(TransferEngine.ADVISED_PIECES, engine.advisedPieces().availablePermits());
+        }
+    }
+
+    /**
+     * The engine's gauges while a transfer reads from the mount (5 ms a read), with advice and without
+     * ({@link SpanLoad}'s helpers): spans loading from the storage are seen while it runs, read threads are alive,
+     * and no span is loading once it ended. Sampled every 0.2 ms; a span's load takes at least one 5 ms read.
+     */
+    @ParameterizedTest
+    @ValueSource(booleans = {true, false})
+    void theGaugesShowTheSpanLoadsWhileTheyRun(boolean advised) throws Throwable {
+        Path source = Files.createDirectories(dir.resolve("source"));
+        Path mount = Files.createDirectories(dir.resolve("mount"));
+        Path stats = dir.resolve("stats");
+        byte[] data = writeFiles(source, 5, "gauged.bin");
+        try (SlowFuse fuse = SlowFuse.mount(source, mount, 5, 0, stats);
+                TransferEngine engine = new TransferEngine(EngineSettings.defaults()
+                        .withBufferKind(BufferKind.MAPPED))) {
+            if (advised) {
+                assumeMappedAndAdvised(engine);
+            } else {
+                Assumptions.assumeTrue(engine.writeMode().contains("mapped files"), "nothing mapped on Servlet 6.0");
+                engine.withoutPageAdvice();
+            }
+            AtomicLong mostLoads = new AtomicLong();
+            AtomicLong mostThreads = new AtomicLong();
+            AtomicBoolean ended = new AtomicBoolean();
+            Thread sampler = new Thread(() -> {
+                while (!ended.get()) {
+                    TransferMetrics now = engine.metrics();
+                    mostLoads.accumulateAndGet(now.spanLoads(), Math::max);
+                    mostThreads.accumulateAndGet(now.readThreads(), Math::max);
+                    LockSupport.parkNanos(200_000);
+                }
+            }, "gauge-sampler");
+            sampler.start();
+            try {
+                transferAll(engine, mount.resolve("gauged.bin"), data);
+            } finally {
+                ended.set(true);
+                sampler.join();
+            }
+            assertTrue(mostLoads.get() >= 1, "span loads seen: " + mostLoads.get());
+            assertTrue(mostThreads.get() >= 1, "read threads seen: " + mostThreads.get());
+            assertEquals(0, engine.metrics().spanLoads(), "no span loading after the transfer");
         }
     }
 
