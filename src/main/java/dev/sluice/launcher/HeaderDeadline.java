@@ -58,14 +58,7 @@ final class HeaderDeadline {
 
     /** An HTTP/1.1 connection factory (the connector's first) whose connections keep the deadline. */
     HttpConnectionFactory http1(HttpConfiguration config) {
-        return new HttpConnectionFactory(config) {
-            @Override
-            public Connection newConnection(Connector connector, EndPoint endPoint) {
-                DeadlineConnection connection = new DeadlineConnection(getHttpConfiguration(), connector, endPoint);
-                connection.setTransferEncodingChunkMaxLength(getTransferEncodingChunkMaxLength());
-                return configure(connection, connector, endPoint);
-            }
-        };
+        return SerialFillConnection.factory(config, DeadlineConnection::new);
     }
 
     /**

@@ -38,14 +38,24 @@ public class SerialFillConnection extends HttpConnection {
      * request-header deadline, for the tests' Jetty and for embedders who build their own connector.
      */
     public static HttpConnectionFactory factory(HttpConfiguration config) {
+        return factory(config, SerialFillConnection::new);
+    }
+
+    /** An HTTP/1.1 connection factory whose connections {@code maker} makes (the launcher's: with the deadline). */
+    static HttpConnectionFactory factory(HttpConfiguration config, Maker maker) {
         return new HttpConnectionFactory(config) {
             @Override
             public Connection newConnection(Connector connector, EndPoint endPoint) {
-                SerialFillConnection connection = new SerialFillConnection(getHttpConfiguration(), connector, endPoint);
+                SerialFillConnection connection = maker.make(getHttpConfiguration(), connector, endPoint);
                 connection.setTransferEncodingChunkMaxLength(getTransferEncodingChunkMaxLength());
                 return configure(connection, connector, endPoint);
             }
         };
+    }
+
+    /** A constructor of this class or of a subclass. */
+    interface Maker {
+        SerialFillConnection make(HttpConfiguration config, Connector connector, EndPoint endPoint);
     }
 
     @Override
