@@ -12,18 +12,20 @@ import org.eclipse.jetty.util.thread.SerializedInvoker;
  * Jetty's HTTP/1.1 connection with one {@link #onFillable()} at a time: a call that arrives while another thread
  * is inside is queued and run by that thread when it leaves (Jetty's {@link SerializedInvoker}); no thread waits.
  *
- * <p>Why: Jetty 12.1.12's {@code HttpConnection} keeps its request buffer in a plain field that only one
- * {@code onFillable} may touch, and it relies on its {@code _handling} flag to hand the connection from the thread
- * that parsed a request to the thread that completes the response. A malformed request (a bad {@code Host}, request
- * line or header) skips that flag: the parsing thread hands the 400 to another thread and then releases the buffer
- * to the pool, while the 400's completion already dispatches the next {@code onFillable} on a third thread. When
- * the first thread is slow (a busy machine), both use the same buffer: it goes back to the pool twice, or back to
- * the pool while still in use, and then it is shared with another connection. Seen as Jetty's "already released"
- * warning and as requests closed without an answer, on connections other than the malformed one (once in about five
- * clean-clone test runs; with that window widened by a pause, 1,580 warnings and 9 unanswered in 2,000 malformed
- * requests, and none with this class). The same buffer on two connections could also hand one client's request
- * bytes to another. Running the two {@code onFillable} one after the other is the order Jetty intends; it is
- * how they run whenever the first thread is fast.
+ * <p>Why: Jetty 12.1.12's {@code HttpConnection} releases and acquires its request buffer with an unguarded
+ * check-then-act on one field ({@code releaseRequestBuffer}, {@code ensureRequestBuffer}), safe only while one
+ * {@code onFillable} runs at a time; its {@code _handling} flag hands the connection from the thread that parsed a
+ * request to the thread that completes the response. A malformed request (a bad {@code Host}, request line or
+ * header) skips that flag: the parsing thread hands the 400 to another thread and then releases the buffer, while
+ * the 400's completion already dispatches the next {@code onFillable} on a third thread, which finds the parser
+ * closed and releases the buffer too. When the first thread is slow (a busy machine), both release the same buffer:
+ * it goes back to the pool twice, or back to the pool while another connection already uses it. Seen as Jetty's
+ * "already released" warning and as requests closed without an answer, on connections other than the malformed one
+ * (once in about five clean-clone test runs; with that window widened by a pause in Jetty's release, 51 requests
+ * unanswered, one hung and 7,338 warnings in 12,000 malformed requests from four clients, and none with this
+ * class). The same buffer on two connections could also hand one client's request bytes to another. Running the
+ * two {@code onFillable} one after the other is the order Jetty intends; it is how they run whenever the first
+ * thread is quick.
  */
 public class SerialFillConnection extends HttpConnection {
 
