@@ -87,9 +87,9 @@ final class HeaderDeadline {
 
     /**
      * Jetty's HTTP/1.1 connection (one {@code onFillable} at a time, {@link SerialFillConnection}) with the
-     * deadline. It starts at the accept ({@code onOpen}) and when a response
-     * is complete (the stream's {@code succeeded}, before Jetty looks for the next head); as a fallback, when the
-     * parser begins a head ({@code messageBegin}, only ever called between requests). It ends when the parser has
+     * deadline. It starts at the accept ({@code onOpen}) and when a response is complete (the stream's
+     * {@code succeeded}, before Jetty looks for the next head); as a fallback, when the parser begins a head
+     * ({@code messageBegin}, only ever called between requests). It ends when the parser has
      * the whole head ({@code headerComplete}) or refuses it ({@code badMessage}). All of these run on the thread
      * that owns the connection at that moment, one at a time; the scheduler's thread only reads the volatile flag
      * and closes the end point, which Jetty's own idle timeout does from that thread too.

@@ -32,5 +32,6 @@ package dev.sluice.stream;
 public record TransferMetrics(long activeTransfers, long bytesSent, long completed, long aborted, long failed,
         long bufferBytesInUse, long bufferBytesHighWater, long bufferWaits, long readQueueLength, long reads, long handedOff,
         long bytesHandedOff, long bufferBytesBudget, long clientRateGroups, long userRateGroups,
-        long mappedWindows, long readThreads, long spanLoads, Waits parked, Histogram.Snapshot durations, Histogram.Snapshot sizes) {
+        long mappedWindows, long readThreads, long spanLoads, Waits parked, Histogram.Snapshot durations,
+        Histogram.Snapshot sizes) {
 }
