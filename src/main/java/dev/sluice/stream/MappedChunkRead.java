@@ -120,7 +120,7 @@ record MappedChunkRead(Transfer transfer, FileWindows windows, long position, in
         Throwable failure = null;
         Semaphore permits = engine.advisedPieces();
         int pieces = (length + PageAdvice.PIECE - 1) / PageAdvice.PIECE;
-        boolean[] asked = new boolean[pieces]; // pieces asked for with a permit and not yet loaded
+        boolean[] asked = new boolean[pieces]; // pieces asked for with a permit, returned once the piece is in
         int held = 0; // permits taken and not yet returned, returned in finally whatever throws
         int loading = engine.startSpanLoad();
         try {
@@ -153,7 +153,6 @@ record MappedChunkRead(Transfer transfer, FileWindows windows, long position, in
                 int offset = piece * PageAdvice.PIECE;
                 span.slice(offset, Math.min(PageAdvice.PIECE, length - offset)).load();
                 if (asked[piece]) {
-                    asked[piece] = false;
                     permits.release();
                     held--;
                 }
