@@ -30,6 +30,7 @@ import org.eclipse.jetty.util.thread.SerializedInvoker;
 public class SerialFillConnection extends HttpConnection {
 
     private final SerializedInvoker fillers = new SerializedInvoker(SerialFillConnection.class);
+    private final Runnable fillTask = this::fill; // one per connection, not one per onFillable
 
     SerialFillConnection(HttpConfiguration config, Connector connector, EndPoint endPoint) {
         super(config, connector, endPoint);
@@ -62,7 +63,7 @@ public class SerialFillConnection extends HttpConnection {
 
     @Override
     public final void onFillable() {
-        fillers.run(this::fill);
+        fillers.run(fillTask);
     }
 
     /** Jetty's {@code onFillable}, on one thread at a time; a test replaces it to see who runs it, and when. */
