@@ -28,6 +28,10 @@ class SigningKeyConfigTest {
     @TempDir
     Path root;
 
+    /** Where the key files go: outside the served root, and removed after each test like the root. */
+    @TempDir
+    Path keys;
+
     private SluiceConfig config(String... pairs) {
         Map<String, String> values = new HashMap<>();
         values.put("root", root.toString());
@@ -51,9 +55,7 @@ class SigningKeyConfigTest {
     }
 
     private Path file(String name, byte[] content) throws Exception {
-        Path file = root.resolveSibling(root.getFileName() + "-" + name);
-        Files.write(file, content);
-        return file;
+        return Files.write(keys.resolve(name), content);
     }
 
     @Test
