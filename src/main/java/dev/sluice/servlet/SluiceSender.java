@@ -315,7 +315,7 @@ public final class SluiceSender {
         boolean withBody = withBody(request);
         if (internal == null) {
             LOG.warning("Sluice: a hand-off by " + via + " with no internalRoot set: answered 500");
-            writeSmall(response, FilePlanner.text(500, "Internal Server Error", List.of()), withBody);
+            writeSmall(request, response, FilePlanner.text(500, "Internal Server Error", List.of()), withBody);
             return;
         }
         Handoff given;
@@ -323,7 +323,7 @@ public final class SluiceSender {
             given = handoff.apply(internal.root());
         } catch (IllegalArgumentException e) {
             LOG.warning("Sluice: a hand-off by " + via + " refused (500): " + e.getMessage());
-            writeSmall(response, FilePlanner.text(500, "Internal Server Error", List.of()), withBody);
+            writeSmall(request, response, FilePlanner.text(500, "Internal Server Error", List.of()), withBody);
             return;
         }
         Resolution resolution = given.rawPath() == null ? new Resolution.NotFound(given.refusal())
@@ -331,7 +331,7 @@ public final class SluiceSender {
         if (!(resolution instanceof Resolution.Found found)) {
             LOG.warning("Sluice: a hand-off by " + via + " of " + LogText.quote(given.given()) + " refused (404): "
                     + reason(resolution));
-            writeSmall(response, FilePlanner.text(404, "Not Found", List.of()), withBody);
+            writeSmall(request, response, FilePlanner.text(404, "Not Found", List.of()), withBody);
             return;
         }
         sendSource(request, response, new Source(found.file(), found.decodedPath(), found.decodedPath(),
@@ -430,10 +430,10 @@ public final class SluiceSender {
         try {
             file = cached.isPresent() ? Snapshot.of(cached.get()) : Snapshot.of(open(source, variant));
         } catch (NoSuchFileException e) {
-            writeSmall(response, FilePlanner.text(404, "Not Found", List.of()), withBody);
+            writeSmall(request, response, FilePlanner.text(404, "Not Found", List.of()), withBody);
             return;
         } catch (AccessDeniedException e) {
-            writeSmall(response, FilePlanner.text(403, "Forbidden", List.of()), withBody);
+            writeSmall(request, response, FilePlanner.text(403, "Forbidden", List.of()), withBody);
             return;
         }
         ResponsePlan plan;
@@ -453,7 +453,7 @@ public final class SluiceSender {
         }
         if (!withBody || plan.body().stream().noneMatch(p -> p instanceof ResponsePlan.FilePart)) {
             file.close();
-            writeSmall(response, plan, withBody);
+            writeSmall(request, response, plan, withBody);
             return;
         }
         try {
@@ -643,14 +643,20 @@ public final class SluiceSender {
         for (ResponsePlan.Header header : plan.headers()) {
             if (header.name().equals("Content-Type")) {
                 setContentType(response, header.value());
-            } else if (header.name().equals("Vary")) {
-                response.setHeader("Vary", vary(response.getHeaders("Vary"), header.value()));
             } else {
-                response.setHeader(header.name(), header.value());
+                setHeader(response, header);
             }
         }
         if (plan.contentLength() >= 0) {
             response.setContentLengthLong(plan.contentLength());
+        }
+    }
+
+    private static void setHeader(HttpServletResponse response, ResponsePlan.Header header) {
+        if (header.name().equals("Vary")) {
+            response.setHeader("Vary", vary(response.getHeaders("Vary"), header.value()));
+        } else {
+            response.setHeader(header.name(), header.value());
         }
     }
 
@@ -688,8 +694,32 @@ public final class SluiceSender {
         return String.join(", ", members);
     }
 
-    /** Sends a plan whose body, if any, is literal bytes only: small enough to write on this thread. */
-    static void writeSmall(HttpServletResponse response, ResponsePlan plan, boolean withBody) throws IOException {
+    /**
+     * Sends a plan whose body, if any, is literal bytes only: small enough to write on this thread. An error whose
+     * status has a page in the application's descriptor ({@link ErrorPages}) goes to that page instead, with the
+     * plan's headers (an {@code Allow}, a {@code Content-Range}: what the container keeps of them) but not its type
+     * or text. Not from an error page's own dispatch: an error there stays plain, rather than a page for the page.
+     * Not from an include either, which cannot set a status.
+     */
+    static void writeSmall(HttpServletRequest request, HttpServletResponse response, ResponsePlan plan,
+            boolean withBody) throws IOException {
+        DispatcherType dispatch = request.getDispatcherType();
+        if (plan.status() >= 400 && dispatch != DispatcherType.ERROR && dispatch != DispatcherType.INCLUDE
+                && ErrorPages.of(request.getServletContext()).cover(plan.status())) {
+            for (ResponsePlan.Header header : plan.headers()) {
+                if (!header.name().equals("Content-Type")) {
+                    setHeader(response, header);
+                }
+            }
+            response.sendError(plan.status());
+            return;
+        }
+        writePlain(response, plan, withBody);
+    }
+
+    /** Sends a plan whose body, if any, is literal bytes only, as it is. */
+    private static void writePlain(HttpServletResponse response, ResponsePlan plan, boolean withBody)
+            throws IOException {
         applyHead(response, plan);
         if (withBody) {
             for (ResponsePlan.Part part : plan.body()) {
@@ -753,12 +783,13 @@ public final class SluiceSender {
 
     /**
      * maxTransfers are running: tell the client to come back rather than queue it. Nothing is committed yet. The
-     * headers the caller set go, but for its cookies, as in the header way's refusals.
+     * headers the caller set go, but for its cookies, as in the header way's refusals. Plain text whatever the
+     * error pages: the request is asynchronous by now, and a refusal under load should cost little.
      */
     private static void busy(HttpServletResponse response) throws IOException {
         HandoffFilter.resetKeepingCookies(response);
         response.setHeader("Retry-After", RETRY_AFTER_SECONDS);
-        writeSmall(response, FilePlanner.text(HttpServletResponse.SC_SERVICE_UNAVAILABLE, "Service Unavailable",
+        writePlain(response, FilePlanner.text(HttpServletResponse.SC_SERVICE_UNAVAILABLE, "Service Unavailable",
                 List.of()), true);
     }
 

@@ -237,10 +237,10 @@ public class SluiceServlet extends HttpServlet {
         }
         response.setHeader("Allow", ALLOW);
         if (MethodRegistry.isRegistered(method)) {
-            send(response, FilePlanner.text(HttpServletResponse.SC_METHOD_NOT_ALLOWED, "Method Not Allowed",
+            send(request, response, FilePlanner.text(HttpServletResponse.SC_METHOD_NOT_ALLOWED, "Method Not Allowed",
                     List.of()), true);
         } else {
-            send(response, FilePlanner.text(HttpServletResponse.SC_NOT_IMPLEMENTED, "Not Implemented", List.of()),
+            send(request, response, FilePlanner.text(HttpServletResponse.SC_NOT_IMPLEMENTED, "Not Implemented", List.of()),
                     true);
         }
     }
@@ -282,7 +282,7 @@ public class SluiceServlet extends HttpServlet {
         String rawPath = rawPath(request);
         var admin = operations.answer(rawPath, request);
         if (admin.isPresent()) {
-            send(response, admin.get(), withBody);
+            send(request, response, admin.get(), withBody);
             return;
         }
         String signedPath = null;
@@ -302,7 +302,7 @@ public class SluiceServlet extends HttpServlet {
             // Never expected (both decode alike); should they ever disagree, the file is not the one signed.
             LOG.warning("Sluice: a signed path resolved to another path: " + signedPath + " / "
                     + decodedPath(resolution));
-            forbidden(response, withBody);
+            forbidden(request, response, withBody);
             return;
         }
         if (resolution instanceof Resolution.Directory directory) {
@@ -312,18 +312,18 @@ public class SluiceServlet extends HttpServlet {
             }
             String welcome = welcomeFile(rawPath);
             if (welcome == null) {
-                directoryWithoutWelcome(directory, rawPath, response, withBody);
+                directoryWithoutWelcome(directory, rawPath, request, response, withBody);
                 return;
             }
             rawPath = welcome;
             resolution = files.resolve(rawPath);
         }
         if (resolution instanceof Resolution.BadRequest) {
-            send(response, FilePlanner.text(HttpServletResponse.SC_BAD_REQUEST, "Bad Request", List.of()), withBody);
+            send(request, response, FilePlanner.text(HttpServletResponse.SC_BAD_REQUEST, "Bad Request", List.of()), withBody);
             return;
         }
         if (!(resolution instanceof Resolution.Found found)) {
-            notFound(response, withBody);
+            notFound(request, response, withBody);
             return;
         }
         sender.sendFound(request, response, found, files, rawPath, urlOptions(request, found),
@@ -345,12 +345,12 @@ public class SluiceServlet extends HttpServlet {
             return valid.path();
         }
         if (verdict instanceof SignedLinks.Verdict.Expired) {
-            send(response, FilePlanner.text(HttpServletResponse.SC_GONE, "Gone", List.of()), withBody);
+            send(request, response, FilePlanner.text(HttpServletResponse.SC_GONE, "Gone", List.of()), withBody);
         } else {
             if (LOG.isLoggable(Level.FINE)) {
                 LOG.fine("Sluice: signed link refused: " + ((SignedLinks.Verdict.Forbidden) verdict).reason());
             }
-            forbidden(response, withBody);
+            forbidden(request, response, withBody);
         }
         return null;
     }
@@ -362,8 +362,9 @@ public class SluiceServlet extends HttpServlet {
         return resolution instanceof Resolution.Directory directory ? directory.decodedPath() : null;
     }
 
-    private static void forbidden(HttpServletResponse response, boolean withBody) throws IOException {
-        send(response, FilePlanner.text(HttpServletResponse.SC_FORBIDDEN, "Forbidden", List.of()), withBody);
+    private static void forbidden(HttpServletRequest request, HttpServletResponse response,
+            boolean withBody) throws IOException {
+        send(request, response, FilePlanner.text(HttpServletResponse.SC_FORBIDDEN, "Forbidden", List.of()), withBody);
     }
 
     /**
@@ -411,9 +412,9 @@ public class SluiceServlet extends HttpServlet {
     }
 
     private void directoryWithoutWelcome(Resolution.Directory directory, String rawPath,
-            HttpServletResponse response, boolean withBody) throws IOException {
+            HttpServletRequest request, HttpServletResponse response, boolean withBody) throws IOException {
         if (!config.responses().dirListing()) {
-            send(response, FilePlanner.text(HttpServletResponse.SC_FORBIDDEN, "Forbidden", List.of()), withBody);
+            send(request, response, FilePlanner.text(HttpServletResponse.SC_FORBIDDEN, "Forbidden", List.of()), withBody);
             return;
         }
         if (!directory.decodedPath().equals("/")) {
@@ -425,7 +426,7 @@ public class SluiceServlet extends HttpServlet {
                 now = new Resolution.NotFound("cannot read the directory: " + e);
             }
             if (!(now instanceof Resolution.Directory looked)) {
-                notFound(response, withBody);
+                notFound(request, response, withBody);
                 return;
             }
             // Not the one the cache found when renamed since: what the path leads to now, looked at just now.
@@ -436,19 +437,20 @@ public class SluiceServlet extends HttpServlet {
                 .toList();
         String base = directory.decodedPath().endsWith("/") ? directory.decodedPath() : directory.decodedPath() + "/";
         byte[] html = DirectoryListing.html(base, entries).getBytes(StandardCharsets.UTF_8);
-        send(response, new ResponsePlan(200, List.of(
+        send(request, response, new ResponsePlan(200, List.of(
                 new ResponsePlan.Header("Content-Type", "text/html;charset=utf-8"),
                 new ResponsePlan.Header("X-Content-Type-Options", "nosniff")),
                 List.of(new ResponsePlan.Bytes(html)), html.length), withBody);
     }
 
     /** Sends a plan whose body, if any, is literal bytes only: small enough to write on this thread. */
-    private static void send(HttpServletResponse response, ResponsePlan plan, boolean withBody) throws IOException {
-        SluiceSender.writeSmall(response, plan, withBody);
+    private static void send(HttpServletRequest request, HttpServletResponse response, ResponsePlan plan,
+            boolean withBody) throws IOException {
+        SluiceSender.writeSmall(request, response, plan, withBody);
     }
 
-    private static void notFound(HttpServletResponse response, boolean withBody) throws IOException {
-        send(response, FilePlanner.text(HttpServletResponse.SC_NOT_FOUND, "Not Found", List.of()), withBody);
+    private static void notFound(HttpServletRequest request, HttpServletResponse response, boolean withBody) throws IOException {
+        send(request, response, FilePlanner.text(HttpServletResponse.SC_NOT_FOUND, "Not Found", List.of()), withBody);
     }
 
     /** The request's path below this servlet, still percent-encoded, for the resolver to decode exactly once. */

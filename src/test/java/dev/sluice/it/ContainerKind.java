@@ -167,10 +167,70 @@ public enum ContainerKind {
         return start(servlets, filters, Map.of());
     }
 
-    /** As {@link #start(List, List)}, with error pages: each status code's page at its location in the webapp. */
+    /**
+     * As {@link #start(List, List)}, with error pages: each status code's page at its location in the webapp, and
+     * under {@link #EVERY_STATUS} the default page. They are set in the container's own terms and declared in the
+     * webapp's {@code /WEB-INF/web.xml} as a WAR would, where Sluice reads them.
+     */
     public Running start(List<ServletSpec> servlets, List<FilterSpec> filters, Map<Integer, String> errorPages)
             throws Exception {
         assumeInThisRun();
+        if (errorPages.isEmpty()) {
+            return start(servlets, filters, errorPages, null);
+        }
+        Path webapp = descriptor(errorPages);
+        Running running;
+        try {
+            running = start(servlets, filters, errorPages, webapp);
+        } catch (Exception | Error e) {
+            org.apache.commons.io.file.PathUtils.deleteDirectory(webapp);
+            throw e;
+        }
+        return new Running() {
+            @Override
+            public URI uri() {
+                return running.uri();
+            }
+
+            @Override
+            public Object internals() {
+                return running.internals();
+            }
+
+            @Override
+            public void close() {
+                try {
+                    running.close();
+                } finally {
+                    try {
+                        org.apache.commons.io.file.PathUtils.deleteDirectory(webapp);
+                    } catch (java.io.IOException e) {
+                        throw new java.io.UncheckedIOException(e);
+                    }
+                }
+            }
+        };
+    }
+
+    /** The key of {@link #start(List, List, Map)}'s error pages for the default page, the one for every status. */
+    public static final int EVERY_STATUS = 0;
+
+    /** A webapp folder with only the {@code WEB-INF/web.xml} that declares {@code errorPages}. */
+    private static Path descriptor(Map<Integer, String> errorPages) throws java.io.IOException {
+        StringBuilder xml = new StringBuilder("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+                + "<web-app xmlns=\"https://jakarta.ee/xml/ns/jakartaee\" version=\"6.0\">\n");
+        errorPages.forEach((status, location) -> xml.append("  <error-page>")
+                .append(status == EVERY_STATUS ? "" : "<error-code>" + status + "</error-code>")
+                .append("<location>").append(location).append("</location></error-page>\n"));
+        xml.append("</web-app>\n");
+        Path webapp = Files.createTempDirectory("sluice-webapp-");
+        Files.createDirectories(webapp.resolve("WEB-INF"));
+        Files.writeString(webapp.resolve("WEB-INF/web.xml"), xml);
+        return webapp;
+    }
+
+    private Running start(List<ServletSpec> servlets, List<FilterSpec> filters, Map<Integer, String> errorPages,
+            Path webapp) throws Exception {
         return switch (this) {
             case JETTY_EE11 -> startJetty(true, 0, false, null, server -> {
                 var context = new org.eclipse.jetty.ee11.servlet.ServletContextHandler("/");
@@ -200,8 +260,16 @@ public enum ContainerKind {
                 }
                 if (!errorPages.isEmpty()) {
                     var pages = new org.eclipse.jetty.ee11.servlet.ErrorPageErrorHandler();
-                    errorPages.forEach(pages::addErrorPage);
+                    errorPages.forEach((status, location) -> {
+                        if (status == EVERY_STATUS) {
+                            pages.addErrorPage(org.eclipse.jetty.ee11.servlet.ErrorPageErrorHandler.GLOBAL_ERROR_PAGE,
+                                    location);
+                        } else {
+                            pages.addErrorPage(status, location);
+                        }
+                    });
                     context.setErrorHandler(pages);
+                    context.setBaseResourceAsPath(webapp);
                 }
                 return context;
             });
@@ -233,8 +301,16 @@ public enum ContainerKind {
                 }
                 if (!errorPages.isEmpty()) {
                     var pages = new org.eclipse.jetty.ee10.servlet.ErrorPageErrorHandler();
-                    errorPages.forEach(pages::addErrorPage);
+                    errorPages.forEach((status, location) -> {
+                        if (status == EVERY_STATUS) {
+                            pages.addErrorPage(org.eclipse.jetty.ee10.servlet.ErrorPageErrorHandler.GLOBAL_ERROR_PAGE,
+                                    location);
+                        } else {
+                            pages.addErrorPage(status, location);
+                        }
+                    });
                     context.setErrorHandler(pages);
+                    context.setBaseResourceAsPath(webapp);
                 }
                 return context;
             });
@@ -260,10 +336,13 @@ public enum ContainerKind {
                 }
                 errorPages.forEach((status, location) -> {
                     var page = new org.apache.tomcat.util.descriptor.web.ErrorPage();
-                    page.setErrorCode(status);
+                    page.setErrorCode(status); // 0, EVERY_STATUS, is Tomcat's default page too
                     page.setLocation(location);
                     context.addErrorPage(page);
                 });
+                if (webapp != null) {
+                    context.setDocBase(webapp.toString());
+                }
             });
         };
     }
@@ -494,11 +573,20 @@ public enum ContainerKind {
         if (login != null) {
             TomcatLogin.configure(tomcat, context, login);
         }
-        tomcat.start();
-        if (context.getState() != org.apache.catalina.LifecycleState.STARTED) {
-            tomcat.stop();
-            tomcat.destroy();
-            throw new IllegalStateException("the webapp failed to start: " + context.getState());
+        try {
+            tomcat.start();
+            if (context.getState() != org.apache.catalina.LifecycleState.STARTED) {
+                throw new IllegalStateException("the webapp failed to start: " + context.getState());
+            }
+        } catch (Exception | Error e) {
+            try {
+                tomcat.stop();
+                tomcat.destroy();
+                org.apache.commons.io.file.PathUtils.deleteDirectory(base);
+            } catch (Exception cleanup) {
+                e.addSuppressed(cleanup);
+            }
+            throw e;
         }
         URI uri = URI.create("http://127.0.0.1:" + connector.getLocalPort() + "/");
         return new Running() {

@@ -192,6 +192,32 @@ class TomcatWarIT {
                 running.tomcat()::log);
     }
 
+    /**
+     * An error page added to the unpacked WAR's WEB-INF/web.xml, its file under the root: Sluice's own 404 for a
+     * missing file shows it, a 403 (a directory, for which there is no page) stays Sluice's plain line.
+     */
+    @Test
+    void anErrorPageInTheWebXmlIsWhatAMissingFileShows() throws Exception {
+        Files.createDirectories(files.resolve("errors"));
+        Files.writeString(files.resolve("errors/404.html"), "<p>Not in this archive.</p>\n");
+        Running running = startWar(TOMCAT_11, Map.of("sluice.root", files.toString()), base -> {
+            Files.delete(base.resolve("webapps/sluice.war"));
+            Path app = base.resolve("webapps/sluice");
+            SecurityDocs.unpack(WAR, app);
+            Path webXml = app.resolve("WEB-INF/web.xml");
+            String xml = Files.readString(webXml);
+            Files.writeString(webXml, xml.replace("</web-app>", "  <error-page>\n    <error-code>404</error-code>\n"
+                    + "    <location>/errors/404.html</location>\n  </error-page>\n</web-app>"));
+        });
+        TestClient.Response missing = TestClient.get(running.url(), "/sluice/missing.bin");
+        assertEquals(404, missing.status(), running.tomcat()::log);
+        assertEquals("<p>Not in this archive.</p>\n", missing.text());
+        assertTrue(missing.header("Content-Type").startsWith("text/html"), missing.header("Content-Type"));
+        TestClient.Response directory = TestClient.get(running.url(), "/sluice/errors/");
+        assertEquals(403, directory.status());
+        assertEquals("Forbidden\n", directory.text());
+    }
+
     /** A Tomcat serving the WAR: its CATALINA_BASE, its process, and the URL it answers on. */
     private record Running(Path base, ExternalServer tomcat, URI url) {
     }

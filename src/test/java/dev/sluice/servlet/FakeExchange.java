@@ -1,12 +1,15 @@
 package dev.sluice.servlet;
 
 import jakarta.servlet.DispatcherType;
+import jakarta.servlet.ServletContext;
 import jakarta.servlet.ServletOutputStream;
 import jakarta.servlet.WriteListener;
 import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
+import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.lang.reflect.Proxy;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.LinkedHashMap;
@@ -27,6 +30,9 @@ final class FakeExchange {
     DispatcherType dispatcherType = DispatcherType.REQUEST;
     final Map<String, Object> attributes = new LinkedHashMap<>();
     final Map<String, String> requestHeaders = new TreeMap<>(String.CASE_INSENSITIVE_ORDER);
+    /** The webapp's {@code /WEB-INF/web.xml}, or null for a webapp without one. */
+    String descriptor;
+    private final Map<String, Object> contextAttributes = new LinkedHashMap<>();
 
     boolean committed;
     boolean writerUsed;
@@ -80,10 +86,23 @@ final class FakeExchange {
                     case "getHeader" -> requestHeaders.get((String) args[0]);
                     case "getHeaders" -> Collections.enumeration(requestHeaders.containsKey((String) args[0])
                             ? List.of(requestHeaders.get((String) args[0])) : List.<String>of());
-                    case "getServletContext" -> null;
+                    case "getServletContext" -> context();
                     case "getRemoteAddr" -> "127.0.0.1";
                     case "toString" -> "FakeExchange.request";
                     default -> throw new UnsupportedOperationException("request." + m.getName());
+                });
+    }
+
+    private ServletContext context() {
+        return (ServletContext) Proxy.newProxyInstance(getClass().getClassLoader(),
+                new Class<?>[] {ServletContext.class}, (proxy, m, args) -> switch (m.getName()) {
+                    case "getResourceAsStream" -> descriptor == null || !args[0].equals("/WEB-INF/web.xml") ? null
+                            : new ByteArrayInputStream(descriptor.getBytes(StandardCharsets.UTF_8));
+                    case "getAttribute" -> contextAttributes.get((String) args[0]);
+                    case "setAttribute" -> contextAttributes.put((String) args[0], args[1]);
+                    case "getMimeType" -> null;
+                    case "toString" -> "FakeExchange.context";
+                    default -> throw new UnsupportedOperationException("context." + m.getName());
                 });
     }
 

@@ -1,0 +1,132 @@
+package dev.sluice.it;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.sluice.servlet.SluiceServlet;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
+
+/**
+ * Sluice's own error answers and the error pages a webapp declares in its {@code web.xml}: a status with a page gets
+ * the page, as from the containers' own file servlets; a status without one keeps Sluice's plain-text line, never
+ * the container's default page.
+ */
+class ErrorPagesIT {
+
+    private static final String NOT_FOUND_PAGE = "<p>No such file here.</p>\n";
+    private static final String OTHER_PAGE = "<p>Not like this.</p>\n";
+
+    @TempDir
+    Path root;
+
+    private ContainerKind.Running container;
+    private byte[] file;
+
+    @AfterEach
+    void stop() {
+        if (container != null) {
+            container.close();
+        }
+    }
+
+    private void start(ContainerKind kind, Map<Integer, String> errorPages) throws Exception {
+        file = new byte[100_000];
+        new Random(5).nextBytes(file);
+        Files.write(root.resolve("file.bin"), file);
+        Files.createDirectories(root.resolve("listless"));
+        Files.createDirectories(root.resolve("errors"));
+        Files.writeString(root.resolve("errors/404.html"), NOT_FOUND_PAGE);
+        Files.writeString(root.resolve("errors/other.html"), OTHER_PAGE);
+        container = kind.start(List.of(new ContainerKind.ServletSpec("sluice", new SluiceServlet(),
+                Map.of("root", root.toString()), true, List.of("/"))), List.of(), errorPages);
+    }
+
+    private TestClient.Response exchange(String method, String path, String... headers) throws Exception {
+        Map<String, String> fields = new java.util.LinkedHashMap<>();
+        for (int i = 0; i < headers.length; i += 2) {
+            fields.put(headers[i], headers[i + 1]);
+        }
+        return TestClient.exchange(container.uri(), method, path, fields);
+    }
+
+    private static void assertPage(String page, int status, TestClient.Response response, String what) {
+        assertEquals(status, response.status(), what);
+        assertEquals(page, response.text(), what);
+        assertTrue(response.header("content-type").startsWith("text/html"), what + ": " + response.header("content-type"));
+    }
+
+    private static void assertPlain(String line, int status, TestClient.Response response, String what) {
+        assertEquals(status, response.status(), what);
+        assertEquals(line + "\n", response.text(), what);
+        assertEquals("text/plain;charset=utf-8", response.header("content-type").replace(" ", "").toLowerCase(), what);
+    }
+
+    /**
+     * A missing file (answered after the storage calls' detour through a read thread, {@code OpenAhead}, and again),
+     * a method Sluice does not allow, a range past the end: each gets the page for its status, with its status and
+     * the headers that say what was wrong ({@code Allow}). A status without a page keeps the plain line.
+     */
+    @ParameterizedTest
+    @EnumSource(ContainerKind.class)
+    void sluicesOwnErrorsShowTheDeclaredPages(ContainerKind kind) throws Exception {
+        start(kind, Map.of(404, "/errors/404.html", 405, "/errors/other.html", 416, "/errors/other.html"));
+        for (int round = 0; round < 3; round++) {
+            assertPage(NOT_FOUND_PAGE, 404, exchange("GET", "/missing.txt"), kind + " missing, round " + round);
+        }
+        TestClient.Response head = exchange("HEAD", "/missing.txt");
+        assertEquals(404, head.status(), kind + " HEAD");
+        assertEquals(0, head.body().length, kind + " HEAD");
+
+        TestClient.Response post = exchange("POST", "/file.bin");
+        assertPage(OTHER_PAGE, 405, post, kind + " POST");
+        assertEquals("GET, HEAD, OPTIONS", post.header("allow"), kind + " POST");
+
+        assertPage(OTHER_PAGE, 416, exchange("GET", "/file.bin", "Range", "bytes=200000-"), kind + " 416");
+
+        assertPlain("Forbidden", 403, exchange("GET", "/listless/"), kind + " a directory without a page for 403");
+        TestClient.Response whole = exchange("GET", "/file.bin");
+        assertEquals(200, whole.status(), kind.name());
+        assertArrayEquals(file, whole.body(), kind.name());
+    }
+
+    /**
+     * A default page ({@code <error-page>} with no code) covers every status, Sluice's as the container's. Jetty
+     * shows error pages for GET, POST and HEAD only: to a DELETE it sends the status, the {@code Allow} and an empty
+     * body, as for its own {@code DefaultServlet}; Tomcat shows the page.
+     */
+    @ParameterizedTest
+    @EnumSource(ContainerKind.class)
+    void theDefaultPageCoversEveryStatus(ContainerKind kind) throws Exception {
+        start(kind, Map.of(ContainerKind.EVERY_STATUS, "/errors/other.html"));
+        assertPage(OTHER_PAGE, 404, exchange("GET", "/missing.txt"), kind + " missing");
+        assertPage(OTHER_PAGE, 403, exchange("GET", "/listless/"), kind + " directory");
+        assertPage(OTHER_PAGE, 405, exchange("POST", "/file.bin"), kind + " POST");
+        TestClient.Response delete = exchange("DELETE", "/file.bin");
+        if (kind == ContainerKind.TOMCAT) {
+            assertPage(OTHER_PAGE, 405, delete, kind + " DELETE");
+        } else {
+            assertEquals(405, delete.status(), kind + " DELETE");
+            assertEquals("", delete.text(), kind + " DELETE");
+        }
+        assertEquals("GET, HEAD, OPTIONS", delete.header("allow"), kind + " DELETE");
+    }
+
+    /** An error page that is missing itself: the error's status and Sluice's plain line, no loop, no trace. */
+    @ParameterizedTest
+    @EnumSource(ContainerKind.class)
+    void aMissingErrorPageLeavesThePlainAnswer(ContainerKind kind) throws Exception {
+        start(kind, Map.of(404, "/errors/gone.html"));
+        TestClient.Response missing = exchange("GET", "/missing.txt");
+        assertEquals(404, missing.status(), kind.name());
+        assertTrue(missing.text().length() < 200 && !missing.text().contains("Exception"), kind + ": " + missing.text());
+    }
+}
