@@ -548,6 +548,10 @@ public enum ContainerKind {
     private static Running startTomcat(int maxThreads, boolean sendfile, boolean h2c, Login login,
             Duration idleTimeout, Consumer<Context> webapp) throws Exception {
         Path base = Files.createTempDirectory("sluice-tomcat-");
+        // Tomcat keeps the first instance's base as the JVM's catalina.home and makes that directory again for every
+        // later instance: one empty folder left in /tmp by every test run that starts two Tomcats.
+        System.clearProperty("catalina.home");
+        System.clearProperty("catalina.base");
         Tomcat tomcat = new Tomcat();
         tomcat.setBaseDir(base.toString());
         Connector connector = new Connector();
