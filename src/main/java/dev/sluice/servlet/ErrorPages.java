@@ -71,7 +71,7 @@ record ErrorPages(Set<Integer> statuses, boolean everyStatus) {
      * An {@code <error-code>} that is not a number is left out: the container refuses such a descriptor anyway.
      */
     static ErrorPages read(InputStream descriptor) throws XMLStreamException {
-        XMLInputFactory factory = XMLInputFactory.newFactory();
+        XMLInputFactory factory = XMLInputFactory.newDefaultFactory(); // the JDK's, not one a webapp bundles
         factory.setProperty(XMLInputFactory.SUPPORT_DTD, false);
         factory.setProperty(XMLInputFactory.IS_SUPPORTING_EXTERNAL_ENTITIES, false);
         XMLStreamReader xml = factory.createXMLStreamReader(descriptor);

@@ -25,6 +25,7 @@ import dev.sluice.stream.TransferListener;
 import dev.sluice.stream.TransferRequest;
 import jakarta.servlet.AsyncContext;
 import jakarta.servlet.DispatcherType;
+import jakarta.servlet.RequestDispatcher;
 import jakarta.servlet.ServletContext;
 import jakarta.servlet.ServletOutputStream;
 import jakarta.servlet.http.HttpServletRequest;
@@ -252,7 +253,8 @@ public final class SluiceSender {
      *
      * <p>What the client gets besides the file: 404 when {@code file} does not exist, is not a regular file or is
      * a symlink (it is opened without following one); 403 when it cannot be read; 304, 412 or 416 as the request's
-     * headers ask; 503 with {@code Retry-After} when {@code maxTransfers} are running. The
+     * headers ask; 503 with {@code Retry-After} when {@code maxTransfers} are running. Each of these errors but
+     * the 503 shows the page the webapp's {@code WEB-INF/web.xml} has for its status (docs/http.md), if any. The
      * {@code NullPointerException}, {@code IllegalArgumentException} and {@code IllegalStateException} below are
      * thrown before the response is touched, so the caller may still answer otherwise.
      *
@@ -697,17 +699,19 @@ public final class SluiceSender {
     /**
      * Sends a plan whose body, if any, is literal bytes only: small enough to write on this thread. An error whose
      * status has a page in the application's descriptor ({@link ErrorPages}) goes to that page instead, with the
-     * plan's headers (an {@code Allow}, a {@code Content-Range}: what the container keeps of them) but not its type
-     * or text. Not from an error page's own dispatch: an error there stays plain, rather than a page for the page.
-     * Not from an include either, which cannot set a status.
+     * plan's headers that say what was wrong ({@link #ERROR_PAGE_HEADERS}; a caller's {@code Allow} is set
+     * already), not those that describe the file (validators, type), nor its text. Not while an error page is
+     * being answered (its own dispatch, or a forward from it): an error there stays plain, rather than a page for
+     * the page. Not from an include either, which cannot set a status.
      */
     static void writeSmall(HttpServletRequest request, HttpServletResponse response, ResponsePlan plan,
             boolean withBody) throws IOException {
         DispatcherType dispatch = request.getDispatcherType();
         if (plan.status() >= 400 && dispatch != DispatcherType.ERROR && dispatch != DispatcherType.INCLUDE
+                && request.getAttribute(RequestDispatcher.ERROR_STATUS_CODE) == null
                 && ErrorPages.of(request.getServletContext()).cover(plan.status())) {
             for (ResponsePlan.Header header : plan.headers()) {
-                if (!header.name().equals("Content-Type")) {
+                if (ERROR_PAGE_HEADERS.contains(header.name())) {
                     setHeader(response, header);
                 }
             }
@@ -716,6 +720,9 @@ public final class SluiceSender {
         }
         writePlain(response, plan, withBody);
     }
+
+    /** What an error page keeps of an error's plan: the range it could not satisfy, what the answer varies on. */
+    private static final Set<String> ERROR_PAGE_HEADERS = Set.of("Content-Range", "Vary");
 
     /** Sends a plan whose body, if any, is literal bytes only, as it is. */
     private static void writePlain(HttpServletResponse response, ResponsePlan plan, boolean withBody)

@@ -286,7 +286,9 @@ public class SluiceServlet extends HttpServlet {
             return;
         }
         String signedPath = null;
-        if (config.signedLinks() != null) {
+        // An error page is the webapp's answer to a request already checked, at a location of the webapp's choosing:
+        // it needs no signature of its own (asked for one, a 404 behind a genuine link became a 403).
+        if (config.signedLinks() != null && request.getDispatcherType() != DispatcherType.ERROR) {
             signedPath = hop != null ? hop.signedPath() : checkSignature(request, response, rawPath, withBody);
             if (signedPath == null) {
                 return;

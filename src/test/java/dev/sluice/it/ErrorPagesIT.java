@@ -4,7 +4,9 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.sluice.http.LinkSigner;
 import dev.sluice.servlet.SluiceServlet;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -39,6 +41,11 @@ class ErrorPagesIT {
     }
 
     private void start(ContainerKind kind, Map<Integer, String> errorPages) throws Exception {
+        start(kind, errorPages, Map.of());
+    }
+
+    private void start(ContainerKind kind, Map<Integer, String> errorPages, Map<String, String> settings)
+            throws Exception {
         file = new byte[100_000];
         new Random(5).nextBytes(file);
         Files.write(root.resolve("file.bin"), file);
@@ -47,7 +54,13 @@ class ErrorPagesIT {
         Files.writeString(root.resolve("errors/404.html"), NOT_FOUND_PAGE);
         Files.writeString(root.resolve("errors/other.html"), OTHER_PAGE);
         container = kind.start(List.of(new ContainerKind.ServletSpec("sluice", new SluiceServlet(),
-                Map.of("root", root.toString()), true, List.of("/"))), List.of(), errorPages);
+                params(settings), true, List.of("/"))), List.of(), errorPages);
+    }
+
+    private Map<String, String> params(Map<String, String> settings) {
+        Map<String, String> params = new java.util.HashMap<>(settings);
+        params.put("root", root.toString());
+        return params;
     }
 
     private TestClient.Response exchange(String method, String path, String... headers) throws Exception {
@@ -130,8 +143,26 @@ class ErrorPagesIT {
     @EnumSource(ContainerKind.class)
     void aMissingErrorPageLeavesThePlainAnswer(ContainerKind kind) throws Exception {
         start(kind, Map.of(404, "/errors/gone.html"));
-        TestClient.Response missing = exchange("GET", "/missing.txt");
-        assertEquals(404, missing.status(), kind.name());
-        assertTrue(missing.text().length() < 200 && !missing.text().contains("Exception"), kind + ": " + missing.text());
+        assertPlain("Not Found", 404, exchange("GET", "/missing.txt"), kind.name());
+    }
+
+    /**
+     * With signed links: the error page needs no signature of its own, so a genuine link to a missing file shows
+     * the 404's page, a bad signature the 403's; an expired link, without a page for 410, keeps the plain line.
+     */
+    @ParameterizedTest
+    @EnumSource(ContainerKind.class)
+    void behindSignedLinksTheErrorsKeepTheirStatusAndShowTheirPages(ContainerKind kind) throws Exception {
+        String key = "a-secret-signing-key-of-32-bytes";
+        start(kind, Map.of(404, "/errors/404.html", 403, "/errors/other.html"), Map.of("signingKey", key));
+        LinkSigner signer = LinkSigner.of(key.getBytes(StandardCharsets.UTF_8));
+        long now = System.currentTimeMillis() / 1000;
+        assertPage(NOT_FOUND_PAGE, 404, exchange("GET", signer.sign("/missing.txt", now + 600)), kind + " missing");
+        assertPage(OTHER_PAGE, 403, exchange("GET", "/file.bin?expires=" + (now + 600) + "&sig=forged"),
+                kind + " forged");
+        assertPlain("Gone", 410, exchange("GET", signer.sign("/file.bin", now - 5)), kind + " expired");
+        TestClient.Response signed = exchange("GET", signer.sign("/file.bin", now + 600));
+        assertEquals(200, signed.status(), kind.name());
+        assertArrayEquals(file, signed.body(), kind.name());
     }
 }

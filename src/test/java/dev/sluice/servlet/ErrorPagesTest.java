@@ -9,6 +9,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.sluice.http.FilePlanner;
 import dev.sluice.http.ResponsePlan;
 import jakarta.servlet.DispatcherType;
+import jakarta.servlet.RequestDispatcher;
 import java.io.ByteArrayInputStream;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
@@ -83,33 +84,50 @@ class ErrorPagesTest {
         assertSame(ErrorPages.NONE, ErrorPages.of(broken.request().getServletContext()));
     }
 
-    /** A 416 with a page: the headers that say what was wrong, then {@code sendError}; no type, no text. */
+    /**
+     * A 416 with a page: the headers that say what was wrong, then {@code sendError}; none that describe the file,
+     * no type, no text.
+     */
     @Test
-    void anErrorWithAPageGoesToTheContainerWithItsHeaders() throws Exception {
+    void anErrorWithAPageGoesToTheContainerWithTheHeadersThatSayWhatWasWrong() throws Exception {
         FakeExchange exchange = new FakeExchange();
         exchange.descriptor = JAKARTA;
-        ResponsePlan plan = FilePlanner.text(416, "Range Not Satisfiable",
-                List.of(new ResponsePlan.Header("Content-Range", "bytes */10")));
+        ResponsePlan plan = FilePlanner.text(416, "Range Not Satisfiable", List.of(
+                new ResponsePlan.Header("ETag", "\"a\""), new ResponsePlan.Header("Last-Modified", "x"),
+                new ResponsePlan.Header("Accept-Ranges", "bytes"), new ResponsePlan.Header("Vary", "Accept-Encoding"),
+                new ResponsePlan.Header("X-Content-Type-Options", "nosniff"),
+                new ResponsePlan.Header("Content-Range", "bytes */10")));
         SluiceSender.writeSmall(exchange.request(), exchange.response(), plan, true);
-        assertEquals(List.of("setHeader Content-Range", "sendError 416"), exchange.calls);
+        assertEquals(List.of("setHeader Vary", "setHeader Content-Range", "sendError 416"), exchange.calls);
         assertEquals("bytes */10", exchange.header("Content-Range"));
+        assertEquals("Accept-Encoding", exchange.header("Vary"));
         assertEquals(0, exchange.body.size());
     }
 
-    /** Without a page, from an error page's own dispatch, or a success: the plan as it is. */
+    /**
+     * Without a page, while an error page is answered (its own dispatch, or a forward from it), in an include, or a
+     * success: the plan as it is.
+     */
     @Test
     void otherwiseThePlainAnswer() throws Exception {
-        for (int status : new int[] {403, 404, 200}) {
+        for (String when : List.of("403 without a page", "404 in the error dispatch", "404 forwarded by the page",
+                "404 included", "200")) {
             FakeExchange exchange = new FakeExchange();
             exchange.descriptor = JAKARTA;
-            if (status == 404) {
-                exchange.dispatcherType = DispatcherType.ERROR; // the page for 404 is itself missing
+            int status = Integer.parseInt(when.substring(0, 3));
+            if (when.contains("error dispatch")) {
+                exchange.dispatcherType = DispatcherType.ERROR;
+            } else if (when.contains("forwarded")) {
+                exchange.dispatcherType = DispatcherType.FORWARD;
+                exchange.attributes.put(RequestDispatcher.ERROR_STATUS_CODE, 500);
+            } else if (when.contains("included")) {
+                exchange.dispatcherType = DispatcherType.INCLUDE;
             }
             SluiceSender.writeSmall(exchange.request(), exchange.response(), FilePlanner.text(status, "Text",
                     List.of()), true);
-            assertEquals(status, exchange.status);
-            assertEquals("Text\n", exchange.body.toString(StandardCharsets.UTF_8));
-            assertFalse(exchange.calls.stream().anyMatch(c -> c.startsWith("sendError")), exchange.calls::toString);
+            assertEquals(status, exchange.status, when);
+            assertEquals("Text\n", exchange.body.toString(StandardCharsets.UTF_8), when);
+            assertFalse(exchange.calls.stream().anyMatch(c -> c.startsWith("sendError")), when + ": " + exchange.calls);
         }
     }
 }
