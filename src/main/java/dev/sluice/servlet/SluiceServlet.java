@@ -240,8 +240,8 @@ public class SluiceServlet extends HttpServlet {
             send(request, response, FilePlanner.text(HttpServletResponse.SC_METHOD_NOT_ALLOWED, "Method Not Allowed",
                     List.of()), true);
         } else {
-            send(request, response, FilePlanner.text(HttpServletResponse.SC_NOT_IMPLEMENTED, "Not Implemented", List.of()),
-                    true);
+            send(request, response, FilePlanner.text(HttpServletResponse.SC_NOT_IMPLEMENTED, "Not Implemented",
+                    List.of()), true);
         }
     }
 
@@ -321,7 +321,8 @@ public class SluiceServlet extends HttpServlet {
             resolution = files.resolve(rawPath);
         }
         if (resolution instanceof Resolution.BadRequest) {
-            send(request, response, FilePlanner.text(HttpServletResponse.SC_BAD_REQUEST, "Bad Request", List.of()), withBody);
+            send(request, response, FilePlanner.text(HttpServletResponse.SC_BAD_REQUEST, "Bad Request", List.of()),
+                    withBody);
             return;
         }
         if (!(resolution instanceof Resolution.Found found)) {
@@ -416,7 +417,8 @@ public class SluiceServlet extends HttpServlet {
     private void directoryWithoutWelcome(Resolution.Directory directory, String rawPath,
             HttpServletRequest request, HttpServletResponse response, boolean withBody) throws IOException {
         if (!config.responses().dirListing()) {
-            send(request, response, FilePlanner.text(HttpServletResponse.SC_FORBIDDEN, "Forbidden", List.of()), withBody);
+            send(request, response, FilePlanner.text(HttpServletResponse.SC_FORBIDDEN, "Forbidden", List.of()),
+                    withBody);
             return;
         }
         if (!directory.decodedPath().equals("/")) {
@@ -451,7 +453,8 @@ public class SluiceServlet extends HttpServlet {
         SluiceSender.writeSmall(request, response, plan, withBody);
     }
 
-    private static void notFound(HttpServletRequest request, HttpServletResponse response, boolean withBody) throws IOException {
+    private static void notFound(HttpServletRequest request, HttpServletResponse response, boolean withBody)
+            throws IOException {
         send(request, response, FilePlanner.text(HttpServletResponse.SC_NOT_FOUND, "Not Found", List.of()), withBody);
     }
 

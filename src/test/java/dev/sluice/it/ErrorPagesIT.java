@@ -74,7 +74,8 @@ class ErrorPagesIT {
     private static void assertPage(String page, int status, TestClient.Response response, String what) {
         assertEquals(status, response.status(), what);
         assertEquals(page, response.text(), what);
-        assertTrue(response.header("content-type").startsWith("text/html"), what + ": " + response.header("content-type"));
+        assertTrue(response.header("content-type").startsWith("text/html"),
+                what + ": " + response.header("content-type"));
     }
 
     private static void assertPlain(String line, int status, TestClient.Response response, String what) {

@@ -111,6 +111,33 @@ class JettyModuleIT {
     }
 
     /**
+     * An error page added to the WAR's own WEB-INF/web.xml (rewritten inside the archive), its file under the root:
+     * Sluice's 404 for a missing file shows it in a real Jetty too, a 403 (no page) stays Sluice's plain line.
+     */
+    @Test
+    void anErrorPageInTheWarsWebXmlIsWhatAMissingFileShows() throws Exception {
+        Path base = copyOfJettyBase();
+        setRoot(base);
+        Path archive = base.resolve("webapps/sluice.war");
+        try (java.nio.file.FileSystem war = java.nio.file.FileSystems.newFileSystem(archive)) {
+            Path webXml = war.getPath("/WEB-INF/web.xml");
+            Files.writeString(webXml, Files.readString(webXml).replace("</web-app>",
+                    "  <error-page><error-code>404</error-code><location>/errors/404.html</location></error-page>\n"
+                            + "</web-app>"));
+        }
+        Files.createDirectories(files.resolve("errors"));
+        Files.writeString(files.resolve("errors/404.html"), "<p>Not in this module.</p>\n");
+        URI url = start(base);
+        TestClient.Response missing = TestClient.get(url, "/missing.bin");
+        assertEquals(404, missing.status(), servers.get(0)::log);
+        assertEquals("<p>Not in this module.</p>\n", missing.text());
+        assertTrue(missing.header("Content-Type").startsWith("text/html"), missing.header("Content-Type"));
+        TestClient.Response directory = TestClient.get(url, "/errors/");
+        assertEquals(403, directory.status());
+        assertEquals("Forbidden\n", directory.text());
+    }
+
+    /**
      * The access log from the ready base, as the README says: without {@code logging-jul-capture}, INFO lines of
      * {@code java.util.logging} go to Jetty's standard error (into {@code logs/} with {@code console-capture}).
      */

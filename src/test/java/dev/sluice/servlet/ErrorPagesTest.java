@@ -55,7 +55,8 @@ class ErrorPagesTest {
     @Test
     void anOldDescriptorWithADocumentTypeIsReadWithoutFetchingIt() throws Exception {
         assertEquals(Set.of(403), read("<?xml version=\"1.0\"?>\n<!DOCTYPE web-app PUBLIC "
-                + "\"-//Sun Microsystems, Inc.//DTD Web Application 2.3//EN\" \"http://sluice.invalid/web-app_2_3.dtd\">\n"
+                + "\"-//Sun Microsystems, Inc.//DTD Web Application 2.3//EN\"\n"
+                + "  \"http://sluice.invalid/web-app_2_3.dtd\">\n"
                 + "<web-app><error-page><error-code>403</error-code><location>/f.html</location></error-page>"
                 + "</web-app>").statuses());
     }
