@@ -180,14 +180,9 @@ class TomcatWarIT {
         Files.createDirectories(files.resolve("private"));
         Files.write(files.resolve("private/big.bin"), big);
         Files.writeString(files.resolve("public.txt"), "for everyone\n");
-        Running running = startWar(tomcatDir, Map.of("sluice.root", files.toString()), base -> {
-            Files.delete(base.resolve("webapps/sluice.war"));
-            Path app = base.resolve("webapps/sluice");
-            SecurityDocs.unpack(WAR, app);
-            Path webXml = app.resolve("WEB-INF/web.xml");
-            Files.writeString(webXml, SecurityDocs.withElements(Files.readString(webXml)));
-            Files.writeString(base.resolve("conf/tomcat-users.xml"), SecurityDocs.tomcatUsers());
-        });
+        Running running = startUnpackedWar(tomcatDir, Map.of("sluice.root", files.toString()),
+                SecurityDocs::withElements,
+                base -> Files.writeString(base.resolve("conf/tomcat-users.xml"), SecurityDocs.tomcatUsers()));
         SecurityDocs.assertBasicLogin(running.url(), "/sluice", big, "/public.txt", "for everyone\n",
                 running.tomcat()::log);
     }
@@ -200,15 +195,10 @@ class TomcatWarIT {
     void anErrorPageInTheWebXmlIsWhatAMissingFileShows() throws Exception {
         Files.createDirectories(files.resolve("errors"));
         Files.writeString(files.resolve("errors/404.html"), "<p>Not in this archive.</p>\n");
-        Running running = startWar(TOMCAT_11, Map.of("sluice.root", files.toString()), base -> {
-            Files.delete(base.resolve("webapps/sluice.war"));
-            Path app = base.resolve("webapps/sluice");
-            SecurityDocs.unpack(WAR, app);
-            Path webXml = app.resolve("WEB-INF/web.xml");
-            String xml = Files.readString(webXml);
-            Files.writeString(webXml, xml.replace("</web-app>", "  <error-page>\n    <error-code>404</error-code>\n"
-                    + "    <location>/errors/404.html</location>\n  </error-page>\n</web-app>"));
-        });
+        Running running = startUnpackedWar(TOMCAT_11, Map.of("sluice.root", files.toString()),
+                xml -> xml.replace("</web-app>", "  <error-page>\n    <error-code>404</error-code>\n"
+                        + "    <location>/errors/404.html</location>\n  </error-page>\n</web-app>"),
+                base -> { });
         TestClient.Response missing = TestClient.get(running.url(), "/sluice/missing.bin");
         assertEquals(404, missing.status(), running.tomcat()::log);
         assertEquals("<p>Not in this archive.</p>\n", missing.text());
@@ -230,6 +220,22 @@ class TomcatWarIT {
     /** A change to a CATALINA_BASE before its Tomcat starts. */
     private interface BaseChange {
         void apply(Path base) throws IOException;
+    }
+
+    /**
+     * As {@link #startWar(String, Map, BaseChange)}, with the WAR unpacked into webapps/sluice/ and its
+     * WEB-INF/web.xml changed by {@code webXml}.
+     */
+    private Running startUnpackedWar(String tomcatDir, Map<String, String> parameters,
+            java.util.function.UnaryOperator<String> webXml, BaseChange change) throws IOException {
+        return startWar(tomcatDir, parameters, base -> {
+            Files.delete(base.resolve("webapps/sluice.war"));
+            Path app = base.resolve("webapps/sluice");
+            SecurityDocs.unpack(WAR, app);
+            Path descriptor = app.resolve("WEB-INF/web.xml");
+            Files.writeString(descriptor, webXml.apply(Files.readString(descriptor)));
+            change.apply(base);
+        });
     }
 
     /** As {@link #startWar(String, Map)}, with {@code change} made to the CATALINA_BASE first. */
