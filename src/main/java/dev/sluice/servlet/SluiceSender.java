@@ -95,6 +95,8 @@ public final class SluiceSender {
     private static final int ERROR_PAGE_PIECE = 16 * 1024;
     private static final String DEFAULT_CONTENT_TYPE = "application/octet-stream";
     private static final String RETRY_AFTER_SECONDS = "5";
+    /** What an error page keeps of an error's plan: the range it could not satisfy, what the answer varies on. */
+    private static final Set<String> ERROR_PAGE_HEADERS = Set.of("Content-Range", "Vary");
     private static final Set<String> TEXT_LIKE = Set.of("application/javascript", "application/json",
             "application/xml", "image/svg+xml");
 
@@ -720,9 +722,6 @@ public final class SluiceSender {
         }
         writePlain(response, plan, withBody);
     }
-
-    /** What an error page keeps of an error's plan: the range it could not satisfy, what the answer varies on. */
-    private static final Set<String> ERROR_PAGE_HEADERS = Set.of("Content-Range", "Vary");
 
     /** Sends a plan whose body, if any, is literal bytes only, as it is. */
     private static void writePlain(HttpServletResponse response, ResponsePlan plan, boolean withBody)
