@@ -702,15 +702,18 @@ public final class SluiceSender {
      * Sends a plan whose body, if any, is literal bytes only: small enough to write on this thread. An error whose
      * status has a page in the application's descriptor ({@link ErrorPages}) goes to that page instead, with the
      * plan's headers that say what was wrong ({@link #ERROR_PAGE_HEADERS}; a caller's {@code Allow} is set
-     * already), not those that describe the file (validators, type), nor its text. Not while an error page is
-     * being answered (its own dispatch, or a forward from it): an error there stays plain, rather than a page for
-     * the page. Not from an include either, which cannot set a status.
+     * already), not those that describe the file (validators, type), nor its text. Not from an include, which
+     * cannot set a status. An error while an error page is being answered (its own dispatch, or a forward from
+     * it), a page that is missing, say, writes nothing: the answer keeps the error's own status and has no body, as
+     * from Tomcat's {@code DefaultServlet}, rather than the page's 404 in its place.
      */
     static void writeSmall(HttpServletRequest request, HttpServletResponse response, ResponsePlan plan,
             boolean withBody) throws IOException {
         DispatcherType dispatch = request.getDispatcherType();
-        if (plan.status() >= 400 && dispatch != DispatcherType.ERROR && dispatch != DispatcherType.INCLUDE
-                && request.getAttribute(RequestDispatcher.ERROR_STATUS_CODE) == null
+        if (plan.status() >= 400 && answeringAnError(request)) {
+            return;
+        }
+        if (plan.status() >= 400 && dispatch != DispatcherType.INCLUDE
                 && ErrorPages.of(request.getServletContext()).cover(plan.status())) {
             for (ResponsePlan.Header header : plan.headers()) {
                 if (ERROR_PAGE_HEADERS.contains(header.name())) {
@@ -721,6 +724,15 @@ public final class SluiceSender {
             return;
         }
         writePlain(response, plan, withBody);
+    }
+
+    /**
+     * Whether {@code request} is the container's showing of an error page: its error dispatch, or a forward or
+     * include from it (Tomcat includes the page in a response already under way).
+     */
+    static boolean answeringAnError(HttpServletRequest request) {
+        return request.getDispatcherType() == DispatcherType.ERROR
+                || request.getAttribute(RequestDispatcher.ERROR_STATUS_CODE) != null;
     }
 
     /** Sends a plan whose body, if any, is literal bytes only, as it is. */

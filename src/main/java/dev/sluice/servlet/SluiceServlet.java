@@ -220,6 +220,11 @@ public class SluiceServlet extends HttpServlet {
         if (request.getAttribute(SluiceSender.CUT_OFF) != null) {
             throw new IOException("Sluice cut off a response whose file could not be read as announced");
         }
+        if (response.isCommitted() && SluiceSender.answeringAnError(request)) {
+            // An error page for a response already under way (Tomcat includes one after a download failed midway):
+            // nothing can be added to it, and throwing would only log the failure again.
+            return;
+        }
         if (request.getDispatcherType() == DispatcherType.FORWARD
                 && request.getAttribute(HandoffOption.FILE.attribute()) != null) {
             sender.handOff(request, response, internalRoot -> Handoff.fromAttributes(request, internalRoot,

@@ -31,6 +31,7 @@ class ErrorPagesIT {
     Path root;
 
     private ContainerKind.Running container;
+    private SluiceServlet sluice;
     private byte[] file;
 
     @AfterEach
@@ -46,6 +47,11 @@ class ErrorPagesIT {
 
     private void start(ContainerKind kind, Map<Integer, String> errorPages, Map<String, String> settings)
             throws Exception {
+        start(kind, errorPages, settings, List.of());
+    }
+
+    private void start(ContainerKind kind, Map<Integer, String> errorPages, Map<String, String> settings,
+            List<ContainerKind.FilterSpec> filters) throws Exception {
         file = new byte[100_000];
         new Random(5).nextBytes(file);
         Files.write(root.resolve("file.bin"), file);
@@ -53,8 +59,9 @@ class ErrorPagesIT {
         Files.createDirectories(root.resolve("errors"));
         Files.writeString(root.resolve("errors/404.html"), NOT_FOUND_PAGE);
         Files.writeString(root.resolve("errors/other.html"), OTHER_PAGE);
-        container = kind.start(List.of(new ContainerKind.ServletSpec("sluice", new SluiceServlet(),
-                params(settings), true, List.of("/"))), List.of(), errorPages);
+        sluice = new SluiceServlet();
+        container = kind.start(List.of(new ContainerKind.ServletSpec("sluice", sluice, params(settings), true,
+                List.of("/"))), filters, errorPages);
     }
 
     private Map<String, String> params(Map<String, String> settings) {
@@ -139,12 +146,66 @@ class ErrorPagesIT {
         assertEquals("GET, HEAD, OPTIONS", delete.header("allow"), kind + " DELETE");
     }
 
-    /** An error page that is missing itself: the error's status and Sluice's plain line, no loop, no trace. */
+    /**
+     * An error page that is missing itself: the error keeps its status (and its {@code Allow}), with no body, as
+     * from Tomcat's own {@code DefaultServlet}; never Sluice's 404 for the page in its place, no loop, no trace.
+     */
     @ParameterizedTest
     @EnumSource(ContainerKind.class)
-    void aMissingErrorPageLeavesThePlainAnswer(ContainerKind kind) throws Exception {
-        start(kind, Map.of(404, "/errors/gone.html"));
-        assertPlain("Not Found", 404, exchange("GET", "/missing.txt"), kind.name());
+    void aMissingErrorPageLeavesTheErrorsStatus(ContainerKind kind) throws Exception {
+        start(kind, Map.of(404, "/errors/gone.html", 405, "/errors/gone.html", 416, "/errors/gone.html"));
+        assertEmpty(404, exchange("GET", "/missing.txt"), kind + " missing");
+        assertEmpty(416, exchange("GET", "/file.bin", "Range", "bytes=200000-"), kind + " 416");
+        TestClient.Response post = exchange("POST", "/file.bin");
+        assertEmpty(405, post, kind + " POST");
+        assertEquals("GET, HEAD, OPTIONS", post.header("allow"), kind + " POST");
+    }
+
+    private static void assertEmpty(int status, TestClient.Response response, String what) {
+        assertEquals(status, response.status(), what);
+        assertEquals("", response.text(), what);
+    }
+
+    /**
+     * A download cut off midway, with a default page: Tomcat then shows the page for the failure by including it in
+     * the response already under way, through Sluice, which adds nothing there and throws nothing (it threw
+     * "response already committed", logged as SEVERE twice and counted as a 500). Jetty shows no page for a
+     * response under way.
+     */
+    @ParameterizedTest
+    @EnumSource(value = ContainerKind.class, names = "TOMCAT")
+    void aDownloadCutOffMidwayAddsNothingFromTheDefaultPage(ContainerKind kind) throws Exception {
+        List<Throwable> thrown = new java.util.concurrent.CopyOnWriteArrayList<>();
+        java.util.concurrent.atomic.AtomicInteger pages = new java.util.concurrent.atomic.AtomicInteger();
+        jakarta.servlet.Filter watch = (request, response, chain) -> {
+            try {
+                chain.doFilter(request, response);
+            } catch (java.io.IOException | jakarta.servlet.ServletException | RuntimeException e) {
+                thrown.add(e);
+                throw e;
+            } finally {
+                pages.incrementAndGet();
+            }
+        };
+        start(kind, Map.of(ContainerKind.EVERY_STATUS, "/errors/other.html"), Map.of("limitRate", "100KiB"),
+                List.of(new ContainerKind.FilterSpec("watch", watch, true, List.of("/errors/*"),
+                        java.util.Set.of(jakarta.servlet.DispatcherType.ERROR, jakarta.servlet.DispatcherType.INCLUDE))));
+        byte[] big = new byte[8 * 1024 * 1024];
+        new Random(6).nextBytes(big);
+        Files.write(root.resolve("big.bin"), big);
+        TestClient client = new TestClient(container.uri(), 4096);
+        try {
+            assertEquals(200, client.send("GET", "/big.bin", Map.of(), true).status());
+            byte[] some = new byte[1000];
+            assertTrue(client.read(some, 0, some.length) > 0);
+        } finally {
+            client.abort();
+        }
+        Await.until("the page for the cut-off download", java.time.Duration.ofSeconds(30), () -> pages.get() > 0,
+                () -> sluice.metrics().toString());
+        assertEquals(List.of(), thrown);
+        Await.until("the download ended", java.time.Duration.ofSeconds(30),
+                () -> sluice.metrics().activeTransfers() == 0, () -> sluice.metrics().toString());
     }
 
     /**

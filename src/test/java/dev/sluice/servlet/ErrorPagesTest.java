@@ -105,23 +105,14 @@ class ErrorPagesTest {
         assertEquals(0, exchange.body.size());
     }
 
-    /**
-     * Without a page, while an error page is answered (its own dispatch, or a forward from it), in an include, or a
-     * success: the plan as it is.
-     */
+    /** Without a page, in an include, or a success: the plan as it is. */
     @Test
     void otherwiseThePlainAnswer() throws Exception {
-        for (String when : List.of("403 without a page", "404 in the error dispatch", "404 forwarded by the page",
-                "404 included", "200")) {
+        for (String when : List.of("403 without a page", "404 included", "200")) {
             FakeExchange exchange = new FakeExchange();
             exchange.descriptor = JAKARTA;
             int status = Integer.parseInt(when.substring(0, 3));
-            if (when.contains("error dispatch")) {
-                exchange.dispatcherType = DispatcherType.ERROR;
-            } else if (when.contains("forwarded")) {
-                exchange.dispatcherType = DispatcherType.FORWARD;
-                exchange.attributes.put(RequestDispatcher.ERROR_STATUS_CODE, 500);
-            } else if (when.contains("included")) {
+            if (when.contains("included")) {
                 exchange.dispatcherType = DispatcherType.INCLUDE;
             }
             SluiceSender.writeSmall(exchange.request(), exchange.response(), FilePlanner.text(status, "Text",
@@ -130,5 +121,30 @@ class ErrorPagesTest {
             assertEquals("Text\n", exchange.body.toString(StandardCharsets.UTF_8), when);
             assertFalse(exchange.calls.stream().anyMatch(c -> c.startsWith("sendError")), when + ": " + exchange.calls);
         }
+    }
+
+    /**
+     * While an error page is answered (its own dispatch, or a forward from it), an error (the page is missing, say)
+     * touches nothing: the answer keeps the error's status, not the page's 404; a page found is still sent.
+     */
+    @Test
+    void anErrorWhileAnErrorPageIsAnsweredWritesNothing() throws Exception {
+        for (String when : List.of("error dispatch", "forward from the page")) {
+            FakeExchange exchange = new FakeExchange();
+            exchange.descriptor = JAKARTA;
+            exchange.status = 416;
+            if (when.equals("error dispatch")) {
+                exchange.dispatcherType = DispatcherType.ERROR;
+            } else {
+                exchange.dispatcherType = DispatcherType.FORWARD;
+                exchange.attributes.put(RequestDispatcher.ERROR_STATUS_CODE, 416);
+            }
+            SluiceSender.writeSmall(exchange.request(), exchange.response(), FilePlanner.text(404, "Not Found",
+                    List.of()), true);
+            assertEquals(List.of(), exchange.calls, when);
+            assertEquals(416, exchange.status, when);
+            assertTrue(SluiceSender.answeringAnError(exchange.request()), when);
+        }
+        assertFalse(SluiceSender.answeringAnError(new FakeExchange().request()));
     }
 }
