@@ -218,9 +218,27 @@ public final class Launcher {
                 StopLogManager.serverStopped();
             }
         });
+        if (launcher.stopIfTooLate(StopLogManager::isShuttingDown)) {
+            return;
+        }
         System.out.println("Sluice serving " + settings.get(Setting.ROOT.key()) + " at " + launcher.url()
                 + (options.http2() ? " (HTTP/1.1 and h2c)" : " (HTTP/1.1)") + " (Ctrl-C stops)");
         launcher.server.join();
+    }
+
+    /**
+     * Stops this server at once if the JVM began to shut down while it started, and says whether it did. Why: a
+     * SIGTERM before Jetty registers its stop at shutdown makes that registration fail ("shutdown already
+     * commenced"), and nothing would stop the server. It went on serving during the JVM's exit, which waited for
+     * its stop's log lines until {@code --stopTimeout} + 10 s ran out (see {@link StopLogManager}). A SIGTERM after
+     * the registration is Jetty's to handle, as ever.
+     */
+    boolean stopIfTooLate(java.util.function.BooleanSupplier shuttingDown) throws Exception {
+        if (!shuttingDown.getAsBoolean()) {
+            return false;
+        }
+        stop();
+        return true;
     }
 
     /**

@@ -49,7 +49,7 @@ public final class StopLogManager extends LogManager {
     }
 
     /** Whether the JVM is running its shutdown hooks: adding one then is refused. */
-    private static boolean isShuttingDown() {
+    static boolean isShuttingDown() {
         try {
             Thread probe = new Thread(() -> { });
             Runtime.getRuntime().addShutdownHook(probe);

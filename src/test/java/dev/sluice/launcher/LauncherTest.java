@@ -29,6 +29,28 @@ class LauncherTest {
     Path root;
 
     /**
+     * A SIGTERM that came while the server started, before Jetty could register its stop at shutdown: the server
+     * stops at once instead of serving on through the JVM's exit. Not too late: it serves as ever.
+     */
+    @Test
+    void aServerThatStartedWhileTheJvmShutsDownStopsAtOnce() throws Exception {
+        Files.writeString(root.resolve("a.txt"), "a");
+        Launcher launcher = Launcher.start("127.0.0.1", 0, Map.of("root", root.toString()));
+        try {
+            URI url = URI.create(launcher.url() + "a.txt");
+            HttpClient client = HttpClient.newHttpClient();
+            assertFalse(launcher.stopIfTooLate(() -> false));
+            assertEquals("a", client.send(HttpRequest.newBuilder(url).build(), HttpResponse.BodyHandlers.ofString())
+                    .body());
+            assertTrue(launcher.stopIfTooLate(() -> true));
+            assertThrows(java.net.ConnectException.class,
+                    () -> new java.net.Socket(url.getHost(), url.getPort()).close(), "the port still takes connections");
+        } finally {
+            launcher.stop();
+        }
+    }
+
+    /**
      * A port already taken: start fails, and what it had started (Jetty's pool, whose threads are not daemons, the
      * engine's threads) is stopped, so the JVM can exit instead of living on serving nothing.
      */
