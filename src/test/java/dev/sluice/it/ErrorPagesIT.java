@@ -37,7 +37,11 @@ class ErrorPagesIT {
     @AfterEach
     void stop() {
         if (container != null) {
-            container.close();
+            try {
+                Leaks.assertNothingHeld(sluice, root);
+            } finally {
+                container.close();
+            }
         }
     }
 
