@@ -50,12 +50,24 @@ final class TomcatSendfile {
      * and writes no body.
      */
     static boolean handOff(HttpServletRequest request, OpenedFile file, long first, long length) {
-        if (!file.unchangedOnDisk()) {
+        if (!fits(request, length) || !file.unchangedOnDisk()) {
             return false;
         }
         request.setAttribute(FILENAME, file.path().toAbsolutePath().toString());
         request.setAttribute(START, first);
         request.setAttribute(END, first + length);
         return true;
+    }
+
+    /**
+     * Whether Tomcat can send a region of {@code length} bytes on this request's protocol. Over HTTP/2 Tomcat maps
+     * the whole region at once ({@code Http2AsyncUpgradeHandler.processSendfile}), and one mapping holds at most
+     * {@link Integer#MAX_VALUE} bytes: a larger region fails there, after the head has gone out, with no byte of
+     * the body, and takes the connection's other streams with it (GOAWAY, INTERNAL_ERROR), while Tomcat logs
+     * nothing. HTTP/1.1's sendfile sends a region of any length. A larger region over HTTP/2 goes by Sluice's
+     * engine.
+     */
+    static boolean fits(HttpServletRequest request, long length) {
+        return length <= Integer.MAX_VALUE || !request.getProtocol().startsWith("HTTP/2");
     }
 }

@@ -413,8 +413,14 @@ public enum ContainerKind {
     /** Tomcat with its connector's default {@code useSendfile=true}; skipped when Tomcat is not in this run. */
     public static Running startTomcatWithSendfile(Servlet servlet, Map<String, String> initParams, int maxThreads)
             throws Exception {
+        return startTomcatWithSendfile(servlet, initParams, maxThreads, false);
+    }
+
+    /** The same, speaking clear-text HTTP/2 too when {@code h2c} (Tomcat's {@code Http2Protocol}, sendfile on). */
+    public static Running startTomcatWithSendfile(Servlet servlet, Map<String, String> initParams, int maxThreads,
+            boolean h2c) throws Exception {
         TOMCAT.assumeInThisRun();
-        return startTomcat(servlet, initParams, maxThreads, true, false, null, null);
+        return startTomcat(servlet, initParams, maxThreads, true, h2c, null, null);
     }
 
     /**

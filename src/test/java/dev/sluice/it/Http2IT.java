@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.sluice.servlet.SluiceServlet;
+import java.io.RandomAccessFile;
 import java.net.InetSocketAddress;
 import java.net.URI;
 import java.nio.file.Files;
@@ -97,6 +98,53 @@ class Http2IT {
             assertEquals(TestClient.sha256(Arrays.copyOfRange(big, 1_000_000, 5_194_304)), range.awaitSha256());
             Leaks.assertNothingHeld(servlet, root);
             assertEquals(2, servlet.metrics().completed());
+        }
+    }
+
+    /**
+     * A body over 2 GiB (a sparse file): on Tomcat with sendfile, a short range of it goes to Tomcat's sendfile, but
+     * not the whole file, since Tomcat's HTTP/2 sendfile maps its region at once and fails beyond
+     * {@code Integer.MAX_VALUE} bytes (the head out, no byte of the body, and a GOAWAY for every stream of the
+     * connection). Sluice's engine sends it instead, and the connection lives on after the client cancels it.
+     */
+    @ParameterizedTest
+    @EnumSource(value = ContainerKind.class, names = {"JETTY_EE11", "JETTY_EE10", "TOMCAT"})
+    void aBodyOverTwoGibIsSentAndItsConnectionLivesOn(ContainerKind kind) throws Exception {
+        long size = (2L << 30) + 4096;
+        byte[] start = Arrays.copyOf(big, 1 << 20);
+        try (RandomAccessFile file = new RandomAccessFile(root.resolve("huge.bin").toFile(), "rw")) {
+            file.write(start);
+            file.setLength(size);
+        }
+        boolean tomcat = kind == ContainerKind.TOMCAT;
+        long handedOff = tomcat ? 1 : 0;
+        SluiceServlet servlet = new SluiceServlet();
+        try (ContainerKind.Running container = tomcat
+                ? ContainerKind.startTomcatWithSendfile(servlet, Map.of("root", root.toString()), 0, true)
+                : start(kind, servlet)) {
+            Session session = connect(container.uri());
+            Download range = startDownload(session, container.uri(), "/huge.bin",
+                    Map.of("Range", "bytes=0-" + (start.length - 1)), false);
+            assertEquals(206, range.status());
+            assertEquals(TestClient.sha256(start), range.awaitSha256());
+            assertEquals(handedOff, servlet.metrics().handedOff(), "short ranges go to Tomcat's sendfile");
+
+            Download whole = startDownload(session, container.uri(), "/huge.bin", Map.of(), false)
+                    .resetAfter(start.length);
+            assertEquals(200, whole.status());
+            assertEquals(Long.toString(size), whole.header("content-length"));
+            assertTrue(whole.wasReset.get(60, TimeUnit.SECONDS) >= start.length);
+            assertEquals(handedOff, servlet.metrics().handedOff(), "the whole file went by Sluice's engine");
+            Await.until("the cancelled transfer ended", Duration.ofSeconds(60),
+                    () -> servlet.metrics().aborted() == 1 && servlet.metrics().activeTransfers() == 0,
+                    () -> servlet.metrics().toString());
+            Leaks.assertNothingHeld(servlet, root);
+
+            Download after = startDownload(session, container.uri(), "/huge.bin", Map.of("Range", "bytes=10-19"),
+                    false);
+            assertEquals(206, after.status(() -> servlet.metrics().toString()));
+            assertEquals(TestClient.sha256(Arrays.copyOfRange(start, 10, 20)), after.awaitSha256());
+            assertEquals("no session event", sessionEvents.toString(), "the connection stayed open");
         }
     }
 
@@ -357,6 +405,8 @@ class Http2IT {
             body.sha256.completeExceptionally(new AssertionError("the server reset stream " + stream.getId() + ": "
                     + frame));
             head.completeExceptionally(new AssertionError("reset before headers: " + frame));
+            wasReset.completeExceptionally(new AssertionError("the server reset stream " + stream.getId() + ": "
+                    + frame));
             callback.succeeded();
         }
 
@@ -366,6 +416,7 @@ class Http2IT {
                     + reason, failure);
             head.completeExceptionally(why);
             body.sha256.completeExceptionally(why);
+            wasReset.completeExceptionally(why);
             callback.succeeded();
         }
 
