@@ -46,7 +46,7 @@ jetty.http.idleTimeout?=65000
 # sluice.maxReadThreads=64
 ## A download whose client accepts no byte for this long is ended: up to 24h (ms, s, m or h; plain number: seconds).
 # sluice.stallTimeout=60s
-## direct, heap or mapped chunk buffers (mapped: files longer than a chunk are sent from a read-only mapping; heap is forced on Servlet 6.0 containers).
+## direct, heap or mapped chunk buffers (mapped: files longer than a chunk are sent from a read-only mapping on Jetty, direct on Tomcat and over TLS; heap is forced on Servlet 6.0 containers).
 # sluice.bufferKind=mapped
 ## Most bytes per second one download may take, e.g. 1MiB; 0: no limit.
 # sluice.limitRate=0

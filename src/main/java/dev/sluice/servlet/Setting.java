@@ -86,14 +86,16 @@ public final class Setting<T> {
     public static final Setting<BufferKind> BUFFER_KIND = declare("bufferKind",
             SettingType.OneOf.of(kind -> kind.name().toLowerCase(Locale.ROOT), BufferKind.values()),
             ENGINE.bufferKind(),
-            "{range} chunk buffers (`mapped`: files longer than a chunk are sent from a read-only mapping; `heap`"
-                    + " is forced on Servlet 6.0 containers).",
+            "{range} chunk buffers (`mapped`: files longer than a chunk are sent from a read-only mapping on Jetty,"
+                    + " `direct` on Tomcat and over TLS; `heap` is forced on Servlet 6.0 containers).",
             "`mapped` sends a file region longer than `chunkSize` from read-only mappings of the file (64 MiB"
                     + " windows shared by all downloads of the same file), whose pages a read thread brings into"
                     + " memory before the container writes them; its chunks grow to 4 MiB (`chunkSize` under a"
                     + " speed limit, or while their pages come from the storage and every read thread is busy), and"
                     + " shorter regions use direct buffers. `direct` and `heap` read every chunk into a pooled"
-                    + " buffer. Servlet 6.0 has no `write(ByteBuffer)`. See \"Mapped files\".");
+                    + " buffer. Servlet 6.0 has no `write(ByteBuffer)`. Tomcat copies the part of a write its socket"
+                    + " did not take, and TLS encrypts it: a copy from pages a truncation of the file took away is a"
+                    + " fault the JVM reports later, in unrelated code, so they get `direct`. See \"Mapped files\".");
     public static final Setting<Long> LIMIT_RATE = declare("limitRate",
             SettingType.Size.within(EngineSettings.RATE_BOUNDS), ENGINE.limitRate(),
             "Most bytes per second one download may take, e.g. `1MiB`; `0`: no limit.",

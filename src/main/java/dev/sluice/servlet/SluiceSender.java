@@ -851,6 +851,9 @@ public final class SluiceSender {
                     .withFile(version, file == null ? null : file.path()).withClientKey(request.getRemoteAddr())
                     .withUserKey(user).withRate(options.rate()).withLabel(label)
                     .withStartChunk(history.startChunk(connection));
+            if (!writesAsGiven(request)) {
+                transfer = transfer.withoutMappedChunks();
+            }
             if (engine.start(transfer).isEmpty()) {
                 snapshot.close();
                 busy(response);
@@ -860,6 +863,18 @@ public final class SluiceSender {
             snapshot.close();
             throw e;
         }
+    }
+
+    /**
+     * Whether the container hands a written buffer to the kernel as it is, so that it may get slices of a file's
+     * mapping ({@link TransferRequest#mappedChunks}): Jetty, on clear text. Tomcat copies the part of a write its
+     * socket did not take into buffers of its own (every write over HTTP/2), TLS encrypts it, and a container not
+     * known here may do either: a copy in user space from pages that a truncation of the file took away is a
+     * fault the JVM reports later, in whatever that thread does next.
+     */
+    static boolean writesAsGiven(HttpServletRequest request) {
+        String server = request.getServletContext().getServerInfo();
+        return !request.isSecure() && server != null && server.regionMatches(true, 0, "jetty", 0, 5);
     }
 
     /**

@@ -270,6 +270,8 @@ public final class Transfer {
     private final long length;
     /** Where the body's furthest file region ends: the file must keep at least this many bytes. */
     private final long fileEnd;
+    /** Whether long regions go out as slices of the file's mapping: the engine maps, and the request allows it. */
+    private final boolean mapsRegions;
     private final TransferListener listener;
     private final int readAhead;
     private final Throttle throttle;
@@ -366,6 +368,7 @@ public final class Transfer {
         this.length = request.length();
         this.fileEnd = segments.stream().filter(Segment.FileRegion.class::isInstance)
                 .map(Segment.FileRegion.class::cast).mapToLong(r -> r.position() + r.length()).max().orElse(0);
+        this.mapsRegions = engine.mapsFiles() && request.mappedChunks();
         this.listener = request.listener();
         this.readAhead = engine.settings().readAhead();
         this.throttle = request.rate() == null
@@ -1113,7 +1116,7 @@ public final class Transfer {
 
     /** Whether {@code segment} is sent from the file's mapping: a file region longer than one chunk, when mapping. */
     private boolean mapped(Segment segment) {
-        return engine.mapsFiles() && segment instanceof Segment.FileRegion region
+        return mapsRegions && segment instanceof Segment.FileRegion region
                 && region.length() > engine.settings().chunkSize();
     }
 

@@ -34,10 +34,16 @@ import java.util.Objects;
  *        ({@link TransferSummary#earnedChunk}): this one starts there, as a client already proven, instead of at
  *        16 KiB (see {@link ChunkSizer}); capped at this transfer's own largest chunk. 0: nothing known, start
  *        small. Pass only what the same client earned: one client's history must not speed up another's start
+ * @param mappedChunks whether the body's long regions may reach {@code out} as slices of the file's mapping, where
+ *        the engine maps files ({@code bufferKind=mapped}); false: pooled buffers only. Only a container that gives
+ *        a written buffer to the kernel as it is should get slices: one that copies it in user space (Tomcat, the
+ *        part of a write its socket did not take; TLS, which encrypts it) would read pages a truncation of the
+ *        file took away, a fault the JVM reports only later, as an {@code InternalError} in whatever that thread
+ *        does next (another download, the pool's own code), where nothing can tell it from a bug
  */
 public record TransferRequest(ServletOutputStream out, FileChannel channel, List<Segment> body,
         TransferListener listener, FileVersion file, Path path, Object clientKey, Object userKey, RateLimit rate,
-        TransferLabel label, int startChunk) {
+        TransferLabel label, int startChunk, boolean mappedChunks) {
 
     /**
      * One transfer's speed limit.
@@ -66,40 +72,54 @@ public record TransferRequest(ServletOutputStream out, FileChannel channel, List
         }
     }
 
-    /** A request with no file version, in no client's group, unlabelled. */
+    /** A request with no file version, in no client's group, unlabelled, that may be sent from mappings. */
     public static TransferRequest of(ServletOutputStream out, FileChannel channel, List<Segment> body,
             TransferListener listener) {
-        return new TransferRequest(out, channel, body, listener, null, null, null, null, null, TransferLabel.NONE, 0);
+        return new TransferRequest(out, channel, body, listener, null, null, null, null, null, TransferLabel.NONE, 0,
+                true);
     }
 
     public TransferRequest withFile(FileVersion version) {
-        return new TransferRequest(out, channel, body, listener, version, path, clientKey, userKey, rate, label, startChunk);
+        return new TransferRequest(out, channel, body, listener, version, path, clientKey, userKey, rate, label,
+                startChunk, mappedChunks);
     }
 
     /** The file's version and the path it was opened at, so that a change in place is noticed. */
     public TransferRequest withFile(FileVersion version, Path openedAt) {
-        return new TransferRequest(out, channel, body, listener, version, openedAt, clientKey, userKey, rate, label, startChunk);
+        return new TransferRequest(out, channel, body, listener, version, openedAt, clientKey, userKey, rate, label,
+                startChunk, mappedChunks);
     }
 
     public TransferRequest withClientKey(Object key) {
-        return new TransferRequest(out, channel, body, listener, file, path, key, userKey, rate, label, startChunk);
+        return new TransferRequest(out, channel, body, listener, file, path, key, userKey, rate, label, startChunk,
+                mappedChunks);
     }
 
     public TransferRequest withUserKey(Object key) {
-        return new TransferRequest(out, channel, body, listener, file, path, clientKey, key, rate, label, startChunk);
+        return new TransferRequest(out, channel, body, listener, file, path, clientKey, key, rate, label, startChunk,
+                mappedChunks);
     }
 
     public TransferRequest withRate(RateLimit limit) {
-        return new TransferRequest(out, channel, body, listener, file, path, clientKey, userKey, limit, label, startChunk);
+        return new TransferRequest(out, channel, body, listener, file, path, clientKey, userKey, limit, label,
+                startChunk, mappedChunks);
     }
 
     public TransferRequest withLabel(TransferLabel newLabel) {
-        return new TransferRequest(out, channel, body, listener, file, path, clientKey, userKey, rate, newLabel, startChunk);
+        return new TransferRequest(out, channel, body, listener, file, path, clientKey, userKey, rate, newLabel,
+                startChunk, mappedChunks);
     }
 
     /** Starts at the chunk size the same client earned before ({@code startChunk}); 0: start small. */
     public TransferRequest withStartChunk(int bytes) {
-        return new TransferRequest(out, channel, body, listener, file, path, clientKey, userKey, rate, label, bytes);
+        return new TransferRequest(out, channel, body, listener, file, path, clientKey, userKey, rate, label, bytes,
+                mappedChunks);
+    }
+
+    /** Sends from pooled buffers only, never from slices of a mapping (see {@code mappedChunks}). */
+    public TransferRequest withoutMappedChunks() {
+        return new TransferRequest(out, channel, body, listener, file, path, clientKey, userKey, rate, label,
+                startChunk, false);
     }
 
     /** Bytes the body holds. */

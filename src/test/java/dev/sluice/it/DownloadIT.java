@@ -20,6 +20,8 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
+import java.util.function.Supplier;
+import java.util.logging.Level;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
@@ -264,6 +266,52 @@ class DownloadIT {
                 () -> servlet.metrics().toString());
         TestClient.Response after = TestClient.get(container.uri(), "/shrinking.bin");
         assertEquals(8 * 1024 * 1024, after.body().length, "the server is still healthy afterwards");
+    }
+
+    /**
+     * A file truncated below what a paused client's download has already read ahead: the write that sends those
+     * chunks is the first to touch their pages since. A container that copies the part of a write its socket did
+     * not take into buffers of its own (Tomcat) would copy from pages the truncation took away, a fault the JVM
+     * reports later, as an {@code InternalError} in whatever that thread does next: with mapped chunks on Tomcat,
+     * later downloads of other files failed, a read thread died and a transfer stayed stuck for good. Only the
+     * truncated download may fail, on every container.
+     */
+    @ParameterizedTest
+    @EnumSource(ContainerKind.class)
+    void aFileTruncatedUnderItsReadAheadFailsThatDownloadAlone(ContainerKind kind) throws Exception {
+        start(kind, Map.of("chunkSize", "64KiB", "limitRate", "8MiB"));
+        byte[] data = write("cut.bin", 32 * 1024 * 1024);
+        byte[] other = write("other.bin", 4 * 1024 * 1024);
+        try (LogCapture log = LogCapture.of("dev.sluice.servlet.SluiceSender");
+             TestClient client = new TestClient(container.uri(), 16 * 1024)) {
+            client.setReadTimeout(20_000);
+            client.send("GET", "/cut.bin", Map.of(), false); // keep-alive
+            byte[] first = new byte[2 * 1024 * 1024];
+            int got = 0;
+            while (got < first.length) {
+                got += client.read(first, got, first.length - got);
+            }
+            assertArrayEquals(java.util.Arrays.copyOf(data, first.length), first);
+            try (RandomAccessFile file = new RandomAccessFile(root.resolve("cut.bin").toFile(), "rw")) {
+                file.setLength(512 * 1024);
+            }
+            long rest = client.drainToEnd(); // must end: a connection kept open would time out here
+            assertTrue(first.length + rest < data.length, "the short body was passed off as complete");
+            Await.until("the transfer failed", DEADLINE, () -> transfers(m -> m.failed()) == 1,
+                    () -> servlet.metrics().toString());
+            Supplier<List<String>> failures = () -> log.messages(Level.WARNING).stream()
+                    .filter(m -> m.contains("/cut.bin")).toList();
+            Await.until("its failure logged", DEADLINE, () -> !failures.get().isEmpty(), failures::toString);
+            assertEquals(1, failures.get().size(), failures.get().toString());
+            assertFalse(failures.get().get(0).contains("InternalError"), "a fault in a copy from the mapping: "
+                    + failures.get());
+        }
+        // Tomcat is given no slices of a mapping (it copies what its socket does not take); Jetty is (Servlet 6.1).
+        assertEquals(ServletApiIT.BYTE_BUFFER_WRITE && kind != ContainerKind.TOMCAT,
+                servlet.metrics().mappedWindows() > 0, "mapped windows: " + servlet.metrics().mappedWindows());
+        for (int i = 0; i < 8; i++) {
+            assertArrayEquals(other, TestClient.get(container.uri(), "/other.bin").body(), "download " + i);
+        }
     }
 
     @ParameterizedTest

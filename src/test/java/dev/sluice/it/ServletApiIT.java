@@ -25,7 +25,8 @@ import org.junit.jupiter.params.provider.EnumSource;
  */
 class ServletApiIT {
 
-    private static final boolean BYTE_BUFFER_WRITE = Arrays.stream(ServletOutputStream.class.getMethods())
+    /** Whether this run's Servlet API has {@code write(ByteBuffer)} (6.1). */
+    static final boolean BYTE_BUFFER_WRITE = Arrays.stream(ServletOutputStream.class.getMethods())
             .anyMatch(m -> m.getName().equals("write") && Arrays.equals(m.getParameterTypes(),
                     new Class<?>[] {ByteBuffer.class}));
 
@@ -41,13 +42,14 @@ class ServletApiIT {
 
     /**
      * With the default {@code bufferKind=mapped}, a file longer than a chunk goes from the file's mapping and uses
-     * no pool buffer, where the container has {@code write(ByteBuffer)}; on a Servlet 6.0 API it goes through heap
-     * buffers instead. A file no longer than a chunk always takes a buffer. (Tomcat's sendfile is off, so that the
-     * engine sends the bodies.)
+     * no pool buffer, where the container has {@code write(ByteBuffer)} and hands a written buffer to the kernel as
+     * it is (Jetty); on a Servlet 6.0 API it goes through heap buffers instead, and on Tomcat, which copies what its
+     * socket does not take, through direct ones. A file no longer than a chunk always takes a buffer. (Tomcat's
+     * sendfile is off, so that the engine sends the bodies.)
      */
     @ParameterizedTest
     @EnumSource(ContainerKind.class)
-    void bigFilesGoFromTheMappingWhereWriteByteBufferExistsAndSmallOnesThroughABuffer(ContainerKind kind)
+    void bigFilesGoFromTheMappingWhereTheContainerWritesItAsGivenAndSmallOnesThroughABuffer(ContainerKind kind)
             throws Exception {
         byte[] big = new byte[8 * 1024 * 1024 + 3];
         new Random(61).nextBytes(big);
@@ -61,8 +63,10 @@ class ServletApiIT {
             Await.until("the download counted", Duration.ofSeconds(30), () -> servlet.metrics().completed() == 1,
                     () -> servlet.metrics().toString());
             TransferMetrics afterBig = servlet.metrics();
-            assertEquals(BYTE_BUFFER_WRITE, afterBig.bufferBytesHighWater() == 0,
-                    "write(ByteBuffer) " + BYTE_BUFFER_WRITE + ": " + afterBig);
+            boolean mapped = BYTE_BUFFER_WRITE && kind != ContainerKind.TOMCAT;
+            assertEquals(mapped, afterBig.bufferBytesHighWater() == 0,
+                    "write(ByteBuffer) " + BYTE_BUFFER_WRITE + ", " + kind + ": " + afterBig);
+            assertEquals(mapped, afterBig.mappedWindows() > 0, afterBig.toString());
 
             assertArrayEquals(small, TestClient.get(container.uri(), "/small.bin").body());
             Await.until("the download counted", Duration.ofSeconds(30), () -> servlet.metrics().completed() == 2,

@@ -49,6 +49,10 @@ class StallIT {
                     () -> servlet.metrics().activeTransfers() == 0 && servlet.metrics().bufferBytesInUse() == 0,
                     () -> servlet.metrics().toString());
             assertEquals(0, OpenFiles.countUnder(root));
+            // Its connection is closed as well, not left to the container's own timeout (60 s here): the client
+            // that reads again gets what the kernel had queued, then the end.
+            stalled.setReadTimeout(20_000);
+            assertTrue(stalled.endedByServer(), "the connection stayed open after its download was ended");
         }
     }
 

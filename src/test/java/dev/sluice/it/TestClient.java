@@ -239,6 +239,24 @@ public final class TestClient implements AutoCloseable {
         return total;
     }
 
+    /**
+     * Reads until the server ends the connection: true for a close or a reset, false if the read timeout
+     * ({@link #setReadTimeout}) passed first, the connection still open.
+     */
+    public boolean endedByServer() throws IOException {
+        byte[] sink = new byte[64 * 1024];
+        try {
+            while (in.read(sink) >= 0) {
+                // what the kernel had queued before the end
+            }
+        } catch (java.net.SocketTimeoutException open) {
+            return false;
+        } catch (IOException reset) {
+            // a reset is an end too
+        }
+        return true;
+    }
+
     /** Resets the connection (RST), as a client that is killed mid-download. */
     public void abort() throws IOException {
         socket.setSoLinger(true, 0);

@@ -32,6 +32,9 @@ final class FakeExchange {
     final Map<String, String> requestHeaders = new TreeMap<>(String.CASE_INSENSITIVE_ORDER);
     /** The webapp's {@code /WEB-INF/web.xml}, or null for a webapp without one. */
     String descriptor;
+    /** What the context says of its container ({@code getServerInfo}). */
+    String serverInfo = "jetty/12.1.12";
+    boolean secure;
     private final Map<String, Object> contextAttributes = new LinkedHashMap<>();
 
     boolean committed;
@@ -88,6 +91,7 @@ final class FakeExchange {
                             ? List.of(requestHeaders.get((String) args[0])) : List.<String>of());
                     case "getServletContext" -> context();
                     case "getRemoteAddr" -> "127.0.0.1";
+                    case "isSecure" -> secure;
                     case "toString" -> "FakeExchange.request";
                     default -> throw new UnsupportedOperationException("request." + m.getName());
                 });
@@ -101,6 +105,7 @@ final class FakeExchange {
                     case "getAttribute" -> contextAttributes.get((String) args[0]);
                     case "setAttribute" -> contextAttributes.put((String) args[0], args[1]);
                     case "getMimeType" -> null;
+                    case "getServerInfo" -> serverInfo;
                     case "toString" -> "FakeExchange.context";
                     default -> throw new UnsupportedOperationException("context." + m.getName());
                 });

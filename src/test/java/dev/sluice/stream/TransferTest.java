@@ -32,6 +32,7 @@ import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.EnumSource;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * The transfer state machine, one interleaving at a time: a fake output stream whose writability the test
@@ -867,6 +868,29 @@ class TransferTest {
         assertEquals(0, engine.metrics().bufferBytesInUse());
         assertEquals(0, engine.metrics().bufferBytesHighWater(), "a region longer than a chunk used pool buffers");
         assertEndedCleanly(engine, channel, Outcome.COMPLETED);
+    }
+
+    /**
+     * A request without mapped chunks (for a container that copies writes in user space) is sent from pooled
+     * buffers, byte-exact, on an engine that maps files; the same request with them maps the file and takes no
+     * buffer.
+     */
+    @ParameterizedTest
+    @ValueSource(booleans = {true, false})
+    void aRequestWithoutMappedChunksIsSentFromPooledBuffers(boolean mappedChunks) throws IOException {
+        byte[] data = file("a.bin", 20 * CHUNK + 7);
+        TransferEngine engine = engine(settings().withBufferKind(BufferKind.MAPPED), reads);
+        TransferRequest request = TransferRequest.of(out, open("a.bin"), whole(data.length), listener)
+                .withFile(new FileVersion("a.bin", data.length, 1L));
+        engine.start(mappedChunks ? request : request.withoutMappedChunks());
+        out.start();
+        reads.runAll();
+
+        assertArrayEquals(data, out.sent());
+        assertEquals(Outcome.COMPLETED, listener.only().outcome());
+        assertEquals(mappedChunks ? 1 : 0, engine.mappedWindows().size());
+        assertEquals(mappedChunks, engine.metrics().bufferBytesHighWater() == 0, engine.metrics().toString());
+        assertReleased(engine);
     }
 
     /** Downloads of one file version share its windows; the stall sweep forgets those nobody read for a while. */
