@@ -3,7 +3,7 @@
 latency to every read and caps the bandwidth of every open file.
 
     /usr/bin/python3 bench/slowfs.py SOURCE MOUNTPOINT [--latency-ms 5] [--mbps 100] [--meta-latency-ms 0]
-        [--stats FILE] [--hold FILE]
+        [--stats FILE] [--hold FILE] [--fail-after BYTES]
 
 Runs in the foreground until SIGTERM/SIGINT, then unmounts (if it dies, `fusermount3 -u -z MOUNTPOINT` or
 `umount -l MOUNTPOINT` does it). Needs Debian's python3-fusepy (libfuse2) and /dev/fuse; as root no fusermount is
@@ -16,6 +16,8 @@ and sleep without Python's global lock: many reads wait in parallel, none waits 
 `--allow-other` lets other users read the mount (nginx's workers run as www-data). `--meta-latency-ms` adds a
 latency to getattr, open and readdir too (default 0: metadata is fast). `--hold FILE` (for tests): while FILE exists,
 every getattr, readdir and open waits, as on a stalled network mount; the number waiting is written to FILE.waiting.
+`--fail-after BYTES` (for tests): a read of a file whose name starts with `broken` that reaches past BYTES fails with
+EIO, as a failing disk does.
 
 The kernel sends at most `max_background` asynchronous (read-ahead) requests per FUSE connection at once (12 by
 default); as root the mount raises it to `--max-background` (default 1024) through /sys/fs/fuse/connections,
@@ -37,8 +39,9 @@ except ImportError:  # fusepy from PyPI names its module fuse
 class SlowFs(Operations):
     use_ns = True
 
-    def __init__(self, source, latency_s, bytes_per_s, meta_latency_s, stats=None, hold=None):
+    def __init__(self, source, latency_s, bytes_per_s, meta_latency_s, stats=None, hold=None, fail_after=None):
         self.source = os.path.realpath(source)
+        self.fail_after = fail_after  # reads of broken* files reaching past this offset fail with EIO
         self.hold = hold  # while this file exists, metadata calls and opens wait
         self.calls_waiting = 0
         self.stats = stats  # a file that gets the most reads seen in flight at once, each time it grows
@@ -128,6 +131,9 @@ class SlowFs(Operations):
         return fh
 
     def read(self, path, size, offset, fh):
+        if (self.fail_after is not None and os.path.basename(path).startswith('broken')
+                and offset + size > self.fail_after):
+            raise FuseOSError(errno.EIO)
         data = os.pread(fh, size, offset)
         now = time.monotonic()
         with self.mutex:
@@ -210,12 +216,15 @@ def main():
                    help='write the most reads seen in flight at once to FILE, each time it grows (for tests)')
     p.add_argument('--hold', metavar='FILE',
                    help='while FILE exists, getattr, readdir and open wait; their number goes to FILE.waiting (tests)')
+    p.add_argument('--fail-after', type=int, metavar='BYTES',
+                   help='reads of files named broken* that reach past BYTES fail with EIO, as a bad disk (tests)')
     p.add_argument('--max-background', type=int, default=1024,
                    help='asynchronous FUSE requests in flight per mount, set as root (default 1024; 0 = leave)')
     a = p.parse_args()
     if not os.path.isdir(a.source):
         p.error('not a directory: %s' % a.source)
-    fs = SlowFs(a.source, a.latency_ms / 1000.0, a.mbps * 1e6, a.meta_latency_ms / 1000.0, a.stats, a.hold)
+    fs = SlowFs(a.source, a.latency_ms / 1000.0, a.mbps * 1e6, a.meta_latency_ms / 1000.0, a.stats, a.hold,
+               a.fail_after)
     if a.max_background > 0 and os.geteuid() == 0:
         def raise_when_mounted():
             deadline = time.monotonic() + 30

@@ -23,8 +23,9 @@ record ChunkRead(Transfer transfer, FileChannel channel, long position, int leng
             StorageGauge.Start start = gauge.start();
             buffer.clear().limit(length);
             while (buffer.hasRemaining()) {
-                if (channel.read(buffer, position + buffer.position()) < 0) {
-                    throw new FileShrankException(position + buffer.position());
+                long at = position + buffer.position();
+                if (channel.read(buffer, at) < 0) {
+                    throw new FileShrankException(Math.min(at, channel.size()));
                 }
             }
             buffer.flip();

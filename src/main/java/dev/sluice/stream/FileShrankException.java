@@ -8,9 +8,4 @@ public final class FileShrankException extends IOException {
     public FileShrankException(long position) {
         super("file ended at byte " + position + " before the promised length");
     }
-
-    /** The file shrank under its mapping while the chunk from {@code position} was loaded ({@code fault}). */
-    public FileShrankException(long position, Throwable fault) {
-        super("file shrank under its mapping while the chunk from byte " + position + " was loaded", fault);
-    }
 }

@@ -28,6 +28,11 @@ final class FileWindows {
         this.shared = shared;
     }
 
+    /** The open file the windows map. */
+    FileChannel channel() {
+        return channel;
+    }
+
     /**
      * Bytes {@code [position, position + length)} of the file, which lie in one window, as a slice of that
      * window.

@@ -1,26 +1,30 @@
 package dev.sluice.stream;
 
 import java.io.IOException;
+import java.nio.ByteBuffer;
 import java.nio.MappedByteBuffer;
+import java.nio.channels.FileChannel;
 import java.util.concurrent.Semaphore;
 
 /**
  * The mapped counterpart of {@link ChunkRead}, run on the read pool: takes a span's slice of the file's mapping
  * and makes sure its pages are in memory, so the container thread that writes the chunks the transfer cuts from
  * it copies from memory and never waits for the disk. Pages the page cache holds already ({@code isLoaded()}: one
- * {@code mincore} call) are left alone; otherwise {@code load()} asks the kernel to read them ahead
- * ({@code madvise}) and touches each page, which waits for the disk; a span larger than the kernel reads ahead at
- * once is loaded in pieces: all asked for at once by this thread where {@link PageAdvice} is available
- * ({@link #loadAdvised}), else by several read threads at a time ({@link SpanLoad}), the
- * last of which hands the span to the transfer. Under memory pressure the pages may be evicted again before the
- * write; then the write faults them in, as a read into a buffer would have read them.
+ * {@code mincore} call) are left alone; the missing ones are read through the file, then touched through the mapping
+ * ({@link #readPiece}), a piece of {@link PageAdvice#PIECE} at a time; a span larger than the kernel reads ahead at
+ * once has its missing pieces asked for at once by this thread where {@link PageAdvice} is available
+ * ({@link #loadAdvised}), else read by several read threads at a time ({@link SpanLoad}), the last of which hands
+ * the span to the transfer. Under memory pressure the pages may be evicted again before the write; then the write
+ * faults them in, as a read into a buffer would have read them.
  *
- * <p>Why not {@code load()} always: its {@code madvise} call per read was a quarter of the engine's system calls
- * when measured on a cached file, for nothing there; touching pages already mapped costs a memory read each.
- *
- * <p>A file truncated while its pages are loaded faults beyond its new end: the JVM raises that as an
- * {@link InternalError} in the loading thread, which is why it is caught, and the transfer fails as for any
- * shrunk file.
+ * <h2>Why read through the file before touching the mapping</h2>
+ * A page the storage cannot give (a read error, a file truncated meanwhile) is a {@code SIGBUS} for the thread that
+ * touches it through a mapping ({@code MappedByteBuffer.load()} does), and the JVM reports that fault from compiled
+ * code only later, as an {@link InternalError} in whatever the thread does next: outside any handler here, it
+ * killed the read thread and left its transfer waiting for a read that never ended, the client's connection held
+ * for good. A read of the file answers the same failures at once, as an {@link IOException} or a short read, and
+ * names them as they are; the touch after it finds the pages in memory. What it costs: a copy of the missing pages
+ * into a scratch buffer of the thread, next to the storage's own time.
  *
  * @param firstRead whether this is the transfer's first read: the pieces of its span keep that rank in the
  *        read pool's queue
@@ -28,6 +32,10 @@ import java.util.concurrent.Semaphore;
 record MappedChunkRead(Transfer transfer, FileWindows windows, long position, int length, FileCheck check,
         boolean firstRead, TransferEngine engine)
         implements Runnable {
+
+    /** Each read thread's buffer for the pieces it reads through the file; one piece, allocated on first use. */
+    private static final ThreadLocal<ByteBuffer> SCRATCH =
+            ThreadLocal.withInitial(() -> ByteBuffer.allocateDirect(PageAdvice.PIECE));
 
     @Override
     public void run() {
@@ -77,14 +85,14 @@ record MappedChunkRead(Transfer transfer, FileWindows windows, long position, in
             }
 
             @Override
-            public void load(int offset, int bytes) {
+            public void load(int offset, int bytes) throws IOException {
                 if (voted || Thread.currentThread() != caller) {
-                    span.slice(offset, bytes).load();
+                    readPiece(span, offset, bytes);
                     return;
                 }
                 voted = true;
                 StorageGauge.Start start = gauge.start();
-                span.slice(offset, bytes).load();
+                readPiece(span, offset, bytes);
                 gauge.stop(start);
             }
         };
@@ -148,17 +156,19 @@ record MappedChunkRead(Transfer transfer, FileWindows windows, long position, in
                     }
                     ahead++;
                 }
-                // Each load() asks for its piece (a no-op for one asked for) and waits for it. A touch of a page
-                // nobody asked for would read about the 128 KiB around it instead, half of it the piece before.
+                // Each read waits for its piece (asked for already, or read now, a piece at a time).
                 int offset = piece * PageAdvice.PIECE;
-                span.slice(offset, Math.min(PageAdvice.PIECE, length - offset)).load();
+                int bytes = Math.min(PageAdvice.PIECE, length - offset);
+                if (asked[piece] || !span.slice(offset, bytes).isLoaded()) {
+                    readPiece(span, offset, bytes);
+                }
                 if (asked[piece]) {
                     permits.release();
                     held--;
                 }
             }
             gauge.stop(start);
-        } catch (Throwable e) { // InternalError for a file truncated under the mapping, see loaded()
+        } catch (Throwable e) {
             failure = e;
         } finally {
             permits.release(held);
@@ -167,8 +177,34 @@ record MappedChunkRead(Transfer transfer, FileWindows windows, long position, in
         loaded(span, failure);
     }
 
+    /**
+     * Reads {@code [offset, offset + bytes)} of the span from the file into this thread's scratch buffer, so that its
+     * pages are in the page cache, then enters them in this mapping's page tables ({@code load()}, a touch per page,
+     * now from memory): the storage's failures come back from the read, as they are (see the class comment), and
+     * the touch reaches no storage. Touched, the pages are the mapping's, which the kernel's reclaim keeps longer
+     * than pages read once (and {@code posix_fadvise(DONTNEED)} cannot drop), so they stay in memory until the
+     * chunks cut from them are sent (docs/performance.md, "Waiting for a span's pieces without touching them").
+     * What is left of the fault: a truncation of the file, or an eviction and a failing re-read, between the read
+     * and the touch, microseconds apart.
+     *
+     * @throws FileShrankException when the file now ends before the piece does
+     */
+    private void readPiece(MappedByteBuffer span, int offset, int bytes) throws IOException {
+        FileChannel channel = windows.channel();
+        ByteBuffer scratch = SCRATCH.get();
+        scratch.clear().limit(bytes);
+        long start = position + offset;
+        while (scratch.hasRemaining()) {
+            long at = start + scratch.position();
+            if (channel.read(scratch, at) < 0) {
+                throw new FileShrankException(Math.min(at, channel.size()));
+            }
+        }
+        span.slice(offset, bytes).load();
+    }
+
     private void loaded(MappedByteBuffer span, Throwable failure) {
-        Throwable problem = failure instanceof InternalError ? new FileShrankException(position, failure) : failure;
+        Throwable problem = failure;
         if (problem == null) {
             try {
                 problem = check == null ? null : check.problem();

@@ -58,6 +58,19 @@ public final class SlowFuse implements AutoCloseable {
      */
     static SlowFuse mount(Path source, Path mountPoint, int latencyMillis, int megabytesPerSecond, Path stats,
             Path hold) throws IOException {
+        return mount(source, mountPoint, latencyMillis, megabytesPerSecond, stats, hold, -1);
+    }
+
+    /**
+     * A mount with no latency and no cap on which a read of a file whose name starts with {@code broken} fails with
+     * EIO once it reaches past {@code failAfter} bytes, as a failing disk's does; other files read as they are.
+     */
+    static SlowFuse mountFailing(Path source, Path mountPoint, long failAfter) throws IOException {
+        return mount(source, mountPoint, 0, 0, null, null, failAfter);
+    }
+
+    private static SlowFuse mount(Path source, Path mountPoint, int latencyMillis, int megabytesPerSecond,
+            Path stats, Path hold, long failAfter) throws IOException {
         Assumptions.assumeTrue(System.getProperty("os.name").equals("Linux"), "FUSE is only tried on Linux");
         Assumptions.assumeTrue(Files.exists(Path.of("/dev/fuse")), "there is no /dev/fuse here");
         Assumptions.assumeTrue("root".equals(ProcessHandle.current().info().user().orElse("")),
@@ -72,6 +85,9 @@ public final class SlowFuse implements AutoCloseable {
                 Integer.toString(megabytesPerSecond), "--stats", stats == null ? "" : stats.toString()));
         if (hold != null) {
             command.addAll(List.of("--hold", hold.toString()));
+        }
+        if (failAfter >= 0) {
+            command.addAll(List.of("--fail-after", Long.toString(failAfter)));
         }
         Process process = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile()).start();
         SlowFuse fuse = new SlowFuse(process, mountPoint, log);

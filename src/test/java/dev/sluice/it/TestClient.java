@@ -240,21 +240,22 @@ public final class TestClient implements AutoCloseable {
     }
 
     /**
-     * Reads until the server ends the connection: true for a close or a reset, false if the read timeout
+     * Counts body bytes until the server ends the connection, by a close or a reset; -1 if the read timeout
      * ({@link #setReadTimeout}) passed first, the connection still open.
      */
-    public boolean endedByServer() throws IOException {
+    public long drainUntilEnded() throws IOException {
         byte[] sink = new byte[64 * 1024];
+        long total = 0;
         try {
-            while (in.read(sink) >= 0) {
-                // what the kernel had queued before the end
+            for (int n; (n = in.read(sink)) >= 0; ) {
+                total += n;
             }
         } catch (java.net.SocketTimeoutException open) {
-            return false;
+            return -1;
         } catch (IOException reset) {
             // a reset is an end too
         }
-        return true;
+        return total;
     }
 
     /** Resets the connection (RST), as a client that is killed mid-download. */

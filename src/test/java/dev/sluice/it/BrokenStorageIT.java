@@ -1,0 +1,74 @@
+package dev.sluice.it;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.sluice.servlet.SluiceServlet;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.logging.Level;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
+
+/**
+ * A disk that fails: every read of {@code broken.bin} past its first {@value #READABLE} bytes gives EIO (a FUSE
+ * mount, {@link SlowFuse#mountFailing}). Each download of it must fail and end: its connection cut short of the
+ * length announced, its transfer counted as failed, nothing held, and one WARNING that names the read error.
+ * Until the pages missing from memory were read through the file, the default {@code bufferKind=mapped} loaded
+ * them by touching the mapping: the JVM reports that fault (SIGBUS) from compiled code only later, outside any
+ * handler, so after a few downloads (once the loading code was compiled) a read thread died and its transfer
+ * waited for a read that never ended, the client's connection held for good.
+ */
+class BrokenStorageIT {
+
+    private static final int SIZE = 20 << 20;
+    private static final int READABLE = 5_000_000;
+    private static final int DOWNLOADS = 16;
+    private static final Duration DEADLINE = Duration.ofSeconds(60);
+
+    @TempDir
+    Path dir;
+
+    @ParameterizedTest
+    @EnumSource(ContainerKind.class)
+    void everyDownloadOfAFileTheDiskCannotReadFailsAndEnds(ContainerKind kind) throws Exception {
+        Path source = Files.createDirectories(dir.resolve("source"));
+        Path mount = Files.createDirectories(dir.resolve("mount"));
+        byte[] broken = new byte[SIZE];
+        new Random(9).nextBytes(broken);
+        Files.write(source.resolve("broken.bin"), broken);
+        byte[] good = new byte[3 << 20];
+        new Random(10).nextBytes(good);
+        Files.write(source.resolve("good.bin"), good);
+        SluiceServlet servlet = new SluiceServlet();
+        try (SlowFuse fuse = SlowFuse.mountFailing(source, mount, READABLE);
+             LogCapture log = LogCapture.of("dev.sluice.servlet.SluiceSender");
+             ContainerKind.Running container = kind.start(servlet, Map.of("root", mount.toString()), 0)) {
+            for (int i = 0; i < DOWNLOADS; i++) {
+                try (TestClient client = new TestClient(container.uri())) {
+                    client.setReadTimeout(30_000);
+                    TestClient.Head head = client.send("GET", "/broken.bin", Map.of(), true);
+                    assertEquals(200, head.status());
+                    long got = client.drainUntilEnded();
+                    assertTrue(got >= 0, "download " + i + " still open after 30 s: " + servlet.metrics());
+                    assertTrue(got < SIZE, "download " + i + " passed off as complete");
+                }
+            }
+            Await.until("every download failed", DEADLINE, () -> servlet.metrics().failed() == DOWNLOADS,
+                    () -> servlet.metrics().toString());
+            Leaks.assertNothingHeld(servlet, mount);
+            assertArrayEquals(good, TestClient.get(container.uri(), "/good.bin").body(), "the server serves on");
+
+            List<String> failures = log.messages(Level.WARNING).stream().filter(m -> m.contains("/broken.bin"))
+                    .toList();
+            assertEquals(DOWNLOADS, failures.size(), failures.toString());
+            assertTrue(failures.stream().allMatch(m -> m.contains("Input/output error")), failures.toString());
+        }
+    }
+}
