@@ -17,7 +17,8 @@ and sleep without Python's global lock: many reads wait in parallel, none waits 
 latency to getattr, open and readdir too (default 0: metadata is fast). `--hold FILE` (for tests): while FILE exists,
 every getattr, readdir and open waits, as on a stalled network mount; the number waiting is written to FILE.waiting.
 `--fail-after BYTES` (for tests): a read of a file whose name starts with `broken` that reaches past BYTES fails with
-EIO, as a failing disk does.
+EIO, as a failing disk does, and an open of a file whose name starts with `unopenable` fails with EMFILE, as in a
+process that has no descriptor left.
 
 The kernel sends at most `max_background` asynchronous (read-ahead) requests per FUSE connection at once (12 by
 default); as root the mount raises it to `--max-background` (default 1024) through /sys/fs/fuse/connections,
@@ -122,6 +123,8 @@ class SlowFs(Operations):
         if flags & (os.O_WRONLY | os.O_RDWR | os.O_APPEND | os.O_TRUNC | os.O_CREAT):
             raise FuseOSError(errno.EROFS)
         self._meta_wait()
+        if self.fail_after is not None and os.path.basename(path).startswith('unopenable'):
+            raise FuseOSError(errno.EMFILE)
         try:
             fh = os.open(self._path(path), os.O_RDONLY)
         except OSError as e:

@@ -33,6 +33,7 @@ import jakarta.servlet.http.HttpServletResponse;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.file.AccessDeniedException;
+import java.nio.file.FileSystemException;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -42,6 +43,7 @@ import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Function;
 import java.util.function.Supplier;
 import java.util.logging.Level;
@@ -95,8 +97,12 @@ public final class SluiceSender {
     private static final int ERROR_PAGE_PIECE = 16 * 1024;
     private static final String DEFAULT_CONTENT_TYPE = "application/octet-stream";
     private static final String RETRY_AFTER_SECONDS = "5";
-    /** What an error page keeps of an error's plan: the range it could not satisfy, what the answer varies on. */
-    private static final Set<String> ERROR_PAGE_HEADERS = Set.of("Content-Range", "Vary");
+    private static final long OPEN_WARNING_EVERY_NANOS = 1_000_000_000L;
+    /**
+     * What an error page keeps of an error's plan: the range it could not satisfy, when to try again, what the
+     * answer varies on.
+     */
+    private static final Set<String> ERROR_PAGE_HEADERS = Set.of("Content-Range", "Retry-After", "Vary");
     private static final Set<String> TEXT_LIKE = Set.of("application/javascript", "application/json",
             "application/xml", "image/svg+xml");
 
@@ -173,6 +179,8 @@ public final class SluiceSender {
     /** One descriptor for all the responses sending the same version of a file at once. */
     private final SharedFiles files = new SharedFiles();
     private final AtomicBoolean containerTimeoutTold = new AtomicBoolean();
+    /** When the next "cannot open" may be logged ({@link System#nanoTime}). */
+    private final AtomicLong nextOpenWarning = new AtomicLong(System.nanoTime());
 
     /** A sender over {@code engine} with {@link Settings#defaults()}. */
     public SluiceSender(TransferEngine engine) {
@@ -439,6 +447,9 @@ public final class SluiceSender {
         } catch (AccessDeniedException e) {
             writeSmall(request, response, FilePlanner.text(403, "Forbidden", List.of()), withBody);
             return;
+        } catch (FileSystemException e) {
+            cannotOpen(request, response, e, withBody);
+            return;
         }
         ResponsePlan plan;
         try {
@@ -500,6 +511,28 @@ public final class SluiceSender {
             return files.open(fresh.file());
         }
         throw new NoSuchFileException(variant.path().toString(), null, "not the file found there before");
+    }
+
+    /**
+     * A file that is there but cannot be opened now: 503 with {@code Retry-After} when the process or the system has
+     * no file descriptor left ({@code EMFILE}, {@code ENFILE}: it passes as downloads end), else 500. The reason
+     * goes to the log, at most once a second (a server out of descriptors fails every open at once), never to the
+     * client: it names the server's paths.
+     */
+    private void cannotOpen(HttpServletRequest request, HttpServletResponse response, FileSystemException e,
+            boolean withBody) throws IOException {
+        long now = System.nanoTime();
+        long due = nextOpenWarning.get();
+        if (now - due >= 0 && nextOpenWarning.compareAndSet(due, now + OPEN_WARNING_EVERY_NANOS)) {
+            LOG.warning("Sluice: cannot open " + e.getFile() + ": " + e.getReason()
+                    + " (said at most once a second)");
+        }
+        boolean noDescriptorLeft = e.getReason() != null && e.getReason().startsWith("Too many open files");
+        writeSmall(request, response, noDescriptorLeft
+                ? FilePlanner.text(HttpServletResponse.SC_SERVICE_UNAVAILABLE, "Service Unavailable",
+                        List.of(new ResponsePlan.Header("Retry-After", RETRY_AFTER_SECONDS)))
+                : FilePlanner.text(HttpServletResponse.SC_INTERNAL_SERVER_ERROR, "Internal Server Error", List.of()),
+                withBody);
     }
 
     private static boolean withBody(HttpServletRequest request) {

@@ -4,6 +4,8 @@ import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.MappedByteBuffer;
 import java.nio.channels.FileChannel;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.util.concurrent.Semaphore;
 
 /**
@@ -23,8 +25,8 @@ import java.util.concurrent.Semaphore;
  * code only later, as an {@link InternalError} in whatever the thread does next: outside any handler here, it
  * killed the read thread and left its transfer waiting for a read that never ended, the client's connection held
  * for good. A read of the file answers the same failures at once, as an {@link IOException} or a short read, and
- * names them as they are; the touch after it finds the pages in memory. What it costs: a copy of the missing pages
- * into a scratch buffer of the thread, next to the storage's own time.
+ * names them as they are; the touch after it finds the pages in memory. What it costs: a {@code sendfile} to
+ * {@code /dev/null} per missing piece, which copies nothing, next to the storage's own time.
  *
  * @param firstRead whether this is the transfer's first read: the pieces of its span keep that rank in the
  *        read pool's queue
@@ -33,9 +35,23 @@ record MappedChunkRead(Transfer transfer, FileWindows windows, long position, in
         boolean firstRead, TransferEngine engine)
         implements Runnable {
 
-    /** Each read thread's buffer for the pieces it reads through the file; one piece, allocated on first use. */
+    /**
+     * Where the pieces read through the file go: {@code /dev/null}, by the kernel's {@code sendfile} (the JDK's
+     * {@code transferTo} from file to file), so that the pages come into the page cache with no copy to this
+     * process; null where it cannot be opened, and then {@link #SCRATCH}.
+     */
+    private static final FileChannel SINK = openSink();
+    /** Each read thread's buffer for the pieces it reads through the file without {@link #SINK}. */
     private static final ThreadLocal<ByteBuffer> SCRATCH =
             ThreadLocal.withInitial(() -> ByteBuffer.allocateDirect(PageAdvice.PIECE));
+
+    private static FileChannel openSink() {
+        try {
+            return FileChannel.open(Path.of("/dev/null"), StandardOpenOption.WRITE);
+        } catch (IOException | RuntimeException e) {
+            return null;
+        }
+    }
 
     @Override
     public void run() {
@@ -178,8 +194,8 @@ record MappedChunkRead(Transfer transfer, FileWindows windows, long position, in
     }
 
     /**
-     * Reads {@code [offset, offset + bytes)} of the span from the file into this thread's scratch buffer, so that its
-     * pages are in the page cache, then enters them in this mapping's page tables ({@code load()}, a touch per page,
+     * Reads {@code [offset, offset + bytes)} of the span from the file (to {@link #SINK}), so that its pages are in
+     * the page cache, then enters them in this mapping's page tables ({@code load()}, a touch per page,
      * now from memory): the storage's failures come back from the read, as they are (see the class comment), and
      * the touch reaches no storage. Touched, the pages are the mapping's, which the kernel's reclaim keeps longer
      * than pages read once (and {@code posix_fadvise(DONTNEED)} cannot drop), so they stay in memory until the
@@ -191,13 +207,23 @@ record MappedChunkRead(Transfer transfer, FileWindows windows, long position, in
      */
     private void readPiece(MappedByteBuffer span, int offset, int bytes) throws IOException {
         FileChannel channel = windows.channel();
-        ByteBuffer scratch = SCRATCH.get();
-        scratch.clear().limit(bytes);
-        long start = position + offset;
-        while (scratch.hasRemaining()) {
-            long at = start + scratch.position();
-            if (channel.read(scratch, at) < 0) {
-                throw new FileShrankException(Math.min(at, channel.size()));
+        long at = position + offset;
+        long end = at + bytes;
+        if (SINK != null) {
+            while (at < end) {
+                long moved = channel.transferTo(at, end - at, SINK);
+                if (moved <= 0) { // the file ends before the piece does
+                    throw new FileShrankException(Math.min(at, channel.size()));
+                }
+                at += moved;
+            }
+        } else {
+            ByteBuffer scratch = SCRATCH.get();
+            scratch.clear().limit(bytes);
+            while (scratch.hasRemaining()) {
+                if (channel.read(scratch, at + scratch.position()) < 0) {
+                    throw new FileShrankException(Math.min(at + scratch.position(), channel.size()));
+                }
             }
         }
         span.slice(offset, bytes).load();

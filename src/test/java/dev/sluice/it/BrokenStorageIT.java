@@ -71,4 +71,36 @@ class BrokenStorageIT {
             assertTrue(failures.stream().allMatch(m -> m.contains("Input/output error")), failures.toString());
         }
     }
+
+    /**
+     * A file that is there but cannot be opened now, as in a process with no descriptor left (the mount's open
+     * answers EMFILE): 503 with {@code Retry-After}, Sluice's plain line, nothing of the server's paths or of the
+     * exception (Jetty's default page showed both), a WARNING that says why, and the server serves on.
+     */
+    @ParameterizedTest
+    @EnumSource(ContainerKind.class)
+    void aFileThatCannotBeOpenedForWantOfDescriptorsIs503(ContainerKind kind) throws Exception {
+        Path source = Files.createDirectories(dir.resolve("source"));
+        Path mount = Files.createDirectories(dir.resolve("mount"));
+        Files.write(source.resolve("unopenable.bin"), new byte[1 << 20]);
+        byte[] good = new byte[1 << 20];
+        new Random(11).nextBytes(good);
+        Files.write(source.resolve("good.bin"), good);
+        SluiceServlet servlet = new SluiceServlet();
+        try (SlowFuse fuse = SlowFuse.mountFailing(source, mount, Long.MAX_VALUE);
+             LogCapture log = LogCapture.of("dev.sluice.servlet.SluiceSender");
+             ContainerKind.Running container = kind.start(servlet, Map.of("root", mount.toString()), 0)) {
+            for (int i = 0; i < 3; i++) {
+                TestClient.Response refused = TestClient.get(container.uri(), "/unopenable.bin");
+                assertEquals(503, refused.status());
+                assertEquals("5", refused.header("retry-after"));
+                assertEquals("Service Unavailable\n", refused.text());
+            }
+            assertArrayEquals(good, TestClient.get(container.uri(), "/good.bin").body(), "the server serves on");
+            List<String> warnings = log.messages(Level.WARNING);
+            assertTrue(!warnings.isEmpty() && warnings.stream().allMatch(w -> w.contains("unopenable.bin")
+                    && w.contains("Too many open files")), warnings.toString());
+            Leaks.assertNothingHeld(servlet, mount);
+        }
+    }
 }

@@ -63,7 +63,9 @@ public final class SlowFuse implements AutoCloseable {
 
     /**
      * A mount with no latency and no cap on which a read of a file whose name starts with {@code broken} fails with
-     * EIO once it reaches past {@code failAfter} bytes, as a failing disk's does; other files read as they are.
+     * EIO once it reaches past {@code failAfter} bytes, as a failing disk's does, and an open of a file whose name
+     * starts with {@code unopenable} fails with EMFILE, as in a process with no descriptor left; other files read as
+     * they are.
      */
     static SlowFuse mountFailing(Path source, Path mountPoint, long failAfter) throws IOException {
         return mount(source, mountPoint, 0, 0, null, null, failAfter);
