@@ -44,7 +44,7 @@ public final class HandoffFilter implements Filter {
             return;
         }
         if (request.getAttribute(SluiceSender.CUT_OFF) != null) {
-            throw new IOException("Sluice cut off a response whose file could not be read as announced");
+            throw SluiceSender.cutOffException(request);
         }
         HandoffResponse answer = new HandoffResponse(request, response);
         chain.doFilter(new AsyncThroughFilter(request, answer), answer);

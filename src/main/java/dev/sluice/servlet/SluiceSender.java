@@ -19,6 +19,7 @@ import dev.sluice.stream.FileShrankException;
 import dev.sluice.stream.FileVersion;
 import dev.sluice.stream.Outcome;
 import dev.sluice.stream.Segment;
+import dev.sluice.stream.StalledException;
 import dev.sluice.stream.TransferEngine;
 import dev.sluice.stream.TransferLabel;
 import dev.sluice.stream.TransferListener;
@@ -28,6 +29,8 @@ import jakarta.servlet.DispatcherType;
 import jakarta.servlet.RequestDispatcher;
 import jakarta.servlet.ServletContext;
 import jakarta.servlet.ServletOutputStream;
+import jakarta.servlet.ServletRequest;
+import jakarta.servlet.ServletRequestWrapper;
 import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
 import java.io.IOException;
@@ -98,6 +101,9 @@ public final class SluiceSender {
     private static final String DEFAULT_CONTENT_TYPE = "application/octet-stream";
     private static final String RETRY_AFTER_SECONDS = "5";
     private static final long OPEN_WARNING_EVERY_NANOS = 1_000_000_000L;
+    /** The containers' exceptions for a lost connection, which they log at debug level: see cutOffException. */
+    private static final List<String> QUIET_EXCEPTIONS = List.of("org.apache.catalina.connector.ClientAbortException",
+            "org.eclipse.jetty.io.EofException");
     /**
      * What an error page keeps of an error's plan: the range it could not satisfy, when to try again, what the
      * answer varies on.
@@ -367,7 +373,7 @@ public final class SluiceSender {
      */
     private static void checkExchange(HttpServletRequest request, HttpServletResponse response) throws IOException {
         if (request.getAttribute(CUT_OFF) != null) {
-            throw new IOException("Sluice cut off a response whose file could not be read as announced");
+            throw cutOffException(request);
         }
         if (response.isCommitted()) {
             throw new IllegalStateException("response already committed: Sluice sends a file only on a response"
@@ -954,7 +960,13 @@ public final class SluiceSender {
         if (outcome != Outcome.COMPLETED) {
             logEnd(label, outcome, bytes, total, cause);
         }
-        end.end(outcome == Outcome.FAILED ? SluiceSender::cutOff : AsyncContext::complete);
+        if (outcome == Outcome.FAILED) {
+            end.end(async -> cutOff(async, "its file could not be read as announced"));
+        } else if (cause instanceof StalledException) {
+            end.end(async -> cutOff(async, "its client accepted nothing for stallTimeout"));
+        } else {
+            end.end(AsyncContext::complete);
+        }
     }
 
     /**
@@ -973,15 +985,44 @@ public final class SluiceSender {
     }
 
     /**
-     * Ends a response whose body cannot be sent as its headers promised, so the client sees a broken download
-     * rather than a short body it might take as whole. Completing normally would not do: Tomcat ends such a
-     * response "cleanly" and keeps the connection, so the client waits for bytes that never come. A dispatch
-     * that throws after the response is committed makes both Tomcat and Jetty close the connection: the dispatch
-     * goes to the URL the request came in by, or after a forward to its target, whose way in (SluiceServlet,
-     * HandoffFilter, {@link #send}) throws on seeing {@link #CUT_OFF}.
+     * Ends a response whose body will not be sent as its headers promised (its file failed, or its client stalled),
+     * so the client sees a broken download rather than a short body it might take as whole, and its connection is
+     * closed now. Completing normally would not do: Tomcat ends such a response "cleanly" and keeps the connection,
+     * so the client waits for bytes that never come, and a stalled client's connection, with its buffers, stays
+     * until Tomcat's own timeout. A dispatch that throws after the response is committed makes both Tomcat and
+     * Jetty close the connection: the dispatch goes to the URL the request came in by, or after a forward to its
+     * target, whose way in (SluiceServlet, HandoffFilter, {@link #send}) throws {@link #cutOffException} on seeing
+     * {@link #CUT_OFF}.
      */
-    private static void cutOff(AsyncContext async) {
-        async.getRequest().setAttribute(CUT_OFF, Boolean.TRUE);
+    private static void cutOff(AsyncContext async, String why) {
+        async.getRequest().setAttribute(CUT_OFF, why);
         async.dispatch();
+    }
+
+    /**
+     * What the dispatch of a response cut off ({@link #cutOff}) throws: the container's own exception for a lost
+     * connection where the container's class loader has one (Tomcat's {@code ClientAbortException}, Jetty's
+     * {@code EofException}), which both close the connection on and log at debug level only, as for a client gone:
+     * Sluice's own line has said why. Elsewhere a plain {@code IOException}, which the container logs as a
+     * servlet's failure.
+     */
+    static IOException cutOffException(HttpServletRequest request) {
+        String why = "Sluice cut off the response: " + request.getAttribute(CUT_OFF);
+        ServletRequest container = request;
+        while (container instanceof ServletRequestWrapper wrapper) {
+            container = wrapper.getRequest();
+        }
+        ClassLoader loader = container.getClass().getClassLoader();
+        for (String name : QUIET_EXCEPTIONS) {
+            try {
+                Class<?> type = Class.forName(name, false, loader);
+                if (IOException.class.isAssignableFrom(type)) {
+                    return (IOException) type.getConstructor(String.class).newInstance(why);
+                }
+            } catch (ReflectiveOperationException | LinkageError | RuntimeException notThisContainers) {
+                // the next one, or a plain IOException
+            }
+        }
+        return new IOException(why);
     }
 }

@@ -218,7 +218,7 @@ public class SluiceServlet extends HttpServlet {
     protected void service(HttpServletRequest request, HttpServletResponse response)
             throws IOException, ServletException {
         if (request.getAttribute(SluiceSender.CUT_OFF) != null) {
-            throw new IOException("Sluice cut off a response whose file could not be read as announced");
+            throw SluiceSender.cutOffException(request);
         }
         if (response.isCommitted() && SluiceSender.answeringAnError(request)) {
             // An error page for a response already under way (Tomcat includes one after a download failed midway):

@@ -547,6 +547,31 @@ class HandoffIT {
         assertEquals(4 * 1024 * 1024, get(url("api", "shrinking.bin")).body().length, "still healthy afterwards");
     }
 
+    /**
+     * A client that stops reading on a kept-alive connection is ended by {@code stallTimeout}, each way in, and its
+     * connection is closed: after a forward, Tomcat, told to complete the short response, kept the connection open
+     * until its own timeout (found by a black-box run). The download is cut off as a failed one is.
+     */
+    @ParameterizedTest
+    @EnumSource(ContainerKind.class)
+    void aClientThatStopsReadingHasItsConnectionClosedEachWayIn(ContainerKind kind) throws Exception {
+        start(kind, Map.of("stallTimeout", "1s"));
+        try (RandomAccessFile file = new RandomAccessFile(internal.resolve("stall.bin").toFile(), "rw")) {
+            file.setLength(256L << 20); // holes: more than any socket buffer takes from a client that reads nothing
+        }
+        int aborted = 0;
+        for (String way : WAYS) {
+            try (TestClient client = new TestClient(container.uri(), 4096)) {
+                client.setReadTimeout(20_000);
+                assertEquals(200, client.send("GET", url(way, "stall.bin"), Map.of(), false).status(), way);
+                int expected = ++aborted;
+                Await.until(way + ": the stalled transfer ended", DEADLINE,
+                        () -> sluice.metrics().aborted() == expected, () -> sluice.metrics().toString());
+                assertTrue(client.drainUntilEnded() >= 0, way + ": the connection stayed open after its download ended");
+            }
+        }
+    }
+
     /** An application that embeds Sluice: its own engine (user rate groups on) and sender, no SluiceServlet. */
     @ParameterizedTest
     @EnumSource(ContainerKind.class)
