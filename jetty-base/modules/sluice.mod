@@ -23,6 +23,10 @@ sluice-ee11
 ## stallTimeout + 5 s, as in the launcher, unless jetty.http.idleTimeout is set (start.d/http.ini or the command line).
 ## It does not follow sluice.stallTimeout: with a longer stallTimeout, set jetty.http.idleTimeout to it + 5 s (in ms).
 jetty.http.idleTimeout?=65000
+## A "%" in a file's name, which a listing links as "%25": Jetty refuses "%25" in a path as ambiguous (a percent
+## decoded twice would be another escape) and answers 400. Sluice decodes the path once and never again, so "%25" is
+## only a percent sign to it; every other ambiguity stays refused, as in the launcher. Unless set already.
+jetty.httpConfig.uriCompliance?=DEFAULT,AMBIGUOUS_PATH_ENCODING
 
 [ini-template]
 ## Sluice settings. A commented line shows the default; an unset setting keeps the WAR's own value (web.xml),

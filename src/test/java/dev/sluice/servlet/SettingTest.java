@@ -26,7 +26,8 @@ class SettingTest {
         assertEquals("Most ranges one request may ask for (1 to 1000); more are answered with the whole file (200).",
                 Setting.MAX_RANGES.help());
         assertEquals("`direct`, `heap` or `mapped` chunk buffers (`mapped`: files longer than a chunk are sent from a"
-                + " read-only mapping; `heap` is forced on Servlet 6.0 containers).", Setting.BUFFER_KIND.help());
+                + " read-only mapping on Jetty, `direct` on Tomcat and over TLS; `heap` is forced on Servlet 6.0"
+                + " containers).", Setting.BUFFER_KIND.help());
         assertEquals("Comma-separated codings (`br`, `gzip` or `zstd`), in order of preference, whose precompressed"
                 + " files are served.", Setting.PRECOMPRESSED.help());
         for (Setting<?> setting : Setting.values()) {
@@ -50,7 +51,8 @@ class SettingTest {
         assertEquals("Cache-Control value sent with files and with 304s, e.g. 'public, max-age=3600'; empty: none.",
                 Setting.CACHE_CONTROL.description());
         assertEquals("direct, heap or mapped chunk buffers (mapped: files longer than a chunk are sent from a"
-                + " read-only mapping; heap is forced on Servlet 6.0 containers).", Setting.BUFFER_KIND.description());
+                + " read-only mapping on Jetty, direct on Tomcat and over TLS; heap is forced on Servlet 6.0"
+                + " containers).", Setting.BUFFER_KIND.description());
         for (Setting<?> setting : Setting.values()) {
             assertFalse(setting.description().contains("`"), setting.key());
         }
