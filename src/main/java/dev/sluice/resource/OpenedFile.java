@@ -38,12 +38,20 @@ public record OpenedFile(Path path, FileChannel channel, long size, long lastMod
     public static OpenedFile open(Path path) throws IOException {
         OpenedFile last = null;
         for (int attempt = 0; attempt < ATTEMPTS; attempt++) {
-            BasicFileAttributes before = Files.readAttributes(path, BasicFileAttributes.class,
-                    LinkOption.NOFOLLOW_LINKS);
-            if (!before.isRegularFile()) {
-                throw new NoSuchFileException(path.toString(), null, "not a regular file");
+            BasicFileAttributes before;
+            FileChannel channel;
+            try {
+                before = Files.readAttributes(path, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
+                if (!before.isRegularFile()) {
+                    throw new NoSuchFileException(path.toString(), null, "not a regular file");
+                }
+                channel = FileChannel.open(path, StandardOpenOption.READ, LinkOption.NOFOLLOW_LINKS);
+            } catch (IOException | RuntimeException e) { // a later attempt: the one before is still open
+                if (last != null) {
+                    last.close();
+                }
+                throw e;
             }
-            FileChannel channel = FileChannel.open(path, StandardOpenOption.READ, LinkOption.NOFOLLOW_LINKS);
             try {
                 long size = channel.size();
                 BasicFileAttributes after = Files.readAttributes(path, BasicFileAttributes.class,
@@ -64,6 +72,9 @@ public record OpenedFile(Path path, FileChannel channel, long size, long lastMod
                 last = opened;
             } catch (IOException | RuntimeException e) {
                 channel.close();
+                if (last != null) {
+                    last.close();
+                }
                 throw e;
             }
         }

@@ -29,8 +29,8 @@ import java.util.logging.Logger;
  *
  * <p>Map it, async-supported, to the application's paths only (never in front of {@link SluiceServlet}: it would
  * see every download through a wrapper), with the {@code REQUEST} and {@code ASYNC} dispatcher types: Sluice ends a
- * download whose file shrank by dispatching the request once more, which this filter then fails, so that the
- * container cuts the connection.
+ * download whose file shrank, or whose client stalled, by dispatching the request once more, which this filter then
+ * fails, so that the container cuts the connection.
  */
 public final class HandoffFilter implements Filter {
 

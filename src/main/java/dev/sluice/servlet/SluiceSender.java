@@ -34,6 +34,7 @@ import jakarta.servlet.ServletRequestWrapper;
 import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
 import java.io.IOException;
+import java.lang.management.ManagementFactory;
 import java.nio.ByteBuffer;
 import java.nio.file.AccessDeniedException;
 import java.nio.file.FileSystemException;
@@ -101,9 +102,6 @@ public final class SluiceSender {
     private static final String DEFAULT_CONTENT_TYPE = "application/octet-stream";
     private static final String RETRY_AFTER_SECONDS = "5";
     private static final long OPEN_WARNING_EVERY_NANOS = 1_000_000_000L;
-    /** The containers' exceptions for a lost connection, which they log at debug level: see cutOffException. */
-    private static final List<String> QUIET_EXCEPTIONS = List.of("org.apache.catalina.connector.ClientAbortException",
-            "org.eclipse.jetty.io.EofException");
     /**
      * What an error page keeps of an error's plan: the range it could not satisfy, when to try again, what the
      * answer varies on.
@@ -285,7 +283,8 @@ public final class SluiceSender {
      *         mode already (call this on the thread the container called the servlet on, before any
      *         {@code startAsync}: Sluice goes async itself), or is answered by Sluice already (a second call)
      * @throws IOException if the response cannot be written, or when this request is the dispatch that ends a
-     *         download whose file shrank under it: Sluice dispatches such a request once more to its URL, and the
+     *         download whose file shrank under it or whose client stalled: Sluice dispatches such a request once
+     *         more to its URL, and the
      *         exception makes the container cut the connection (an application that answers that dispatch itself
      *         should let a call to this method do so)
      */
@@ -530,15 +529,27 @@ public final class SluiceSender {
         long now = System.nanoTime();
         long due = nextOpenWarning.get();
         if (now - due >= 0 && nextOpenWarning.compareAndSet(due, now + OPEN_WARNING_EVERY_NANOS)) {
-            LOG.warning("Sluice: cannot open " + e.getFile() + ": " + e.getReason()
+            LOG.warning("Sluice: cannot open " + LogText.quote(e.getFile()) + ": " + e.getReason()
                     + " (said at most once a second)");
         }
-        boolean noDescriptorLeft = e.getReason() != null && e.getReason().startsWith("Too many open files");
+        boolean noDescriptorLeft = e.getReason() != null && e.getReason().startsWith("Too many open files")
+                || nearTheDescriptorLimit();
         writeSmall(request, response, noDescriptorLeft
                 ? FilePlanner.text(HttpServletResponse.SC_SERVICE_UNAVAILABLE, "Service Unavailable",
                         List.of(new ResponsePlan.Header("Retry-After", RETRY_AFTER_SECONDS)))
                 : FilePlanner.text(HttpServletResponse.SC_INTERNAL_SERVER_ERROR, "Internal Server Error", List.of()),
                 withBody);
+    }
+
+    /**
+     * Whether this process holds nearly as many file descriptors as it may: the reason's text is the C library's
+     * and may be in another language.
+     */
+    private static boolean nearTheDescriptorLimit() {
+        if (ManagementFactory.getOperatingSystemMXBean() instanceof com.sun.management.UnixOperatingSystemMXBean os) {
+            return os.getOpenFileDescriptorCount() >= os.getMaxFileDescriptorCount() - 16;
+        }
+        return false;
     }
 
     private static boolean withBody(HttpServletRequest request) {
@@ -890,7 +901,7 @@ public final class SluiceSender {
                     .withFile(version, file == null ? null : file.path()).withClientKey(request.getRemoteAddr())
                     .withUserKey(user).withRate(options.rate()).withLabel(label)
                     .withStartChunk(history.startChunk(connection));
-            if (!writesAsGiven(request)) {
+            if (!writesAsGiven(request, transfer.out())) {
                 transfer = transfer.withoutMappedChunks();
             }
             if (engine.start(transfer).isEmpty()) {
@@ -905,15 +916,16 @@ public final class SluiceSender {
     }
 
     /**
-     * Whether the container hands a written buffer to the kernel as it is, so that it may get slices of a file's
-     * mapping ({@link TransferRequest#mappedChunks}): Jetty, on clear text. Tomcat copies the part of a write its
-     * socket did not take into buffers of its own (every write over HTTP/2), TLS encrypts it, and a container not
-     * known here may do either: a copy in user space from pages that a truncation of the file took away is a
-     * fault the JVM reports later, in whatever that thread does next.
+     * Whether {@code out} hands a written buffer to the kernel as it is, so that it may get slices of a file's
+     * mapping ({@link TransferRequest#mappedChunks}): Jetty's own output stream, on clear text. Tomcat copies the
+     * part of a write its socket did not take into buffers of its own (every write over HTTP/2), TLS encrypts it, a
+     * filter's stream (a wrapped response's) may copy it (Servlet 6.1's default {@code write(ByteBuffer)} copies a
+     * direct buffer into an array), and a container not known here may do any of these: a copy in user space from
+     * pages that a truncation of the file took away is a fault the JVM reports later, in whatever that thread does
+     * next. (Jetty's HTTP/2 copies the few bytes of a write smaller than 128 into its frame; what is left there.)
      */
-    static boolean writesAsGiven(HttpServletRequest request) {
-        String server = request.getServletContext().getServerInfo();
-        return !request.isSecure() && server != null && server.regionMatches(true, 0, "jetty", 0, 5);
+    static boolean writesAsGiven(HttpServletRequest request, ServletOutputStream out) {
+        return !request.isSecure() && out.getClass().getName().startsWith("org.eclipse.jetty.");
     }
 
     /**
@@ -1001,8 +1013,9 @@ public final class SluiceSender {
 
     /**
      * What the dispatch of a response cut off ({@link #cutOff}) throws: the container's own exception for a lost
-     * connection where the container's class loader has one (Tomcat's {@code ClientAbortException}, Jetty's
-     * {@code EofException}), which both close the connection on and log at debug level only, as for a client gone:
+     * connection, chosen by the container's own request class and loaded by its class loader (Tomcat's
+     * {@code ClientAbortException}, Jetty's {@code EofException}), which both close the connection on and log at
+     * debug level only, as for a client gone:
      * Sluice's own line has said why. Elsewhere a plain {@code IOException}, which the container logs as a
      * servlet's failure.
      */
@@ -1012,15 +1025,17 @@ public final class SluiceSender {
         while (container instanceof ServletRequestWrapper wrapper) {
             container = wrapper.getRequest();
         }
-        ClassLoader loader = container.getClass().getClassLoader();
-        for (String name : QUIET_EXCEPTIONS) {
+        String name = container.getClass().getName();
+        String quiet = name.startsWith("org.apache.catalina.") ? "org.apache.catalina.connector.ClientAbortException"
+                : name.startsWith("org.eclipse.jetty.") ? "org.eclipse.jetty.io.EofException" : null;
+        if (quiet != null) {
             try {
-                Class<?> type = Class.forName(name, false, loader);
+                Class<?> type = Class.forName(quiet, false, container.getClass().getClassLoader());
                 if (IOException.class.isAssignableFrom(type)) {
                     return (IOException) type.getConstructor(String.class).newInstance(why);
                 }
-            } catch (ReflectiveOperationException | LinkageError | RuntimeException notThisContainers) {
-                // the next one, or a plain IOException
+            } catch (ReflectiveOperationException | LinkageError | RuntimeException notThere) {
+                // a plain IOException, below
             }
         }
         return new IOException(why);

@@ -38,7 +38,7 @@ record MappedChunkRead(Transfer transfer, FileWindows windows, long position, in
     /**
      * Where the pieces read through the file go: {@code /dev/null}, by the kernel's {@code sendfile} (the JDK's
      * {@code transferTo} from file to file), so that the pages come into the page cache with no copy to this
-     * process; null where it cannot be opened, and then {@link #SCRATCH}.
+     * process; null where it cannot be opened, and then {@link #SCRATCH}, as where the pages did not come in.
      */
     private static final FileChannel SINK = openSink();
     /** Each read thread's buffer for the pieces it reads through the file without {@link #SINK}. */
@@ -209,6 +209,7 @@ record MappedChunkRead(Transfer transfer, FileWindows windows, long position, in
         FileChannel channel = windows.channel();
         long at = position + offset;
         long end = at + bytes;
+        MappedByteBuffer piece = span.slice(offset, bytes);
         if (SINK != null) {
             while (at < end) {
                 long moved = channel.transferTo(at, end - at, SINK);
@@ -217,16 +218,20 @@ record MappedChunkRead(Transfer transfer, FileWindows windows, long position, in
                 }
                 at += moved;
             }
-        } else {
+        }
+        // Where the JDK has no sendfile from file to file (another system, or a file that refuses it), transferTo
+        // maps the file and writes the mapping to /dev/null, which reads none of it: then the pages are not in yet.
+        if (SINK == null || !piece.isLoaded()) {
             ByteBuffer scratch = SCRATCH.get();
             scratch.clear().limit(bytes);
+            long start = position + offset;
             while (scratch.hasRemaining()) {
-                if (channel.read(scratch, at + scratch.position()) < 0) {
-                    throw new FileShrankException(Math.min(at + scratch.position(), channel.size()));
+                if (channel.read(scratch, start + scratch.position()) < 0) {
+                    throw new FileShrankException(Math.min(start + scratch.position(), channel.size()));
                 }
             }
         }
-        span.slice(offset, bytes).load();
+        piece.load();
     }
 
     private void loaded(MappedByteBuffer span, Throwable failure) {

@@ -295,7 +295,8 @@ public final class TransferEngine implements AutoCloseable {
      */
     public String writeMode() {
         if (mapsFiles()) {
-            return "write(ByteBuffer) from mapped files (regions longer than chunkSize) and direct buffers; "
+            return "write(ByteBuffer) from mapped files (regions longer than chunkSize, to output streams that"
+                    + " write them as given: Jetty's on clear text) and direct buffers; "
                     + (pageAdvice.available() ? "pages missing from memory are read ahead a span at once"
                             : "pages missing from memory are read by several read threads (a span at once with"
                                     + " --add-opens=java.base/java.nio=ALL-UNNAMED)");

@@ -186,6 +186,11 @@ public final class TestClient implements AutoCloseable {
         return in.read(buffer, offset, max);
     }
 
+    /** Fills {@code buffer} from the body; an {@link java.io.EOFException} if the connection ends first. */
+    public void readFully(byte[] buffer) throws IOException {
+        new java.io.DataInputStream(in).readFully(buffer);
+    }
+
     /** Reads and discards {@code count} bytes; false if the connection ended first. */
     public boolean skip(long count) throws IOException {
         byte[] sink = new byte[64 * 1024];

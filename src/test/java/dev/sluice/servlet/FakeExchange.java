@@ -32,8 +32,6 @@ final class FakeExchange {
     final Map<String, String> requestHeaders = new TreeMap<>(String.CASE_INSENSITIVE_ORDER);
     /** The webapp's {@code /WEB-INF/web.xml}, or null for a webapp without one. */
     String descriptor;
-    /** What the context says of its container ({@code getServerInfo}). */
-    String serverInfo = "jetty/12.1.12";
     boolean secure;
     private final Map<String, Object> contextAttributes = new LinkedHashMap<>();
 
@@ -105,7 +103,6 @@ final class FakeExchange {
                     case "getAttribute" -> contextAttributes.get((String) args[0]);
                     case "setAttribute" -> contextAttributes.put((String) args[0], args[1]);
                     case "getMimeType" -> null;
-                    case "getServerInfo" -> serverInfo;
                     case "toString" -> "FakeExchange.context";
                     default -> throw new UnsupportedOperationException("context." + m.getName());
                 });
