@@ -284,9 +284,8 @@ public final class SluiceSender {
      *         {@code startAsync}: Sluice goes async itself), or is answered by Sluice already (a second call)
      * @throws IOException if the response cannot be written, or when this request is the dispatch that ends a
      *         download whose file shrank under it or whose client stalled: Sluice dispatches such a request once
-     *         more to its URL, and the
-     *         exception makes the container cut the connection (an application that answers that dispatch itself
-     *         should let a call to this method do so)
+     *         more to its URL, and the exception makes the container cut the connection (an application that
+     *         answers that dispatch itself should let a call to this method do so)
      */
     public void send(HttpServletRequest request, HttpServletResponse response, Path file, SendOptions options)
             throws IOException {
@@ -1015,9 +1014,8 @@ public final class SluiceSender {
      * What the dispatch of a response cut off ({@link #cutOff}) throws: the container's own exception for a lost
      * connection, chosen by the container's own request class and loaded by its class loader (Tomcat's
      * {@code ClientAbortException}, Jetty's {@code EofException}), which both close the connection on and log at
-     * debug level only, as for a client gone:
-     * Sluice's own line has said why. Elsewhere a plain {@code IOException}, which the container logs as a
-     * servlet's failure.
+     * debug level only, as for a client gone: Sluice's own line has said why. Elsewhere a plain
+     * {@code IOException}, which the container logs as a servlet's failure.
      */
     static IOException cutOffException(HttpServletRequest request) {
         String why = "Sluice cut off the response: " + request.getAttribute(CUT_OFF);
