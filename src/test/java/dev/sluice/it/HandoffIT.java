@@ -567,7 +567,8 @@ class HandoffIT {
                 int expected = ++aborted;
                 Await.until(way + ": the stalled transfer ended", DEADLINE,
                         () -> sluice.metrics().aborted() == expected, () -> sluice.metrics().toString());
-                assertTrue(client.drainUntilEnded() >= 0, way + ": the connection stayed open after its download ended");
+                assertTrue(client.drainUntilEnded() >= 0,
+                        way + ": the connection stayed open after its download ended");
             }
         }
     }

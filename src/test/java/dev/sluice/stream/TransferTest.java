@@ -808,8 +808,8 @@ class TransferTest {
         TransferEngine fixedPool = new TransferEngine(settings().withBufferKind(BufferKind.MAPPED)
                 .withReadThreads(4, 4), reads, clock::get, true, timers);
         assertTrue(fixedPool.pageAdvice().available());
-        assertEquals("write(ByteBuffer) from mapped files (regions longer than chunkSize, to output streams that write them as"
-                + " given: Jetty's on clear text) and direct buffers; pages"
+        assertEquals("write(ByteBuffer) from mapped files (regions longer than chunkSize, to output streams that"
+                + " write them as given: Jetty's on clear text) and direct buffers; pages"
                 + " missing from memory are read ahead a span at once", fixedPool.writeMode());
         TransferEngine growingPool = new TransferEngine(settings().withBufferKind(BufferKind.MAPPED)
                 .withReadThreads(4, 64), reads, clock::get, true, timers);
@@ -817,8 +817,8 @@ class TransferTest {
         assertEquals(fixedPool.writeMode(), growingPool.writeMode());
         TransferEngine withoutAdvice = new TransferEngine(settings().withBufferKind(BufferKind.MAPPED), reads,
                 clock::get, true, timers).withoutPageAdvice();
-        assertEquals("write(ByteBuffer) from mapped files (regions longer than chunkSize, to output streams that write them as"
-                + " given: Jetty's on clear text) and direct buffers; pages"
+        assertEquals("write(ByteBuffer) from mapped files (regions longer than chunkSize, to output streams that"
+                + " write them as given: Jetty's on clear text) and direct buffers; pages"
                 + " missing from memory are read by several read threads (a span at once with"
                 + " --add-opens=java.base/java.nio=ALL-UNNAMED)", withoutAdvice.writeMode());
     }
