@@ -43,9 +43,7 @@ public final class HandoffFilter implements Filter {
             chain.doFilter(req, res);
             return;
         }
-        if (request.getAttribute(SluiceSender.CUT_OFF) != null) {
-            throw SluiceSender.cutOffException(request);
-        }
+        SluiceSender.throwIfCutOff(request);
         HandoffResponse answer = new HandoffResponse(request, response);
         chain.doFilter(new AsyncThroughFilter(request, answer), answer);
         if (!answer.handoffRequested()) {

@@ -370,9 +370,7 @@ public final class SluiceSender {
      * committed on purpose.
      */
     private static void checkExchange(HttpServletRequest request, HttpServletResponse response) throws IOException {
-        if (request.getAttribute(CUT_OFF) != null) {
-            throw cutOffException(request);
-        }
+        throwIfCutOff(request);
         if (response.isCommitted()) {
             throw new IllegalStateException("response already committed: Sluice sends a file only on a response"
                     + " nothing has been sent on yet");
@@ -1002,8 +1000,7 @@ public final class SluiceSender {
      * so the client waits for bytes that never come, and a stalled client's connection, with its buffers, stays
      * until Tomcat's own timeout. A dispatch that throws after the response is committed makes both Tomcat and
      * Jetty close the connection: the dispatch goes to the URL the request came in by, or after a forward to its
-     * target, whose way in (SluiceServlet, HandoffFilter, {@link #send}) throws {@link #cutOffException} on seeing
-     * {@link #CUT_OFF}.
+     * target, whose way in (SluiceServlet, HandoffFilter, {@link #send}) throws there ({@link #throwIfCutOff}).
      */
     private static void cutOff(AsyncContext async, String why) {
         async.getRequest().setAttribute(CUT_OFF, why);
@@ -1011,13 +1008,19 @@ public final class SluiceSender {
     }
 
     /**
-     * What the dispatch of a response cut off ({@link #cutOff}) throws: the container's own exception for a lost
-     * connection, chosen by the container's own request class and loaded by its class loader (Tomcat's
-     * {@code ClientAbortException}, Jetty's {@code EofException}), which both close the connection on and log at
-     * debug level only, as for a client gone: Sluice's own line has said why. Elsewhere a plain
-     * {@code IOException}, which the container logs as a servlet's failure.
+     * Throws, when {@code request} is the dispatch of a response cut off ({@link #cutOff}), the container's own
+     * exception for a lost connection, chosen by the container's own request class and loaded by its class loader
+     * (Tomcat's {@code ClientAbortException}, Jetty's {@code EofException}), which both close the connection on and
+     * log at debug level only, as for a client gone: Sluice's own line has said why. Elsewhere a plain
+     * {@code IOException}, which the container logs as a servlet's failure. Every way in calls it first.
      */
-    static IOException cutOffException(HttpServletRequest request) {
+    static void throwIfCutOff(HttpServletRequest request) throws IOException {
+        if (request.getAttribute(CUT_OFF) != null) {
+            throw cutOffException(request);
+        }
+    }
+
+    private static IOException cutOffException(HttpServletRequest request) {
         String why = "Sluice cut off the response: " + request.getAttribute(CUT_OFF);
         ServletRequest container = request;
         while (container instanceof ServletRequestWrapper wrapper) {

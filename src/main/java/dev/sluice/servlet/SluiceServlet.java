@@ -217,9 +217,7 @@ public class SluiceServlet extends HttpServlet {
     @Override
     protected void service(HttpServletRequest request, HttpServletResponse response)
             throws IOException, ServletException {
-        if (request.getAttribute(SluiceSender.CUT_OFF) != null) {
-            throw SluiceSender.cutOffException(request);
-        }
+        SluiceSender.throwIfCutOff(request);
         if (response.isCommitted() && SluiceSender.answeringAnError(request)) {
             // An error page for a response already under way (Tomcat includes one after a download failed midway):
             // nothing can be added to it, and throwing would only log the failure again.

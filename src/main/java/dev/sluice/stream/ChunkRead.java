@@ -22,12 +22,7 @@ record ChunkRead(Transfer transfer, FileChannel channel, long position, int leng
         try {
             StorageGauge.Start start = gauge.start();
             buffer.clear().limit(length);
-            while (buffer.hasRemaining()) {
-                long at = position + buffer.position();
-                if (channel.read(buffer, at) < 0) {
-                    throw new FileShrankException(Math.min(at, channel.size()));
-                }
-            }
+            readFully(channel, buffer, position);
             buffer.flip();
             IOException changed = check == null ? null : check.problem();
             gauge.stop(start);
@@ -39,5 +34,20 @@ record ChunkRead(Transfer transfer, FileChannel channel, long position, int leng
             return;
         }
         transfer.readCompleted(buffer);
+    }
+
+    /**
+     * Fills {@code buffer} (to its limit) with the file's bytes from {@code position} on, by positional reads.
+     *
+     * @throws FileShrankException when the file ends first
+     */
+    static void readFully(FileChannel channel, ByteBuffer buffer, long position) throws IOException {
+        int first = buffer.position();
+        while (buffer.hasRemaining()) {
+            long at = position + buffer.position() - first;
+            if (channel.read(buffer, at) < 0) {
+                throw new FileShrankException(Math.min(at, channel.size()));
+            }
+        }
     }
 }

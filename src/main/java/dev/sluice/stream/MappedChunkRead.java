@@ -222,14 +222,7 @@ record MappedChunkRead(Transfer transfer, FileWindows windows, long position, in
         // Where the JDK has no sendfile from file to file (another system, or a file that refuses it), transferTo
         // maps the file and writes the mapping to /dev/null, which reads none of it: then the pages are not in yet.
         if (SINK == null || !piece.isLoaded()) {
-            ByteBuffer scratch = SCRATCH.get();
-            scratch.clear().limit(bytes);
-            long start = position + offset;
-            while (scratch.hasRemaining()) {
-                if (channel.read(scratch, start + scratch.position()) < 0) {
-                    throw new FileShrankException(Math.min(start + scratch.position(), channel.size()));
-                }
-            }
+            ChunkRead.readFully(channel, SCRATCH.get().clear().limit(bytes), position + offset);
         }
         piece.load();
     }

@@ -35,17 +35,20 @@ class BrokenStorageIT {
     @TempDir
     Path dir;
 
+    private static byte[] randomFile(Path file, int size, long seed) throws java.io.IOException {
+        byte[] bytes = new byte[size];
+        new Random(seed).nextBytes(bytes);
+        Files.write(file, bytes);
+        return bytes;
+    }
+
     @ParameterizedTest
     @EnumSource(ContainerKind.class)
     void everyDownloadOfAFileTheDiskCannotReadFailsAndEnds(ContainerKind kind) throws Exception {
         Path source = Files.createDirectories(dir.resolve("source"));
         Path mount = Files.createDirectories(dir.resolve("mount"));
-        byte[] broken = new byte[SIZE];
-        new Random(9).nextBytes(broken);
-        Files.write(source.resolve("broken.bin"), broken);
-        byte[] good = new byte[3 << 20];
-        new Random(10).nextBytes(good);
-        Files.write(source.resolve("good.bin"), good);
+        randomFile(source.resolve("broken.bin"), SIZE, 9);
+        byte[] good = randomFile(source.resolve("good.bin"), 3 << 20, 10);
         SluiceServlet servlet = new SluiceServlet();
         try (SlowFuse fuse = SlowFuse.mountFailing(source, mount, READABLE);
              LogCapture log = LogCapture.of("dev.sluice.servlet.SluiceSender");
@@ -83,9 +86,7 @@ class BrokenStorageIT {
         Path source = Files.createDirectories(dir.resolve("source"));
         Path mount = Files.createDirectories(dir.resolve("mount"));
         Files.write(source.resolve("unopenable.bin"), new byte[1 << 20]);
-        byte[] good = new byte[1 << 20];
-        new Random(11).nextBytes(good);
-        Files.write(source.resolve("good.bin"), good);
+        byte[] good = randomFile(source.resolve("good.bin"), 1 << 20, 11);
         SluiceServlet servlet = new SluiceServlet();
         try (SlowFuse fuse = SlowFuse.mountFailing(source, mount, Long.MAX_VALUE);
              LogCapture log = LogCapture.of("dev.sluice.servlet.SluiceSender");
