@@ -166,10 +166,11 @@ record Handoff(String rawPath, String refusal, SendOptions options, Object given
                 after != null ? after : engine.limitRateAfter());
     }
 
+    /** A rate option in bytes; null when not given, or given empty (as an empty setting means its default). */
     private static Long size(Source source, HandoffOption option) {
         Object value = source.values().apply(option);
         String name = source.names().apply(option);
-        if (value == null) {
+        if (value == null || value instanceof String text && text.isBlank()) {
             return null;
         }
         if (value instanceof Long || value instanceof Integer) {

@@ -68,6 +68,11 @@ class HandoffTest {
         assertEquals(new TransferRequest.RateLimit(1048576, 0),
                 headers("X-Sluice-File", "a.bin", "X-Sluice-Limit-Rate", "1048576", "X-Sluice-Limit-Rate-After", "0")
                         .options().rate());
+        assertNull(headers("X-Sluice-File", "a.bin", "X-Sluice-Limit-Rate", "").options().rate(),
+                "empty, as an empty setting: the settings apply");
+        assertNull(attributes("dev.sluice.file", "a.bin", "dev.sluice.limitRate", " ").options().rate());
+        assertEquals(new TransferRequest.RateLimit(2 << 20, 0), attributes("dev.sluice.file", "a.bin",
+                "dev.sluice.limitRate", "", "dev.sluice.limitRateAfter", 0).options().rate());
     }
 
     @ParameterizedTest
