@@ -306,7 +306,7 @@ public final class Launcher {
         if (sendfile) {
             connector = SendfileConnector.create(server, ACCEPTORS, selectors(cores), protocols);
         } else {
-            connector = new ServerConnector(server, ACCEPTORS, selectors(cores), protocols);
+            connector = new LauncherConnector(server, ACCEPTORS, selectors(cores), protocols);
         }
         connector.setHost(host);
         connector.setPort(port);

@@ -13,7 +13,6 @@ import org.eclipse.jetty.io.ManagedSelector;
 import org.eclipse.jetty.io.SocketChannelEndPoint;
 import org.eclipse.jetty.server.ConnectionFactory;
 import org.eclipse.jetty.server.Server;
-import org.eclipse.jetty.server.ServerConnector;
 import org.eclipse.jetty.server.internal.HttpConnection;
 import org.eclipse.jetty.util.thread.Scheduler;
 
@@ -37,7 +36,7 @@ import org.eclipse.jetty.util.thread.Scheduler;
  * servlet gave it): an h2c connection (upgraded or by prior knowledge) frames its data and keeps the portable
  * path; TLS would wrap the buffer before it reached this endpoint (the launcher has no TLS).
  */
-public final class SendfileConnector extends ServerConnector {
+public final class SendfileConnector extends LauncherConnector {
 
     private final LongAdder sentFromFiles = new LongAdder();
 
