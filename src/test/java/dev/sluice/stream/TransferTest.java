@@ -920,6 +920,70 @@ class TransferTest {
         assertReleased(engine);
     }
 
+    /**
+     * A download of a file whose window is mapped and in memory already cuts its first chunk on its own thread: the
+     * chunk is written before any read thread runs, and the first read queued is the one after it.
+     */
+    @Test
+    void aFirstSpanInMemoryIsCutOnTheOwnersThreadWithNoRead() throws IOException {
+        byte[] data = file("a.bin", 20 * BIG_CHUNK + 3);
+        ArrayDeque<Runnable> tasks = new ArrayDeque<>();
+        TransferEngine engine = engine(adaptive().withBufferKind(BufferKind.MAPPED), tasks::add);
+        FileVersion version = new FileVersion("a.bin", data.length, 1L);
+        FakeOutputStream first = new FakeOutputStream();
+        RecordingListener firstEnded = new RecordingListener();
+        engine.start(TransferRequest.of(first, open("a.bin"), whole(data.length), firstEnded).withFile(version));
+        first.start();
+        assertEquals(0, first.sent().length, "the window is not mapped yet: the first read goes to a read thread");
+        runMappedReads(tasks, false);
+        assertArrayEquals(data, first.sent());
+        long readsBefore = engine.metrics().reads();
+
+        FileChannel channel = open("a.bin");
+        engine.start(TransferRequest.of(out, channel, whole(data.length), listener).withFile(version));
+        out.start();
+        assertTrue(out.sent().length > 0, "no byte before a read thread ran");
+        assertEquals(0, out.sent().length % ChunkSizer.FLOOR, "whole chunks: " + out.sent().length);
+        assertEquals(readsBefore + 1 + tasks.size(), engine.metrics().reads(),
+                "the span found in memory counts as a read, beside those queued");
+        MappedChunkRead next = (MappedChunkRead) tasks.peek();
+        assertTrue(next != null && next.position() > 0 && !next.firstRead(), "the next read, not the first: " + next);
+        runMappedReads(tasks, false);
+        assertArrayEquals(data, out.sent());
+        assertEndedCleanly(engine, channel, Outcome.COMPLETED);
+    }
+
+    /**
+     * The first read found in memory checks nothing (no storage call on the owner's thread): the read after it
+     * checks the file, and a file changed in place since its version was taken fails the download there.
+     */
+    @Test
+    void aFirstSpanInMemoryLeavesTheFileCheckToTheNextRead() throws IOException {
+        byte[] data = file("a.bin", 20 * BIG_CHUNK);
+        Path path = dir.resolve("a.bin");
+        ArrayDeque<Runnable> tasks = new ArrayDeque<>();
+        TransferEngine engine = engine(adaptive().withBufferKind(BufferKind.MAPPED), tasks::add);
+        FileVersion version = versionOf(path);
+        FakeOutputStream first = new FakeOutputStream();
+        RecordingListener firstEnded = new RecordingListener();
+        engine.start(TransferRequest.of(first, open("a.bin"), whole(data.length), firstEnded)
+                .withFile(version, path));
+        first.start();
+        runMappedReads(tasks, false);
+        assertEquals(Outcome.COMPLETED, firstEnded.only().outcome());
+
+        Files.setLastModifiedTime(path, FileTime.fromMillis(version.lastModifiedMillis() + 5_000));
+        FileChannel channel = open("a.bin");
+        engine.start(TransferRequest.of(out, channel, whole(data.length), listener).withFile(version, path));
+        out.start();
+        int firstChunk = out.sent().length;
+        assertTrue(firstChunk > 0, "the first chunk went before any check");
+        runMappedReads(tasks, false);
+        assertInstanceOf(FileChangedException.class, listener.only().cause());
+        assertTrue(out.sent().length < data.length, "cut short: " + out.sent().length);
+        assertEndedCleanly(engine, channel, Outcome.FAILED);
+    }
+
     @Test
     void aRegionNoLongerThanAChunkIsReadIntoAPoolBufferEvenWhenMapped() throws IOException {
         byte[] data = file("a.bin", CHUNK);
