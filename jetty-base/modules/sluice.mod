@@ -86,6 +86,8 @@ jetty.httpConfig.uriCompliance?=DEFAULT,AMBIGUOUS_PATH_ENCODING
 # sluice.attachmentExtensions=
 ## Charset announced for text/*, JSON, JavaScript, XML and SVG; none: no charset.
 # sluice.textCharset=utf-8
+## Comma-separated extension=type pairs (e.g. 'm3u8=application/vnd.apple.mpegurl,log=text/plain'): the Content-Type of files by extension, over the container's MIME map.
+# sluice.mimeTypes=
 ## Comma-separated codings (br, gzip or zstd), in order of preference, whose precompressed files are served.
 # sluice.precompressed=
 ## Comma-separated names served for a directory; the first found wins.

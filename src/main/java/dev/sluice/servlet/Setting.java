@@ -1,5 +1,6 @@
 package dev.sluice.servlet;
 
+import dev.sluice.http.MediaTypes;
 import dev.sluice.ops.AddressRanges;
 import dev.sluice.resource.PrecompressedVariants;
 import dev.sluice.resource.SymlinkPolicy;
@@ -180,6 +181,13 @@ public final class Setting<T> {
             "`?download` does the same for any file.");
     public static final Setting<String> TEXT_CHARSET = declare("textCharset", new SettingType.CharsetName(),
             "utf-8", "Charset announced for `text/*`, JSON, JavaScript, XML and SVG; `none`: no charset.", "");
+    public static final Setting<List<String>> MIME_TYPES = declare("mimeTypes",
+            SettingType.ListOf.matching(Pattern.compile(MediaTypes.EXTENSION.pattern() + "=" + MediaTypes.TYPE
+                    .pattern()), "an extension=type pair such as m3u8=application/vnd.apple.mpegurl", true), List.of(),
+            "Comma-separated `extension=type` pairs (e.g. `m3u8=application/vnd.apple.mpegurl,log=text/plain`):"
+                    + " the `Content-Type` of files by extension, over the container's MIME map.",
+            "Where neither names a type, Sluice's own table of common video, audio, image, archive and data types"
+                    + " does (`webm`, `m3u8`, `ts`, `mkv`, `flac`, `7z`, `deb` ...), else `application/octet-stream`.");
     public static final Setting<List<String>> PRECOMPRESSED = declare("precompressed",
             SettingType.ListOf.oneOf(PrecompressedVariants.SUFFIXES.keySet()), List.of(),
             "Comma-separated codings ({range}), in order of preference, whose precompressed files are served.",

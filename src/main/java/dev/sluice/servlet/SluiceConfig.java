@@ -1,5 +1,6 @@
 package dev.sluice.servlet;
 
+import dev.sluice.http.MediaTypes;
 import dev.sluice.http.SignedLinks;
 import dev.sluice.ops.AddressRanges;
 import dev.sluice.resource.FileCache;
@@ -64,7 +65,7 @@ public record SluiceConfig(Path root, EngineSettings engine, SymlinkPolicy symli
      */
     public record Responses(boolean acceptRanges, int maxRanges, String cacheControl,
             Set<String> attachmentExtensions, String textCharset, List<String> precompressed,
-            List<String> welcomeFiles, boolean dirListing) {
+            List<String> welcomeFiles, boolean dirListing, MediaTypes mediaTypes) {
     }
 
     /**
@@ -122,7 +123,8 @@ public record SluiceConfig(Path root, EngineSettings engine, SymlinkPolicy symli
                 emptyToNull(values.get(Setting.CACHE_CONTROL)),
                 Set.copyOf(values.get(Setting.ATTACHMENT_EXTENSIONS)),
                 emptyToNull(values.get(Setting.TEXT_CHARSET)), values.get(Setting.PRECOMPRESSED),
-                values.get(Setting.WELCOME_FILES), values.get(Setting.DIR_LISTING));
+                values.get(Setting.WELCOME_FILES), values.get(Setting.DIR_LISTING),
+                mediaTypes(values.get(Setting.MIME_TYPES)));
         String statusPath = emptyToNull(values.get(Setting.STATUS_PATH));
         String metricsPath = emptyToNull(values.get(Setting.METRICS_PATH));
         if (metricsPath != null && metricsPath.equals(statusPath)) {
@@ -134,6 +136,16 @@ public record SluiceConfig(Path root, EngineSettings engine, SymlinkPolicy symli
                 responses, values.get(Setting.SENDFILE), statusPath, operations, signedLinks(lookup).orElse(null),
                 internalRoot(values, root), new FileCache.Settings(values.get(Setting.CACHE_MAX_MEMORY),
                         values.get(Setting.CACHE_MAX_FILE_SIZE), values.get(Setting.CACHE_REVALIDATE)));
+    }
+
+    /** The {@code mimeTypes} pairs, {@code ext=type}, over the container's map and Sluice's own table. */
+    private static MediaTypes mediaTypes(List<String> pairs) {
+        java.util.Map<String, String> overrides = new java.util.LinkedHashMap<>();
+        for (String pair : pairs) {
+            int equals = pair.indexOf('=');
+            overrides.put(pair.substring(0, equals), pair.substring(equals + 1));
+        }
+        return new MediaTypes(overrides);
     }
 
     /**

@@ -5,6 +5,7 @@ import dev.sluice.http.ConditionalHeaders;
 import dev.sluice.http.ContentDisposition;
 import dev.sluice.http.EntityTag;
 import dev.sluice.http.FilePlanner;
+import dev.sluice.http.MediaTypes;
 import dev.sluice.http.MultipartByteranges;
 import dev.sluice.http.ResponsePlan;
 import dev.sluice.resource.FileCache;
@@ -107,8 +108,6 @@ public final class SluiceSender {
      * answer varies on.
      */
     private static final Set<String> ERROR_PAGE_HEADERS = Set.of("Content-Range", "Retry-After", "Vary");
-    private static final Set<String> TEXT_LIKE = Set.of("application/javascript", "application/json",
-            "application/xml", "image/svg+xml");
 
     /**
      * How a sender answers, apart from what each call asks: the same choices as Sluice's settings of the same
@@ -125,14 +124,16 @@ public final class SluiceSender {
      *        hand-offs ({@code internalRoot})
      * @param symlinks which symlinks under {@code internalRoot} may be followed ({@code followSymlinks})
      * @param serveHidden whether dot-files under {@code internalRoot} may be sent ({@code serveHidden})
+     * @param mediaTypes the types of files by extension, when a call gives none ({@code mimeTypes})
      */
     public record Settings(boolean acceptRanges, int maxRanges, String cacheControl, String textCharset,
             List<String> precompressed, boolean sendfile, Path internalRoot, SymlinkPolicy symlinks,
-            boolean serveHidden) {
+            boolean serveHidden, MediaTypes mediaTypes) {
 
         public Settings {
             precompressed = List.copyOf(precompressed);
             Objects.requireNonNull(symlinks, "symlinks");
+            Objects.requireNonNull(mediaTypes, "mediaTypes");
             if (maxRanges < 1) {
                 throw new IllegalArgumentException("maxRanges must be at least 1: " + maxRanges);
             }
@@ -140,37 +141,39 @@ public final class SluiceSender {
 
         /**
          * Sluice's defaults, as {@link SluiceServlet} has them: ranges (16 at most), no Cache-Control, utf-8 text,
-         * no variants, Tomcat's sendfile where the container offers it, no hand-offs.
+         * no variants, Tomcat's sendfile where the container offers it, no hand-offs, the container's media types
+         * over Sluice's own.
          */
         public static Settings defaults() {
-            return new Settings(true, 16, null, "utf-8", List.of(), true, null, SymlinkPolicy.INSIDE_ROOT, false);
+            return new Settings(true, 16, null, "utf-8", List.of(), true, null, SymlinkPolicy.INSIDE_ROOT, false,
+                    MediaTypes.builtIn());
         }
 
         /** The settings of {@code config}, as {@link SluiceServlet} uses them. */
         static Settings of(SluiceConfig config) {
             SluiceConfig.Responses r = config.responses();
             return new Settings(r.acceptRanges(), r.maxRanges(), r.cacheControl(), r.textCharset(), r.precompressed(),
-                    config.sendfile(), config.internalRoot(), config.symlinks(), config.serveHidden());
+                    config.sendfile(), config.internalRoot(), config.symlinks(), config.serveHidden(), r.mediaTypes());
         }
 
         public Settings withCacheControl(String value) {
             return new Settings(acceptRanges, maxRanges, value, textCharset, precompressed, sendfile, internalRoot,
-                    symlinks, serveHidden);
+                    symlinks, serveHidden, mediaTypes);
         }
 
         public Settings withPrecompressed(List<String> codings) {
             return new Settings(acceptRanges, maxRanges, cacheControl, textCharset, codings, sendfile, internalRoot,
-                    symlinks, serveHidden);
+                    symlinks, serveHidden, mediaTypes);
         }
 
         public Settings withSendfile(boolean enabled) {
             return new Settings(acceptRanges, maxRanges, cacheControl, textCharset, precompressed, enabled,
-                    internalRoot, symlinks, serveHidden);
+                    internalRoot, symlinks, serveHidden, mediaTypes);
         }
 
         public Settings withInternalRoot(Path directory) {
             return new Settings(acceptRanges, maxRanges, cacheControl, textCharset, precompressed, sendfile,
-                    directory, symlinks, serveHidden);
+                    directory, symlinks, serveHidden, mediaTypes);
         }
     }
 
@@ -614,16 +617,8 @@ public final class SluiceSender {
     }
 
     private String contentType(ServletContext context, String name) {
-        String type = context == null ? null : context.getMimeType(name);
-        if (type == null) {
-            return DEFAULT_CONTENT_TYPE;
-        }
-        String charset = settings.textCharset();
-        String base = type.toLowerCase(Locale.ROOT);
-        if (charset != null && !base.contains("charset=") && (base.startsWith("text/") || TEXT_LIKE.contains(base))) {
-            return type + ";charset=" + charset;
-        }
-        return type;
+        String type = settings.mediaTypes().of(name, context == null ? n -> null : context::getMimeType);
+        return type == null ? DEFAULT_CONTENT_TYPE : MediaTypes.withCharset(type, name, settings.textCharset());
     }
 
     /** The part of the file a plan sends, in words, for the flight recorder and the log. */

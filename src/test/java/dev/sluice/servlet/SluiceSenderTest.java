@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.sluice.http.ContentDisposition;
 import dev.sluice.http.EntityTag;
+import dev.sluice.http.MediaTypes;
 import dev.sluice.it.OpenFiles;
 import dev.sluice.stream.EngineSettings;
 import dev.sluice.stream.TransferEngine;
@@ -248,10 +249,14 @@ class SluiceSenderTest {
     @Test
     void theServletsSettingsBecomeTheSendersOwn() {
         SluiceConfig config = SluiceConfig.from(java.util.Map.of("root", dir.toString(), "maxRanges", "3",
-                "cacheControl", "public", "precompressed", "br,gzip", "sendfile", "false", "textCharset", "none"));
+                "cacheControl", "public", "precompressed", "br,gzip", "sendfile", "false", "textCharset", "none",
+                "mimeTypes", "log=text/plain, M3U8=Application/X-MpegURL"));
         SluiceSender.Settings settings = SluiceSender.Settings.of(config);
         assertEquals(new SluiceSender.Settings(true, 3, "public", null, List.of("br", "gzip"), false, null,
-                config.symlinks(), false), settings);
+                config.symlinks(), false, new MediaTypes(java.util.Map.of("log", "text/plain",
+                        "m3u8", "application/x-mpegurl"))), settings);
+        assertEquals(java.util.Map.of("log", "text/plain", "m3u8", "application/x-mpegurl"),
+                settings.mediaTypes().overrides());
     }
 
     /** Sluice's Vary joins the application's (a list field): a cache must not lose the app's Cookie. */
