@@ -680,6 +680,26 @@ class HttpSemanticsIT {
         assertEquals(OCTETS, reply.header("content-type"));
     }
 
+    /**
+     * Media files get their types in every container, whether its map knows them or not (Jetty's lacks webm, m3u8
+     * and ts; embedded Tomcat's has none), and {@code mimeTypes} names the type of an extension over both.
+     */
+    @ParameterizedTest
+    @EnumSource(ContainerKind.class)
+    void mediaFilesHaveTheirTypesAndMimeTypesOverridesThem(ContainerKind kind) throws Exception {
+        start(kind, Map.of("mimeTypes", "log=text/plain,webm=audio/webm"));
+        Map<String, String> expected = Map.of("clip.webm", "audio/webm", "index.m3u8",
+                "application/vnd.apple.mpegurl", "seg.ts", "video/mp2t", "subs.vtt", "text/vtt;charset=utf-8",
+                "movie.mkv", "video/x-matroska", "server.log", "text/plain;charset=utf-8", "feed.atom",
+                "application/atom+xml;charset=utf-8");
+        for (Map.Entry<String, String> file : expected.entrySet()) {
+            byte[] bytes = write(file.getKey(), 100);
+            Reply reply = get("/" + file.getKey());
+            assertWhole(reply, bytes);
+            assertEquals(file.getValue(), reply.header("content-type"), file.getKey());
+        }
+    }
+
     // ---------------------------------------------------------------------------------------------------------
     // Content-Disposition
 
