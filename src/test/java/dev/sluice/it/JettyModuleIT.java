@@ -56,6 +56,7 @@ class JettyModuleIT {
         Files.write(files.resolve("big.bin"), big);
         Files.writeString(files.resolve("hello.txt"), "hello from the Jetty module");
         Files.writeString(files.resolve("100% done.txt"), "a percent sign in a name");
+        Files.writeString(files.resolve("page.jsp"), "<%= 6 * 7 %> a file, not a page");
         Files.createDirectory(work.resolve("tmp"));
     }
 
@@ -102,6 +103,8 @@ class JettyModuleIT {
         assertEquals("a percent sign in a name", TestClient.get(url, "/100%25%20done.txt").text());
         assertEquals(400, TestClient.get(url, "/%2e%2e/hello.txt").status(), "an encoded dot segment stays refused");
         assertEquals(400, TestClient.get(url, "/a%2fb").status(), "an encoded slash stays refused");
+        // Jetty's webdefault maps *.jsp to its JSP servlet (a 500 without the JSP module); the WAR maps it to Sluice
+        assertEquals("<%= 6 * 7 %> a file, not a page", TestClient.get(url, "/page.jsp").text());
         String log = servers.get(servers.size() - 1).log();
         assertFalse(log.contains("Does not exist"), "the base lacks a folder its modules scan:\n" + log);
         stop();

@@ -53,6 +53,7 @@ class TomcatWarIT {
         big = new byte[5 * 1024 * 1024 + 77];
         new Random(7).nextBytes(big);
         Files.write(files.resolve("big.bin"), big);
+        Files.writeString(files.resolve("page.jsp"), "<%= 6 * 7 %> a file, not a page");
     }
 
     @AfterEach
@@ -82,6 +83,8 @@ class TomcatWarIT {
         assertArrayEquals(Arrays.copyOfRange(big, 4_000_000, big.length), range.body());
         Await.until("both bodies went to Tomcat's sendfile", Duration.ofSeconds(10),
                 () -> status(url).contains("\"handedOff\":2,"), () -> status(url));
+        // conf/web.xml maps *.jsp to Tomcat's JSP servlet; the WAR's web.xml maps it to Sluice: a file like any other
+        assertEquals("<%= 6 * 7 %> a file, not a page", TestClient.get(url, "/sluice/page.jsp").text(), tomcat::log);
 
         // Tomcat answers a malformed request itself; with the README's valve its page names no exception and no
         // version (without it: "java.lang.IllegalArgumentException: Invalid character found in the request target")
