@@ -30,10 +30,14 @@ import java.util.Set;
  *       {@code +} stays a plus: this is a path, not a query.</li>
  *   <li>The decoded path must not contain NUL or other control characters (400), nor {@code \}
  *       (404), which is a separator on Windows.</li>
- *   <li>Each segment between slashes (empty ones are dropped) must not be {@code .} or {@code ..},
- *       a Windows device name ({@code CON}, {@code nul.txt}, {@code COM1}...), or end in a dot or a
- *       space, which Windows silently strips so that {@code secret.txt.} opens {@code secret.txt}
- *       (404). A segment starting with a dot is hidden (404) unless hidden files are served.</li>
+ *   <li>Each segment between slashes (empty ones are dropped) must not be {@code .} or {@code ..}
+ *       (404). On Windows, it must not be a device name ({@code CON}, {@code nul.txt}, {@code COM1}...),
+ *       which opens a device wherever it stands, nor end in a dot or a space, which Windows silently
+ *       strips so that {@code secret.txt.} opens {@code secret.txt} (404). Elsewhere these are names like
+ *       any other ({@code aux.c} in the Linux kernel's sources, a folder {@code Acme Inc.}): no device
+ *       lies behind them, and a file system that would strip a dot (a share of a Windows server) gives a
+ *       name that differs from the one asked for, which the rule on exact names below refuses. A segment
+ *       starting with a dot is hidden (404) unless hidden files are served.</li>
  *   <li>Symbolic links follow the {@link SymlinkPolicy}: with {@code NEVER} no component may be a
  *       link (or another reparse point); with {@code INSIDE_ROOT} the real path must lie inside the
  *       real root, and the hidden rule also applies to the real path, so that a link cannot expose
@@ -63,9 +67,13 @@ public final class FileResolver {
             "LPT1", "LPT2", "LPT3", "LPT4", "LPT5", "LPT6", "LPT7", "LPT8", "LPT9",
             "LPT\u00b9", "LPT\u00b2", "LPT\u00b3");
 
+    /** Whether Windows' rules for names apply: on Windows. */
+    static final boolean WINDOWS = System.getProperty("os.name", "").startsWith("Windows");
+
     private final Path root;
     private final SymlinkPolicy symlinks;
     private final boolean serveHidden;
+    private final boolean windowsNames;
 
     /**
      * @param root        the document root; must be an existing, readable directory
@@ -74,9 +82,15 @@ public final class FileResolver {
      * @throws IllegalArgumentException if {@code root} is missing, not a directory or not readable
      */
     public FileResolver(Path root, SymlinkPolicy symlinks, boolean serveHidden) {
+        this(root, symlinks, serveHidden, WINDOWS);
+    }
+
+    /** As the public constructor, with Windows' rules for names on ({@code windowsNames}) or off, whatever the system. */
+    FileResolver(Path root, SymlinkPolicy symlinks, boolean serveHidden, boolean windowsNames) {
         Objects.requireNonNull(root, "root");
         this.symlinks = Objects.requireNonNull(symlinks, "symlinks");
         this.serveHidden = serveHidden;
+        this.windowsNames = windowsNames;
         Path real;
         try {
             real = root.toRealPath();
@@ -252,12 +266,14 @@ public final class FileResolver {
         if (segment.equals(".") || segment.equals("..")) {
             throw notFound("dot segment");
         }
-        char last = segment.charAt(segment.length() - 1);
-        if (last == '.' || last == ' ') {
-            throw notFound("name ends in dot or space");
-        }
-        if (isDeviceName(segment)) {
-            throw notFound("Windows device name");
+        if (windowsNames) {
+            char last = segment.charAt(segment.length() - 1);
+            if (last == '.' || last == ' ') {
+                throw notFound("name ends in dot or space");
+            }
+            if (isDeviceName(segment)) {
+                throw notFound("Windows device name");
+            }
         }
         if (!serveHidden && segment.charAt(0) == '.') {
             throw notFound("hidden name");

@@ -22,6 +22,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
+import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.ValueSource;
 
 class FileResolverTest {
@@ -65,10 +66,16 @@ class FileResolverTest {
         Files.createDirectories(r.resolve("%2e%2e"));
         Files.writeString(r.resolve("%2e%2e/x.txt"), "literal");
         // Names that exist on Linux but must still be refused by rule.
-        for (String name : List.of("CON", "nul.txt", "aux", "com1", "lpt9.txt", "file.txt.", "file.txt ",
-                "a;jsessionid=1", "..;")) {
+        for (String name : List.of("a;jsessionid=1", "..;")) {
             Files.writeString(r.resolve(name), "refused");
         }
+        // Names Windows treats apart (devices, a dot or space stripped), which are names like any other here.
+        for (String name : List.of("CON", "nul.txt", "aux", "com1", "lpt9.txt", "PRN.tar.gz", "com\u00b9",
+                "file.txt.", "file.txt ")) {
+            Files.writeString(r.resolve(name), "a name like any other");
+        }
+        Files.createDirectories(r.resolve("dir."));
+        Files.writeString(r.resolve("dir./inner.txt"), "inside a directory named with a dot at its end");
 
         Files.createSymbolicLink(r.resolve("link-out"), secret);
         Files.createSymbolicLink(r.resolve("outside"), outside);
@@ -263,10 +270,24 @@ class FileResolverTest {
         "/CON", "/con", "/nul.txt", "/aux", "/com1", "/lpt9.txt", "/PRN.tar.gz", "/dir/Con", "/com%C2%B9",
         "/file.txt.", "/file.txt%20", "/file.txt ", "/dir./inner.txt", "/dir%20/inner.txt",
     })
-    void windowsHostileNamesAreNotFound(String raw) {
-        for (FileResolver resolver : all()) {
-            assertInstanceOf(Resolution.NotFound.class, resolver.resolve(raw), raw);
+    void windowsHostileNamesAreNotFoundUnderWindowsRules(String raw) {
+        for (boolean hidden : new boolean[] {false, true}) {
+            FileResolver windows = new FileResolver(root, SymlinkPolicy.INSIDE_ROOT, hidden, true);
+            assertInstanceOf(Resolution.NotFound.class, windows.resolve(raw), raw);
         }
+    }
+
+    /** Elsewhere they are ordinary names (aux.c in Linux's sources); names on disk must still match exactly. */
+    @ParameterizedTest
+    @CsvSource({"/CON, /con", "/nul.txt, /NUL.txt", "/aux, /Aux", "/PRN.tar.gz, /prn.tar.gz", "/com%C2%B9, /Com%C2%B9",
+        "/file.txt., /file.txt", "/file.txt%20, /file.txt", "/dir./inner.txt, /dir/inner.txt"})
+    void windowsHostileNamesAreFilesElsewhere(String raw, String another) {
+        FileResolver posix = new FileResolver(root, SymlinkPolicy.INSIDE_ROOT, false, false);
+        Path file = assertInstanceOf(Resolution.Found.class, posix.resolve(raw), raw).file();
+        assertEquals(root.resolve(java.net.URLDecoder.decode(raw.substring(1), java.nio.charset.StandardCharsets.UTF_8)),
+                file);
+        assertFalse(posix.resolve(another) instanceof Resolution.Found other && other.file().equals(file),
+                another + " leads to " + raw + "'s file");
     }
 
     @Test
