@@ -33,7 +33,8 @@ import java.util.Locale;
  * @param method the request method
  * @param path the raw request path
  * @param range what the body is
- * @param status the response status
+ * @param status the response status (a body that failed before its first byte was answered 500 instead, and its
+ *        line says so)
  * @param etag the ETag header sent, or {@code null}
  */
 public record AccessLogLine(String client, String user, String method, String path, String range, int status,
@@ -42,7 +43,8 @@ public record AccessLogLine(String client, String user, String method, String pa
     /** The line of a transfer that ended at {@code end}. */
     public String of(TransferSummary summary, Instant end) {
         Waits w = summary.waits() == null ? Waits.NONE : summary.waits();
-        return head(end) + " sent=" + summary.bytesWritten() + " planned=" + summary.length()
+        boolean failedUnsent = summary.outcome() == Outcome.FAILED && summary.bytesWritten() == 0;
+        return head(end, failedUnsent ? 500 : status) + " sent=" + summary.bytesWritten() + " planned=" + summary.length()
                 + " duration=" + seconds(summary.durationNanos())
                 + " outcome=" + summary.outcome().name().toLowerCase(Locale.ROOT)
                 + " etag=" + value(etag == null ? null : unquote(etag))
@@ -54,12 +56,12 @@ public record AccessLogLine(String client, String user, String method, String pa
 
     /** The line of a body of {@code length} bytes handed at {@code end} to the container to send by itself. */
     public String handedOff(long length, Instant end) {
-        return head(end) + " sent=- planned=" + length + " duration=- outcome=handed-off etag="
+        return head(end, status) + " sent=- planned=" + length + " duration=- outcome=handed-off etag="
                 + value(etag == null ? null : unquote(etag))
                 + " wait_socket=- wait_read=- wait_buffer=- wait_throttle=- cause=-";
     }
 
-    private String head(Instant end) {
+    private String head(Instant end, int status) {
         return "time=" + end.truncatedTo(ChronoUnit.MILLIS) + " client=" + value(client) + " user=" + value(user)
                 + " method=" + value(method) + " path=" + value(path) + " range=" + value(range)
                 + " status=" + status;

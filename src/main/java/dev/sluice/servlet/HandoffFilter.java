@@ -43,7 +43,9 @@ public final class HandoffFilter implements Filter {
             chain.doFilter(req, res);
             return;
         }
-        SluiceSender.throwIfCutOff(request);
+        if (SluiceSender.answerCutOff(request, response)) {
+            return;
+        }
         HandoffResponse answer = new HandoffResponse(request, response);
         chain.doFilter(new AsyncThroughFilter(request, answer), answer);
         if (!answer.handoffRequested()) {

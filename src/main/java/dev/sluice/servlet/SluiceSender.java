@@ -95,6 +95,8 @@ public final class SluiceSender {
 
     /** Request attribute that makes a dispatched request cut off its connection; see {@link #cutOff}. */
     static final String CUT_OFF = SluiceSender.class.getName() + ".cutOff";
+    /** Request attribute beside {@link #CUT_OFF}: the body failed before its first byte was written. */
+    static final String FAILED_UNSENT = SluiceSender.class.getName() + ".failedUnsent";
 
     private static final Logger LOG = Logger.getLogger(SluiceSender.class.getName());
 
@@ -299,7 +301,9 @@ public final class SluiceSender {
         if (!file.isAbsolute()) {
             throw new IllegalArgumentException("file must be an absolute path: " + LogText.quote(file));
         }
-        checkExchange(request, response);
+        if (checkExchange(request, response)) {
+            return;
+        }
         Path name = file.getFileName();
         sendSource(request, response, new Source(file, file.toString(), name == null ? "" : name.toString(),
                 codings -> PrecompressedVariants.beside(file, codings), Optional::empty, null, null), options);
@@ -312,7 +316,9 @@ public final class SluiceSender {
      */
     void sendFound(HttpServletRequest request, HttpServletResponse response, Resolution.Found found,
             FileCache files, String rawPath, SendOptions options, OpenedFile opened) throws IOException {
-        checkExchange(request, response);
+        if (checkExchange(request, response)) {
+            return;
+        }
         sendSource(request, response, new Source(found.file(), found.decodedPath(), found.decodedPath(),
                 codings -> PrecompressedVariants.fresh(files.resolver(), rawPath, found.file(), codings),
                 () -> files.content(found), openedKey -> {
@@ -330,7 +336,9 @@ public final class SluiceSender {
      */
     void handOff(HttpServletRequest request, HttpServletResponse response, Function<Path, Handoff> handoff,
             String via) throws IOException {
-        checkExchange(request, response);
+        if (checkExchange(request, response)) {
+            return;
+        }
         boolean withBody = withBody(request);
         if (internal == null) {
             LOG.warning("Sluice: a hand-off by " + via + " with no internalRoot set: answered 500");
@@ -370,10 +378,15 @@ public final class SluiceSender {
 
     /**
      * What every way in checks before touching the response. The cut-off dispatch comes first: its response is
-     * committed on purpose.
+     * committed on purpose, or answered there ({@link #answerCutOff}).
+     *
+     * @return whether the request is answered already: the dispatch of a body that failed before its first byte
      */
-    private static void checkExchange(HttpServletRequest request, HttpServletResponse response) throws IOException {
-        throwIfCutOff(request);
+    private static boolean checkExchange(HttpServletRequest request, HttpServletResponse response)
+            throws IOException {
+        if (answerCutOff(request, response)) {
+            return true;
+        }
         if (response.isCommitted()) {
             throw new IllegalStateException("response already committed: Sluice sends a file only on a response"
                     + " nothing has been sent on yet");
@@ -396,6 +409,7 @@ public final class SluiceSender {
         }
         response.resetBuffer();
         request.setAttribute(ANSWERING, Boolean.TRUE);
+        return false;
     }
 
     /**
@@ -563,7 +577,10 @@ public final class SluiceSender {
         AcceptEncoding accepted = AcceptEncoding.parse(request.getHeader("Accept-Encoding"));
         List<PrecompressedVariants.Variant> fresh = source.variants().apply(
                 codings.stream().filter(accepted::accepts).toList());
-        return AcceptEncoding.choose(accepted, fresh.stream().map(PrecompressedVariants.Variant::coding).toList())
+        // identity is a choice too, last on a tie: a client that weighs it above a coding gets the file itself
+        List<String> choices = new ArrayList<>(fresh.stream().map(PrecompressedVariants.Variant::coding).toList());
+        choices.add("identity");
+        return AcceptEncoding.choose(accepted, choices)
                 .flatMap(chosen -> fresh.stream().filter(v -> v.coding().equals(chosen)).findFirst())
                 .map(v -> new Variant(v.path(), v.coding()))
                 .orElse(new Variant(source.file(), null));
@@ -965,7 +982,12 @@ public final class SluiceSender {
             logEnd(label, outcome, bytes, total, cause);
         }
         if (outcome == Outcome.FAILED) {
-            end.end(async -> cutOff(async, "its file could not be read as announced"));
+            end.end(async -> {
+                if (bytes == 0) {
+                    async.getRequest().setAttribute(FAILED_UNSENT, Boolean.TRUE);
+                }
+                cutOff(async, "its file could not be read as announced");
+            });
         } else if (cause instanceof StalledException) {
             end.end(async -> cutOff(async, "its client accepted nothing for stallTimeout"));
         } else {
@@ -995,7 +1017,7 @@ public final class SluiceSender {
      * so the client waits for bytes that never come, and a stalled client's connection, with its buffers, stays
      * until Tomcat's own timeout. A dispatch that throws after the response is committed makes both Tomcat and
      * Jetty close the connection: the dispatch goes to the URL the request came in by, or after a forward to its
-     * target, whose way in (SluiceServlet, HandoffFilter, {@link #send}) throws there ({@link #throwIfCutOff}).
+     * target, whose way in (SluiceServlet, HandoffFilter, {@link #send}) throws there ({@link #answerCutOff}).
      */
     private static void cutOff(AsyncContext async, String why) {
         async.getRequest().setAttribute(CUT_OFF, why);
@@ -1003,16 +1025,36 @@ public final class SluiceSender {
     }
 
     /**
-     * Throws, when {@code request} is the dispatch of a response cut off ({@link #cutOff}), the container's own
-     * exception for a lost connection, chosen by the container's own request class and loaded by its class loader
-     * (Tomcat's {@code ClientAbortException}, Jetty's {@code EofException}), which both close the connection on and
-     * log at debug level only, as for a client gone: Sluice's own line has said why. Elsewhere a plain
-     * {@code IOException}, which the container logs as a servlet's failure. Every way in calls it first.
+     * Answers, when {@code request} is the dispatch of a response cut off ({@link #cutOff}): a body that failed
+     * before its first byte, its response not committed, gets a plain 500 (or the webapp's page for 500), as any
+     * error; otherwise this throws the container's own exception for a lost connection, chosen by the container's
+     * own request class and loaded by its class loader (Tomcat's {@code ClientAbortException}, Jetty's
+     * {@code EofException}), which both close the connection on and log at debug level only, as for a client gone:
+     * Sluice's own line has said why. Elsewhere a plain {@code IOException}, which the container logs as a
+     * servlet's failure. Every way in calls it first.
+     *
+     * <p>Why not throw for the first case too: nothing is sent yet, so the container answered the exception itself,
+     * Jetty with its page naming the exception and its message, while the access log said 200.
+     *
+     * @return whether the request was such a dispatch, now answered; false for any other request
      */
-    static void throwIfCutOff(HttpServletRequest request) throws IOException {
-        if (request.getAttribute(CUT_OFF) != null) {
+    static boolean answerCutOff(HttpServletRequest request, HttpServletResponse response) throws IOException {
+        if (request.getAttribute(CUT_OFF) == null) {
+            return false;
+        }
+        if (request.getAttribute(FAILED_UNSENT) == null || response.isCommitted()) {
             throw cutOffException(request);
         }
+        response.reset();
+        // The stream is non-blocking since the transfer set its listener: a write needs isReady() first, which is
+        // true on a response nothing was written to.
+        if (response.getOutputStream().isReady()) {
+            writeSmall(request, response, FilePlanner.text(500, "Internal Server Error", List.of()), true);
+        } else {
+            response.setStatus(500);
+            response.setContentLength(0);
+        }
+        return true;
     }
 
     private static IOException cutOffException(HttpServletRequest request) {

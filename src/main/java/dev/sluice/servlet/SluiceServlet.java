@@ -217,7 +217,9 @@ public class SluiceServlet extends HttpServlet {
     @Override
     protected void service(HttpServletRequest request, HttpServletResponse response)
             throws IOException, ServletException {
-        SluiceSender.throwIfCutOff(request);
+        if (SluiceSender.answerCutOff(request, response)) {
+            return;
+        }
         if (response.isCommitted() && SluiceSender.answeringAnError(request)) {
             // An error page for a response already under way (Tomcat includes one after a download failed midway):
             // nothing can be added to it, and throwing would only log the failure again.

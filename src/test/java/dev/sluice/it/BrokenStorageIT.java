@@ -2,6 +2,7 @@ package dev.sluice.it;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.sluice.servlet.SluiceServlet;
@@ -72,6 +73,44 @@ class BrokenStorageIT {
                     .toList();
             assertEquals(DOWNLOADS, failures.size(), failures.toString());
             assertTrue(failures.stream().allMatch(m -> m.contains("Input/output error")), failures.toString());
+        }
+    }
+
+    /**
+     * A body whose first read fails (a range that starts where the disk fails) has sent nothing: the client gets a
+     * plain 500, not the container's page naming the exception it was cut off with (Tomcat closes the connection
+     * after a 500, as after any), the access log says 500, and the server serves on.
+     */
+    @ParameterizedTest
+    @EnumSource(ContainerKind.class)
+    void aBodyWhoseFirstReadFailsIsAPlain500(ContainerKind kind) throws Exception {
+        Path source = Files.createDirectories(dir.resolve("source"));
+        Path mount = Files.createDirectories(dir.resolve("mount"));
+        randomFile(source.resolve("broken.bin"), SIZE, 9);
+        byte[] good = randomFile(source.resolve("good.bin"), 1 << 20, 10);
+        SluiceServlet servlet = new SluiceServlet();
+        try (SlowFuse fuse = SlowFuse.mountFailing(source, mount, READABLE);
+             LogCapture access = LogCapture.of("dev.sluice.access");
+             ContainerKind.Running container = kind.start(servlet, Map.of("root", mount.toString(),
+                     "accessLog", "true", "sendfile", "false"), 0)) {
+            for (String range : List.of("bytes=6000000-6999999", "bytes=7000000-")) {
+                TestClient.Response failed = TestClient.exchange(container.uri(), "GET", "/broken.bin",
+                        Map.of("Range", range));
+                assertEquals(500, failed.status(), range);
+                assertEquals("Internal Server Error\n", failed.text(), range);
+                assertNull(failed.header("content-range"), range);
+                assertNull(failed.header("etag"), range);
+            }
+            assertArrayEquals(good, TestClient.get(container.uri(), "/good.bin").body(), "the server serves on");
+            Await.until("two failed", DEADLINE, () -> servlet.metrics().failed() == 2, () -> servlet.metrics().toString());
+            Await.until("three access-log lines", DEADLINE, () -> access.messages(Level.INFO).size() == 3,
+                    () -> access.messages(Level.INFO).toString());
+            List<String> failures = access.messages(Level.INFO).stream().filter(m -> m.contains("outcome=failed"))
+                    .toList();
+            assertEquals(2, failures.size(), access.messages(Level.INFO).toString());
+            assertTrue(failures.stream().allMatch(m -> m.contains(" status=500 ") && m.contains(" sent=0 ")),
+                    failures.toString());
+            Leaks.assertNothingHeld(servlet, mount);
         }
     }
 
