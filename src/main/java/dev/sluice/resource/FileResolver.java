@@ -70,7 +70,10 @@ public final class FileResolver {
     /** Whether Windows' rules for names apply: on Windows. */
     static final boolean WINDOWS = System.getProperty("os.name", "").startsWith("Windows");
 
-    private final Path root;
+    /** The root as given (absolute): a symlink in it is followed anew by every lookup ({@link #currentRoot}). */
+    private final Path given;
+    /** The real path of the root the last lookup found. */
+    private volatile Path root;
     private final SymlinkPolicy symlinks;
     private final boolean serveHidden;
     private final boolean windowsNames;
@@ -105,12 +108,27 @@ public final class FileResolver {
         if (!Files.isReadable(real)) {
             throw new IllegalArgumentException("Document root is not readable: " + root);
         }
+        this.given = root.toAbsolutePath();
         this.root = real;
     }
 
-    /** The real path of the document root. */
+    /**
+     * The real path of the document root, as the last lookup found it: a root given as a symlink (a release
+     * directory switched by {@code ln -sfn}) is followed anew by each lookup, as nginx does, not once at start-up.
+     */
     public Path root() {
         return root;
+    }
+
+    /**
+     * The root's real path now: {@code realpath} of the root as given, a few {@code lstat}s, once per lookup (a
+     * request the file cache answers makes none). Why not once at start-up: a deploy that switches the root's symlink
+     * to a new release went unseen, and deleting the old release then made every request a 404.
+     */
+    private Path currentRoot() throws IOException {
+        Path real = given.toRealPath();
+        root = real;
+        return real;
     }
 
     /**
@@ -194,11 +212,12 @@ public final class FileResolver {
 
     /** Applies the rules that need the file system to a path that passed {@link #check}. */
     Looked look(Checked checked) {
-        if (checked.segments().isEmpty()) {
-            return new Looked(Looked.Kind.DIRECTORY, root, null, -1, 0, null);
-        }
         try {
-            Path real = locate(checked.segments());
+            Path realRoot = currentRoot();
+            if (checked.segments().isEmpty()) {
+                return new Looked(Looked.Kind.DIRECTORY, realRoot, null, -1, 0, null);
+            }
+            Path real = locate(realRoot, checked.segments());
             BasicFileAttributes attrs = Files.readAttributes(real, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
             if (attrs.isRegularFile()) {
                 return new Looked(Looked.Kind.FILE, real, null, attrs.size(), attrs.lastModifiedTime().toMillis(),
@@ -287,7 +306,7 @@ public final class FileResolver {
     }
 
     /** Applies the symlink, containment, hidden and case rules; returns the real path. */
-    private Path locate(List<String> segments) throws IOException, Rejected {
+    private Path locate(Path root, List<String> segments) throws IOException, Rejected {
         Path candidate = root;
         for (String segment : segments) {
             Path name = root.getFileSystem().getPath(segment);
@@ -319,7 +338,7 @@ public final class FileResolver {
             throw notFound("hidden target");
         }
         if (!namesMatch(segments, realNames)
-                && (symlinks == SymlinkPolicy.NEVER || !namesMatch(segments, namesOnDisk(segments)))) {
+                && (symlinks == SymlinkPolicy.NEVER || !namesMatch(segments, namesOnDisk(root, segments)))) {
             throw notFound("name differs from the name on disk");
         }
         return real;
@@ -329,7 +348,7 @@ public final class FileResolver {
      * The on-disk name of each requested component, links included (they differ from their
      * targets' names, so the real path alone cannot tell a link from a case mismatch).
      */
-    private List<String> namesOnDisk(List<String> segments) throws IOException {
+    private List<String> namesOnDisk(Path root, List<String> segments) throws IOException {
         List<String> names = new ArrayList<>(segments.size());
         Path entry = root;
         for (String segment : segments) {

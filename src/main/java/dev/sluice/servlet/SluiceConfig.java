@@ -26,7 +26,8 @@ import java.util.function.UnaryOperator;
  * {@link ConfigException} whose message names the setting and the value, so that a typo never leaves a server
  * running on the wrong directory or with a setting silently ignored.
  *
- * @param root the real path of the directory to serve
+ * @param root the directory to serve, as given (made absolute): a symlink in it is followed anew by each lookup, so
+ *        that switching it to another release takes effect without a restart
  * @param engine the transfer engine's settings
  * @param symlinks which symlinks may be followed
  * @param serveHidden whether dot-files are served
@@ -88,7 +89,7 @@ public record SluiceConfig(Path root, EngineSettings engine, SymlinkPolicy symli
     public static SluiceConfig from(UnaryOperator<String> lookup, Map<String, String> given) {
         given.forEach(Setting::requireKnown);
         Values values = new Values(lookup);
-        Path root = values.get(Setting.ROOT);
+        Path root = values.get(Setting.ROOT); // its real path now, checked
         int chunkSize = Math.toIntExact(values.get(Setting.CHUNK_SIZE));
         long maxBufferMemory = values.get(Setting.MAX_BUFFER_MEMORY);
         if (maxBufferMemory < chunkSize) {
@@ -132,7 +133,7 @@ public record SluiceConfig(Path root, EngineSettings engine, SymlinkPolicy symli
         }
         Operations operations = new Operations(metricsPath, values.get(Setting.ACCESS_LOG),
                 AddressRanges.of(values.get(Setting.ADMIN_ALLOW)), emptyToNull(values.get(Setting.ADMIN_ROLE)));
-        return new SluiceConfig(root, engine, values.get(Setting.FOLLOW_SYMLINKS), values.get(Setting.SERVE_HIDDEN),
+        return new SluiceConfig(Path.of(values.text(Setting.ROOT)).toAbsolutePath(), engine, values.get(Setting.FOLLOW_SYMLINKS), values.get(Setting.SERVE_HIDDEN),
                 responses, values.get(Setting.SENDFILE), statusPath, operations, signedLinks(lookup).orElse(null),
                 internalRoot(values, root), new FileCache.Settings(values.get(Setting.CACHE_MAX_MEMORY),
                         values.get(Setting.CACHE_MAX_FILE_SIZE), values.get(Setting.CACHE_REVALIDATE)));

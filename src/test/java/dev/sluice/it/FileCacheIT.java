@@ -243,4 +243,42 @@ class FileCacheIT {
         TestClient.Response cachedAgain = TestClient.get(uri, "/small.txt");
         assertArrayEquals(v2, cachedAgain.body());
     }
+
+    /**
+     * A root given as a symlink, switched to another release ({@code ln -sfn} and {@code mv -T}), is followed within
+     * the cache's interval: the new release's files are served, the old one's are gone, and deleting the old
+     * release changes nothing (it made every request a 404 when the root was resolved once at start-up).
+     */
+    @ParameterizedTest
+    @EnumSource(ContainerKind.class)
+    void aRootSymlinkSwitchedToAnotherReleaseIsFollowed(ContainerKind kind) throws Exception {
+        kind.assumeInThisRun();
+        Path a = Files.createDirectories(root.resolve("releases/a"));
+        Path b = Files.createDirectories(root.resolve("releases/b"));
+        Files.writeString(a.resolve("v.txt"), "release a");
+        Files.writeString(b.resolve("v.txt"), "release b");
+        Files.writeString(b.resolve("only-b.txt"), "only in b");
+        Path current = Files.createSymbolicLink(root.resolve("current"), a);
+        SluiceServlet servlet = new SluiceServlet();
+        containers.add(kind.start(servlet, Map.of("root", current.toString(), "cacheRevalidate", "1s"), 0));
+        servlets.add(servlet);
+        var uri = containers.get(0).uri();
+        assertEquals("release a", TestClient.get(uri, "/v.txt").text());
+
+        Path next = Files.createSymbolicLink(root.resolve("current.next"), b);
+        Files.move(next, current, java.nio.file.StandardCopyOption.REPLACE_EXISTING,
+                java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+        Await.until("the new release served", DEADLINE, () -> {
+            try {
+                return TestClient.get(uri, "/v.txt").text().equals("release b");
+            } catch (IOException e) {
+                throw new java.io.UncheckedIOException(e);
+            }
+        }, () -> "still the old release");
+        assertEquals("only in b", TestClient.get(uri, "/only-b.txt").text());
+        Files.delete(a.resolve("v.txt"));
+        Files.delete(a);
+        assertEquals("release b", TestClient.get(uri, "/v.txt").text());
+        assertEquals(403, TestClient.get(uri, "/").status(), "the root is a directory still (no listing: 403)");
+    }
 }

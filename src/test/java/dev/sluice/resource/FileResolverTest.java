@@ -300,6 +300,34 @@ class FileResolverTest {
         }
     }
 
+    /**
+     * A root given as a symlink (a release switched with {@code ln -sfn}) is followed anew by each lookup: the new
+     * release's files are found, the old one's are not, and deleting the old release changes nothing.
+     */
+    @Test
+    void aRootGivenAsASymlinkIsFollowedAnewByEachLookup(@TempDir Path work) throws IOException {
+        Path a = Files.createDirectories(work.resolve("releases/a"));
+        Path b = Files.createDirectories(work.resolve("releases/b"));
+        Files.writeString(a.resolve("v.txt"), "a");
+        Files.writeString(a.resolve("only-a.txt"), "a");
+        Files.writeString(b.resolve("v.txt"), "b");
+        Path current = Files.createSymbolicLink(work.resolve("current"), a);
+        FileResolver resolver = new FileResolver(current, SymlinkPolicy.NEVER, false);
+        assertEquals(a.resolve("v.txt").toRealPath(), ((Resolution.Found) resolver.resolve("/v.txt")).file());
+
+        Path next = Files.createSymbolicLink(work.resolve("current.next"), b);
+        Files.move(next, current, java.nio.file.StandardCopyOption.REPLACE_EXISTING,
+                java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+        assertEquals(b.resolve("v.txt").toRealPath(), ((Resolution.Found) resolver.resolve("/v.txt")).file());
+        assertInstanceOf(Resolution.NotFound.class, resolver.resolve("/only-a.txt"));
+        assertEquals(b.toRealPath(), resolver.root());
+        Files.delete(a.resolve("v.txt"));
+        Files.delete(a.resolve("only-a.txt"));
+        Files.delete(a);
+        assertEquals(b.resolve("v.txt").toRealPath(), ((Resolution.Found) resolver.resolve("/v.txt")).file());
+        assertInstanceOf(Resolution.Directory.class, resolver.resolve("/"));
+    }
+
     // --- hidden files --------------------------------------------------------------------------
 
     @Test
