@@ -846,6 +846,23 @@ class HttpSemanticsIT {
         assertIdentity(get("/a.txt", Map.of("Accept-Encoding", "gzip;q=0")));
     }
 
+    /** The file itself is a choice too (RFC 9110 12.5.3): weighed above the codings, it is sent; on a tie it is not. */
+    @ParameterizedTest
+    @EnumSource(ContainerKind.class)
+    void identityWeighedAboveTheCodingsGetsTheIdentity(ContainerKind kind) throws Exception {
+        start(kind, PRECOMPRESSED);
+        writeVariants();
+        for (String accept : List.of("gzip;q=0.5, identity;q=1", "identity, gzip;q=0.1", "*;q=0.1, identity",
+                "br;q=0.2, gzip;q=0.3, identity;q=0.4")) {
+            Reply reply = get("/a.txt", Map.of("Accept-Encoding", accept));
+            assertNull(reply.header("content-encoding"), accept);
+            assertIdentity(reply);
+        }
+        Reply tie = get("/a.txt", Map.of("Accept-Encoding", "gzip, identity"));
+        assertEquals("gzip", tie.header("content-encoding"), "equal weights: the server's order, codings first");
+        assertWhole(tie, gz);
+    }
+
     @ParameterizedTest
     @EnumSource(ContainerKind.class)
     void noAcceptEncodingGetsTheIdentityStillWithVary(ContainerKind kind) throws Exception {
