@@ -66,6 +66,9 @@ import org.apache.commons.io.IOUtils;
  */
 public final class Transfer {
 
+    /** The smallest chunk under a speed limit: a quarter of a second's worth at the limit, but not less. */
+    static final int LIMITED_FLOOR = 1024;
+
     /** What a transfer is doing, as seen from outside. Waiting states hold no thread; terminal states are final. */
     public enum State {
         /**
@@ -377,10 +380,16 @@ public final class Transfer {
                 ? new Throttle(engine.settings().limitRate(), engine.settings().limitRateAfter())
                 : new Throttle(request.rate().bytesPerSecond(), request.rate().fullSpeedBytes());
         this.rateLimits = engine.rateLimits(request.clientKey(), request.userKey(), callbacks);
-        // A speed limit spaces chunks by their worth in time: larger chunks would make it burstier.
+        // A speed limit spaces chunks by their worth in time: larger chunks would make it burstier. A chunk is
+        // worth at most a quarter of a second at the limit (and is at least LIMITED_FLOOR): 16 KiB chunks at
+        // 2 KiB/s came eight seconds apart, which a client or proxy that times out idle reads takes for a dead server.
         boolean unlimited = !throttle.limits() && !rateLimits.limits();
         boolean mapsFile = this.segments.stream().anyMatch(this::mapped);
-        this.chunkCeiling = unlimited && mapsFile ? engine.mappedChunkCeiling() : engine.settings().chunkSize();
+        int ceiling = unlimited && mapsFile ? engine.mappedChunkCeiling() : engine.settings().chunkSize();
+        if (throttle.limits()) {
+            ceiling = (int) Math.min(ceiling, Math.max(LIMITED_FLOOR, throttle.bytesPerSecond() / 4));
+        }
+        this.chunkCeiling = ceiling;
         // A limited transfer's first chunk goes at once (see Throttle), so its size is the burst the limit allows:
         // what the client earned, only while that is worth at most a quarter of a second at the limit.
         boolean burstTooLong = throttle.limits() && request.startChunk() > throttle.bytesPerSecond() / 4;

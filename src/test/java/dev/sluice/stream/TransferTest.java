@@ -1155,6 +1155,40 @@ class TransferTest {
         assertReleased(engine);
     }
 
+    /**
+     * Under a low limit a chunk is a quarter of a second's worth (at least 1 KiB), not the 16 KiB floor: at 2 KiB/s
+     * the bytes come every half second, where 16 KiB chunks came eight seconds apart.
+     */
+    @ParameterizedTest
+    @EnumSource(value = BufferKind.class, names = {"DIRECT", "MAPPED"})
+    void aLowSpeedLimitSendsSmallChunksOftenRatherThanBigOnesSeldom(BufferKind kind) throws IOException {
+        byte[] data = file("a.bin", 300 * 1024);
+        TransferEngine engine = engine(adaptive().withBufferKind(kind).withLimitRate(2048, 0), reads);
+        FileChannel channel = open("a.bin");
+        int length = kind == BufferKind.MAPPED ? data.length : 8 * 1024; // mapped: a region longer than chunkSize
+        engine.start(TransferRequest.of(out, channel, List.of(new Segment.FileRegion(0, length)), listener));
+        long start = clock.get();
+        out.start();
+        reads.runAll();
+        List<Long> sentAt = new java.util.ArrayList<>(List.of(0L));
+        while (!listener.ended()) {
+            int writes = out.writes();
+            assertTrue(timers.fireNext() || reads.runNext(), "stuck");
+            reads.runAll();
+            if (out.writes() > writes) {
+                sentAt.add(clock.get() - start);
+            }
+        }
+        assertArrayEquals(Arrays.copyOf(data, length), out.sent());
+        assertTrue(largestWrite(out) <= Transfer.LIMITED_FLOOR, "largest write " + largestWrite(out));
+        for (int i = 1; i < sentAt.size(); i++) {
+            assertTrue(sentAt.get(i) - sentAt.get(i - 1) <= 500_000_000L + 1_000, "gap before write " + i + ": "
+                    + sentAt);
+        }
+        assertEquals((length - 1024) * 1_000_000_000L / 2048, clock.get() - start, 1_000, "after the first KiB, 2 KiB/s");
+        assertEndedCleanly(engine, channel, Outcome.COMPLETED);
+    }
+
     /** With {@code MAPPED}, the full-speed bytes end inside a span: the chunks cut from it end there too. */
     @ParameterizedTest
     @EnumSource(value = BufferKind.class, names = {"DIRECT", "MAPPED"})
