@@ -48,6 +48,8 @@ import java.util.logging.Logger;
  */
 public class SluiceServlet extends HttpServlet {
 
+    /** Values of {@code ?download} that ask for no attachment. */
+    private static final Set<String> NO_DOWNLOAD = Set.of("0", "false", "no", "off");
     private static final Logger LOG = Logger.getLogger(SluiceServlet.class.getName());
     private static final String ALLOW = "GET, HEAD, OPTIONS";
 
@@ -149,7 +151,8 @@ public class SluiceServlet extends HttpServlet {
             if (name.startsWith(CONTEXT_PREFIX)) {
                 given.putIfAbsent(name.substring(CONTEXT_PREFIX.length()), "context init-param " + name);
             } else {
-                Setting.checkUnprefixed(name, "context init-param " + name).ifPresent(LOG::warning);
+                // a lambda, not LOG::warning, whose record would name Optional as its source
+                Setting.checkUnprefixed(name, "context init-param " + name).ifPresent(warning -> LOG.warning(warning));
             }
         }
         Object jettyBase = context.getAttribute(JETTY_BASE_ATTRIBUTE);
@@ -161,7 +164,8 @@ public class SluiceServlet extends HttpServlet {
             if (name.startsWith(CONTEXT_PREFIX)) {
                 given.putIfAbsent(name.substring(CONTEXT_PREFIX.length()), where);
             } else if (name.indexOf('.') > 0 || deployerKeys.contains(name)) { // bare ones are the container's own
-                Setting.checkUnprefixed(name, where).ifPresent(LOG::warning);
+                // a lambda, not LOG::warning, whose record would name Optional as its source
+                Setting.checkUnprefixed(name, where).ifPresent(warning -> LOG.warning(warning));
             }
         }
         if (jettyBase instanceof String base) {
@@ -394,15 +398,20 @@ public class SluiceServlet extends HttpServlet {
         return null;
     }
 
-    /** {@code ?download} (with or without a value) asks for the file as an attachment. */
+    /**
+     * {@code ?download} asks for the file as an attachment, with any value but {@code 0}, {@code false}, {@code no}
+     * or {@code off} (in any case), which ask for nothing, as applications write the flag's absence.
+     */
     static boolean hasDownloadFlag(String query) {
         if (query == null) {
             return false;
         }
         for (String pair : query.split("&")) {
-            String key = pair.contains("=") ? pair.substring(0, pair.indexOf('=')) : pair;
+            int equals = pair.indexOf('=');
+            String key = equals < 0 ? pair : pair.substring(0, equals);
             if (key.equals("download")) {
-                return true;
+                String value = equals < 0 ? "" : pair.substring(equals + 1).toLowerCase(Locale.ROOT);
+                return !NO_DOWNLOAD.contains(value);
             }
         }
         return false;

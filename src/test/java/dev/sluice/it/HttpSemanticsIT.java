@@ -712,6 +712,10 @@ class HttpSemanticsIT {
         assertWhole(reply, text);
         assertEquals("attachment; filename=\"report.txt\"", reply.header("content-disposition"));
         assertNull(get("/report.txt").header("content-disposition"), "no flag, no attachment");
+        for (String no : List.of("download=0", "download=false", "download=No", "a=1&download=off")) {
+            assertNull(get("/report.txt?" + no).header("content-disposition"), no);
+        }
+        assertEquals("attachment; filename=\"report.txt\"", get("/report.txt?download=yes").header("content-disposition"));
     }
 
     @ParameterizedTest
