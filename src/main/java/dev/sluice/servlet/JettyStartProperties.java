@@ -85,7 +85,8 @@ final class JettyStartProperties {
             key = key.substring(0, key.length() - 1);
         }
         if (!key.startsWith(PREFIX)) {
-            Setting.checkUnprefixed(key, "property " + key + " " + where).ifPresent(LOG::warning);
+            // a lambda, not LOG::warning, whose record would name Optional as its source
+            Setting.checkUnprefixed(key, "property " + key + " " + where).ifPresent(warning -> LOG.warning(warning));
             return;
         }
         names.putIfAbsent(key.substring(PREFIX.length()), "property " + key + " " + where);

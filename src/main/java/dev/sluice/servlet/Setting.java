@@ -101,9 +101,9 @@ public final class Setting<T> {
     public static final Setting<Long> LIMIT_RATE = declare("limitRate",
             SettingType.Size.within(EngineSettings.RATE_BOUNDS), ENGINE.limitRate(),
             "Most bytes per second one download may take, e.g. `1MiB`; `0`: no limit.",
-            "A download over its limit waits on a timer, holding no thread. Its first chunk goes at once, with"
-                    + " the response's head: 16 KiB, or what the connection's last download earned if that is worth"
-                    + " at most 250 ms at the limit.");
+            "A download over its limit waits on a timer, holding no thread. Its chunks are worth at most 250 ms"
+                    + " at the limit (at least 1 KiB), and its first goes at once, with the response's head: 16 KiB"
+                    + " or less, or what the connection's last download earned if that is worth at most 250 ms.");
     public static final Setting<Long> LIMIT_RATE_AFTER = declare("limitRateAfter",
             SettingType.Size.within(EngineSettings.RATE_BOUNDS), ENGINE.limitRateAfter(),
             "Bytes one download gets at full speed before `limitRate` applies, e.g. `4MiB` (a video starts fast,"
@@ -179,7 +179,7 @@ public final class Setting<T> {
             SettingType.ListOf.matching(Pattern.compile("[A-Za-z0-9_-]+"),
                     "an extension (letters, digits, '-', '_'; no dot)", true), List.of(),
             "Comma-separated extensions (e.g. `zip,iso`) sent as downloads (`Content-Disposition: attachment`).",
-            "`?download` does the same for any file.");
+            "`?download` (any value but `0`, `false`, `no` or `off`) does the same for any file.");
     public static final Setting<String> TEXT_CHARSET = declare("textCharset", new SettingType.CharsetName(),
             "utf-8", "Charset announced for `text/*`, JSON, JavaScript, XML and SVG; `none`: no charset.", "");
     public static final Setting<List<String>> MIME_TYPES = declare("mimeTypes",
