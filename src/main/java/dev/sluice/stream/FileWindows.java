@@ -58,27 +58,4 @@ final class FileWindows {
         }
         return window.slice((int) offset, length);
     }
-
-    /**
-     * Bytes {@code [position, position + length)} as a slice of a window mapped already, when every page of it is
-     * in memory; else null. Unlike {@link #slice}, asks the storage nothing: no {@code fstat}, no mapping, only the
-     * kernel's {@code mincore} ({@code isLoaded()}), so that a container thread may call it. A file truncated under
-     * a cached window has lost the pages past its new end, so they are not found in memory.
-     */
-    MappedByteBuffer residentSlice(long position, int length) {
-        if (file == null) {
-            return null; // its windows are not cached: every slice maps
-        }
-        long windowBytes = shared.windowBytes();
-        long index = position / windowBytes;
-        long offset = position - index * windowBytes;
-        MappedByteBuffer cached = index == windowIndex ? window : shared.cached(file, index);
-        if (cached == null || offset + length > cached.capacity()) {
-            return null;
-        }
-        window = cached;
-        windowIndex = index;
-        MappedByteBuffer slice = cached.slice((int) offset, length);
-        return slice.isLoaded() ? slice : null;
-    }
 }

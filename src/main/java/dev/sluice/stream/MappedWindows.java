@@ -96,19 +96,6 @@ final class MappedWindows {
         }
     }
 
-    /** Window {@code index} of {@code file} if it is cached, else null: never maps. */
-    MappedByteBuffer cached(FileVersion file, long index) {
-        long now = clock.getAsLong();
-        synchronized (windows) {
-            Window window = windows.get(new Key(file, index));
-            if (window == null) {
-                return null;
-            }
-            window.lastUsedNanos = now;
-            return window.buffer;
-        }
-    }
-
     /** Forgets the windows not used for the idle time. */
     void expire() {
         long now = clock.getAsLong();

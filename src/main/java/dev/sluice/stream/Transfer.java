@@ -338,8 +338,6 @@ public final class Transfer {
     private long readsStarted;
     /** File bytes the reads have covered (read into buffers, or mapped spans), for the {@link FileCheck}s. */
     private long bytesRead;
-    /** The first read was found in memory without checking the file: the next read checks it. */
-    private boolean checkOwed;
     /** The chunk the container may still be copying from, until the next {@code isReady()} returns true. */
     private Chunk inContainer;
     /** A pooled buffer granted for the next read. */
@@ -1082,39 +1080,12 @@ public final class Transfer {
             windows = new FileWindows(channel, fileVersion, engine.mappedWindows());
         }
         boolean firstRead = startsRead(bytes);
-        if (firstRead && firstSpanInMemory(position, (int) bytes)) {
-            return;
-        }
         try {
             engine.read(new MappedChunkRead(this, windows, position, (int) bytes, checkFor(firstRead, bytes),
                     firstRead, engine), firstRead);
         } catch (RuntimeException | Error e) {
             readNotStarted(e);
         }
-    }
-
-    /**
-     * Completes the transfer's first read on this thread when its span lies in a window mapped already and every
-     * page of it is in memory ({@link FileWindows#residentSlice}: no storage call): its first chunk then goes out
-     * with no hand-off to a read thread, as a blocking server's would. Its completion is posted like a read
-     * thread's, and the owner takes it in its next pass (the wake from its own thread does not recurse).
-     *
-     * <p>Why: under load a new download's first read waited for a read thread, behind the reads of every running
-     * download (with 10,000 slow clients, about 12,500 a second), and the client waited with it for its first byte.
-     * The read's check of the file ({@link FileCheck}: an {@code fstat} and a {@code stat}, which a network or FUSE
-     * mount may answer slowly) is left to the next read, on a read thread; the check before the body's last byte
-     * still comes, so a file changed in place is caught as before, only never by its first chunk.
-     */
-    private boolean firstSpanInMemory(long position, int bytes) {
-        MappedByteBuffer resident = windows.residentSlice(position, bytes);
-        if (resident == null) {
-            return false;
-        }
-        checkOwed = true;
-        engine.readStarted();
-        engine.storageGauge().readFromMemory();
-        spanMapped(resident, position, false);
-        return true;
     }
 
     /** {@code bytes}, or fewer so that a speed limit's full-speed bytes end at a chunk's end. */
@@ -1132,14 +1103,9 @@ public final class Transfer {
         return readsStarted++ == 0;
     }
 
-    /**
-     * The check a read of {@code bytes} makes: after the first read (or the next, when the first was found in memory
-     * without one, {@link #firstSpanInMemory}) and the read crossing each {@link #CHECK_EVERY}.
-     */
+    /** The check a read of {@code bytes} makes: after the first read and the read crossing each {@link #CHECK_EVERY}. */
     private FileCheck checkFor(boolean firstRead, long bytes) {
-        boolean owed = checkOwed;
-        checkOwed = false;
-        return owed || firstRead || bytesRead / CHECK_EVERY != (bytesRead - bytes) / CHECK_EVERY ? fileCheck : null;
+        return firstRead || bytesRead / CHECK_EVERY != (bytesRead - bytes) / CHECK_EVERY ? fileCheck : null;
     }
 
     /**

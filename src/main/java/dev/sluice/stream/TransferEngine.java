@@ -452,11 +452,6 @@ public final class TransferEngine implements AutoCloseable {
         }
     }
 
-    /** Counts a read: one queued by {@link #read}, or one a transfer found in memory on its own thread. */
-    void readStarted() {
-        readsStarted.increment();
-    }
-
     /**
      * Queues a read; {@code firstRead} marks a transfer's first, which goes to the {@link ReadPool}'s first-read
      * lane if that is idle, else ahead of the other reads in the queue. On one of the engine's own read threads
@@ -468,7 +463,7 @@ public final class TransferEngine implements AutoCloseable {
      * one task of a running transfer, not for sixteen.
      */
     void read(Runnable read, boolean firstRead) {
-        readStarted();
+        readsStarted.increment();
         if (readPool == null) {
             reads.execute(read);
             return;
