@@ -44,7 +44,8 @@ public record AccessLogLine(String client, String user, String method, String pa
     public String of(TransferSummary summary, Instant end) {
         Waits w = summary.waits() == null ? Waits.NONE : summary.waits();
         boolean failedUnsent = summary.outcome() == Outcome.FAILED && summary.bytesWritten() == 0;
-        return head(end, failedUnsent ? 500 : status) + " sent=" + summary.bytesWritten() + " planned=" + summary.length()
+        return head(end, failedUnsent ? 500 : status) + " sent=" + summary.bytesWritten()
+                + " planned=" + summary.length()
                 + " duration=" + seconds(summary.durationNanos())
                 + " outcome=" + summary.outcome().name().toLowerCase(Locale.ROOT)
                 + " etag=" + value(etag == null ? null : unquote(etag))

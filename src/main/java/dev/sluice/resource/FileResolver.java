@@ -88,7 +88,7 @@ public final class FileResolver {
         this(root, symlinks, serveHidden, WINDOWS);
     }
 
-    /** As the public constructor, with Windows' rules for names on ({@code windowsNames}) or off, whatever the system. */
+    /** As the public constructor, with Windows' rules for names on ({@code windowsNames}) or off, whatever the OS. */
     FileResolver(Path root, SymlinkPolicy symlinks, boolean serveHidden, boolean windowsNames) {
         Objects.requireNonNull(root, "root");
         this.symlinks = Objects.requireNonNull(symlinks, "symlinks");

@@ -133,7 +133,8 @@ public record SluiceConfig(Path root, EngineSettings engine, SymlinkPolicy symli
         }
         Operations operations = new Operations(metricsPath, values.get(Setting.ACCESS_LOG),
                 AddressRanges.of(values.get(Setting.ADMIN_ALLOW)), emptyToNull(values.get(Setting.ADMIN_ROLE)));
-        return new SluiceConfig(Path.of(values.text(Setting.ROOT)).toAbsolutePath(), engine, values.get(Setting.FOLLOW_SYMLINKS), values.get(Setting.SERVE_HIDDEN),
+        return new SluiceConfig(Path.of(values.text(Setting.ROOT)).toAbsolutePath(), engine,
+                values.get(Setting.FOLLOW_SYMLINKS), values.get(Setting.SERVE_HIDDEN),
                 responses, values.get(Setting.SENDFILE), statusPath, operations, signedLinks(lookup).orElse(null),
                 internalRoot(values, root), new FileCache.Settings(values.get(Setting.CACHE_MAX_MEMORY),
                         values.get(Setting.CACHE_MAX_FILE_SIZE), values.get(Setting.CACHE_REVALIDATE)));

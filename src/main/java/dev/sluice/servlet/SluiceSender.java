@@ -290,7 +290,8 @@ public final class SluiceSender {
      * @throws IOException if the response cannot be written, or when this request is the dispatch that ends a
      *         download whose file shrank under it or whose client stalled: Sluice dispatches such a request once
      *         more to its URL, and the exception makes the container cut the connection (an application that
-     *         answers that dispatch itself should let a call to this method do so)
+     *         answers that dispatch itself should let a call to this method do so). When the file failed before
+     *         the body's first byte, that dispatch is answered 500 by this method instead, which then returns.
      */
     public void send(HttpServletRequest request, HttpServletResponse response, Path file, SendOptions options)
             throws IOException {
@@ -1046,8 +1047,8 @@ public final class SluiceSender {
             throw cutOffException(request);
         }
         response.reset();
-        // The stream is non-blocking since the transfer set its listener: a write needs isReady() first, which is
-        // true on a response nothing was written to.
+        // Jetty's stream stays non-blocking after reset (Tomcat's reset drops the listener): a write needs isReady()
+        // first, which is true on a response nothing was written to. Tomcat closes the connection after a 500.
         if (response.getOutputStream().isReady()) {
             writeSmall(request, response, FilePlanner.text(500, "Internal Server Error", List.of()), true);
         } else {

@@ -102,7 +102,8 @@ class BrokenStorageIT {
                 assertNull(failed.header("etag"), range);
             }
             assertArrayEquals(good, TestClient.get(container.uri(), "/good.bin").body(), "the server serves on");
-            Await.until("two failed", DEADLINE, () -> servlet.metrics().failed() == 2, () -> servlet.metrics().toString());
+            Await.until("two failed", DEADLINE, () -> servlet.metrics().failed() == 2,
+                    () -> servlet.metrics().toString());
             Await.until("three access-log lines", DEADLINE, () -> access.messages(Level.INFO).size() == 3,
                     () -> access.messages(Level.INFO).toString());
             List<String> failures = access.messages(Level.INFO).stream().filter(m -> m.contains("outcome=failed"))

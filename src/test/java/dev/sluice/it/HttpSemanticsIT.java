@@ -715,7 +715,8 @@ class HttpSemanticsIT {
         for (String no : List.of("download=0", "download=false", "download=No", "a=1&download=off")) {
             assertNull(get("/report.txt?" + no).header("content-disposition"), no);
         }
-        assertEquals("attachment; filename=\"report.txt\"", get("/report.txt?download=yes").header("content-disposition"));
+        assertEquals("attachment; filename=\"report.txt\"",
+                get("/report.txt?download=yes").header("content-disposition"));
     }
 
     @ParameterizedTest

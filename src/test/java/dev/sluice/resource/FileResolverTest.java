@@ -284,8 +284,8 @@ class FileResolverTest {
     void windowsHostileNamesAreFilesElsewhere(String raw, String another) {
         FileResolver posix = new FileResolver(root, SymlinkPolicy.INSIDE_ROOT, false, false);
         Path file = assertInstanceOf(Resolution.Found.class, posix.resolve(raw), raw).file();
-        assertEquals(root.resolve(java.net.URLDecoder.decode(raw.substring(1), java.nio.charset.StandardCharsets.UTF_8)),
-                file);
+        String decoded = java.net.URLDecoder.decode(raw.substring(1), java.nio.charset.StandardCharsets.UTF_8);
+        assertEquals(root.resolve(decoded), file);
         assertFalse(posix.resolve(another) instanceof Resolution.Found other && other.file().equals(file),
                 another + " leads to " + raw + "'s file");
     }

@@ -1121,7 +1121,8 @@ class TransferTest {
             assertTrue(sentAt.get(i) - sentAt.get(i - 1) <= 500_000_000L + 1_000, "gap before write " + i + ": "
                     + sentAt);
         }
-        assertEquals((length - 1024) * 1_000_000_000L / 2048, clock.get() - start, 1_000, "after the first KiB, 2 KiB/s");
+        assertEquals((length - 1024) * 1_000_000_000L / 2048, clock.get() - start, 1_000,
+                "after the first KiB, 2 KiB/s");
         assertEndedCleanly(engine, channel, Outcome.COMPLETED);
     }
 
