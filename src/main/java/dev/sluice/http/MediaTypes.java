@@ -77,7 +77,8 @@ public record MediaTypes(Map<String, String> overrides) {
      */
     public static String withCharset(String type, String name, String charset) {
         String base = type.toLowerCase(Locale.ROOT);
-        if (charset == null || base.contains("charset=") || COMPRESSED_TEXT.contains(extension(name))) {
+        String extension = extension(name);
+        if (charset == null || base.contains("charset=") || extension != null && COMPRESSED_TEXT.contains(extension)) {
             return type;
         }
         String essence = base.indexOf(';') < 0 ? base : base.substring(0, base.indexOf(';')).trim();
@@ -88,7 +89,7 @@ public record MediaTypes(Map<String, String> overrides) {
     }
 
     /** The lower-case part of {@code name} after its last dot, or null when it has none (or ends with one). */
-    static String extension(String name) {
+    public static String extension(String name) {
         int dot = name.lastIndexOf('.');
         int slash = name.lastIndexOf('/');
         if (dot <= slash || dot == name.length() - 1) {

@@ -205,7 +205,7 @@ public final class FileCache implements AutoCloseable {
             return checked.refusal();
         }
         if (checked.segments().isEmpty()) {
-            return resolver.look(checked).resolution(checked); // the root: no file-system call
+            return resolver.look(checked).resolution(checked); // the root: followed anew at most once a second
         }
         return entryFor(checked).looked().resolution(checked);
     }
@@ -225,7 +225,7 @@ public final class FileCache implements AutoCloseable {
             return Optional.empty();
         }
         if (checked.segments().isEmpty()) {
-            return Optional.of(resolver.look(checked).resolution(checked));
+            return Optional.of(resolver.rootAsFound().resolution(checked));
         }
         Entry entry;
         synchronized (entries) {

@@ -9,6 +9,7 @@ import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.attribute.BasicFileAttributes;
 import java.text.Normalizer;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -34,10 +35,12 @@ import java.util.Set;
  *       (404). On Windows, it must not be a device name ({@code CON}, {@code nul.txt}, {@code COM1}...),
  *       which opens a device wherever it stands, nor end in a dot or a space, which Windows silently
  *       strips so that {@code secret.txt.} opens {@code secret.txt} (404). Elsewhere these are names like
- *       any other ({@code aux.c} in the Linux kernel's sources, a folder {@code Acme Inc.}): no device
- *       lies behind them, and a file system that would strip a dot (a share of a Windows server) gives a
- *       name that differs from the one asked for, which the rule on exact names below refuses. A segment
- *       starting with a dot is hidden (404) unless hidden files are served.</li>
+ *       any other ({@code aux.c} in the Linux kernel's sources, a folder {@code Acme Inc.}), with no device
+ *       behind them. (A file system that folds names, FAT or a Windows share mounted on Linux, opens
+ *       {@code secret.txt} for {@code secret.txt.} there, as it does for {@code SECRET.TXT}: the file is
+ *       under the root either way, but rules by name see another name. Serve such trees from Windows, or
+ *       from a POSIX file system.) A segment starting with a dot is hidden (404) unless hidden files are
+ *       served.</li>
  *   <li>Symbolic links follow the {@link SymlinkPolicy}: with {@code NEVER} no component may be a
  *       link (or another reparse point); with {@code INSIDE_ROOT} the real path must lie inside the
  *       real root, and the hidden rule also applies to the real path, so that a link cannot expose
@@ -53,7 +56,8 @@ import java.util.Set;
  * able to swap files or links under the root in between can defeat them, so the root's contents are
  * assumed not to be changed by untrusted parties.
  *
- * <p>Instances are immutable and thread-safe.
+ * <p>The root given is followed anew at most every {@link #ROOT_RECHECK}: a symlink switched to another
+ * directory (a release) leads there from then on; nothing else changes. Thread-safe.
  */
 public final class FileResolver {
 
@@ -70,10 +74,17 @@ public final class FileResolver {
     /** Whether Windows' rules for names apply: on Windows. */
     static final boolean WINDOWS = System.getProperty("os.name", "").startsWith("Windows");
 
-    /** The root as given (absolute): a symlink in it is followed anew by every lookup ({@link #currentRoot}). */
+    /** How long a lookup uses the root's real path found by an earlier one ({@link #currentRoot}). */
+    public static final Duration ROOT_RECHECK = Duration.ofSeconds(1);
+
+    /** The root as given (absolute): a symlink in it is followed anew ({@link #currentRoot}). */
     private final Path given;
-    /** The real path of the root the last lookup found. */
+    /** A real directory the root may never be nor hold ({@code internalRoot}), or null. */
+    private final Path apart;
+    private final long recheckNanos;
+    /** The real path of the root as last found, and when (by {@link System#nanoTime}). */
     private volatile Path root;
+    private volatile long rootFoundNanos;
     private final SymlinkPolicy symlinks;
     private final boolean serveHidden;
     private final boolean windowsNames;
@@ -85,15 +96,27 @@ public final class FileResolver {
      * @throws IllegalArgumentException if {@code root} is missing, not a directory or not readable
      */
     public FileResolver(Path root, SymlinkPolicy symlinks, boolean serveHidden) {
-        this(root, symlinks, serveHidden, WINDOWS);
+        this(root, symlinks, serveHidden, null);
     }
 
-    /** As the public constructor, with Windows' rules for names on ({@code windowsNames}) or off, whatever the OS. */
-    FileResolver(Path root, SymlinkPolicy symlinks, boolean serveHidden, boolean windowsNames) {
+    /**
+     * As {@link #FileResolver(Path, SymlinkPolicy, boolean)}, with a directory that the root, followed anew, may
+     * never be nor hold: {@code apart} (a real path; null: none). A root switched to such a directory finds nothing
+     * until it is switched back, so that a symlink cannot bring {@code internalRoot}'s files within URLs' reach.
+     */
+    public FileResolver(Path root, SymlinkPolicy symlinks, boolean serveHidden, Path apart) {
+        this(root, symlinks, serveHidden, apart, WINDOWS, ROOT_RECHECK);
+    }
+
+    /** As the public constructors, with Windows' rules for names on or off whatever the OS, and the recheck. */
+    FileResolver(Path root, SymlinkPolicy symlinks, boolean serveHidden, Path apart, boolean windowsNames,
+            Duration recheck) {
         Objects.requireNonNull(root, "root");
         this.symlinks = Objects.requireNonNull(symlinks, "symlinks");
         this.serveHidden = serveHidden;
+        this.apart = apart;
         this.windowsNames = windowsNames;
+        this.recheckNanos = recheck.toNanos();
         Path real;
         try {
             real = root.toRealPath();
@@ -110,24 +133,36 @@ public final class FileResolver {
         }
         this.given = root.toAbsolutePath();
         this.root = real;
+        this.rootFoundNanos = System.nanoTime();
     }
 
     /**
-     * The real path of the document root, as the last lookup found it: a root given as a symlink (a release
-     * directory switched by {@code ln -sfn}) is followed anew by each lookup, as nginx does, not once at start-up.
+     * The real path of the document root, as a lookup last found it: a root given as a symlink (a release
+     * directory switched by {@code ln -sfn}) is followed anew, as nginx does, not once at start-up.
      */
     public Path root() {
         return root;
     }
 
     /**
-     * The root's real path now: {@code realpath} of the root as given, a few {@code lstat}s, once per lookup (a
-     * request the file cache answers makes none). Why not once at start-up: a deploy that switches the root's symlink
-     * to a new release went unseen, and deleting the old release then made every request a 404.
+     * The root's real path now: {@code realpath} of the root as given (a few {@code lstat}s), at most once per
+     * {@link #ROOT_RECHECK}, else as found last. Why not once at start-up: a deploy that switched the root's
+     * symlink to a new release went unseen, and deleting the old release then made every request a 404.
+     *
+     * @throws IOException when the root cannot be followed now (a symlink replaced by a tool that unlinks first),
+     *         or leads to {@code apart} or a directory that holds it
      */
     private Path currentRoot() throws IOException {
+        long now = System.nanoTime();
+        if (now - rootFoundNanos < recheckNanos) {
+            return root;
+        }
         Path real = given.toRealPath();
+        if (apart != null && apart.startsWith(real)) {
+            throw new IOException("the root now leads to " + real + ", which holds internalRoot " + apart);
+        }
         root = real;
+        rootFoundNanos = now;
         return real;
     }
 
@@ -210,10 +245,20 @@ public final class FileResolver {
         return new Checked(null, List.copyOf(segments), "/" + String.join("/", segments), raw.endsWith("/"));
     }
 
+    /** The root as a lookup last found it, asking the storage nothing: for {@link FileCache#known}. */
+    Looked rootAsFound() {
+        return new Looked(Looked.Kind.DIRECTORY, root, null, -1, 0, null);
+    }
+
     /** Applies the rules that need the file system to a path that passed {@link #check}. */
     Looked look(Checked checked) {
+        Path realRoot;
         try {
-            Path realRoot = currentRoot();
+            realRoot = currentRoot();
+        } catch (IOException | SecurityException e) { // not remembered as a 404: the root may be back in a moment
+            return new Looked(Looked.Kind.UNCHECKED, null, "cannot follow the root: " + e.getMessage(), -1, 0, null);
+        }
+        try {
             if (checked.segments().isEmpty()) {
                 return new Looked(Looked.Kind.DIRECTORY, realRoot, null, -1, 0, null);
             }

@@ -39,7 +39,8 @@ public final class Setting<T> {
     public static final Setting<Path> ROOT = declare("root", new SettingType.Directory(), null,
             "Directory to serve. Required in a WAR or the Jetty module; the launcher serves a demo directory"
                     + " without it.", "A symlink (`current -> releases/42`) is followed anew: switched to another"
-                    + " release, it is served within `cacheRevalidate`.");
+                    + " release, it is served within a second plus `cacheRevalidate` (twice that at worst; delete the"
+                    + " old release after that).");
     public static final Setting<Optional<Path>> INTERNAL_ROOT = declare("internalRoot",
             new SettingType.OptionalDirectory(), Optional.empty(),
             "Directory of files that applications hand over (Java API, forward, `X-Sluice-File` header) and no URL"

@@ -132,6 +132,14 @@ public final class SluiceSender {
             List<String> precompressed, boolean sendfile, Path internalRoot, SymlinkPolicy symlinks,
             boolean serveHidden, MediaTypes mediaTypes) {
 
+        /** The settings without {@code mediaTypes}: the container's types over Sluice's own table. */
+        public Settings(boolean acceptRanges, int maxRanges, String cacheControl, String textCharset,
+                List<String> precompressed, boolean sendfile, Path internalRoot, SymlinkPolicy symlinks,
+                boolean serveHidden) {
+            this(acceptRanges, maxRanges, cacheControl, textCharset, precompressed, sendfile, internalRoot, symlinks,
+                    serveHidden, MediaTypes.builtIn());
+        }
+
         public Settings {
             precompressed = List.copyOf(precompressed);
             Objects.requireNonNull(symlinks, "symlinks");
@@ -1046,6 +1054,10 @@ public final class SluiceSender {
         if (request.getAttribute(FAILED_UNSENT) == null || response.isCommitted()) {
             throw cutOffException(request);
         }
+        // Answered here once: the webapp's error page for 500, if Sluice serves it, comes by a dispatch of this very
+        // request, which must then serve the page, not answer again (a reset there made it an empty 200).
+        request.removeAttribute(CUT_OFF);
+        request.removeAttribute(FAILED_UNSENT);
         response.reset();
         // Jetty's stream stays non-blocking after reset (Tomcat's reset drops the listener): a write needs isReady()
         // first, which is true on a response nothing was written to. Tomcat closes the connection after a 500.

@@ -2,6 +2,7 @@ package dev.sluice.servlet;
 
 import dev.sluice.http.DirectoryListing;
 import dev.sluice.http.FilePlanner;
+import dev.sluice.http.MediaTypes;
 import dev.sluice.http.MethodRegistry;
 import dev.sluice.http.PathEncoding;
 import dev.sluice.http.ResponsePlan;
@@ -75,7 +76,7 @@ public class SluiceServlet extends HttpServlet {
             failure.setStackTrace(new StackTraceElement[0]); // the message says it all (see ConfigException)
             throw failure;
         }
-        resolver = new FileResolver(config.root(), config.symlinks(), config.serveHidden());
+        resolver = new FileResolver(config.root(), config.symlinks(), config.serveHidden(), config.internalRoot());
         files = FileCache.of(resolver, config.cache());
         engine = new TransferEngine(config.engine());
         operations = Operations.start(config, engine, getServletContext(), getServletName());
@@ -390,9 +391,9 @@ public class SluiceServlet extends HttpServlet {
 
     /** The name to send the file as an attachment by: when {@code ?download} or its extension asks; else null. */
     private String attachmentName(HttpServletRequest request, String name) {
-        int dot = name.lastIndexOf('.');
-        String extension = dot < 0 ? "" : name.substring(dot + 1).toLowerCase(Locale.ROOT);
-        if (hasDownloadFlag(request.getQueryString()) || config.responses().attachmentExtensions().contains(extension)) {
+        String extension = MediaTypes.extension(name);
+        if (hasDownloadFlag(request.getQueryString())
+                || extension != null && config.responses().attachmentExtensions().contains(extension)) {
             return name;
         }
         return null;

@@ -7,9 +7,9 @@ package dev.sluice.stream;
  * limit applies from the first byte: it goes at once, with the response's head, and the limit counts from the
  * bytes after it. Else the client would see nothing, not even the status line, for a chunk's worth of time
  * (2 s for a 16 KiB chunk at 8 KiB/s), as if the server were not answering. nginx's {@code limit_rate} lets a
- * response start with a second's worth at once; here the burst is the first chunk: 16 KiB, or the size the
- * connection earned while that is worth at most a quarter of a second (see {@code Transfer}). So a body of one
- * chunk is not slowed at all: below 64 KiB/s that is more than nginx allows. Owner-confined.
+ * response start with a second's worth at once; here the burst is the first chunk: a quarter of a second's worth
+ * (at least 1 KiB, at most 16 KiB), or the size the connection earned while that is worth at most a quarter of a
+ * second (see {@code Transfer}). So a body of one chunk is not slowed at all. Owner-confined.
  */
 final class Throttle {
 

@@ -381,10 +381,11 @@ public final class Transfer {
         // A speed limit spaces chunks by their worth in time: larger chunks would make it burstier. A chunk is
         // worth at most a quarter of a second at the limit (and is at least LIMITED_FLOOR): 16 KiB chunks at
         // 2 KiB/s came eight seconds apart, which a client or proxy that times out idle reads takes for a dead server.
+        // Not with bytes at full speed first (limitRateAfter): those would go in chunks as small.
         boolean unlimited = !throttle.limits() && !rateLimits.limits();
         boolean mapsFile = this.segments.stream().anyMatch(this::mapped);
         int ceiling = unlimited && mapsFile ? engine.mappedChunkCeiling() : engine.settings().chunkSize();
-        if (throttle.limits()) {
+        if (throttle.limits() && throttle.freeBytes() == 0) {
             ceiling = (int) Math.min(ceiling, Math.max(LIMITED_FLOOR, throttle.bytesPerSecond() / 4));
         }
         this.chunkCeiling = ceiling;

@@ -32,9 +32,12 @@ class BrokenStorageIT {
     private static final int READABLE = 5_000_000;
     private static final int DOWNLOADS = 16;
     private static final Duration DEADLINE = Duration.ofSeconds(60);
+    private static final String PAGE = "<!DOCTYPE html><title>Sorry</title><p>Something broke on our side.</p>\n";
 
     @TempDir
     Path dir;
+    private Path mount;
+    private byte[] good;
 
     private static byte[] randomFile(Path file, int size, long seed) throws java.io.IOException {
         byte[] bytes = new byte[size];
@@ -43,15 +46,23 @@ class BrokenStorageIT {
         return bytes;
     }
 
+    /**
+     * Mounts at {@link #mount} a source (with whatever it holds already) of broken.bin ({@link #SIZE} bytes,
+     * unreadable past {@link #READABLE}) and good.bin ({@code goodSize} bytes, kept in {@link #good}).
+     */
+    private SlowFuse mountBrokenAndGood(int goodSize) throws Exception {
+        Path source = Files.createDirectories(dir.resolve("source"));
+        mount = Files.createDirectories(dir.resolve("mount"));
+        randomFile(source.resolve("broken.bin"), SIZE, 9);
+        good = randomFile(source.resolve("good.bin"), goodSize, 10);
+        return SlowFuse.mountFailing(source, mount, READABLE);
+    }
+
     @ParameterizedTest
     @EnumSource(ContainerKind.class)
     void everyDownloadOfAFileTheDiskCannotReadFailsAndEnds(ContainerKind kind) throws Exception {
-        Path source = Files.createDirectories(dir.resolve("source"));
-        Path mount = Files.createDirectories(dir.resolve("mount"));
-        randomFile(source.resolve("broken.bin"), SIZE, 9);
-        byte[] good = randomFile(source.resolve("good.bin"), 3 << 20, 10);
         SluiceServlet servlet = new SluiceServlet();
-        try (SlowFuse fuse = SlowFuse.mountFailing(source, mount, READABLE);
+        try (SlowFuse fuse = mountBrokenAndGood(3 << 20);
              LogCapture log = LogCapture.of("dev.sluice.servlet.SluiceSender");
              ContainerKind.Running container = kind.start(servlet, Map.of("root", mount.toString()), 0)) {
             for (int i = 0; i < DOWNLOADS; i++) {
@@ -84,12 +95,8 @@ class BrokenStorageIT {
     @ParameterizedTest
     @EnumSource(ContainerKind.class)
     void aBodyWhoseFirstReadFailsIsAPlain500(ContainerKind kind) throws Exception {
-        Path source = Files.createDirectories(dir.resolve("source"));
-        Path mount = Files.createDirectories(dir.resolve("mount"));
-        randomFile(source.resolve("broken.bin"), SIZE, 9);
-        byte[] good = randomFile(source.resolve("good.bin"), 1 << 20, 10);
         SluiceServlet servlet = new SluiceServlet();
-        try (SlowFuse fuse = SlowFuse.mountFailing(source, mount, READABLE);
+        try (SlowFuse fuse = mountBrokenAndGood(1 << 20);
              LogCapture access = LogCapture.of("dev.sluice.access");
              ContainerKind.Running container = kind.start(servlet, Map.of("root", mount.toString(),
                      "accessLog", "true", "sendfile", "false"), 0)) {
@@ -116,6 +123,29 @@ class BrokenStorageIT {
     }
 
     /**
+     * The same with the webapp's error page for 500, a file Sluice serves: the client gets the page under 500 (the
+     * page's own dispatch once made the answer an empty 200).
+     */
+    @ParameterizedTest
+    @EnumSource(ContainerKind.class)
+    void aBodyWhoseFirstReadFailsShowsTheWebappsPageFor500(ContainerKind kind) throws Exception {
+        Files.writeString(Files.createDirectories(dir.resolve("source/errors")).resolve("500.html"), PAGE);
+        SluiceServlet servlet = new SluiceServlet();
+        try (SlowFuse fuse = mountBrokenAndGood(1 << 20);
+             ContainerKind.Running container = kind.start(List.of(new ContainerKind.ServletSpec("sluice", servlet,
+                     Map.of("root", mount.toString(), "sendfile", "false"), true, List.of("/"))), List.of(),
+                     Map.of(500, "/errors/500.html"))) {
+            TestClient.Response failed = TestClient.exchange(container.uri(), "GET", "/broken.bin",
+                    Map.of("Range", "bytes=6000000-"));
+            assertEquals(500, failed.status());
+            assertEquals(PAGE, failed.text());
+            Await.until("one failed", DEADLINE, () -> servlet.metrics().failed() == 1,
+                    () -> servlet.metrics().toString());
+            Leaks.assertNothingHeld(servlet, mount);
+        }
+    }
+
+    /**
      * A file that is there but cannot be opened now, as in a process with no descriptor left (the mount's open
      * answers EMFILE): 503 with {@code Retry-After}, Sluice's plain line, nothing of the server's paths or of the
      * exception (Jetty's default page showed both), a WARNING that says why, and the server serves on.
@@ -123,12 +153,9 @@ class BrokenStorageIT {
     @ParameterizedTest
     @EnumSource(ContainerKind.class)
     void aFileThatCannotBeOpenedForWantOfDescriptorsIs503(ContainerKind kind) throws Exception {
-        Path source = Files.createDirectories(dir.resolve("source"));
-        Path mount = Files.createDirectories(dir.resolve("mount"));
-        Files.write(source.resolve("unopenable.bin"), new byte[1 << 20]);
-        byte[] good = randomFile(source.resolve("good.bin"), 1 << 20, 11);
+        Files.write(Files.createDirectories(dir.resolve("source")).resolve("unopenable.bin"), new byte[1 << 20]);
         SluiceServlet servlet = new SluiceServlet();
-        try (SlowFuse fuse = SlowFuse.mountFailing(source, mount, Long.MAX_VALUE);
+        try (SlowFuse fuse = mountBrokenAndGood(1 << 20);
              LogCapture log = LogCapture.of("dev.sluice.servlet.SluiceSender");
              ContainerKind.Running container = kind.start(servlet, Map.of("root", mount.toString()), 0)) {
             for (int i = 0; i < 3; i++) {

@@ -690,8 +690,8 @@ class HttpSemanticsIT {
         start(kind, Map.of("mimeTypes", "log=text/plain,webm=audio/webm"));
         Map<String, String> expected = Map.of("clip.webm", "audio/webm", "index.m3u8",
                 "application/vnd.apple.mpegurl", "seg.ts", "video/mp2t", "subs.vtt", "text/vtt;charset=utf-8",
-                "movie.mkv", "video/x-matroska", "server.log", "text/plain;charset=utf-8", "feed.atom",
-                "application/atom+xml;charset=utf-8");
+                "movie.mkv", "video/x-matroska", "server.log", "text/plain;charset=utf-8", "page.xhtml",
+                "application/xhtml+xml;charset=utf-8", "app.js", "text/javascript;charset=utf-8");
         for (Map.Entry<String, String> file : expected.entrySet()) {
             byte[] bytes = write(file.getKey(), 100);
             Reply reply = get("/" + file.getKey());

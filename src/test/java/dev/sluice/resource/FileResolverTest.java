@@ -14,6 +14,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.text.Normalizer;
+import java.time.Duration;
 import java.util.List;
 import java.util.Random;
 import java.util.concurrent.TimeUnit;
@@ -272,7 +273,8 @@ class FileResolverTest {
     })
     void windowsHostileNamesAreNotFoundUnderWindowsRules(String raw) {
         for (boolean hidden : new boolean[] {false, true}) {
-            FileResolver windows = new FileResolver(root, SymlinkPolicy.INSIDE_ROOT, hidden, true);
+            FileResolver windows = new FileResolver(root, SymlinkPolicy.INSIDE_ROOT, hidden, null, true,
+                    FileResolver.ROOT_RECHECK);
             assertInstanceOf(Resolution.NotFound.class, windows.resolve(raw), raw);
         }
     }
@@ -282,7 +284,8 @@ class FileResolverTest {
     @CsvSource({"/CON, /con", "/nul.txt, /NUL.txt", "/aux, /Aux", "/PRN.tar.gz, /prn.tar.gz", "/com%C2%B9, /Com%C2%B9",
         "/file.txt., /file.txt", "/file.txt%20, /file.txt", "/dir./inner.txt, /dir/inner.txt"})
     void windowsHostileNamesAreFilesElsewhere(String raw, String another) {
-        FileResolver posix = new FileResolver(root, SymlinkPolicy.INSIDE_ROOT, false, false);
+        FileResolver posix = new FileResolver(root, SymlinkPolicy.INSIDE_ROOT, false, null, false,
+                FileResolver.ROOT_RECHECK);
         Path file = assertInstanceOf(Resolution.Found.class, posix.resolve(raw), raw).file();
         String decoded = java.net.URLDecoder.decode(raw.substring(1), java.nio.charset.StandardCharsets.UTF_8);
         assertEquals(root.resolve(decoded), file);
@@ -312,7 +315,7 @@ class FileResolverTest {
         Files.writeString(a.resolve("only-a.txt"), "a");
         Files.writeString(b.resolve("v.txt"), "b");
         Path current = Files.createSymbolicLink(work.resolve("current"), a);
-        FileResolver resolver = new FileResolver(current, SymlinkPolicy.NEVER, false);
+        FileResolver resolver = new FileResolver(current, SymlinkPolicy.NEVER, false, null, false, Duration.ZERO);
         assertEquals(a.resolve("v.txt").toRealPath(), ((Resolution.Found) resolver.resolve("/v.txt")).file());
 
         Path next = Files.createSymbolicLink(work.resolve("current.next"), b);
@@ -326,6 +329,32 @@ class FileResolverTest {
         Files.delete(a);
         assertEquals(b.resolve("v.txt").toRealPath(), ((Resolution.Found) resolver.resolve("/v.txt")).file());
         assertInstanceOf(Resolution.Directory.class, resolver.resolve("/"));
+
+        Files.delete(current); // as a tool that unlinks before it links: nothing to follow for a moment
+        Resolution gone = resolver.resolve("/v.txt");
+        assertInstanceOf(Resolution.NotFound.class, gone);
+        assertEquals(FileResolver.Looked.Kind.UNCHECKED, resolver.look(resolver.check("/v.txt")).kind(),
+                "not a 404 a cache would remember: " + gone);
+    }
+
+    /** A root switched to a directory that holds internalRoot finds nothing, until it is switched back. */
+    @Test
+    void aRootSwitchedToHoldTheInternalRootFindsNothing(@TempDir Path work) throws IOException {
+        Path published = Files.createDirectories(work.resolve("srv/published"));
+        Path internal = Files.createDirectories(work.resolve("srv/internal"));
+        Files.writeString(published.resolve("v.txt"), "public");
+        Files.writeString(internal.resolve("secret.txt"), "internal");
+        Path current = Files.createSymbolicLink(work.resolve("current"), published);
+        FileResolver resolver = new FileResolver(current, SymlinkPolicy.INSIDE_ROOT, false, internal.toRealPath(),
+                false, Duration.ZERO);
+        assertInstanceOf(Resolution.Found.class, resolver.resolve("/v.txt"));
+        Files.delete(current);
+        Files.createSymbolicLink(current, work.resolve("srv"));
+        assertInstanceOf(Resolution.NotFound.class, resolver.resolve("/internal/secret.txt"));
+        assertInstanceOf(Resolution.NotFound.class, resolver.resolve("/published/v.txt"), "nothing at all");
+        Files.delete(current);
+        Files.createSymbolicLink(current, published);
+        assertInstanceOf(Resolution.Found.class, resolver.resolve("/v.txt"));
     }
 
     // --- hidden files --------------------------------------------------------------------------
