@@ -351,7 +351,7 @@ public final class SluiceSender {
         boolean withBody = withBody(request);
         if (internal == null) {
             LOG.warning("Sluice: a hand-off by " + via + " with no internalRoot set: answered 500");
-            writeSmall(request, response, FilePlanner.text(500, "Internal Server Error", List.of()), withBody);
+            internalServerError(request, response, withBody);
             return;
         }
         Handoff given;
@@ -359,7 +359,7 @@ public final class SluiceSender {
             given = handoff.apply(internal.root());
         } catch (IllegalArgumentException e) {
             LOG.warning("Sluice: a hand-off by " + via + " refused (500): " + e.getMessage());
-            writeSmall(request, response, FilePlanner.text(500, "Internal Server Error", List.of()), withBody);
+            internalServerError(request, response, withBody);
             return;
         }
         Resolution resolution = given.rawPath() == null ? new Resolution.NotFound(given.refusal())
@@ -557,11 +557,13 @@ public final class SluiceSender {
         }
         boolean noDescriptorLeft = e.getReason() != null && e.getReason().startsWith("Too many open files")
                 || nearTheDescriptorLimit();
-        writeSmall(request, response, noDescriptorLeft
-                ? FilePlanner.text(HttpServletResponse.SC_SERVICE_UNAVAILABLE, "Service Unavailable",
-                        List.of(new ResponsePlan.Header("Retry-After", RETRY_AFTER_SECONDS)))
-                : FilePlanner.text(HttpServletResponse.SC_INTERNAL_SERVER_ERROR, "Internal Server Error", List.of()),
-                withBody);
+        if (noDescriptorLeft) {
+            writeSmall(request, response, FilePlanner.text(HttpServletResponse.SC_SERVICE_UNAVAILABLE,
+                    "Service Unavailable", List.of(new ResponsePlan.Header("Retry-After", RETRY_AFTER_SECONDS))),
+                    withBody);
+        } else {
+            internalServerError(request, response, withBody);
+        }
     }
 
     /**
@@ -792,6 +794,12 @@ public final class SluiceSender {
             return;
         }
         writePlain(response, plan, withBody);
+    }
+
+    /** Sluice's plain 500, or the webapp's page for 500 ({@link #writeSmall}). */
+    private static void internalServerError(HttpServletRequest request, HttpServletResponse response,
+            boolean withBody) throws IOException {
+        writeSmall(request, response, FilePlanner.text(500, "Internal Server Error", List.of()), withBody);
     }
 
     /**
@@ -1062,7 +1070,7 @@ public final class SluiceSender {
         // Jetty's stream stays non-blocking after reset (Tomcat's reset drops the listener): a write needs isReady()
         // first, which is true on a response nothing was written to. Tomcat closes the connection after a 500.
         if (response.getOutputStream().isReady()) {
-            writeSmall(request, response, FilePlanner.text(500, "Internal Server Error", List.of()), true);
+            internalServerError(request, response, true);
         } else {
             response.setStatus(500);
             response.setContentLength(0);
