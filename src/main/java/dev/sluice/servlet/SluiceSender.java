@@ -930,6 +930,9 @@ public final class SluiceSender {
             if (!writesAsGiven(request, transfer.out())) {
                 transfer = transfer.withoutMappedChunks();
             }
+            if (endsWithoutBlocking(transfer.out())) {
+                transfer = transfer.withLastByteInItsChunk();
+            }
             if (engine.start(transfer).isEmpty()) {
                 snapshot.close();
                 busy(response);
@@ -951,7 +954,21 @@ public final class SluiceSender {
      * next. (Jetty's HTTP/2 copies the few bytes of a write smaller than 128 into its frame; what is left there.)
      */
     static boolean writesAsGiven(HttpServletRequest request, ServletOutputStream out) {
-        return !request.isSecure() && out.getClass().getName().startsWith("org.eclipse.jetty.");
+        return !request.isSecure() && isJettys(out);
+    }
+
+    /**
+     * Whether {@code out}'s write that reaches the Content-Length ends the response without blocking the writing
+     * thread, so that a body's last chunk may go whole ({@link TransferRequest#lastByteAlone}): Jetty's, whose
+     * closing write in async mode is as asynchronous as any other, on HTTP/1.1 and HTTP/2, clear or TLS. Tomcat's
+     * HTTP/2 stream ends with a blocking flush in that write, and a container not known here may do the same.
+     */
+    static boolean endsWithoutBlocking(ServletOutputStream out) {
+        return isJettys(out);
+    }
+
+    private static boolean isJettys(ServletOutputStream out) {
+        return out.getClass().getName().startsWith("org.eclipse.jetty.");
     }
 
     /**

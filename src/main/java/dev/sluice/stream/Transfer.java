@@ -300,6 +300,8 @@ public final class Transfer {
     private final Object clientKey;
     private final Object userKey;
     private final FileCheck fileCheck;
+    /** Whether the container needs the body's last byte alone ({@link TransferRequest#lastByteAlone}). */
+    private final boolean lastByteAlone;
 
     /**
      * Guards every call on the container's output stream ({@code isReady}, {@code write}, {@code flush}) and
@@ -372,6 +374,7 @@ public final class Transfer {
         this.fileEnd = segments.stream().filter(Segment.FileRegion.class::isInstance)
                 .map(Segment.FileRegion.class::cast).mapToLong(r -> r.position() + r.length()).max().orElse(0);
         this.mapsRegions = engine.mapsFiles() && request.mappedChunks();
+        this.lastByteAlone = request.lastByteAlone();
         this.listener = request.listener();
         this.readAhead = engine.settings().readAhead();
         this.throttle = request.rate() == null
@@ -793,7 +796,7 @@ public final class Transfer {
         mappedEnd = Math.max(mappedEnd, chunk.fileEnd());
         int bytes = chunk.data().remaining();
         long left = length - bytesWritten;
-        if (tail == Tail.BODY && bytes == left && bytes > 1) {
+        if (tail == Tail.BODY && bytes == left && bytes > 1 && (lastByteAlone || mappedEnd > 0)) {
             if (!splitLastByte(chunk)) {
                 recycle(chunk);
                 return;
@@ -833,7 +836,9 @@ public final class Transfer {
      * with one byte after a drained flush leaves Tomcat's blocking flush one byte to send and no wait pending.
      * That flush still blocks the writing thread if the window is exactly spent at that moment, until the client
      * reopens it (Tomcat's stream and connection write timeouts bound the wait). On other containers the split
-     * costs one small write at the end of each download.
+     * costs one small write at the end of each download, and the sender spares it on Jetty
+     * ({@link TransferRequest#lastByteAlone}) unless a mapped chunk was written: the check before the last byte
+     * ({@link #fileStillHoldsTheBody}) must come after the kernel has taken the mapped bytes before it.
      *
      * <p>A mapped chunk's last byte is read from the file, not through the mapping: a read through the mapping
      * enters its page in the process's page tables (a page fault: 1.4% of the server's CPU in a profile of medium

@@ -40,10 +40,16 @@ import java.util.Objects;
  *        part of a write its socket did not take; TLS, which encrypts it) would read pages a truncation of the
  *        file took away, a fault the JVM reports only later, as an {@code InternalError} in whatever that thread
  *        does next (another download, the pool's own code), where nothing can tell it from a bug
+ * @param lastByteAlone whether the body's last byte goes in a write of its own, made once the container has sent
+ *        everything before it; false: the last chunk goes whole, one write less per body. A container whose write
+ *        that reaches the Content-Length may block the writing thread needs it (Tomcat 11's HTTP/2 ends a stream
+ *        with a blocking flush in that write, see {@code Transfer}); false is for a container known to end a
+ *        response without blocking (Jetty). A body with bytes from the file's mapping ends with its last byte alone
+ *        whatever this says: the file is checked once more only after the kernel has taken the bytes before it
  */
 public record TransferRequest(ServletOutputStream out, FileChannel channel, List<Segment> body,
         TransferListener listener, FileVersion file, Path path, Object clientKey, Object userKey, RateLimit rate,
-        TransferLabel label, int startChunk, boolean mappedChunks) {
+        TransferLabel label, int startChunk, boolean mappedChunks, boolean lastByteAlone) {
 
     /**
      * One transfer's speed limit.
@@ -72,54 +78,68 @@ public record TransferRequest(ServletOutputStream out, FileChannel channel, List
         }
     }
 
+    /** The request of an earlier version, whose body ends with its last byte alone. */
+    public TransferRequest(ServletOutputStream out, FileChannel channel, List<Segment> body,
+            TransferListener listener, FileVersion file, Path path, Object clientKey, Object userKey, RateLimit rate,
+            TransferLabel label, int startChunk, boolean mappedChunks) {
+        this(out, channel, body, listener, file, path, clientKey, userKey, rate, label, startChunk, mappedChunks,
+                true);
+    }
+
     /** A request with no file version, in no client's group, unlabelled, that may be sent from mappings. */
     public static TransferRequest of(ServletOutputStream out, FileChannel channel, List<Segment> body,
             TransferListener listener) {
         return new TransferRequest(out, channel, body, listener, null, null, null, null, null, TransferLabel.NONE, 0,
-                true);
+                true, true);
     }
 
     public TransferRequest withFile(FileVersion version) {
         return new TransferRequest(out, channel, body, listener, version, path, clientKey, userKey, rate, label,
-                startChunk, mappedChunks);
+                startChunk, mappedChunks, lastByteAlone);
     }
 
     /** The file's version and the path it was opened at, so that a change in place is noticed. */
     public TransferRequest withFile(FileVersion version, Path openedAt) {
         return new TransferRequest(out, channel, body, listener, version, openedAt, clientKey, userKey, rate, label,
-                startChunk, mappedChunks);
+                startChunk, mappedChunks, lastByteAlone);
     }
 
     public TransferRequest withClientKey(Object key) {
         return new TransferRequest(out, channel, body, listener, file, path, key, userKey, rate, label, startChunk,
-                mappedChunks);
+                mappedChunks, lastByteAlone);
     }
 
     public TransferRequest withUserKey(Object key) {
         return new TransferRequest(out, channel, body, listener, file, path, clientKey, key, rate, label, startChunk,
-                mappedChunks);
+                mappedChunks, lastByteAlone);
     }
 
     public TransferRequest withRate(RateLimit limit) {
         return new TransferRequest(out, channel, body, listener, file, path, clientKey, userKey, limit, label,
-                startChunk, mappedChunks);
+                startChunk, mappedChunks, lastByteAlone);
     }
 
     public TransferRequest withLabel(TransferLabel newLabel) {
         return new TransferRequest(out, channel, body, listener, file, path, clientKey, userKey, rate, newLabel,
-                startChunk, mappedChunks);
+                startChunk, mappedChunks, lastByteAlone);
     }
 
     /** Starts at the chunk size the same client earned before ({@code startChunk}); 0: start small. */
     public TransferRequest withStartChunk(int bytes) {
         return new TransferRequest(out, channel, body, listener, file, path, clientKey, userKey, rate, label, bytes,
-                mappedChunks);
+                mappedChunks, lastByteAlone);
     }
 
     /** Sends from pooled buffers only, never from slices of a mapping (see {@code mappedChunks}). */
     public TransferRequest withoutMappedChunks() {
         return new TransferRequest(out, channel, body, listener, file, path, clientKey, userKey, rate, label,
-                startChunk, false);
+                startChunk, false, lastByteAlone);
+    }
+
+    /** Ends the body with its last chunk whole (see {@code lastByteAlone}): only for a container known to allow it. */
+    public TransferRequest withLastByteInItsChunk() {
+        return new TransferRequest(out, channel, body, listener, file, path, clientKey, userKey, rate, label,
+                startChunk, mappedChunks, false);
     }
 
     /** Bytes the body holds. */

@@ -460,11 +460,24 @@ class TransferTest {
     @ParameterizedTest
     @EnumSource(BufferKind.class)
     void aFileOverwrittenAfterItsLastReadFailsBeforeTheLastByte(BufferKind kind) throws IOException {
+        overwrittenAfterItsLastRead(kind, false);
+    }
+
+    /** The same where the last chunk may go whole: the check comes before that chunk's write instead. */
+    @ParameterizedTest
+    @EnumSource(BufferKind.class)
+    void aFileOverwrittenAfterItsLastReadFailsBeforeAWholeLastChunk(BufferKind kind) throws IOException {
+        overwrittenAfterItsLastRead(kind, true);
+    }
+
+    private void overwrittenAfterItsLastRead(BufferKind kind, boolean lastChunkWhole) throws IOException {
         byte[] data = file("a.bin", 3 * CHUNK);
         Path path = dir.resolve("a.bin");
         TransferEngine engine = engine(settings().withReadAhead(3).withBufferKind(kind), reads);
         FileChannel channel = open("a.bin");
-        startChecked(engine, channel, path, data.length);
+        TransferRequest request = TransferRequest.of(out, channel, whole(data.length), listener)
+                .withFile(versionOf(path), path);
+        engine.start(lastChunkWhole ? request.withLastByteInItsChunk() : request);
         out.start();
         out.setWritable(false);
         reads.runAll();
@@ -1052,6 +1065,59 @@ class TransferTest {
         assertEquals(List.of("write " + CHUNK, "write " + CHUNK, "write " + (CHUNK - 11), "flush", "write 1"),
                 out.calls());
         assertEquals(0, out.protocolViolations());
+        assertEndedCleanly(engine, channel, Outcome.COMPLETED);
+    }
+
+    /**
+     * For a container that ends a response without blocking (Jetty), the sender asks for the last chunk whole: one
+     * write, no flush, and no one-byte write after it. The bytes are the file's, and the transfer completes.
+     */
+    @ParameterizedTest
+    @EnumSource(value = BufferKind.class, names = {"DIRECT", "HEAP"})
+    void aContainerThatEndsWithoutBlockingGetsTheLastChunkWhole(BufferKind kind) throws IOException {
+        byte[] data = file("a.bin", 3 * CHUNK - 10);
+        TransferEngine engine = engine(settings().withBufferKind(kind), reads);
+        FileChannel channel = open("a.bin");
+        engine.start(TransferRequest.of(out, channel, whole(data.length), listener).withLastByteInItsChunk());
+        out.start();
+        reads.runAll();
+        assertTrue(listener.ended());
+        assertArrayEquals(data, out.sent());
+        assertEquals(List.of("write " + CHUNK, "write " + CHUNK, "write " + (CHUNK - 10)), out.calls());
+        assertEndedCleanly(engine, channel, Outcome.COMPLETED);
+    }
+
+    /** A literal body (a small file a cache holds) goes in one write when its container allows the last chunk whole. */
+    @Test
+    void aSmallLiteralBodyGoesInOneWriteWhenTheLastChunkMayGoWhole() {
+        byte[] data = new byte[4096];
+        new Random(3).nextBytes(data);
+        TransferEngine engine = engine(settings(), reads);
+        engine.start(TransferRequest.of(out, null, List.of(Segment.Literal.of(data)), listener)
+                .withLastByteInItsChunk());
+        out.start();
+        assertArrayEquals(data, out.sent());
+        assertEquals(List.of("write 4096"), out.calls());
+        assertEquals(Outcome.COMPLETED, listener.only().outcome());
+        assertReleased(engine);
+    }
+
+    /**
+     * A mapped body ends with its last byte alone after a flush even where the last chunk might go whole: the
+     * file's check before that byte must come after the container has sent the mapped bytes before it.
+     */
+    @Test
+    void aMappedBodyKeepsItsLastByteAloneWhereTheLastChunkMightGoWhole() throws IOException {
+        byte[] data = file("a.bin", 3 * CHUNK - 10);
+        TransferEngine engine = engine(settings().withBufferKind(BufferKind.MAPPED), reads);
+        FileChannel channel = open("a.bin");
+        engine.start(TransferRequest.of(out, channel, whole(data.length), listener).withLastByteInItsChunk());
+        out.start();
+        reads.runAll();
+        assertArrayEquals(data, out.sent());
+        List<String> calls = out.calls();
+        assertTrue(calls.size() >= 2, calls.toString());
+        assertEquals(List.of("flush", "write 1"), calls.subList(calls.size() - 2, calls.size()), calls.toString());
         assertEndedCleanly(engine, channel, Outcome.COMPLETED);
     }
 
