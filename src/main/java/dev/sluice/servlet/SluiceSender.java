@@ -28,6 +28,7 @@ import dev.sluice.stream.TransferRequest;
 import jakarta.servlet.AsyncContext;
 import jakarta.servlet.DispatcherType;
 import jakarta.servlet.RequestDispatcher;
+import jakarta.servlet.ServletConnection;
 import jakarta.servlet.ServletContext;
 import jakarta.servlet.ServletOutputStream;
 import jakarta.servlet.ServletRequest;
@@ -930,7 +931,7 @@ public final class SluiceSender {
             if (!writesAsGiven(request, transfer.out())) {
                 transfer = transfer.withoutMappedChunks();
             }
-            if (endsWithoutBlocking(transfer.out())) {
+            if (endsWithoutBlocking(request, transfer.out())) {
                 transfer = transfer.withLastByteInItsChunk();
             }
             if (engine.start(transfer).isEmpty()) {
@@ -959,12 +960,22 @@ public final class SluiceSender {
 
     /**
      * Whether {@code out}'s write that reaches the Content-Length ends the response without blocking the writing
-     * thread, so that a body's last chunk may go whole ({@link TransferRequest#lastByteAlone}): Jetty's, whose
-     * closing write in async mode is as asynchronous as any other, on HTTP/1.1 and HTTP/2, clear or TLS. Tomcat's
-     * HTTP/2 stream ends with a blocking flush in that write, and a container not known here may do the same.
+     * thread, so that a body's last chunk may go whole ({@link TransferRequest#lastByteAlone}). Jetty's closing write
+     * in async mode is as asynchronous as any other, on HTTP/1.1 and HTTP/2, clear or TLS. Tomcat's closes the
+     * response in that write: on HTTP/1.1 its end flushes without blocking once a {@code WriteListener} is set
+     * ({@code Http11OutputBuffer}), but its HTTP/2 stream ends with a blocking flush ({@code StreamOutputBuffer}) and
+     * AJP with a blocking write of its end message ({@code AjpProcessor.finishResponse}). A container not known
+     * here may do the same.
      */
-    static boolean endsWithoutBlocking(ServletOutputStream out) {
-        return isJettys(out);
+    static boolean endsWithoutBlocking(HttpServletRequest request, ServletOutputStream out) {
+        if (isJettys(out)) {
+            return true;
+        }
+        if (!out.getClass().getName().startsWith("org.apache.catalina.")) {
+            return false;
+        }
+        ServletConnection connection = request.getServletConnection();
+        return connection != null && "http/1.1".equals(connection.getProtocol());
     }
 
     private static boolean isJettys(ServletOutputStream out) {

@@ -10,7 +10,7 @@ import java.nio.file.attribute.BasicFileAttributes;
 
 /**
  * Whether a transfer's open file still holds the version the response announced. Run by the read threads after
- * a chunk is read (now and then: see {@code Transfer.CHECK_EVERY}), and once more before the body's last byte, so
+ * a chunk is read (now and then: see {@code Transfer.CHECK_EVERY}), and once more before the body's last write, so
  * a file changed in place is never sent as a complete-looking mix of two versions.
  *
  * <p>What is checked: the open file's size (one {@code fstat}), then, when the path is known, the path's file key

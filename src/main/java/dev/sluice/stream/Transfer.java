@@ -62,7 +62,8 @@ import org.apache.commons.io.IOUtils;
  * instead ({@link FileWindows}): they count against the read-ahead like buffers, but hold no pool memory and go
  * back to nobody. A read makes a span of at least {@code chunkSize} bytes resident, and the owner cuts the chunks
  * that lie in it without another read ({@link #fillFromMapping}). Their bytes are copied when the container writes
- * them, so the file is checked once more before the body's last byte ({@link #fileStillHoldsTheBody}).
+ * them, so the file is checked once more before the body's last write ({@link #fileStillHoldsTheBody}), which is
+ * then of its last byte alone.
  */
 public final class Transfer {
 
@@ -158,7 +159,7 @@ public final class Transfer {
         CLEARED
     }
 
-    /** How the body ends: its last byte goes alone, after a flush (see {@link #splitLastByte}). */
+    /** How the body ends: its last byte alone, after a flush, or its last chunk whole (see {@link #splitLastByte}). */
     private enum Tail {
         /** Before the last chunk: chunks go as they are, each paced. */
         BODY,
@@ -287,7 +288,7 @@ public final class Transfer {
      * after the read that crosses each multiple of this many body bytes. Every chunk would cost too much for small
      * ones: a check is an {@code fstat} and a {@code stat}, measured here at 3 to 16 microseconds, about as much as
      * reading a 16 KiB chunk from the page cache. What makes a spliced body impossible is the check before the last
-     * byte; these only cut a changed file's download early, within this many bytes. (For bytes a container copied
+     * write; these only cut a changed file's download early, within this many bytes. (For bytes a container copied
      * when it wrote them: bytes it sent with {@code sendfile} are read from the file when they leave the socket,
      * after this check; see docs/sendfile-jetty.md, "What it gives up".)
      */
@@ -796,7 +797,7 @@ public final class Transfer {
         mappedEnd = Math.max(mappedEnd, chunk.fileEnd());
         int bytes = chunk.data().remaining();
         long left = length - bytesWritten;
-        if (tail == Tail.BODY && bytes == left && bytes > 1 && (lastByteAlone || mappedEnd > 0)) {
+        if (tail == Tail.BODY && bytes == left && bytes > 1 && (lastByteAlone || chunk.source() == Source.MAPPING)) {
             if (!splitLastByte(chunk)) {
                 recycle(chunk);
                 return;
@@ -836,9 +837,11 @@ public final class Transfer {
      * with one byte after a drained flush leaves Tomcat's blocking flush one byte to send and no wait pending.
      * That flush still blocks the writing thread if the window is exactly spent at that moment, until the client
      * reopens it (Tomcat's stream and connection write timeouts bound the wait). On other containers the split
-     * costs one small write at the end of each download, and the sender spares it on Jetty
-     * ({@link TransferRequest#lastByteAlone}) unless a mapped chunk was written: the check before the last byte
-     * ({@link #fileStillHoldsTheBody}) must come after the kernel has taken the mapped bytes before it.
+     * costs one small write at the end of each download, and the sender spares it where the container's closing
+     * write does not block ({@link TransferRequest#lastByteAlone}), unless the last chunk is a slice of the mapping:
+     * its bytes are copied (or sent with {@code sendfile}) only when the container writes them, so the last check
+     * ({@link #fileStillHoldsTheBody}) must come after all but its last byte have gone. Earlier chunks have gone by
+     * then: each write follows an {@code isReady()} that said the one before it was done.
      *
      * <p>A mapped chunk's last byte is read from the file, not through the mapping: a read through the mapping
      * enters its page in the process's page tables (a page fault: 1.4% of the server's CPU in a profile of medium

@@ -4,9 +4,13 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.sluice.servlet.ClosingWriteProbe;
 import dev.sluice.servlet.SluiceServlet;
 import dev.sluice.stream.TransferMetrics;
 import jakarta.servlet.ServletOutputStream;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -73,6 +77,27 @@ class ServletApiIT {
                     () -> servlet.metrics().toString());
             assertTrue(servlet.metrics().bufferBytesHighWater() > 0, "the small file took no buffer");
             Leaks.assertNothingHeld(servlet, root);
+        }
+    }
+
+    /**
+     * A body's last chunk goes whole where the container's write that reaches the Content-Length does not block
+     * the writing thread: Jetty's on HTTP/1.1 and HTTP/2, Tomcat's on HTTP/1.1; on Tomcat's HTTP/2, whose stream
+     * ends with a blocking flush in that write, the last byte goes alone. Asked of each container's own stream.
+     */
+    @ParameterizedTest
+    @EnumSource(ContainerKind.class)
+    void theLastChunkGoesWholeWhereTheContainersClosingWriteDoesNotBlock(ContainerKind kind) throws Exception {
+        try (ContainerKind.Running container = kind.start(new ClosingWriteProbe(), Map.of(), 0, true)) {
+            HttpRequest probe = HttpRequest.newBuilder(container.uri().resolve("/probe")).build();
+            HttpResponse<String> overHttp11 = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build()
+                    .send(probe, HttpResponse.BodyHandlers.ofString());
+            assertEquals(HttpClient.Version.HTTP_1_1, overHttp11.version());
+            assertEquals("true", overHttp11.body(), kind + " over HTTP/1.1");
+            HttpResponse<String> overH2c = HttpClient.newBuilder().version(HttpClient.Version.HTTP_2).build()
+                    .send(probe, HttpResponse.BodyHandlers.ofString());
+            assertEquals(HttpClient.Version.HTTP_2, overH2c.version(), "the h2c upgrade was refused");
+            assertEquals(Boolean.toString(kind != ContainerKind.TOMCAT), overH2c.body(), kind + " over h2c");
         }
     }
 }

@@ -98,6 +98,16 @@ class SluiceSenderTest {
         assertFalse(SluiceSender.writesAsGiven(exchange.request(), exchange.response().getOutputStream()), "TLS");
     }
 
+    /**
+     * A body ends with its last byte alone on a stream Sluice does not know, which may block in the write that
+     * reaches the Content-Length. (Jetty's and Tomcat's own streams: {@code ServletApiIT}.)
+     */
+    @Test
+    void aStreamNotTheContainersEndsWithItsLastByteAlone() throws IOException {
+        FakeExchange exchange = new FakeExchange();
+        assertFalse(SluiceSender.endsWithoutBlocking(exchange.request(), exchange.response().getOutputStream()));
+    }
+
     @Test
     void anInternalRootThatIsNotThereIsNamedAsSuch() {
         String message = assertThrows(IllegalArgumentException.class, () -> new SluiceSender(engine,

@@ -487,7 +487,9 @@ class TransferTest {
         reads.runAll();
 
         assertInstanceOf(FileChangedException.class, listener.only().cause());
-        assertTrue(out.sent().length < data.length, "a body spliced from two versions was completed");
+        // cut before the last write: of the whole last chunk, or of the last byte after the rest of its chunk
+        boolean wholeLastChunk = lastChunkWhole && kind != BufferKind.MAPPED;
+        assertEquals(wholeLastChunk ? 2 * CHUNK : 3 * CHUNK - 1, out.sent().length, out.calls().toString());
         assertEndedCleanly(engine, channel, Outcome.FAILED);
     }
 
@@ -1118,6 +1120,29 @@ class TransferTest {
         List<String> calls = out.calls();
         assertTrue(calls.size() >= 2, calls.toString());
         assertEquals(List.of("flush", "write 1"), calls.subList(calls.size() - 2, calls.size()), calls.toString());
+        assertEndedCleanly(engine, channel, Outcome.COMPLETED);
+    }
+
+    /**
+     * A body whose last chunk is literal (a multipart body's closing boundary) goes whole after mapped regions: the
+     * container has sent every mapped chunk before it, each write following an {@code isReady()} that said so.
+     */
+    @Test
+    void aLiteralAfterMappedRegionsEndsTheBodyWhole() throws IOException {
+        byte[] data = file("a.bin", 4 * CHUNK);
+        byte[] trailer = "--end--\r\n".getBytes(StandardCharsets.US_ASCII);
+        TransferEngine engine = engine(settings().withBufferKind(BufferKind.MAPPED), reads);
+        FileChannel channel = open("a.bin");
+        engine.start(TransferRequest.of(out, channel, List.of(new Segment.FileRegion(0, data.length),
+                Segment.Literal.of(trailer)), listener).withLastByteInItsChunk());
+        out.start();
+        reads.runAll();
+        byte[] expected = Arrays.copyOf(data, data.length + trailer.length);
+        System.arraycopy(trailer, 0, expected, data.length, trailer.length);
+        assertArrayEquals(expected, out.sent());
+        List<String> calls = out.calls();
+        assertEquals("write " + trailer.length, calls.get(calls.size() - 1), calls.toString());
+        assertFalse(calls.contains("flush"), calls.toString());
         assertEndedCleanly(engine, channel, Outcome.COMPLETED);
     }
 
