@@ -803,16 +803,25 @@ public final class Transfer {
                 return;
             }
             bytes--;
+        } else if (bytes == left && chunk.source() == Source.MAPPING) {
+            // a mapped last chunk of one byte (a span ended one byte before the body): it is the last byte
+            ByteBuffer lastByte = lastByteFromFile(chunk);
+            recycle(chunk);
+            if (lastByte == null) {
+                return;
+            }
+            chunk = new Chunk(lastByte, Source.LITERAL);
         }
         if (bytes == left && (mappedEnd > 0 || fileCheck.enabled()) && !fileStillHoldsTheBody()) {
             recycle(chunk); // never written: a pooled one goes back to the pool
             return;
         }
-        inContainer = chunk;
+        Chunk written = chunk;
+        inContainer = written;
         writeSide = WriteSide.UNCONFIRMED;
-        ByteBuffer data = chunk.data();
-        Throwable failure = chunk.source() == Source.MAPPING
-                ? callContainer(() -> engine.writeMapped(out, data, channel, chunk.fileEnd() - data.capacity()))
+        ByteBuffer data = written.data();
+        Throwable failure = written.source() == Source.MAPPING
+                ? callContainer(() -> engine.writeMapped(out, data, channel, written.fileEnd() - data.capacity()))
                 : callContainer(() -> engine.write(out, data));
         if (failure != null) {
             containerFailed(failure);
@@ -854,27 +863,40 @@ public final class Transfer {
     private boolean splitLastByte(Chunk last) {
         ByteBuffer data = last.data();
         int end = data.limit();
-        ByteBuffer lastByte = ByteBuffer.allocate(1);
+        ByteBuffer lastByte;
         if (last.source() == Source.MAPPING) {
-            try {
-                if (channel.read(lastByte, last.fileEnd() - 1) < 1) {
-                    // the file ends before the byte: the reason is the one the check before it would give
-                    IOException problem = fileProblem();
-                    end(Outcome.FAILED, problem != null ? problem : new FileShrankException(channel.size()));
-                    return false;
-                }
-            } catch (IOException e) {
-                end(Outcome.FAILED, e);
+            lastByte = lastByteFromFile(last);
+            if (lastByte == null) {
                 return false;
             }
-            lastByte.flip();
         } else {
+            lastByte = ByteBuffer.allocate(1);
             lastByte.put(0, data.get(end - 1));
         }
         tail = Tail.FLUSH_DUE;
         data.limit(end - 1);
         ready.addFirst(new Chunk(lastByte, Source.LITERAL));
         return true;
+    }
+
+    /**
+     * The last byte of a mapped chunk, read from the file rather than through the mapping (see
+     * {@link #splitLastByte}); {@code null} when it could not be read: the transfer has failed.
+     */
+    private ByteBuffer lastByteFromFile(Chunk mapped) {
+        ByteBuffer lastByte = ByteBuffer.allocate(1);
+        try {
+            if (channel.read(lastByte, mapped.fileEnd() - 1) < 1) {
+                // the file ends before the byte: the reason is the one the check before it would give
+                IOException problem = fileProblem();
+                end(Outcome.FAILED, problem != null ? problem : new FileShrankException(channel.size()));
+                return null;
+            }
+        } catch (IOException e) {
+            end(Outcome.FAILED, e);
+            return null;
+        }
+        return lastByte.flip();
     }
 
     /**

@@ -44,9 +44,9 @@ import java.util.Objects;
  *        everything before it; false: the last chunk goes whole, one write less per body. A container whose write
  *        that reaches the Content-Length may block the writing thread needs it (Tomcat 11's HTTP/2 ends a stream
  *        with a blocking flush in that write, see {@code Transfer}); false is for a container known to end a
- *        response without blocking (Jetty; Tomcat on HTTP/1.1). A body whose last chunk (longer than a byte) is a
- *        slice of the file's mapping ends with its last byte alone whatever this says: the file is checked once more
- *        only after the container has sent the rest of that chunk
+ *        response without blocking (Jetty; Tomcat on HTTP/1.1). A body whose last chunk is a slice of the file's
+ *        mapping ends with its last byte alone, read from the file, whatever this says: the file is checked once
+ *        more only after the container has sent the rest of that chunk
  */
 public record TransferRequest(ServletOutputStream out, FileChannel channel, List<Segment> body,
         TransferListener listener, FileVersion file, Path path, Object clientKey, Object userKey, RateLimit rate,

@@ -390,6 +390,25 @@ class TransferTest {
         assertEndedCleanly(engine, channel, Outcome.FAILED);
     }
 
+    /**
+     * A mapped body whose last chunk is one byte (a span that ended one byte before the body's end) reads that byte
+     * from the file too, after every byte before it was written: when that read fails, the transfer fails.
+     */
+    @Test
+    void aMappedLastChunkOfOneByteIsReadFromTheFile() throws IOException {
+        byte[] data = file("a.bin", ChunkSizer.FLOOR + 1);
+        TransferEngine engine = engine(settings().withBufferKind(BufferKind.MAPPED), reads);
+        FailingChannel channel = new FailingChannel(open("a.bin"), data.length - 1);
+        start(engine, out, channel, whole(data.length), listener);
+        out.start();
+        reads.runAll();
+
+        assertEquals(List.of("write " + ChunkSizer.FLOOR), out.calls());
+        assertEquals(Outcome.FAILED, listener.only().outcome());
+        assertEquals("Input/output error (injected)", listener.only().cause().getMessage());
+        assertEndedCleanly(engine, channel, Outcome.FAILED);
+    }
+
     @ParameterizedTest
     @EnumSource(BufferKind.class)
     void aFileThatShrinksWhileServedFailsAndIsNeverPadded(BufferKind kind) throws IOException {
