@@ -143,7 +143,8 @@ public final class Setting<T> {
                     + " sends its mapped chunks with sendfile on HTTP/1.1; `false`: always Sluice's engine, copying.",
             "Speed limits are `limitRate`, `globalRate`, `limitRatePerClient` and `limitRatePerUser`. Sendfile sends"
                     + " the file from the kernel without copying it through the JVM, so the bytes queued for a socket"
-                    + " are read from the file as they leave: where files change in place while served, `false`."
+                    + " are read from the file as they leave, and on Tomcat a handed-off body is not checked at all"
+                    + " after the hand-off: where files change in place while served, `false`."
                     + " On a machine where copying is cheap, `false` sent 16 to 70% more over loopback than sendfile"
                     + " ([measured](docs/performance.md#another-machine-2026-12-06); nginx's sendfile did the same)."
                     + " See \"Tomcat's sendfile\" and [sendfile on Jetty](docs/sendfile-jetty.md).");
