@@ -97,7 +97,7 @@ record Handoff(String rawPath, String refusal, SendOptions options, Object given
         }
         Object file = source.values().apply(HandoffOption.FILE);
         SendOptions options = SendOptions.defaults()
-                .withFilename(text(source, HandoffOption.FILENAME, source.headers() ? Handoff::percentDecode : t -> t))
+                .withFilename(text(source, HandoffOption.FILENAME, source.headers() ? Handoff::decodeFilename : t -> t))
                 .withContentType(text(source, HandoffOption.CONTENT_TYPE, checked(SendOptions::checkContentType)))
                 .withCacheControl(text(source, HandoffOption.CACHE_CONTROL, checked(SendOptions::checkCacheControl)))
                 .withRate(rate(source, engine))
@@ -237,6 +237,20 @@ record Handoff(String rawPath, String refusal, SendOptions options, Object given
                     .toString();
         } catch (CharacterCodingException e) {
             throw new IllegalArgumentException("the percent-escapes are not UTF-8");
+        }
+    }
+
+    /**
+     * {@code X-Sluice-Filename}: percent-escapes decoded once ({@link #percentDecode}); a name that is no escaped
+     * UTF-8 (a {@code %} that starts no escape, as in {@code 100% done.pdf}, or escapes that are not UTF-8) is taken
+     * as it is. The name is only shown to the client, in {@code Content-Disposition}, so nothing depends on reading
+     * it one way rather than the other, and a plain ASCII name works as it is.
+     */
+    static String decodeFilename(String text) {
+        try {
+            return percentDecode(text);
+        } catch (IllegalArgumentException e) {
+            return text;
         }
     }
 

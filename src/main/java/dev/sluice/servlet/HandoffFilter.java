@@ -22,7 +22,9 @@ import java.util.logging.Logger;
  * with the {@link SluiceSender} that {@link SluiceServlet} published, as Sluice sends its own.
  *
  * <p>No {@code X-Sluice-*} header ever reaches the client, hand-off or not. The application's status, headers and
- * body are dropped, its cookies kept. A file Sluice refuses (outside {@code internalRoot} in any encoding, a
+ * body are dropped, its cookies kept; an exception it throws after {@code X-Sluice-File} is logged and the file
+ * sent, as after a {@code sendError}, and removing the header ({@code setHeader} with {@code null}) cancels the
+ * hand-off. A file Sluice refuses (outside {@code internalRoot} in any encoding, a
  * symlink leading out, a directory, missing) is a 404, a bad option value or an unknown {@code X-Sluice-*} name a
  * 500; each is logged at WARNING with the value. Only an application that answers on the request thread can hand
  * off (one that goes async gets a 500, see {@link HandoffResponse}).
@@ -47,7 +49,17 @@ public final class HandoffFilter implements Filter {
             return;
         }
         HandoffResponse answer = new HandoffResponse(request, response);
-        chain.doFilter(new AsyncThroughFilter(request, answer), answer);
+        try {
+            chain.doFilter(new AsyncThroughFilter(request, answer), answer);
+        } catch (IOException | ServletException | RuntimeException e) {
+            if (!answer.handoffRequested() || request.isAsyncStarted()) {
+                throw e;
+            }
+            // its errors go nowhere from X-Sluice-File on, as a sendError does: what it wrote is dropped below
+            LOG.warning("Sluice: the application threw after X-Sluice-File "
+                    + LogText.quote(answer.options().get(HandoffOption.FILE.header())) + ": " + e
+                    + "; the file is sent");
+        }
         if (!answer.handoffRequested()) {
             if (!answer.options().isEmpty() && !answer.options().containsKey(HandoffOption.FILE.header())) {
                 LOG.warning("Sluice: " + String.join(", ", answer.options().keySet().stream().map(LogText::quote)

@@ -82,6 +82,9 @@ final class HandoffResponse extends HttpServletResponseWrapper {
     private void keep(String name, String value) {
         if (value == null) {
             options.remove(name);
+            if (Handoff.byHeader(name) == HandoffOption.FILE && !refused) {
+                handoff = false; // removed (setHeader with null): the application answers after all
+            }
             return;
         }
         options.put(name, value);

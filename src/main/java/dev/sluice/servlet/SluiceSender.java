@@ -284,7 +284,9 @@ public final class SluiceSender {
      * headers ask; 503 with {@code Retry-After} when {@code maxTransfers} are running. Each of these errors but
      * the 503 shows the page the webapp's {@code WEB-INF/web.xml} has for its status (docs/http.md), if any. The
      * {@code NullPointerException}, {@code IllegalArgumentException} and {@code IllegalStateException} below are
-     * thrown before the response is touched, so the caller may still answer otherwise.
+     * thrown before the response is touched, so the caller may still answer otherwise; but for a second call on a
+     * request Sluice answers already: that response is Sluice's, even while {@code isCommitted()} still says false
+     * (its body starts once the servlet returns), and must be left alone.
      *
      * @param request the request being answered; it must be able to go async
      * @param response its response, not committed

@@ -491,6 +491,32 @@ class HandoffIT {
     }
 
     /**
+     * From {@code X-Sluice-File} on, the application's errors go nowhere: an exception it throws after setting the
+     * header is logged and the file sent, as after a {@code sendError}. Removing the header ({@code setHeader} with
+     * {@code null}) gives the application its own answer back. A plain name with a {@code %} that starts no escape
+     * is the name.
+     */
+    @ParameterizedTest
+    @EnumSource(ContainerKind.class)
+    void theFileHeaderOutlivesTheAppsExceptionAndGoesWhenTheAppRemovesIt(ContainerKind kind) throws Exception {
+        start(kind, Map.of());
+        TestClient.Response thrown = get(url("header", "big.bin", "then", "throw"));
+        assertEquals(200, thrown.status());
+        assertArrayEquals(big, thrown.body(), "the body is not the file");
+        assertNull(thrown.header("x-app"), "the app's own headers are dropped");
+
+        TestClient.Response cancelled = get(url("header", "big.bin", "then", "cancel"));
+        assertEquals(409, cancelled.status());
+        // what it wrote before the header and after its removal; what it wrote meanwhile went nowhere
+        assertEquals("<p>the app's own body, which Sluice must discard</p>\nthe app's own answer\n",
+                cancelled.text());
+
+        TestClient.Response named = get(url("header", "notes.txt", "raw", "X-Sluice-Filename:100% done.pdf"));
+        assertEquals(200, named.status());
+        assertEquals(ContentDisposition.attachment("100% done.pdf"), named.header("content-disposition"));
+    }
+
+    /**
      * An application that answers asynchronously, started by {@code startAsync()} without arguments (which hands
      * it the container's own response, not the filter's), sets {@code X-Sluice-File} on its async context's
      * response from a thread of its own: the path never reaches the client ({@link #exchange} checks every

@@ -192,6 +192,16 @@ final class TokenApp extends HttpServlet {
             response.addHeader(raw.substring(0, raw.indexOf(':')), raw.substring(raw.indexOf(':') + 1));
         }
         response.getWriter().write("<p>more of it, after the headers</p>\n");
+        switch (String.valueOf(request.getParameter("then"))) {
+            case "throw" -> throw new IllegalStateException("the app failed after choosing the file");
+            case "cancel" -> { // setHeader with null removes a header: the application answers after all
+                response.setHeader(HandoffOption.FILE.header(), null);
+                response.setStatus(409);
+                response.getWriter().write("the app's own answer\n");
+            }
+            default -> {
+            }
+        }
     }
 
     /**

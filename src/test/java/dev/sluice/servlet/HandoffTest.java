@@ -80,9 +80,6 @@ class HandoffTest {
         "X-Sluice-Limit-Rate|fast|expected a size",
         "X-Sluice-Limit-Rate|-1|expected a size",
         "X-Sluice-Limit-Rate-After|1TB|expected a size",
-        "X-Sluice-Filename|100%|percent-escape",
-        "X-Sluice-Filename|%C0%AE|not UTF-8",
-        "X-Sluice-Filename|%\u0663\u0663|percent-escape",
         "X-Sluice-Content-Type|text|media type",
         "X-Sluice-Precompressed|yes|true or false",
         "X-Sluice-Fiel|a.bin|unknown hand-off option",
@@ -162,6 +159,12 @@ class HandoffTest {
         assertEquals("\u00e9\u00e9", Handoff.percentDecode("%C3%A9\u00e9"));
         assertThrows(IllegalArgumentException.class, () -> Handoff.percentDecode("%2"));
         assertThrows(IllegalArgumentException.class, () -> Handoff.percentDecode("%ff"));
+        // a filename is only shown: one that is no escaped UTF-8 is the name as it is
+        assertEquals("100% done.pdf", Handoff.decodeFilename("100% done.pdf"));
+        assertEquals("50%ff off.txt", Handoff.decodeFilename("50%ff off.txt"));
+        assertEquals("%C0%AE", Handoff.decodeFilename("%C0%AE"));
+        assertEquals("%\u0663\u0663", Handoff.decodeFilename("%\u0663\u0663"));
+        assertEquals("\u00e9t\u00e9 1.pdf", Handoff.decodeFilename("%C3%A9t%C3%A9%201.pdf"));
     }
 
     @Test
