@@ -22,9 +22,9 @@ import java.util.logging.Logger;
  * with the {@link SluiceSender} that {@link SluiceServlet} published, as Sluice sends its own.
  *
  * <p>No {@code X-Sluice-*} header ever reaches the client, hand-off or not. The application's status, headers and
- * body are dropped, its cookies kept; an exception it throws after {@code X-Sluice-File} is logged and the file
- * sent, as after a {@code sendError}, and removing the header ({@code setHeader} with {@code null}) cancels the
- * hand-off. A file Sluice refuses (outside {@code internalRoot} in any encoding, a
+ * body are dropped, its cookies kept. An exception it throws after {@code X-Sluice-File} sends no file (it may be
+ * the application's refusal): the response is reset, and the exception goes on to the container; removing the
+ * header again ({@code setHeader} with {@code null}) is a 500. A file Sluice refuses (outside {@code internalRoot} in any encoding, a
  * symlink leading out, a directory, missing) is a 404, a bad option value or an unknown {@code X-Sluice-*} name a
  * 500; each is logged at WARNING with the value. Only an application that answers on the request thread can hand
  * off (one that goes async gets a 500, see {@link HandoffResponse}).
@@ -52,13 +52,21 @@ public final class HandoffFilter implements Filter {
         try {
             chain.doFilter(new AsyncThroughFilter(request, answer), answer);
         } catch (IOException | ServletException | RuntimeException e) {
-            if (!answer.handoffRequested() || request.isAsyncStarted()) {
-                throw e;
+            // Fails closed: an exception may be the application's refusal (an authorization check, a failed
+            // commit), so no file goes; what it wrote before X-Sluice-File must not go either, and the container
+            // answers the exception as it would have (its error page, the outer filters' handling).
+            if (answer.handoffRequested() && !request.isAsyncStarted() && !response.isCommitted()) {
+                resetKeepingCookies(response);
             }
-            // its errors go nowhere from X-Sluice-File on, as a sendError does: what it wrote is dropped below
-            LOG.warning("Sluice: the application threw after X-Sluice-File "
-                    + LogText.quote(answer.options().get(HandoffOption.FILE.header())) + ": " + e
-                    + "; the file is sent");
+            throw e;
+        }
+        if (answer.handoffRequested() && !answer.options().containsKey(HandoffOption.FILE.header())) {
+            LOG.warning("Sluice: X-Sluice-File set, then removed: a hand-off cannot be taken back once asked for"
+                    + " (what the application wrote meanwhile went nowhere): answered 500");
+            resetKeepingCookies(response);
+            response.setStatus(500);
+            response.setContentLength(0);
+            return;
         }
         if (!answer.handoffRequested()) {
             if (!answer.options().isEmpty() && !answer.options().containsKey(HandoffOption.FILE.header())) {

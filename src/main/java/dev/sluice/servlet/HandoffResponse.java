@@ -81,10 +81,7 @@ final class HandoffResponse extends HttpServletResponseWrapper {
     /** Keeps an X-Sluice-* header; the first X-Sluice-File decides whether a hand-off can still happen. */
     private void keep(String name, String value) {
         if (value == null) {
-            options.remove(name);
-            if (Handoff.byHeader(name) == HandoffOption.FILE && !refused) {
-                handoff = false; // removed (setHeader with null): the application answers after all
-            }
+            options.remove(name); // a removed X-Sluice-File leaves the hand-off asked for: the filter answers 500
             return;
         }
         options.put(name, value);
@@ -119,7 +116,9 @@ final class HandoffResponse extends HttpServletResponseWrapper {
     @Override
     public void addHeader(String name, String value) {
         if (isSluiceHeader(name)) {
-            keep(name, value);
+            if (value != null) { // as the containers do: adding no value removes nothing
+                keep(name, value);
+            }
         } else if (passes() || "Set-Cookie".equalsIgnoreCase(name)) {
             super.addHeader(name, value);
         }

@@ -194,7 +194,7 @@ final class TokenApp extends HttpServlet {
         response.getWriter().write("<p>more of it, after the headers</p>\n");
         switch (String.valueOf(request.getParameter("then"))) {
             case "throw" -> throw new IllegalStateException("the app failed after choosing the file");
-            case "cancel" -> { // setHeader with null removes a header: the application answers after all
+            case "cancel" -> { // setHeader with null removes a header: too late for a hand-off
                 response.setHeader(HandoffOption.FILE.header(), null);
                 response.setStatus(409);
                 response.getWriter().write("the app's own answer\n");
