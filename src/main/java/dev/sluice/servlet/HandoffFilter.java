@@ -24,10 +24,10 @@ import java.util.logging.Logger;
  * <p>No {@code X-Sluice-*} header ever reaches the client, hand-off or not. The application's status, headers and
  * body are dropped, its cookies kept. An exception it throws after {@code X-Sluice-File} sends no file (it may be
  * the application's refusal): the response is reset, and the exception goes on to the container; removing the
- * header again ({@code setHeader} with {@code null}) is a 500. A file Sluice refuses (outside {@code internalRoot} in any encoding, a
- * symlink leading out, a directory, missing) is a 404, a bad option value or an unknown {@code X-Sluice-*} name a
- * 500; each is logged at WARNING with the value. Only an application that answers on the request thread can hand
- * off (one that goes async gets a 500, see {@link HandoffResponse}).
+ * header again ({@code setHeader} with {@code null}) is a 500. A file Sluice refuses (outside {@code internalRoot}
+ * in any encoding, a symlink leading out, a directory, missing) is a 404, a bad option value or an unknown
+ * {@code X-Sluice-*} name a 500; each is logged at WARNING with the value. Only an application that answers on
+ * the request thread can hand off (one that goes async gets a 500, see {@link HandoffResponse}).
  *
  * <p>Map it, async-supported, to the application's paths only (never in front of {@link SluiceServlet}: it would
  * see every download through a wrapper), with the {@code REQUEST} and {@code ASYNC} dispatcher types: Sluice ends a
