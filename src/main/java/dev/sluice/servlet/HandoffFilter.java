@@ -60,14 +60,6 @@ public final class HandoffFilter implements Filter {
             }
             throw e;
         }
-        if (answer.handoffRequested() && !answer.options().containsKey(HandoffOption.FILE.header())) {
-            LOG.warning("Sluice: X-Sluice-File set, then removed: a hand-off cannot be taken back once asked for"
-                    + " (what the application wrote meanwhile went nowhere): answered 500");
-            resetKeepingCookies(response);
-            response.setStatus(500);
-            response.setContentLength(0);
-            return;
-        }
         if (!answer.handoffRequested()) {
             if (!answer.options().isEmpty() && !answer.options().containsKey(HandoffOption.FILE.header())) {
                 LOG.warning("Sluice: " + String.join(", ", answer.options().keySet().stream().map(LogText::quote)
@@ -79,16 +71,21 @@ public final class HandoffFilter implements Filter {
             answer.refuseAsync();
             return;
         }
+        if (!answer.options().containsKey(HandoffOption.FILE.header())) {
+            LOG.warning("Sluice: X-Sluice-File set, then removed: a hand-off cannot be taken back once asked for"
+                    + " (what the application wrote meanwhile went nowhere): answered 500");
+            emptyInternalServerError(response);
+            return;
+        }
         Object sender = request.getServletContext().getAttribute(SluiceSender.CONTEXT_ATTRIBUTE);
-        resetKeepingCookies(response);
         if (!(sender instanceof SluiceSender sluice)) {
             LOG.warning("Sluice: X-Sluice-File " + LogText.quote(answer.options().get(HandoffOption.FILE.header()))
                     + " but no " + SluiceSender.CONTEXT_ATTRIBUTE + " in the servlet context (is SluiceServlet"
                     + " deployed, with load-on-startup?): answered 500");
-            response.setStatus(500);
-            response.setContentLength(0);
+            emptyInternalServerError(response);
             return;
         }
+        resetKeepingCookies(response);
         sluice.handOff(request, response, internalRoot -> Handoff.fromHeaders(answer.options(),
                 sluice.engineSettings()), "header " + HandoffOption.FILE.header());
     }
@@ -112,6 +109,13 @@ public final class HandoffFilter implements Filter {
         public AsyncContext startAsync() {
             return startAsync(this, answer);
         }
+    }
+
+    /** The application's answer dropped, its cookies kept, and an empty 500 in its place. */
+    private static void emptyInternalServerError(HttpServletResponse response) {
+        resetKeepingCookies(response);
+        response.setStatus(500);
+        response.setContentLength(0);
     }
 
     /**
