@@ -130,12 +130,20 @@ class RateGroupTest {
         assertTrue(others >= 77L * CHUNK, "the others did not get the slow client's share: " + others / CHUNK);
         assertEquals(a.out().sent().length, b.out().sent().length, CHUNK + 1);
 
-        slow.out().setWritable(true); // the client catches up and asks again: it is served, before the others
+        // The client catches up and asks again: from then on the three share the rate, the returning one neither
+        // queued behind the others nor ahead of them with service banked while its socket was full.
+        slow.out().setWritable(true);
         reads.runAll();
         long slowBefore = slow.out().sent().length;
-        runUntil(clock.get() + Duration.ofSeconds(1).toNanos());
-        assertTrue(slow.out().sent().length - slowBefore >= 3L * CHUNK,
-                "a returning client waited behind the others");
+        long aBefore = a.out().sent().length;
+        long bBefore = b.out().sent().length;
+        runUntil(clock.get() + Duration.ofSeconds(3).toNanos()); // 24 chunks at the group's rate: 8 each
+        long slowGot = (slow.out().sent().length - slowBefore) / CHUNK;
+        long aGot = (a.out().sent().length - aBefore) / CHUNK;
+        long bGot = (b.out().sent().length - bBefore) / CHUNK;
+        String shares = "returning " + slowGot + ", others " + aGot + " and " + bGot + " chunks";
+        assertTrue(slowGot >= 7 && slowGot <= 9, "the returning client's share: " + shares);
+        assertTrue(aGot >= 7 && bGot >= 7, "the others' shares: " + shares);
     }
 
     @Test
