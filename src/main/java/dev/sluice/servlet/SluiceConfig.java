@@ -5,6 +5,7 @@ import dev.sluice.http.SignedLinks;
 import dev.sluice.ops.AddressRanges;
 import dev.sluice.resource.FileCache;
 import dev.sluice.resource.SymlinkPolicy;
+import dev.sluice.stream.BufferKind;
 import dev.sluice.stream.EngineSettings;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -19,6 +20,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.function.Function;
 import java.util.function.UnaryOperator;
 
 /**
@@ -87,6 +89,12 @@ public record SluiceConfig(Path root, EngineSettings engine, SymlinkPolicy symli
      * the closest real one, instead of ignored.
      */
     public static SluiceConfig from(UnaryOperator<String> lookup, Map<String, String> given) {
+        return from(lookup, given, JvmBufferLimit::of);
+    }
+
+    /** As above, with the JVM's limit for each kind of buffer given: for tests. */
+    static SluiceConfig from(UnaryOperator<String> lookup, Map<String, String> given,
+            Function<BufferKind, JvmBufferLimit> limits) {
         given.forEach(Setting::requireKnown);
         Values values = new Values(lookup);
         Path root = values.get(Setting.ROOT); // its real path now, checked
@@ -95,6 +103,17 @@ public record SluiceConfig(Path root, EngineSettings engine, SymlinkPolicy symli
         if (maxBufferMemory < chunkSize) {
             throw ConfigException.invalid(Setting.MAX_BUFFER_MEMORY, values.text(Setting.MAX_BUFFER_MEMORY),
                     "must hold at least one chunk (" + chunkSize + " bytes)");
+        }
+        JvmBufferLimit limit = limits.apply(values.get(Setting.BUFFER_KIND));
+        if (values.given(Setting.MAX_BUFFER_MEMORY)) {
+            if (maxBufferMemory > limit.bytes()) {
+                throw ConfigException.invalid(Setting.MAX_BUFFER_MEMORY, values.text(Setting.MAX_BUFFER_MEMORY),
+                        "is more than this JVM can give the buffers of bufferKind=" + values.text(Setting.BUFFER_KIND)
+                                + " (" + limit.bytes() + " bytes, " + limit.source() + "): lower it, or raise the limit");
+            }
+        } else if (maxBufferMemory > limit.bytes() / 2) {
+            // The default must not fail downloads on a small JVM: half its limit leaves the container its share.
+            maxBufferMemory = Math.max(chunkSize, limit.bytes() / 2);
         }
         int readThreads = values.get(Setting.READ_THREADS);
         // Unset, the maximum follows a readThreads above its default, so a configuration older than

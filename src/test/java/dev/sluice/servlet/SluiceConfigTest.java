@@ -239,6 +239,35 @@ class SluiceConfigTest {
         assertTrue(message.contains("'maxBufferMemory'") && message.contains("one chunk"), message);
     }
 
+    /** Reads the settings on a JVM that can give direct buffers 32 MiB and heap buffers 96 MiB. */
+    private SluiceConfig onASmallJvm(String... pairs) {
+        Map<String, String> values = new HashMap<>();
+        values.put("root", root.toString());
+        for (int i = 0; i < pairs.length; i += 2) {
+            values.put(pairs[i], pairs[i + 1]);
+        }
+        Map<String, String> given = new HashMap<>();
+        values.keySet().forEach(name -> given.put(name, null));
+        return SluiceConfig.from(values::get, given, kind -> kind == BufferKind.HEAP
+                ? new JvmBufferLimit(96L << 20, "-Xmx") : new JvmBufferLimit(32L << 20, "-XX:MaxDirectMemorySize"));
+    }
+
+    @Test
+    void aBudgetTheJvmCannotGiveStopsStartUpAndTheDefaultShrinksToHalfOfIt() {
+        String message = assertThrows(ConfigException.class,
+                () -> onASmallJvm("bufferKind", "direct", "maxBufferMemory", "1GiB")).getMessage();
+        assertTrue(message.contains("'maxBufferMemory'") && message.contains("1GiB")
+                && message.contains("33554432 bytes, -XX:MaxDirectMemorySize"), message);
+        message = assertThrows(ConfigException.class,
+                () -> onASmallJvm("bufferKind", "heap", "maxBufferMemory", "128MiB")).getMessage();
+        assertTrue(message.contains("'maxBufferMemory'") && message.contains("100663296 bytes, -Xmx"), message);
+
+        assertEquals(32L << 20, onASmallJvm("maxBufferMemory", "32MiB").engine().maxBufferMemory()); // given: kept
+        assertEquals(16L << 20, onASmallJvm().engine().maxBufferMemory()); // mapped: direct buffers for short regions
+        assertEquals(48L << 20, onASmallJvm("bufferKind", "heap").engine().maxBufferMemory());
+        assertEquals(256L << 20, config().engine().maxBufferMemory()); // this JVM's limit holds the default twice
+    }
+
     @Test
     void everySettingHasADescriptionAndADefaultExceptTheRoot() {
         for (Setting<?> setting : Setting.values()) {
