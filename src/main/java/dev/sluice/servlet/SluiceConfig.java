@@ -7,6 +7,7 @@ import dev.sluice.resource.FileCache;
 import dev.sluice.resource.SymlinkPolicy;
 import dev.sluice.stream.BufferKind;
 import dev.sluice.stream.EngineSettings;
+import dev.sluice.stream.TransferEngine;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -89,7 +90,7 @@ public record SluiceConfig(Path root, EngineSettings engine, SymlinkPolicy symli
      * the closest real one, instead of ignored.
      */
     public static SluiceConfig from(UnaryOperator<String> lookup, Map<String, String> given) {
-        return from(lookup, given, JvmBufferLimit::of);
+        return from(lookup, given, kind -> JvmBufferLimit.of(TransferEngine.buffersAreDirect(kind)));
     }
 
     /** As above, with the JVM's limit for each kind of buffer given: for tests. */
@@ -105,6 +106,11 @@ public record SluiceConfig(Path root, EngineSettings engine, SymlinkPolicy symli
                     "must hold at least one chunk (" + chunkSize + " bytes)");
         }
         JvmBufferLimit limit = limits.apply(values.get(Setting.BUFFER_KIND));
+        if (chunkSize > limit.bytes()) {
+            throw ConfigException.invalid(Setting.CHUNK_SIZE, values.text(Setting.CHUNK_SIZE),
+                    "is more than this JVM can give the buffers of bufferKind=" + values.text(Setting.BUFFER_KIND)
+                            + " (" + limit.bytes() + " bytes, " + limit.source() + "): lower it, or raise the limit");
+        }
         if (values.given(Setting.MAX_BUFFER_MEMORY)) {
             if (maxBufferMemory > limit.bytes()) {
                 throw ConfigException.invalid(Setting.MAX_BUFFER_MEMORY, values.text(Setting.MAX_BUFFER_MEMORY),

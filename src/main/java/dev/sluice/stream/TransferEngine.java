@@ -138,6 +138,14 @@ public final class TransferEngine implements AutoCloseable {
         return new BufferPool(settings.chunkSize(), settings.maxBufferMemory(), direct);
     }
 
+    /**
+     * Whether the pool's buffers for {@code kind} are direct in this JVM: not for {@code heap}, and not where the
+     * Servlet API has no {@code write(ByteBuffer)} (6.0), whatever the kind.
+     */
+    public static boolean buffersAreDirect(BufferKind kind) {
+        return kind != BufferKind.HEAP && ChunkWriter.BYTE_BUFFER_WRITES;
+    }
+
     private static RateGroup globalRate(EngineSettings settings, LongSupplier clock, Scheduler scheduler) {
         return settings.globalRate() > 0 ? new RateGroup(settings.globalRate(), clock, scheduler) : null;
     }

@@ -29,7 +29,10 @@ class SluiceConfigTest {
         for (int i = 0; i < pairs.length; i += 2) {
             values.put(pairs[i], pairs[i + 1]);
         }
-        return SluiceConfig.from(values);
+        Map<String, String> given = new HashMap<>();
+        values.keySet().forEach(name -> given.put(name, null));
+        // A JVM with no limit on buffers: what the defaults are does not depend on the test JVM's heap.
+        return SluiceConfig.from(values::get, given, kind -> new JvmBufferLimit(Long.MAX_VALUE, "none"));
     }
 
     private String error(String... pairs) {
@@ -239,8 +242,12 @@ class SluiceConfigTest {
         assertTrue(message.contains("'maxBufferMemory'") && message.contains("one chunk"), message);
     }
 
-    /** Reads the settings on a JVM that can give direct buffers 32 MiB and heap buffers 96 MiB. */
+    /** Reads the settings on a JVM that can give direct buffers 32 MiB and heap buffers 96 MiB, or as given. */
     private SluiceConfig onASmallJvm(String... pairs) {
+        return onAJvm(32L << 20, 96L << 20, pairs);
+    }
+
+    private SluiceConfig onAJvm(long direct, long heap, String... pairs) {
         Map<String, String> values = new HashMap<>();
         values.put("root", root.toString());
         for (int i = 0; i < pairs.length; i += 2) {
@@ -249,7 +256,7 @@ class SluiceConfigTest {
         Map<String, String> given = new HashMap<>();
         values.keySet().forEach(name -> given.put(name, null));
         return SluiceConfig.from(values::get, given, kind -> kind == BufferKind.HEAP
-                ? new JvmBufferLimit(96L << 20, "-Xmx") : new JvmBufferLimit(32L << 20, "-XX:MaxDirectMemorySize"));
+                ? new JvmBufferLimit(heap, "-Xmx") : new JvmBufferLimit(direct, "-XX:MaxDirectMemorySize"));
     }
 
     @Test
@@ -265,7 +272,20 @@ class SluiceConfigTest {
         assertEquals(32L << 20, onASmallJvm("maxBufferMemory", "32MiB").engine().maxBufferMemory()); // given: kept
         assertEquals(16L << 20, onASmallJvm().engine().maxBufferMemory()); // mapped: direct buffers for short regions
         assertEquals(48L << 20, onASmallJvm("bufferKind", "heap").engine().maxBufferMemory());
-        assertEquals(256L << 20, config().engine().maxBufferMemory()); // this JVM's limit holds the default twice
+        message = assertThrows(ConfigException.class, () -> onASmallJvm("maxBufferMemory", "33MiB")).getMessage();
+        assertTrue(message.contains("bufferKind=mapped (33554432 bytes"), message); // short regions: direct buffers
+        message = assertThrows(ConfigException.class,
+                () -> onAJvm(8L << 20, 96L << 20, "chunkSize", "16MiB")).getMessage();
+        assertTrue(message.contains("'chunkSize'") && message.contains("16MiB"), message); // not one chunk fits
+    }
+
+    @Test
+    void theJvmsLimitForBuffersIsItsHeapWhenNoDirectLimitIsGiven() {
+        // The test JVM is started without -XX:MaxDirectMemorySize (pom.xml's argLine).
+        long heap = Runtime.getRuntime().maxMemory();
+        assertEquals(heap, JvmBufferLimit.of(false).bytes());
+        assertEquals(heap, JvmBufferLimit.of(true).bytes());
+        assertTrue(JvmBufferLimit.of(true).source().contains("unset"), JvmBufferLimit.of(true).source());
     }
 
     @Test
