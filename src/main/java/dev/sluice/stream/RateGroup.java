@@ -27,12 +27,14 @@ import java.util.function.LongSupplier;
  * (its socket is full because its client is slow, or it waits for a disk read) takes nothing, and the others
  * share what it leaves. So that nobody can bank service by being idle or new and then shut the others out, a
  * member's count is raised, when it asks, to at least the group's virtual time (the count of the last member
- * served) minus a head start: {@link #HEAD_START_NANOS} of the group's rate on its first request, so a newcomer
- * goes first for its first half second's worth of the rate, no longer; and only {@link #RESUME_NANOS} of it on a
- * later one. Why the second is small: a member stops asking while its socket is full, and a slow client's socket
- * fills and drains again and again. With the newcomer's head start at every return, four clients reading at 200 KB/s
- * under a 4 MiB/s {@code globalRate} each took half a second of the whole rate whenever their sockets drained, and
- * the two fast clients beside them got nothing for seconds at a time (a black-box run, 2026-12-07).
+ * served) minus a head start: {@link #HEAD_START_NANOS} of the group's rate while it keeps asking, so a newcomer
+ * goes first for its first half second's worth of the rate, no longer; but only {@link #RESUME_NANOS} of it when it
+ * comes back after more than that long without asking. Why the return is treated apart: a member stops asking while
+ * its socket is full, and a slow client's socket fills and drains again and again. With the newcomer's head start at
+ * every return, four clients reading at 200 KB/s under a 4 MiB/s {@code globalRate} each took half a second of the
+ * whole rate whenever their sockets drained, and the two fast clients beside them got nothing for seconds at a time
+ * (a black-box run, 2026-12-07). A member asking again right after its grant has not been away: raising it then
+ * would take a newcomer's head start back after its first chunk.
  *
  * <h2>Concurrency</h2>
  * A group is shared by transfers owned by different threads, so, unlike a transfer's own {@link Throttle}, it is
@@ -51,9 +53,9 @@ final class RateGroup {
     static final long HEAD_START_NANOS = 500_000_000L;
 
     /**
-     * How far behind the group's virtual time a member that has asked before may resume: enough for the moment
-     * between its grant and its next request (writing the chunk), so one that keeps asking keeps its place; too
-     * little for one that stopped asking to have banked service.
+     * How long a member may go between a grant and its next request and still count as asking all along (the
+     * moment it takes to write the chunk); and how far behind the group's virtual time one that took longer may
+     * resume: too little to have banked service while it did not ask.
      */
     static final long RESUME_NANOS = 50_000_000L;
 
@@ -69,7 +71,8 @@ final class RateGroup {
         private long order;
         private long wanted;
         private boolean queued;
-        private boolean asked;
+        private boolean granted;
+        private long grantedAtNanos;
 
         Member(Waiter waiter) {
             this.waiter = waiter;
@@ -117,8 +120,8 @@ final class RateGroup {
                 throw new IllegalStateException("a queued member asked again");
             }
             long now = clock.getAsLong();
-            member.served = Math.max(member.served, virtualTime - (member.asked ? resumeBytes : headStartBytes));
-            member.asked = true;
+            boolean returning = member.granted && now - member.grantedAtNanos > RESUME_NANOS;
+            member.served = Math.max(member.served, virtualTime - (returning ? resumeBytes : headStartBytes));
             if (waiting.isEmpty() && now >= readyAtNanos) {
                 charge(member, bytes, now);
                 return true;
@@ -196,6 +199,8 @@ final class RateGroup {
         virtualTime = Math.max(virtualTime, member.served);
         member.served += bytes;
         member.wanted = 0;
+        member.granted = true;
+        member.grantedAtNanos = now;
     }
 
     /** Outside the lock: a grant wakes a transfer, which must never run while a group's lock is held. */

@@ -167,6 +167,24 @@ class RateGroupTest {
     }
 
     @Test
+    void aNewLongTransferGoesFirstForItsWholeHeadStart() throws IOException {
+        file("big.bin", 400 * CHUNK);
+        TransferEngine engine = engine(settings().withGlobalRate(RATE));
+        Client a = start(engine, "big.bin", 400 * CHUNK, null);
+        Client b = start(engine, "big.bin", 400 * CHUNK, null);
+        runUntil(clock.get() + Duration.ofSeconds(5).toNanos());
+        long before = a.out().sent().length + b.out().sent().length;
+
+        Client late = start(engine, "big.bin", 400 * CHUNK, null);
+        // Half a second of the group's rate is four chunks: the newcomer's, one after another, not only its first.
+        runUntil(clock.get() + Duration.ofMillis(490).toNanos());
+
+        assertEquals(4L * CHUNK, late.out().sent().length, "the newcomer's chunks in its first half second");
+        assertTrue(a.out().sent().length + b.out().sent().length - before <= CHUNK,
+                "the long-running transfers went first");
+    }
+
+    @Test
     void oneClientsTransfersShareOneBudgetAndAnotherClientHasItsOwn() throws IOException {
         file("big.bin", 400 * CHUNK);
         TransferEngine engine = engine(settings().withLimitRatePerClient(RATE));
