@@ -31,10 +31,15 @@ import java.util.function.IntFunction;
  * called outside it too, so a grant may safely wake a transfer.
  *
  * <p>An allocation can fail although the budget has room: the JVM's direct-memory limit
- * ({@code -XX:MaxDirectMemorySize}) is shared with the container and need not be above the budget. The failed
- * buffer's share of the budget is taken back at once, and the caller is told: {@link #acquire} throws, a queued
- * waiter is {@linkplain Waiter#refused refused}. Neither is left waiting for a buffer that was counted but never
- * made, and the waiters behind it are still served.
+ * ({@code -XX:MaxDirectMemorySize}) is shared with the container, and the settings only refuse a budget above it,
+ * not one the container's own buffers leave too little room for. The failed buffer's share of the budget is taken
+ * back at once. If other buffers are lent, they will come back, so the request waits for them, as for a spent
+ * budget: it goes back to the head of the queue, the pool's ceiling drops to the bytes lent (what the JVM did give),
+ * and the idle buffers are let go so that the collector can free their memory. The ceiling is the budget again
+ * once nobody waits. Only when nothing is lent, so nothing can come back, is the caller told: {@link #acquire}
+ * throws, a queued waiter is {@linkplain Waiter#refused refused}, and the waiters behind it are still served.
+ * (Before, every failed allocation failed its download: a budget of 1 GiB on a JVM allowed 32 MiB of direct memory
+ * failed 30 downloads of 30, in a black-box run of 2026-12-07.)
  */
 final class BufferPool {
 
@@ -64,6 +69,8 @@ final class BufferPool {
     private final IntFunction<ByteBuffer> allocator;
     private final Map<Integer, ArrayDeque<ByteBuffer>> idle = new HashMap<>();
     private final ArrayDeque<Request> waiters = new ArrayDeque<>();
+    /** The most bytes lent and kept: the budget, or less after an allocation failed until nobody waits. */
+    private long ceiling;
     private long bytesInUse;
     private long bytesIdle;
     private long highWater;
@@ -85,6 +92,7 @@ final class BufferPool {
         }
         this.largest = largest;
         this.budget = budget;
+        this.ceiling = budget;
         this.direct = direct;
         this.allocator = allocator;
     }
@@ -95,7 +103,10 @@ final class BufferPool {
 
     /**
      * A cleared buffer of exactly {@code size} bytes, or {@code null} when the budget is spent or others wait
-     * already; then {@code waiter} is queued and will be granted one of that size later.
+     * already, or the JVM could not make it while other buffers are lent; then {@code waiter} is queued and will be
+     * granted one of that size later.
+     *
+     * @throws OutOfMemoryError when the JVM could not make the buffer and no other buffer is lent
      */
     public ByteBuffer acquire(int size, Waiter waiter) {
         if (size <= 0 || size > largest) {
@@ -103,7 +114,7 @@ final class BufferPool {
         }
         ByteBuffer reused;
         synchronized (this) {
-            if (!waiters.isEmpty() || bytesInUse + size > budget) {
+            if (!waiters.isEmpty() || bytesInUse + size > ceiling()) {
                 waiters.add(new Request(waiter, size));
                 waits++;
                 return null;
@@ -116,7 +127,11 @@ final class BufferPool {
         try {
             return allocator.apply(size);
         } catch (OutOfMemoryError e) {
-            deliver(uncount(size));
+            Request request = new Request(waiter, size);
+            if (notMade(request)) {
+                return null;
+            }
+            deliver(grantWhatFitsNow());
             throw e;
         }
     }
@@ -158,7 +173,7 @@ final class BufferPool {
     /** Takes buffers for the waiters at the head of the queue, in order, while they fit the budget. */
     private List<Grant> grantWhatFits() {
         List<Grant> grants = List.of();
-        for (Request head; (head = waiters.peek()) != null && bytesInUse + head.size() <= budget; ) {
+        for (Request head; (head = waiters.peek()) != null && fits(head.size()); ) {
             waiters.poll();
             if (grants.isEmpty()) {
                 grants = new ArrayList<>(2);
@@ -169,9 +184,10 @@ final class BufferPool {
     }
 
     /**
-     * Hands each grant its buffer, allocating the new ones. A grant whose allocation fails is refused and its
-     * share given back, which may let further waiters through: they are served in the same loop, so this ends
-     * when the queue is empty or the budget full again (each turn takes waiters off a finite queue).
+     * Hands each grant its buffer, allocating the new ones. A grant whose allocation fails waits again at the head
+     * of the queue while other buffers are lent ({@link #notMade}); else it is refused and its share given back,
+     * which may let further waiters through: they are served in the same loop, so this ends when the queue is
+     * empty or the budget full again (each turn takes waiters off a finite queue).
      */
     private void deliver(List<Grant> grants) {
         if (grants.isEmpty()) { // every release without a waiter: no allocation on that path
@@ -184,8 +200,10 @@ final class BufferPool {
                 try {
                     buffer = allocator.apply(grant.size());
                 } catch (OutOfMemoryError e) {
-                    pending.addAll(uncount(grant.size()));
-                    grant.waiter().refused(e);
+                    if (!notMade(new Request(grant.waiter(), grant.size()))) {
+                        pending.addAll(grantWhatFitsNow());
+                        grant.waiter().refused(e);
+                    }
                     continue;
                 }
             }
@@ -193,9 +211,41 @@ final class BufferPool {
         }
     }
 
-    /** Takes back the share of a buffer that was counted as lent but could not be made; grants what fits now. */
-    private synchronized List<Grant> uncount(int size) {
-        bytesInUse -= size;
+    /**
+     * Takes back the share of a buffer that was counted as lent but could not be made. If other buffers are lent,
+     * queues {@code request} again at the head, lowers the ceiling to the bytes lent and lets the idle buffers go,
+     * and returns true: the request waits for a release. False when nothing is lent: the caller must give up.
+     */
+    private synchronized boolean notMade(Request request) {
+        bytesInUse -= request.size();
+        if (bytesInUse == 0) {
+            return false;
+        }
+        ceiling = bytesInUse;
+        idle.clear();
+        bytesIdle = 0;
+        waiters.addFirst(request);
+        waits++;
+        return true;
+    }
+
+    /**
+     * Whether a buffer of {@code size} may be lent now, under the lock. With nothing lent it may, whatever the
+     * ceiling: nothing would come back for it to wait for.
+     */
+    private boolean fits(int size) {
+        return bytesInUse == 0 || bytesInUse + size <= ceiling();
+    }
+
+    /** The ceiling, back at the budget once nobody waits. Under the lock. */
+    private long ceiling() {
+        if (waiters.isEmpty()) {
+            ceiling = budget;
+        }
+        return ceiling;
+    }
+
+    private synchronized List<Grant> grantWhatFitsNow() {
         return grantWhatFits();
     }
 
@@ -216,12 +266,13 @@ final class BufferPool {
         return null;
     }
 
-    /** Lets go of idle buffers of other sizes until the buffers kept, lent or idle, fit the budget again. */
+    /** Lets go of idle buffers of other sizes until the buffers kept, lent or idle, fit the ceiling again. */
     private void dropIdleBeyondBudget() {
         Iterator<ArrayDeque<ByteBuffer>> lists = idle.values().iterator();
-        while (bytesInUse + bytesIdle > budget && lists.hasNext()) {
+        long most = ceiling();
+        while (bytesInUse + bytesIdle > most && lists.hasNext()) {
             ArrayDeque<ByteBuffer> free = lists.next();
-            for (ByteBuffer dropped; bytesInUse + bytesIdle > budget && (dropped = free.poll()) != null; ) {
+            for (ByteBuffer dropped; bytesInUse + bytesIdle > most && (dropped = free.poll()) != null; ) {
                 bytesIdle -= dropped.capacity();
             }
         }

@@ -133,11 +133,11 @@ class BufferPoolTest {
     }
 
     /**
-     * A grant whose allocation fails: its waiter is told (it would otherwise wait for ever, off the queue), its
-     * share goes back, and the waiter behind it still gets its buffer from the same release.
+     * A grant whose allocation fails while other buffers are lent: its waiter waits again, at the head of the
+     * queue, for them (the JVM's limit, not the budget, is what is spent); a grant made in the same release stands.
      */
     @Test
-    void aWaiterWhoseBufferCannotBeMadeIsRefusedAndTheOnesBehindItAreServed() {
+    void aWaiterWhoseBufferCannotBeMadeWaitsForTheLentOnes() {
         BufferPool pool = new BufferPool(64 * K, 128 * K, false, failingAt(3));
         ByteBuffer a = pool.acquire(64 * K, new Recorder());
         ByteBuffer b = pool.acquire(64 * K, new Recorder());
@@ -146,17 +146,65 @@ class BufferPoolTest {
         assertNull(pool.acquire(32 * K, first));
         assertNull(pool.acquire(32 * K, second));
 
-        pool.retire(a); // both fit now: the first's allocation (the third) fails
+        pool.retire(a); // both fit the budget now: the first's allocation (the third) fails, with b still lent
+
+        assertTrue(first.refused.isEmpty() && first.granted.isEmpty(), "the first was refused or served");
+        assertEquals(1, second.granted.size(), "the grant made in the same release");
+        assertEquals(1, pool.waiting());
+        assertEquals(96 * K, pool.bytesInUse(), "b and the second's: the failed buffer's share went back");
+
+        pool.release(b); // what the JVM gave comes back
+        assertEquals(1, first.granted.size());
+        assertEquals(32 * K, first.granted.get(0).capacity());
+        assertEquals(0, pool.waiting());
+        assertEquals(64 * K, pool.bytesInUse());
+    }
+
+    /** With nothing lent, nothing can come back: the waiter is told, and the pool serves the next request. */
+    @Test
+    void aWaiterWhoseBufferCannotBeMadeWithNothingLentIsRefused() {
+        BufferPool pool = new BufferPool(64 * K, 64 * K, false, failingAt(2));
+        ByteBuffer a = pool.acquire(64 * K, new Recorder());
+        Recorder first = new Recorder();
+        assertNull(pool.acquire(32 * K, first));
+
+        pool.retire(a); // the first's allocation (the second) fails with nothing lent
 
         assertEquals(1, first.refused.size());
         assertTrue(first.granted.isEmpty());
-        assertEquals(1, second.granted.size());
-        assertEquals(32 * K, second.granted.get(0).capacity());
         assertEquals(0, pool.waiting());
-        assertEquals(96 * K, pool.bytesInUse(), "b and the second's buffer, not the refused one");
-        pool.release(b);
-        pool.release(second.granted.get(0));
         assertEquals(0, pool.bytesInUse());
+        assertEquals(64 * K, pool.acquire(64 * K, new Recorder()).capacity(), "the whole budget is there again");
+    }
+
+    /**
+     * An allocation that fails in acquire while buffers are lent queues the caller instead of throwing; until the
+     * queue is empty again, the pool lends no more than the JVM gave, and then the whole budget again.
+     */
+    @Test
+    void anAllocationThatFailsWhileBuffersAreLentWaitsForThem() {
+        BufferPool pool = new BufferPool(64 * K, 256 * K, false, failingAt(2));
+        ByteBuffer a = pool.acquire(64 * K, new Recorder());
+        Recorder waiter = new Recorder();
+        assertNull(pool.acquire(64 * K, waiter), "the failed allocation threw or was handed out");
+        assertEquals(1, pool.waiting());
+        assertEquals(64 * K, pool.bytesInUse());
+        Recorder behind = new Recorder();
+        assertNull(pool.acquire(16 * K, behind), "a later request went ahead of the waiting one");
+
+        pool.release(a); // the waiter gets a itself (the same size: no new allocation)
+        assertEquals(List.of(a), waiter.granted);
+        assertTrue(behind.granted.isEmpty(), "lent more than the JVM gave before the waiters were served");
+
+        pool.release(a);
+        assertEquals(1, behind.granted.size());
+        assertEquals(16 * K, pool.bytesInUse());
+        List<ByteBuffer> whole = new ArrayList<>();
+        for (int i = 0; i < 3; i++) {
+            whole.add(pool.acquire(64 * K, new Recorder()));
+        }
+        assertTrue(whole.stream().allMatch(buffer -> buffer != null), "the budget was not whole again: " + whole);
+        assertEquals(208 * K, pool.bytesInUse());
     }
 
     /**
