@@ -23,16 +23,9 @@ class SluiceConfigTest {
     @TempDir
     Path root;
 
+    /** Reads the settings on a JVM with no limit on buffers: the defaults do not depend on the test JVM's heap. */
     private SluiceConfig config(String... pairs) {
-        Map<String, String> values = new HashMap<>();
-        values.put("root", root.toString());
-        for (int i = 0; i < pairs.length; i += 2) {
-            values.put(pairs[i], pairs[i + 1]);
-        }
-        Map<String, String> given = new HashMap<>();
-        values.keySet().forEach(name -> given.put(name, null));
-        // A JVM with no limit on buffers: what the defaults are does not depend on the test JVM's heap.
-        return SluiceConfig.from(values::get, given, kind -> new JvmBufferLimit(Long.MAX_VALUE, "none"));
+        return onAJvm(Long.MAX_VALUE, Long.MAX_VALUE, pairs);
     }
 
     private String error(String... pairs) {
