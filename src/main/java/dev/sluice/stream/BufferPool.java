@@ -33,13 +33,15 @@ import java.util.function.IntFunction;
  * <p>An allocation can fail although the budget has room: the JVM's direct-memory limit
  * ({@code -XX:MaxDirectMemorySize}) is shared with the container, and the settings only refuse a budget above it,
  * not one the container's own buffers leave too little room for. The failed buffer's share of the budget is taken
- * back at once. If other buffers are lent, they will come back, so the request waits for them, as for a spent
- * budget: it goes back to the head of the queue, the pool's ceiling drops to the bytes lent (what the JVM did give),
- * and the idle buffers are let go so that the collector can free their memory. The ceiling is the budget again
- * once nobody waits. Only when nothing is lent, so nothing can come back, is the caller told: {@link #acquire}
- * throws, a queued waiter is {@linkplain Waiter#refused refused}, and the waiters behind it are still served.
- * (Before, every failed allocation failed its download: a budget of 1 GiB on a JVM allowed 32 MiB of direct memory
- * failed 30 downloads of 30, in a black-box run of 2026-12-07.)
+ * back at once, and the idle buffers are let go, so that the collection the next allocation runs can free their
+ * memory. If other buffers are lent, they will come back, so the request waits for them, as for a spent budget: it
+ * goes back to the head of the queue, and the pool lends and keeps no more than the JVM did give (the bytes lent and
+ * idle when the allocation failed) until nobody waits. With nothing lent but idle buffers let go, the allocation is
+ * tried once more. Only when nothing could come back is the caller told: {@link #acquire} throws, a queued waiter
+ * is {@linkplain Waiter#refused refused}, and the waiters behind it are still served. (Before, every failed
+ * allocation failed its download: with a budget equal to a 32 MiB direct-memory limit, 2 downloads of 20 in a
+ * black-box run of 2026-12-07.) A waiter cancelled while its grant is being allocated comes back to the head if
+ * the allocation fails; its later grant reaches a transfer that has ended, which gives the buffer back.
  */
 final class BufferPool {
 
@@ -124,15 +126,24 @@ final class BufferPool {
         if (reused != null) {
             return reused;
         }
-        try {
-            return allocator.apply(size);
-        } catch (OutOfMemoryError e) {
-            Request request = new Request(waiter, size);
-            if (notMade(request)) {
-                return null;
+        Request request = new Request(waiter, size);
+        while (true) {
+            try {
+                return allocator.apply(size);
+            } catch (OutOfMemoryError e) {
+                switch (notMade(request)) {
+                    case WAIT -> {
+                        return null;
+                    }
+                    case RETRY -> {
+                        // the idle buffers were let go: the allocation's own collection may free them now
+                    }
+                    case REFUSE -> {
+                        deliver(grantWhatFitsNow());
+                        throw e;
+                    }
+                }
             }
-            deliver(grantWhatFitsNow());
-            throw e;
         }
     }
 
@@ -170,7 +181,7 @@ final class BufferPool {
         deliver(grants);
     }
 
-    /** Takes buffers for the waiters at the head of the queue, in order, while they fit the budget. */
+    /** Takes buffers for the waiters at the head of the queue, in order, while they fit the ceiling. */
     private List<Grant> grantWhatFits() {
         List<Grant> grants = List.of();
         for (Request head; (head = waiters.peek()) != null && fits(head.size()); ) {
@@ -185,9 +196,9 @@ final class BufferPool {
 
     /**
      * Hands each grant its buffer, allocating the new ones. A grant whose allocation fails waits again at the head
-     * of the queue while other buffers are lent ({@link #notMade}); else it is refused and its share given back,
-     * which may let further waiters through: they are served in the same loop, so this ends when the queue is
-     * empty or the budget full again (each turn takes waiters off a finite queue).
+     * of the queue while other buffers are lent, and its turn ends ({@link #notMade}); else it is refused and its
+     * share given back, which may let further waiters through: they are served in the same loop, so this ends when
+     * the queue is empty or the ceiling reached again (each turn takes waiters off a finite queue).
      */
     private void deliver(List<Grant> grants) {
         if (grants.isEmpty()) { // every release without a waiter: no allocation on that path
@@ -196,37 +207,60 @@ final class BufferPool {
         ArrayDeque<Grant> pending = new ArrayDeque<>(grants);
         for (Grant grant; (grant = pending.poll()) != null; ) {
             ByteBuffer buffer = grant.reused();
-            if (buffer == null) {
+            Request request = new Request(grant.waiter(), grant.size());
+            while (buffer == null) {
                 try {
                     buffer = allocator.apply(grant.size());
                 } catch (OutOfMemoryError e) {
-                    if (!notMade(new Request(grant.waiter(), grant.size()))) {
+                    AfterFailure next = notMade(request);
+                    if (next == AfterFailure.REFUSE) {
                         pending.addAll(grantWhatFitsNow());
                         grant.waiter().refused(e);
                     }
-                    continue;
+                    if (next != AfterFailure.RETRY) {
+                        break;
+                    }
                 }
             }
-            grant.waiter().granted(buffer);
+            if (buffer != null) {
+                grant.waiter().granted(buffer);
+            }
         }
     }
 
+    /** What a request whose buffer the JVM could not make does next. */
+    private enum AfterFailure {
+        /** Other buffers are lent: it waits for them at the head of the queue. */
+        WAIT,
+        /** Nothing is lent, but idle buffers were kept: they were let go, and the allocation is tried once more. */
+        RETRY,
+        /** Nothing is lent or kept that could come back: the request is over. */
+        REFUSE
+    }
+
     /**
-     * Takes back the share of a buffer that was counted as lent but could not be made. If other buffers are lent,
-     * queues {@code request} again at the head, lowers the ceiling to the bytes lent and lets the idle buffers go,
-     * and returns true: the request waits for a release. False when nothing is lent: the caller must give up.
+     * Takes back the share of a buffer that was counted as lent but could not be made, and says what the request
+     * does next. The memory the JVM did give is what is lent and kept idle: the ceiling drops to it, and the idle
+     * buffers are let go, so that the collection the next allocation runs can free them. For {@code RETRY} the
+     * request's share is counted again (the caller allocates once more); for {@code WAIT} the request is queued
+     * again at the head.
      */
-    private synchronized boolean notMade(Request request) {
+    private synchronized AfterFailure notMade(Request request) {
         bytesInUse -= request.size();
-        if (bytesInUse == 0) {
-            return false;
-        }
-        ceiling = bytesInUse;
+        long given = bytesInUse + bytesIdle;
+        boolean keptIdle = bytesIdle > 0;
         idle.clear();
         bytesIdle = 0;
-        waiters.addFirst(request);
-        waits++;
-        return true;
+        if (bytesInUse > 0) {
+            ceiling = given;
+            waiters.addFirst(request);
+            return AfterFailure.WAIT;
+        }
+        if (keptIdle) {
+            bytesInUse += request.size();
+            return AfterFailure.RETRY;
+        }
+        return AfterFailure.REFUSE;
     }
 
     /**

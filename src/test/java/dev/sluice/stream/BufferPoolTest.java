@@ -207,6 +207,37 @@ class BufferPoolTest {
         assertEquals(208 * K, pool.bytesInUse());
     }
 
+    /** Idle buffers hold memory the JVM gave: with nothing lent, they are let go and the allocation tried again. */
+    @Test
+    void anAllocationThatFailsWithOnlyIdleBuffersKeptLetsThemGoAndTriesAgain() {
+        BufferPool pool = new BufferPool(64 * K, 128 * K, false, failingAt(2));
+        pool.release(pool.acquire(64 * K, new Recorder())); // kept idle
+        assertEquals(64 * K, pool.bytesIdle());
+
+        ByteBuffer buffer = pool.acquire(32 * K, new Recorder()); // the second allocation fails, the third is made
+        assertEquals(32 * K, buffer.capacity());
+        assertEquals(0, pool.bytesIdle(), "the idle buffer was kept");
+        assertEquals(32 * K, pool.bytesInUse());
+    }
+
+    /** What the JVM gave when an allocation failed is the bytes lent and the bytes idle: the pool may lend both. */
+    @Test
+    void afterAFailedAllocationThePoolLendsWhatTheJvmGaveLentAndIdle() {
+        BufferPool pool = new BufferPool(64 * K, 256 * K, false, failingAt(3));
+        ByteBuffer a = pool.acquire(64 * K, new Recorder());
+        pool.release(pool.acquire(64 * K, new Recorder())); // 64 KiB lent, 64 KiB idle
+        Recorder first = new Recorder();
+        Recorder second = new Recorder();
+        assertNull(pool.acquire(32 * K, first)); // the third allocation fails: the JVM gave 128 KiB
+        assertNull(pool.acquire(64 * K, second));
+        assertEquals(0, pool.bytesIdle(), "the idle buffer was kept");
+
+        pool.release(a);
+        assertEquals(1, first.granted.size());
+        assertEquals(1, second.granted.size(), "held to the bytes lent, not the bytes the JVM gave");
+        assertEquals(96 * K, pool.bytesInUse());
+    }
+
     /**
      * Random acquires and releases of mixed sizes: the bytes lent and the bytes kept (lent or idle) never pass
      * the budget, the count is exact, and every waiter is served once the buffers come back.
