@@ -244,11 +244,30 @@ class BufferPoolTest {
      */
     @Test
     void mixedSizesNeverPassTheBudget() {
+        mixedSizes(false);
+    }
+
+    /**
+     * The same with one allocation in eight refused by the JVM: the counts stay exact, and every waiter ends
+     * granted or refused, once.
+     */
+    @Test
+    void mixedSizesWithAllocationsTheJvmRefusesKeepExactCountsAndServeEveryWaiter() {
+        mixedSizes(true);
+    }
+
+    private void mixedSizes(boolean failing) {
         Random random = new Random(4242);
+        Random failures = new Random(2424);
         int[] sizes = {16 * K, 32 * K, 64 * K, 100 * K};
         for (int round = 0; round < 200; round++) {
             long budget = 100 * K + random.nextInt(400 * K);
-            BufferPool pool = new BufferPool(100 * K, budget, random.nextBoolean());
+            BufferPool pool = new BufferPool(100 * K, budget, random.nextBoolean(), size -> {
+                if (failing && failures.nextInt(8) == 0) {
+                    throw new OutOfMemoryError("Cannot reserve " + size + " bytes of direct buffer memory");
+                }
+                return ByteBuffer.allocate(size);
+            });
             Map<ByteBuffer, Boolean> lent = new IdentityHashMap<>();
             ArrayDeque<Recorder> waiting = new ArrayDeque<>();
             List<ByteBuffer> retired = new ArrayList<>();
@@ -256,7 +275,13 @@ class BufferPoolTest {
                 collectGrants(waiting, lent);
                 if (random.nextInt(3) > 0 || lent.isEmpty()) {
                     Recorder waiter = new Recorder();
-                    ByteBuffer buffer = pool.acquire(sizes[random.nextInt(sizes.length)], waiter);
+                    ByteBuffer buffer;
+                    try {
+                        buffer = pool.acquire(sizes[random.nextInt(sizes.length)], waiter);
+                    } catch (OutOfMemoryError refused) {
+                        assertTrue(failing && lent.isEmpty(), "refused although buffers were lent");
+                        continue;
+                    }
                     if (buffer == null) {
                         waiting.add(waiter);
                     } else {
@@ -281,12 +306,13 @@ class BufferPoolTest {
                     assertTrue(!lent.containsKey(old), "a retired buffer was lent again");
                 }
             }
-            while (!lent.isEmpty() || !waiting.isEmpty()) {
+            while (!lent.isEmpty()) {
                 ByteBuffer buffer = lent.keySet().iterator().next();
                 lent.remove(buffer);
                 pool.release(buffer);
                 collectGrants(waiting, lent);
             }
+            assertTrue(waiting.isEmpty(), "waiters left with nothing lent: " + waiting.size());
             assertEquals(0, pool.bytesInUse());
             assertEquals(0, pool.waiting());
         }
@@ -295,9 +321,9 @@ class BufferPoolTest {
     /** Moves every granted buffer to the lent ones; a granted waiter leaves the queue. */
     private static void collectGrants(ArrayDeque<Recorder> waiting, Map<ByteBuffer, Boolean> lent) {
         waiting.removeIf(waiter -> {
-            assertTrue(waiter.granted.size() <= 1, "granted twice");
+            assertTrue(waiter.granted.size() + waiter.refused.size() <= 1, "answered twice");
             waiter.granted.forEach(buffer -> lent.put(buffer, true));
-            return !waiter.granted.isEmpty();
+            return !waiter.granted.isEmpty() || !waiter.refused.isEmpty();
         });
     }
 }
