@@ -63,9 +63,10 @@ public final class Setting<T> {
             "It must hold one chunk (`chunkSize`). Mapped chunks are pages of the file, not buffers, and do not"
                     + " count. It must fit what the JVM can give the buffers (`-XX:MaxDirectMemorySize`, unset the"
                     + " heap's maximum; the heap's maximum for `heap` and on Servlet 6.0 containers, whose buffers are"
-                    + " on the heap), or start-up stops; unset, it is at most half of that. A client that was fast and then stops reading keeps its chunks, of the size it"
-                    + " earned, until `stallTimeout` ends it: enough of them spend the budget, and new downloads that"
-                    + " need buffers wait that long (mapped chunks need none).");
+                    + " on the heap), or start-up stops; unset, it is at most half of that. A client that was fast"
+                    + " and then stops reading keeps its chunks, of the size it earned, until `stallTimeout` ends it:"
+                    + " enough of them spend the budget, and new downloads that need buffers wait that long (mapped"
+                    + " chunks need none).");
     public static final Setting<Integer> READ_THREADS = declare("readThreads",
             SettingType.Whole.within(EngineSettings.READ_THREADS_BOUNDS), ENGINE.readThreads(),
             "Threads reading files: {range}, plus one for first reads of new downloads.",

@@ -131,7 +131,7 @@ final class BufferPool {
             try {
                 return allocator.apply(size);
             } catch (OutOfMemoryError e) {
-                switch (notMade(request)) {
+                switch (notMade(request, true)) {
                     case WAIT -> {
                         return null;
                     }
@@ -212,7 +212,7 @@ final class BufferPool {
                 try {
                     buffer = allocator.apply(grant.size());
                 } catch (OutOfMemoryError e) {
-                    AfterFailure next = notMade(request);
+                    AfterFailure next = notMade(request, false);
                     if (next == AfterFailure.REFUSE) {
                         pending.addAll(grantWhatFitsNow());
                         grant.waiter().refused(e);
@@ -243,9 +243,9 @@ final class BufferPool {
      * does next. The memory the JVM did give is what is lent and kept idle: the ceiling drops to it, and the idle
      * buffers are let go, so that the collection the next allocation runs can free them. For {@code RETRY} the
      * request's share is counted again (the caller allocates once more); for {@code WAIT} the request is queued
-     * again at the head.
+     * again at the head, and counted as a wait if it is {@code fresh} (not a waiter's grant).
      */
-    private synchronized AfterFailure notMade(Request request) {
+    private synchronized AfterFailure notMade(Request request, boolean fresh) {
         bytesInUse -= request.size();
         long given = bytesInUse + bytesIdle;
         boolean keptIdle = bytesIdle > 0;
@@ -254,6 +254,9 @@ final class BufferPool {
         if (bytesInUse > 0) {
             ceiling = given;
             waiters.addFirst(request);
+            if (fresh) {
+                waits++;
+            }
             return AfterFailure.WAIT;
         }
         if (keptIdle) {
