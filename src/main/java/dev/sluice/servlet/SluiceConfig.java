@@ -107,15 +107,11 @@ public record SluiceConfig(Path root, EngineSettings engine, SymlinkPolicy symli
         }
         JvmBufferLimit limit = limits.apply(values.get(Setting.BUFFER_KIND));
         if (chunkSize > limit.bytes()) {
-            throw ConfigException.invalid(Setting.CHUNK_SIZE, values.text(Setting.CHUNK_SIZE),
-                    "is more than this JVM can give the buffers of bufferKind=" + values.text(Setting.BUFFER_KIND)
-                            + " (" + limit.bytes() + " bytes, " + limit.source() + "): lower it, or raise the limit");
+            throw beyond(limit, Setting.CHUNK_SIZE, values);
         }
         if (values.given(Setting.MAX_BUFFER_MEMORY)) {
             if (maxBufferMemory > limit.bytes()) {
-                throw ConfigException.invalid(Setting.MAX_BUFFER_MEMORY, values.text(Setting.MAX_BUFFER_MEMORY),
-                        "is more than this JVM can give the buffers of bufferKind=" + values.text(Setting.BUFFER_KIND)
-                                + " (" + limit.bytes() + " bytes, " + limit.source() + "): lower it, or raise the limit");
+                throw beyond(limit, Setting.MAX_BUFFER_MEMORY, values);
             }
         } else if (maxBufferMemory > limit.bytes() / 2) {
             // The default must not fail downloads on a small JVM: half its limit leaves the container its share.
@@ -163,6 +159,13 @@ public record SluiceConfig(Path root, EngineSettings engine, SymlinkPolicy symli
                 responses, values.get(Setting.SENDFILE), statusPath, operations, signedLinks(lookup).orElse(null),
                 internalRoot(values, root), new FileCache.Settings(values.get(Setting.CACHE_MAX_MEMORY),
                         values.get(Setting.CACHE_MAX_FILE_SIZE), values.get(Setting.CACHE_REVALIDATE)));
+    }
+
+    /** {@code setting}'s value is more than {@code limit}: what this JVM can give the buffers of the kind set. */
+    private static ConfigException beyond(JvmBufferLimit limit, Setting<?> setting, Values values) {
+        return ConfigException.invalid(setting, values.text(setting), "is more than this JVM can give the buffers of"
+                + " bufferKind=" + values.text(Setting.BUFFER_KIND) + " (" + limit.bytes() + " bytes, "
+                + limit.source() + "): lower it, or raise the limit");
     }
 
     /** The {@code mimeTypes} pairs, {@code ext=type}, over the container's map and Sluice's own table. */

@@ -207,12 +207,11 @@ final class BufferPool {
         ArrayDeque<Grant> pending = new ArrayDeque<>(grants);
         for (Grant grant; (grant = pending.poll()) != null; ) {
             ByteBuffer buffer = grant.reused();
-            Request request = new Request(grant.waiter(), grant.size());
             while (buffer == null) {
                 try {
                     buffer = allocator.apply(grant.size());
                 } catch (OutOfMemoryError e) {
-                    AfterFailure next = notMade(request, false);
+                    AfterFailure next = notMade(new Request(grant.waiter(), grant.size()), false);
                     if (next == AfterFailure.REFUSE) {
                         pending.addAll(grantWhatFitsNow());
                         grant.waiter().refused(e);

@@ -134,8 +134,8 @@ public final class TransferEngine implements AutoCloseable {
      * {@code mapped}, the pool's buffers serve the regions too short to map.
      */
     private static BufferPool newPool(EngineSettings settings, boolean byteBufferWrites) {
-        boolean direct = settings.bufferKind() != BufferKind.HEAP && byteBufferWrites;
-        return new BufferPool(settings.chunkSize(), settings.maxBufferMemory(), direct);
+        return new BufferPool(settings.chunkSize(), settings.maxBufferMemory(),
+                buffersAreDirect(settings.bufferKind(), byteBufferWrites));
     }
 
     /**
@@ -143,7 +143,11 @@ public final class TransferEngine implements AutoCloseable {
      * Servlet API has no {@code write(ByteBuffer)} (6.0), whatever the kind.
      */
     public static boolean buffersAreDirect(BufferKind kind) {
-        return kind != BufferKind.HEAP && ChunkWriter.BYTE_BUFFER_WRITES;
+        return buffersAreDirect(kind, ChunkWriter.BYTE_BUFFER_WRITES);
+    }
+
+    private static boolean buffersAreDirect(BufferKind kind, boolean byteBufferWrites) {
+        return kind != BufferKind.HEAP && byteBufferWrites;
     }
 
     private static RateGroup globalRate(EngineSettings settings, LongSupplier clock, Scheduler scheduler) {
