@@ -81,7 +81,10 @@ public final class Transfer {
         PROCESSING,
         /** Owned, and an event arrived since the pass began: the owner runs another pass before parking. */
         PROCESSING_AGAIN,
-        /** Parked: {@code isReady()} returned false. The container's {@code onWritePossible} resumes it. */
+        /**
+         * Parked: {@code isReady()} returned false. The container's {@code onWritePossible} resumes it. After a
+         * second of it, the stall timer has the chunks read ahead given back (see {@code shedReadAhead}).
+         */
         WAITING_FOR_SOCKET,
         /** Parked: the socket takes data, the next chunk is being read. The read's completion resumes it. */
         WAITING_FOR_READ,
@@ -211,6 +214,10 @@ public final class Transfer {
     private record Granted(ByteBuffer buffer) implements Event {
     }
 
+    /** The pool could not make the awaited buffer, with nothing lent that could come back. */
+    private record Refused(OutOfMemoryError error) implements Event {
+    }
+
     private record Failure(Outcome outcome, Throwable cause) implements Event {
     }
 
@@ -220,6 +227,13 @@ public final class Transfer {
 
     /** The stall timer saw the socket refuse data since {@code blockedSinceNanos}, for too long. */
     private record Stalled(long blockedSinceNanos) implements Event {
+    }
+
+    /**
+     * The stall timer saw the socket refuse data since {@code blockedSinceNanos}, long enough that the chunks read
+     * ahead are only memory held for a client that is not reading ({@link #shedReadAhead}).
+     */
+    private record IdleReadAhead(long blockedSinceNanos) implements Event {
     }
 
     private record ThrottleElapsed() implements Event {
@@ -294,6 +308,9 @@ public final class Transfer {
      */
     static final long CHECK_EVERY = 1024 * 1024;
 
+    /** How long a socket must refuse data before the chunks read ahead for it are given back. */
+    static final long IDLE_READ_AHEAD_NANOS = 1_000_000_000L;
+
     /** The largest chunk: {@code chunkSize}, or larger for a transfer that maps its file (see the engine). */
     private final int chunkCeiling;
     private final TransferRecording recording;
@@ -325,6 +342,13 @@ public final class Transfer {
     private volatile State shown = State.STARTING;
     /** When the socket stopped taking data, for the stall timer; 0 while it takes data. */
     private volatile long blockedSinceNanos;
+    /**
+     * Whether the transfer parked for its socket holding pooled chunks it has not handed to the container (or a
+     * granted buffer): written by the owner when it parks, read by the stall timer, which asks for them back only
+     * then ({@link #checkStall}), so a transfer that holds none (a slow client's mapped chunks) costs it nothing.
+     * Once they are back it is false, and the timer stops asking.
+     */
+    private volatile boolean holdsIdleBuffers;
     /** Body bytes handed to the container: written by the owner only, volatile for {@link #view}. */
     private volatile long bytesWritten;
 
@@ -334,6 +358,8 @@ public final class Transfer {
     private Pace pace = Pace.FREE;
     private Tail tail = Tail.BODY;
     private End ending;
+    /** The read-ahead was given back while the socket refused data: nothing is read again until it drains. */
+    private boolean readAheadShed;
     private final ArrayDeque<Chunk> ready = new ArrayDeque<>();
     private int segmentIndex;
     private long segmentOffset;
@@ -475,7 +501,7 @@ public final class Transfer {
         /** The pool could not make the buffer this transfer waits for: it fails, rather than wait for nothing. */
         @Override
         public void refused(OutOfMemoryError error) {
-            postLater(new Failure(Outcome.FAILED, error));
+            postLater(new Refused(error));
         }
 
         /** On the thread that let the group grant: a group's timer, or another transfer's owner. */
@@ -502,11 +528,20 @@ public final class Transfer {
         post(new ReadFailed(buffer, cause));
     }
 
-    /** Called on the timer: ends the transfer if its socket has taken nothing for the stall timeout. */
+    /**
+     * Called on the timer: ends the transfer if its socket has taken nothing for the stall timeout, and asks for
+     * the pooled chunks read ahead back once it has taken nothing for {@link #IDLE_READ_AHEAD_NANOS}.
+     */
     void checkStall(long nowNanos) {
         long since = blockedSinceNanos;
-        if (since != 0 && nowNanos - since >= engine.settings().stallTimeout().toNanos()) {
+        if (since == 0) {
+            return;
+        }
+        long blocked = nowNanos - since;
+        if (blocked >= engine.settings().stallTimeout().toNanos()) {
             postLater(new Stalled(since));
+        } else if (blocked >= IDLE_READ_AHEAD_NANOS && holdsIdleBuffers) {
+            postLater(new IdleReadAhead(since));
         }
     }
 
@@ -575,6 +610,7 @@ public final class Transfer {
                 return;
             }
             recording.parking(next); // before the compare-and-set: after it, another thread may own the transfer
+            holdsIdleBuffers = next == State.WAITING_FOR_SOCKET && holdsPooledReadAhead();
             shown = next;
             if (ownership.compareAndSet(Ownership.RUNNING, Ownership.PARKED)) {
                 return;
@@ -595,15 +631,21 @@ public final class Transfer {
      */
     private State pass() {
         long stalledSince = 0;
+        long idleSince = 0;
         for (Event event; (event = inbox.poll()) != null; ) {
             if (event instanceof Stalled stalled) {
                 stalledSince = stalled.blockedSinceNanos();
+            } else if (event instanceof IdleReadAhead idle) {
+                idleSince = idle.blockedSinceNanos();
             } else {
                 apply(event);
             }
         }
         if (stalledSince != 0 && writeSide == WriteSide.BLOCKED && blockedSinceNanos == stalledSince) {
             end(Outcome.ABORTED, new StalledException(engine.settings().stallTimeout()));
+        }
+        if (idleSince != 0 && ending == null && writeSide == WriteSide.BLOCKED && blockedSinceNanos == idleSince) {
+            shedReadAhead();
         }
         if (writeSide == WriteSide.READY) {
             writeSide = WriteSide.UNCONFIRMED;
@@ -675,6 +717,7 @@ public final class Transfer {
         if (event instanceof WritePossible) {
             writeSide = WriteSide.UNCONFIRMED;
             blockedSinceNanos = 0;
+            readAheadShed = false;
         } else if (event instanceof ReadDone done) {
             readSide = ReadSide.IDLE;
             ready.add(new Chunk(done.buffer(), Source.POOL));
@@ -692,9 +735,18 @@ public final class Transfer {
             }
             end(Outcome.FAILED, failed.cause());
         } else if (event instanceof Granted granted) {
+            if (readSide != ReadSide.AWAITING_BUFFER) { // granted as the wait was called off (shedReadAhead)
+                pool.release(granted.buffer());
+                return;
+            }
             readSide = ReadSide.IDLE;
             chunksHeld++;
             spare = granted.buffer();
+        } else if (event instanceof Refused refused) {
+            if (readSide == ReadSide.AWAITING_BUFFER) { // else the wait was called off (shedReadAhead)
+                readSide = ReadSide.IDLE;
+                end(Outcome.FAILED, refused.error());
+            }
         } else if (event instanceof Failure failure) {
             end(failure.outcome(), failure.cause());
         } else if (event instanceof ContainerFailed failed) {
@@ -972,6 +1024,9 @@ public final class Transfer {
      * the {@link ChunkSizer} when it is asked for.
      */
     private void fillReadAhead() {
+        if (readAheadShed && writeSide == WriteSide.BLOCKED) {
+            return;
+        }
         while (readSide == ReadSide.IDLE && ending == null) {
             if (segmentIndex == segments.size()) {
                 readSide = ReadSide.ALL_READ;
@@ -1170,6 +1225,63 @@ public final class Transfer {
      */
     private int readAheadNow() {
         return writeSide == WriteSide.BLOCKED && sizer.size() < chunkCeiling ? Math.min(readAhead, 2) : readAhead;
+    }
+
+    /** Whether pooled buffers are held that the container has not been given: read ahead, or granted. */
+    private boolean holdsPooledReadAhead() {
+        if (spare != null) {
+            return true;
+        }
+        for (Chunk chunk : ready) {
+            if (chunk.pooled()) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /**
+     * Gives back every chunk read ahead and not yet handed to the container, and the buffer granted for the next
+     * read, and moves the read position back to the first of them, so they are read again once the socket drains.
+     * Only with no read in flight (chunks come back in order), between chunks as far as speed limits are
+     * concerned, and before the body's end was split off; otherwise the timer asks again at its next round. A
+     * buffer awaited from the spent budget is no longer awaited; one granted in the same moment still arrives,
+     * and goes straight back ({@link #apply}).
+     *
+     * <p>Why: a client that read fast, then stopped (a paused video player, a browser tab left open), keeps
+     * earned full-size chunks until the stall timeout: {@code readAhead} of them, a minute by default, out of
+     * the budget all downloads share. After {@link #IDLE_READ_AHEAD_NANOS} of a socket that takes nothing, the
+     * socket's own buffer holds far more than a chunk (a socket refuses data only when it is full, and wakes the
+     * writer when about a third of it has drained), so reading again when it drains costs the client no wait.
+     * The chunk the container was given last stays: the container may still be copying from it.
+     */
+    private void shedReadAhead() {
+        if (tail != Tail.BODY || pace != Pace.FREE || readSide == ReadSide.READING) {
+            return;
+        }
+        if (readSide == ReadSide.AWAITING_BUFFER) {
+            pool.cancel(callbacks);
+        }
+        long bytes = 0;
+        for (Chunk chunk; (chunk = ready.pollLast()) != null; ) {
+            bytes += chunk.data().remaining();
+            recycle(chunk);
+        }
+        if (spare != null) {
+            chunksHeld--;
+            pool.release(spare);
+            spare = null;
+        }
+        bytesScheduled -= bytes;
+        long back = bytes; // the chunks were the body's bytes just before the read position
+        while (back > segmentOffset) {
+            back -= segmentOffset;
+            segmentIndex--;
+            segmentOffset = segments.get(segmentIndex).length();
+        }
+        segmentOffset -= back;
+        readSide = ReadSide.IDLE;
+        readAheadShed = true;
     }
 
     // ---------------------------------------------------------------- the end

@@ -1,5 +1,6 @@
 package dev.sluice.it;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -9,6 +10,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
@@ -66,6 +68,52 @@ class MemoryBoundIT {
             assertEquals(CLIENTS, m.completed());
             assertTrue(m.bufferBytesHighWater() <= BUDGET, "over the budget: " + m);
             assertTrue(m.bufferWaits() > 0, "the budget was never under pressure, so this proved nothing: " + m);
+        }
+    }
+
+    /**
+     * A client that reads a megabyte and then stops (a paused player): within a few seconds its download holds
+     * the one chunk the container is writing, not its {@code readAhead} of eight, and it still gets every byte
+     * once it reads again.
+     */
+    @ParameterizedTest
+    @EnumSource(ContainerKind.class)
+    void aClientThatStopsReadingKeepsOnlyTheChunkBeingWritten(ContainerKind kind) throws Exception {
+        byte[] data = new byte[32 * 1024 * 1024];
+        new Random(11).nextBytes(data);
+        Files.write(root.resolve("film.bin"), data);
+        long chunk = 16 * 1024;
+        SluiceServlet servlet = new SluiceServlet();
+        try (ContainerKind.Running container = kind.start(servlet, Map.of("root", root.toString(),
+                "chunkSize", "16KiB", "readAhead", "8", "bufferKind", "direct"), 0)) {
+            try (TestClient client = new TestClient(container.uri())) {
+                TestClient.Head head = client.send("GET", "/film.bin", Map.of(), true);
+                assertEquals(200, head.status());
+                byte[] first = new byte[1024 * 1024];
+                client.readFully(first);
+                // Parked for its socket: nothing sent for over a second. Before that, a download whose reads lag its
+                // writes may hold one chunk for a moment, which would prove nothing.
+                long[] sent = {-1, 0};
+                Await.until("the paused download holds one chunk", Duration.ofSeconds(20), () -> {
+                    TransferMetrics m = servlet.metrics();
+                    long now = System.nanoTime();
+                    if (m.bytesSent() != sent[0]) {
+                        sent[0] = m.bytesSent();
+                        sent[1] = now;
+                        return false;
+                    }
+                    return now - sent[1] > Duration.ofMillis(1500).toNanos() && m.activeTransfers() == 1
+                            && m.bufferBytesInUse() == chunk;
+                }, () -> servlet.metrics().toString());
+                byte[] rest = new byte[data.length - first.length];
+                client.readFully(rest);
+                assertArrayEquals(Arrays.copyOf(data, first.length), first);
+                assertArrayEquals(Arrays.copyOfRange(data, first.length, data.length), rest);
+            }
+            Await.until("the download ended and released its buffers", Duration.ofSeconds(30),
+                    () -> servlet.metrics().activeTransfers() == 0 && servlet.metrics().bufferBytesInUse() == 0,
+                    () -> servlet.metrics().toString());
+            assertEquals(1, servlet.metrics().completed(), servlet.metrics().toString());
         }
     }
 
