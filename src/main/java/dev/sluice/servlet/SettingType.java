@@ -77,8 +77,8 @@ public sealed interface SettingType<T> {
         @Override
         public Long parse(String text) {
             Matcher m = SIZE.matcher(text);
-            Rejected rejected = new Rejected("expected a size from " + min + " to " + max
-                    + " bytes, such as 65536, 64KiB or 1MiB");
+            Rejected rejected = new Rejected("expected a size" + bounds()
+                    + " in bytes or with KiB, MiB or GiB, such as 65536, 64KiB or 1MiB");
             if (!m.matches()) {
                 throw rejected;
             }
@@ -100,6 +100,12 @@ public sealed interface SettingType<T> {
             return bytes;
         }
 
+        /** For a message: in the largest binary unit that holds it exactly, else in bytes ({@code 1000 bytes}). */
+        static String describe(long bytes) {
+            String text = new Size(0, EngineSettings.MAX_BYTES).format(bytes);
+            return text.chars().allMatch(Character::isDigit) ? text + " bytes" : text;
+        }
+
         /** In the largest binary unit that holds it exactly: {@code 256KiB}, {@code 0}, {@code 1000}. */
         @Override
         public String format(Long bytes) {
@@ -115,6 +121,14 @@ public sealed interface SettingType<T> {
         @Override
         public String range() {
             return format(min) + " to " + format(max);
+        }
+
+        /** The bounds for a message: none where any size goes (a speed limit's), else both, in units. */
+        private String bounds() {
+            if (max >= EngineSettings.MAX_BYTES) {
+                return min == 0 ? "" : " of at least " + format(min) + ",";
+            }
+            return " from " + format(min) + " to " + format(max) + ",";
         }
     }
 

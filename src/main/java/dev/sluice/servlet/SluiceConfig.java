@@ -103,7 +103,7 @@ public record SluiceConfig(Path root, EngineSettings engine, SymlinkPolicy symli
         long maxBufferMemory = values.get(Setting.MAX_BUFFER_MEMORY);
         if (maxBufferMemory < chunkSize) {
             throw ConfigException.invalid(Setting.MAX_BUFFER_MEMORY, values.text(Setting.MAX_BUFFER_MEMORY),
-                    "must hold at least one chunk (" + chunkSize + " bytes)");
+                    "must hold at least one chunk (chunkSize=" + SettingType.Size.describe(chunkSize) + ")");
         }
         JvmBufferLimit limit = limits.apply(values.get(Setting.BUFFER_KIND));
         if (chunkSize > limit.bytes()) {
@@ -164,7 +164,7 @@ public record SluiceConfig(Path root, EngineSettings engine, SymlinkPolicy symli
     /** {@code setting}'s value is more than {@code limit}: what this JVM can give the buffers of the kind set. */
     private static ConfigException beyond(JvmBufferLimit limit, Setting<?> setting, Values values) {
         return ConfigException.invalid(setting, values.text(setting), "is more than this JVM can give the buffers of"
-                + " bufferKind=" + values.text(Setting.BUFFER_KIND) + " (" + limit.bytes() + " bytes, "
+                + " bufferKind=" + values.text(Setting.BUFFER_KIND) + " (" + SettingType.Size.describe(limit.bytes()) + ", "
                 + limit.source() + "): lower it, or raise the limit");
     }
 

@@ -109,9 +109,12 @@ class SettingTest {
     void aRejectedValueIsReportedWithItsSettingAndWhatWasExpected() {
         assertEquals("Sluice setting 'readAhead' has invalid value '65': expected a whole number from 1 to 64",
                 assertThrows(ConfigException.class, () -> Setting.READ_AHEAD.read(" 65 ")).getMessage());
-        assertEquals("Sluice setting 'chunkSize' has invalid value '0': expected a size from 1024 to 16777216 bytes,"
-                + " such as 65536, 64KiB or 1MiB", assertThrows(ConfigException.class,
+        assertEquals("Sluice setting 'chunkSize' has invalid value '0': expected a size from 1KiB to 16MiB, in bytes"
+                + " or with KiB, MiB or GiB, such as 65536, 64KiB or 1MiB", assertThrows(ConfigException.class,
                 () -> Setting.CHUNK_SIZE.read("0")).getMessage());
+        assertEquals("Sluice setting 'limitRate' has invalid value 'fast': expected a size in bytes or with KiB, MiB"
+                + " or GiB, such as 65536, 64KiB or 1MiB", assertThrows(ConfigException.class,
+                () -> Setting.LIMIT_RATE.read("fast")).getMessage());
         assertEquals("Sluice setting 'stallTimeout' has invalid value '25h': expected a positive duration up to 24h"
                 + " such as 500ms, 60s, 5m or 1h", assertThrows(ConfigException.class,
                 () -> Setting.STALL_TIMEOUT.read("25h")).getMessage());

@@ -257,16 +257,16 @@ class SluiceConfigTest {
         String message = assertThrows(ConfigException.class,
                 () -> onASmallJvm("bufferKind", "direct", "maxBufferMemory", "1GiB")).getMessage();
         assertTrue(message.contains("'maxBufferMemory'") && message.contains("1GiB")
-                && message.contains("33554432 bytes, -XX:MaxDirectMemorySize"), message);
+                && message.contains("(32MiB, -XX:MaxDirectMemorySize)"), message);
         message = assertThrows(ConfigException.class,
                 () -> onASmallJvm("bufferKind", "heap", "maxBufferMemory", "128MiB")).getMessage();
-        assertTrue(message.contains("'maxBufferMemory'") && message.contains("100663296 bytes, -Xmx"), message);
+        assertTrue(message.contains("'maxBufferMemory'") && message.contains("(96MiB, -Xmx)"), message);
 
         assertEquals(32L << 20, onASmallJvm("maxBufferMemory", "32MiB").engine().maxBufferMemory()); // given: kept
         assertEquals(16L << 20, onASmallJvm().engine().maxBufferMemory()); // mapped: direct buffers for short regions
         assertEquals(48L << 20, onASmallJvm("bufferKind", "heap").engine().maxBufferMemory());
         message = assertThrows(ConfigException.class, () -> onASmallJvm("maxBufferMemory", "33MiB")).getMessage();
-        assertTrue(message.contains("bufferKind=mapped (33554432 bytes"), message); // short regions: direct buffers
+        assertTrue(message.contains("bufferKind=mapped (32MiB"), message); // short regions: direct buffers
         message = assertThrows(ConfigException.class,
                 () -> onAJvm(8L << 20, 96L << 20, "chunkSize", "16MiB")).getMessage();
         assertTrue(message.contains("'chunkSize'") && message.contains("16MiB"), message); // not one chunk fits
