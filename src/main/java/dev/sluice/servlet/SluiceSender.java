@@ -21,6 +21,7 @@ import dev.sluice.stream.FileVersion;
 import dev.sluice.stream.Outcome;
 import dev.sluice.stream.Segment;
 import dev.sluice.stream.StalledException;
+import dev.sluice.stream.Transfer;
 import dev.sluice.stream.TransferEngine;
 import dev.sluice.stream.TransferLabel;
 import dev.sluice.stream.TransferListener;
@@ -905,6 +906,8 @@ public final class SluiceSender {
                     : new FileVersion(file.fileKey(), file.size(), file.lastModifiedMillis());
             long total = plan.contentLength();
             AsyncEnd end = new AsyncEnd(async);
+            ContainerEnds containerEnds = new ContainerEnds();
+            async.addListener(containerEnds);
             TransferListener listener = new TransferListener() {
                 @Override
                 public void ended(Outcome outcome, long bytes, Throwable cause) {
@@ -936,10 +939,13 @@ public final class SluiceSender {
             if (endsWithoutBlocking(request, transfer.out())) {
                 transfer = transfer.withLastByteInItsChunk();
             }
-            if (engine.start(transfer).isEmpty()) {
+            Optional<Transfer> started = engine.start(transfer);
+            if (started.isEmpty()) {
                 snapshot.close();
                 busy(response);
                 async.complete();
+            } else {
+                containerEnds.started(started.get());
             }
         } catch (IOException | RuntimeException e) {
             snapshot.close();
@@ -1037,9 +1043,30 @@ public final class SluiceSender {
             });
         } else if (cause instanceof StalledException) {
             end.end(async -> cutOff(async, "its client accepted nothing for stallTimeout"));
+        } else if (outcome == Outcome.ABORTED) {
+            end.end(SluiceSender::completeAborted);
         } else {
             end.end(AsyncContext::complete);
         }
+    }
+
+    /**
+     * Completes an aborted download. One whose response is not committed yet (the container failed the request
+     * before the first write: Tomcat, when the application's servlet threw after handing the file over, see
+     * {@link ContainerEnds}) becomes a bare 500 rather than Sluice's head, with its {@code Content-Length}, over no
+     * body. The transfer has ended, so nothing writes to the response any more.
+     */
+    private static void completeAborted(AsyncContext async) {
+        try {
+            if (async.getResponse() instanceof HttpServletResponse response && !response.isCommitted()) {
+                response.reset();
+                response.setStatus(HttpServletResponse.SC_INTERNAL_SERVER_ERROR);
+                response.setContentLength(0);
+            }
+        } catch (IllegalStateException e) {
+            LOG.fine("Sluice: response committed meanwhile: " + e.getMessage());
+        }
+        async.complete();
     }
 
     /**

@@ -147,10 +147,7 @@ final class BufferPool {
         }
     }
 
-    /**
-     * Forgets a queued waiter (its transfer ended, or gave its read-ahead back). A grant that raced with this still
-     * arrives.
-     */
+    /** Forgets a queued waiter (its transfer ended). A grant that raced with this still arrives. */
     public void cancel(Waiter waiter) {
         List<Grant> grants;
         synchronized (this) {

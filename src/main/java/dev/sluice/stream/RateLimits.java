@@ -88,6 +88,11 @@ final class RateLimits {
         return true;
     }
 
+    /** Whether no chunk is asked for or granted in part: the next {@link #permit} starts with the first group. */
+    boolean betweenChunks() {
+        return !waiting && grantedSoFar == 0;
+    }
+
     /** The group that queued the request granted it. */
     void granted() {
         if (waiting) {

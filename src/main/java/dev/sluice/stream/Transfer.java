@@ -51,8 +51,9 @@ import org.apache.commons.io.IOUtils;
  * parks or ends the transfer.
  *
  * <h2>Buffers</h2>
- * The transfer holds at most {@code readAhead} pooled buffers (two while its socket refuses data): the one being
- * read, the ones read and waiting, and the one the container is writing. Their size follows the client: a
+ * The transfer holds at most {@code readAhead} pooled buffers (two while its socket refuses data, and after a
+ * second or two of that only the one the container holds, see {@link #shedReadAhead}): the one being read, the
+ * ones read and waiting, and the one the container is writing. Their size follows the client: a
  * {@link ChunkSizer} measures how fast the socket drains, so a slow client holds a few small buffers and a
  * fast one large ones. Servlet 6.1 allows the container to use a written buffer until the next
  * {@code isReady()} returns true, so a chunk goes back to the pool only then. If the transfer ends while the
@@ -83,7 +84,7 @@ public final class Transfer {
         PROCESSING_AGAIN,
         /**
          * Parked: {@code isReady()} returned false. The container's {@code onWritePossible} resumes it. After a
-         * second of it, the stall timer has the chunks read ahead given back (see {@code shedReadAhead}).
+         * second or two of it, the stall timer has the chunks read ahead given back (see {@code shedReadAhead}).
          */
         WAITING_FOR_SOCKET,
         /** Parked: the socket takes data, the next chunk is being read. The read's completion resumes it. */
@@ -212,10 +213,6 @@ public final class Transfer {
     }
 
     private record Granted(ByteBuffer buffer) implements Event {
-    }
-
-    /** The pool could not make the awaited buffer, with nothing lent that could come back. */
-    private record Refused(OutOfMemoryError error) implements Event {
     }
 
     private record Failure(Outcome outcome, Throwable cause) implements Event {
@@ -437,6 +434,15 @@ public final class Transfer {
         this.blockedSinceNanos = Math.max(1, engine.nanoTime());
     }
 
+    /**
+     * The container ended the request on its own, outside the output stream (an {@code AsyncListener}'s
+     * {@code onError} or {@code onComplete}): as after {@code WriteListener.onError}, the transfer ends, the stream
+     * is not touched again, and the listener hears {@link TransferListener#containerEnding} on this thread first.
+     */
+    public void containerEnded(Throwable cause) {
+        callbacks.onError(cause);
+    }
+
     /** The current state, for metrics and tests; stale as soon as it is read. */
     public State state() {
         return switch (ownership.get()) {
@@ -501,7 +507,7 @@ public final class Transfer {
         /** The pool could not make the buffer this transfer waits for: it fails, rather than wait for nothing. */
         @Override
         public void refused(OutOfMemoryError error) {
-            postLater(new Refused(error));
+            postLater(new Failure(Outcome.FAILED, error));
         }
 
         /** On the thread that let the group grant: a group's timer, or another transfer's owner. */
@@ -735,18 +741,9 @@ public final class Transfer {
             }
             end(Outcome.FAILED, failed.cause());
         } else if (event instanceof Granted granted) {
-            if (readSide != ReadSide.AWAITING_BUFFER) { // granted as the wait was called off (shedReadAhead)
-                pool.release(granted.buffer());
-                return;
-            }
             readSide = ReadSide.IDLE;
             chunksHeld++;
             spare = granted.buffer();
-        } else if (event instanceof Refused refused) {
-            if (readSide == ReadSide.AWAITING_BUFFER) { // else the wait was called off (shedReadAhead)
-                readSide = ReadSide.IDLE;
-                end(Outcome.FAILED, refused.error());
-            }
         } else if (event instanceof Failure failure) {
             end(failure.outcome(), failure.cause());
         } else if (event instanceof ContainerFailed failed) {
@@ -1244,23 +1241,24 @@ public final class Transfer {
      * Gives back every chunk read ahead and not yet handed to the container, and the buffer granted for the next
      * read, and moves the read position back to the first of them, so they are read again once the socket drains.
      * Only with no read in flight (chunks come back in order), between chunks as far as speed limits are
-     * concerned, and before the body's end was split off; otherwise the timer asks again at its next round. A
-     * buffer awaited from the spent budget is no longer awaited; one granted in the same moment still arrives,
-     * and goes straight back ({@link #apply}).
+     * concerned (no chunk paced, none granted by a rate group), and before the body's end was split off;
+     * otherwise the timer asks again at its next round. A buffer awaited from the spent budget stays awaited
+     * (calling the wait off would race with its grant): once granted, it is held, unread, and goes back at the
+     * timer's next round.
      *
-     * <p>Why: a client that read fast, then stopped (a paused video player, a browser tab left open), keeps
+     * <p>Why: a client that read fast, then stopped (a paused video player, a browser tab left open), kept
      * earned full-size chunks until the stall timeout: {@code readAhead} of them, a minute by default, out of
      * the budget all downloads share. After {@link #IDLE_READ_AHEAD_NANOS} of a socket that takes nothing, the
      * socket's own buffer holds far more than a chunk (a socket refuses data only when it is full, and wakes the
      * writer when about a third of it has drained), so reading again when it drains costs the client no wait.
-     * The chunk the container was given last stays: the container may still be copying from it.
+     * An HTTP/2 stream held back by its flow-control window holds nothing, and its client waits for one read
+     * when it opens the window again, after taking nothing for a second. The chunk the container was given last
+     * stays: the container may still be copying from it.
      */
     private void shedReadAhead() {
-        if (tail != Tail.BODY || pace != Pace.FREE || readSide == ReadSide.READING) {
+        if (tail != Tail.BODY || pace != Pace.FREE || !rateLimits.betweenChunks()
+                || readSide == ReadSide.READING) {
             return;
-        }
-        if (readSide == ReadSide.AWAITING_BUFFER) {
-            pool.cancel(callbacks);
         }
         long bytes = 0;
         for (Chunk chunk; (chunk = ready.pollLast()) != null; ) {
@@ -1280,7 +1278,9 @@ public final class Transfer {
             segmentOffset = segments.get(segmentIndex).length();
         }
         segmentOffset -= back;
-        readSide = ReadSide.IDLE;
+        if (readSide == ReadSide.ALL_READ) {
+            readSide = ReadSide.IDLE;
+        }
         readAheadShed = true;
     }
 

@@ -157,6 +157,40 @@ class HandoffIT {
         return "/app/" + way + query(parameters);
     }
 
+    /**
+     * An exception that leaves the application's servlet after {@code send} fails the request on every container:
+     * a bare 500, and the download's transfer and file let go at once. Tomcat never calls the {@code WriteListener}
+     * after such an exception, only the request's {@code AsyncListener}s: before Sluice listened there, the client
+     * got no answer, and the transfer, its file and its {@code maxTransfers} place waited for the stall timeout.
+     * Closing or writing the stream after {@code send} (documented as misuse) lets everything go at once too.
+     */
+    @ParameterizedTest
+    @EnumSource(ContainerKind.class)
+    void anExceptionAfterSendFailsTheRequestAndHoldsNothing(ContainerKind kind) throws Exception {
+        start(kind, Map.of("stallTimeout", "10m"));
+        String big = "/app/api?token=" + TokenApp.TOKEN + "&f=big.bin";
+        for (String[] range : List.of(new String[0], new String[] {"Range", "bytes=0-9,100-109"})) {
+            TestClient.Response failed = get(big + "&fail=1", range);
+            assertEquals(500, failed.status(), String.join(" ", range));
+            assertEquals("0", failed.header("Content-Length"));
+            assertEquals(0, failed.body().length);
+            assertNull(failed.header("ETag"), "Sluice's head is gone");
+            Leaks.assertNothingHeld(sluice, internal);
+
+            for (String misuse : List.of("closeafter", "writeafter")) {
+                try (TestClient client = new TestClient(container.uri())) {
+                    client.setReadTimeout(30_000);
+                    client.send("GET", big + "&" + misuse + "=1", range.length == 0 ? Map.of()
+                            : Map.of(range[0], range[1]), true);
+                    client.skip(Long.MAX_VALUE); // to the connection's end: what arrives is spoilt, as documented
+                } catch (IOException e) {
+                    // an empty reply: spoilt as well
+                }
+                Leaks.assertNothingHeld(sluice, internal);
+            }
+        }
+    }
+
     private TestClient.Response get(String path, String... headers) throws IOException {
         return exchange("GET", path, headers);
     }

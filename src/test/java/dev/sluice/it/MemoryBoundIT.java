@@ -42,9 +42,7 @@ class MemoryBoundIT {
     @ParameterizedTest
     @EnumSource(ContainerKind.class)
     void slowClientsStayUnderTheBufferBudget(ContainerKind kind) throws Exception {
-        byte[] data = new byte[4 * 1024 * 1024];
-        new Random(7).nextBytes(data);
-        Files.write(root.resolve("video.bin"), data);
+        byte[] data = randomFile("video.bin", 4 * 1024 * 1024);
         String expected = TestClient.sha256(data);
         SluiceServlet servlet = new SluiceServlet();
         try (ContainerKind.Running container = kind.start(servlet, Map.of("root", root.toString(),
@@ -79,9 +77,7 @@ class MemoryBoundIT {
     @ParameterizedTest
     @EnumSource(ContainerKind.class)
     void aClientThatStopsReadingKeepsOnlyTheChunkBeingWritten(ContainerKind kind) throws Exception {
-        byte[] data = new byte[32 * 1024 * 1024];
-        new Random(11).nextBytes(data);
-        Files.write(root.resolve("film.bin"), data);
+        byte[] data = randomFile("film.bin", 32 * 1024 * 1024);
         long chunk = 16 * 1024;
         SluiceServlet servlet = new SluiceServlet();
         try (ContainerKind.Running container = kind.start(servlet, Map.of("root", root.toString(),
@@ -115,6 +111,13 @@ class MemoryBoundIT {
                     () -> servlet.metrics().toString());
             assertEquals(1, servlet.metrics().completed(), servlet.metrics().toString());
         }
+    }
+
+    private byte[] randomFile(String name, int size) throws java.io.IOException {
+        byte[] data = new byte[size];
+        new Random(size).nextBytes(data);
+        Files.write(root.resolve(name), data);
+        return data;
     }
 
     /** Reads 16 KiB at a time with a pause between reads, through an 8 KiB receive window. */

@@ -125,6 +125,15 @@ final class TokenApp extends HttpServlet {
             errors.add(e);
             throw e;
         }
+        if (request.getParameter("fail") != null) { // the application's own failure after the hand-over
+            throw new IllegalStateException("the app failed after send");
+        }
+        if (request.getParameter("closeafter") != null) {
+            response.getOutputStream().close();
+        }
+        if (request.getParameter("writeafter") != null) {
+            response.getOutputStream().write('x');
+        }
     }
 
     /**

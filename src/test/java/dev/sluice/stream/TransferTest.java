@@ -354,6 +354,16 @@ class TransferTest {
         assertEquals(Outcome.COMPLETED, listener.only().outcome());
     }
 
+    /** Starts a transfer of the whole file whose client takes its first chunk and then nothing. */
+    private Transfer stoppedAfterOneWrite(TransferEngine engine, FileChannel channel, long length) {
+        Transfer transfer = start(engine, out, channel, whole(length), listener);
+        out.fillOnNextWrite();
+        out.start();
+        reads.runAll();
+        assertEquals(Transfer.State.WAITING_FOR_SOCKET, transfer.state());
+        return transfer;
+    }
+
     /**
      * A client that read fast and then stopped keeps, after a second, only the chunk the container holds: the
      * chunks read ahead go back to the pool, and are read again, in order, once its socket drains.
@@ -363,11 +373,7 @@ class TransferTest {
         byte[] data = file("a.bin", 20 * CHUNK);
         TransferEngine engine = engine(settings().withReadAhead(4), reads);
         FileChannel channel = open("a.bin");
-        Transfer transfer = start(engine, out, channel, whole(data.length), listener);
-        out.fillOnNextWrite();
-        out.start();
-        reads.runAll();
-        assertEquals(Transfer.State.WAITING_FOR_SOCKET, transfer.state());
+        Transfer transfer = stoppedAfterOneWrite(engine, channel, data.length);
         assertEquals(4 * CHUNK, engine.metrics().bufferBytesInUse(), "one chunk in the container, three read ahead");
 
         clock.addAndGet(Transfer.IDLE_READ_AHEAD_NANOS - 1);
@@ -396,19 +402,16 @@ class TransferTest {
     }
 
     /**
-     * A stopped client whose download also waits for the spent budget calls the wait off and gives its read-ahead
-     * back: a download queued behind it gets the buffers and completes while the first is still stopped.
+     * A stopped client whose download also waits for the spent budget gives its read-ahead back: a download queued
+     * behind it gets buffers and completes while the first is still stopped. The buffer the stopped one waited
+     * for, granted first, goes back at the timer's next round.
      */
     @Test
     void aStoppedClientWaitingForTheBudgetLetsTheDownloadsBehindItThrough() throws IOException {
         byte[] data = file("a.bin", 20 * CHUNK);
         TransferEngine engine = engine(settings().withReadAhead(4).withMaxBufferMemory(3 * CHUNK), reads);
         FileChannel channel = open("a.bin");
-        Transfer stopped = start(engine, out, channel, whole(data.length), listener);
-        out.fillOnNextWrite();
-        out.start();
-        reads.runAll();
-        assertEquals(Transfer.State.WAITING_FOR_SOCKET, stopped.state());
+        Transfer stopped = stoppedAfterOneWrite(engine, channel, data.length);
         assertEquals(3 * CHUNK, engine.metrics().bufferBytesInUse(), "the budget spent by the stopped download");
 
         FakeOutputStream out2 = new FakeOutputStream();
@@ -425,7 +428,13 @@ class TransferTest {
         assertArrayEquals(data, out2.sent());
         assertEquals(Outcome.COMPLETED, listener2.only().outcome());
         assertFalse(channel2.isOpen());
+        assertEquals(2 * CHUNK, engine.metrics().bufferBytesInUse(),
+                "the stopped download's chunk in the container, and the buffer it was waiting for, unread");
+        clock.addAndGet(Transfer.IDLE_READ_AHEAD_NANOS);
+        engine.checkStalls();
+        reads.runAll();
         assertEquals(CHUNK, engine.metrics().bufferBytesInUse(), "only the stopped download's chunk in the container");
+        assertEquals(Transfer.State.WAITING_FOR_SOCKET, stopped.state());
 
         out.setWritable(true);
         reads.runAll();

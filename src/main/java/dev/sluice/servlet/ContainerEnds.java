@@ -1,0 +1,57 @@
+package dev.sluice.servlet;
+
+import dev.sluice.stream.Transfer;
+import jakarta.servlet.AsyncEvent;
+import jakarta.servlet.AsyncListener;
+import java.io.IOException;
+import java.util.concurrent.atomic.AtomicReference;
+
+/**
+ * Ends a download's transfer when the container ends its request on its own, outside the output stream: an
+ * {@code AsyncListener}'s {@code onError}, or an {@code onComplete} that Sluice did not cause.
+ *
+ * <p>Why: Tomcat treats an exception that leaves the servlet after {@code startAsync} as the request's failure (its
+ * async state becomes {@code MUST_ERROR}): it tells the request's {@code AsyncListener}s and ends the request, but
+ * never calls the {@code WriteListener} it was given, neither {@code onWritePossible} nor {@code onError}. An
+ * application that lets an exception escape after handing a file over ({@link SluiceSender#send}; or a second
+ * {@code send}, which throws) left its transfer waiting for a first {@code onWritePossible} until the stall timeout,
+ * holding the file, its {@code maxTransfers} place and a response Tomcat had recycled forcedly; the client got no
+ * answer. (Jetty goes on with the download.)
+ */
+final class ContainerEnds implements AsyncListener {
+
+    private final AtomicReference<Transfer> transfer = new AtomicReference<>();
+
+    /** The transfer the engine started for the request: set right after the start. */
+    void started(Transfer started) {
+        transfer.set(started);
+    }
+
+    @Override
+    public void onError(AsyncEvent event) {
+        Throwable cause = event.getThrowable();
+        end(cause != null ? cause : new IOException("the container reported an error on the request"));
+    }
+
+    @Override
+    public void onComplete(AsyncEvent event) {
+        end(new IOException("the container completed the request before its body was sent"));
+    }
+
+    @Override
+    public void onTimeout(AsyncEvent event) {
+        // Sluice sets no async timeout: stalls end downloads (stallTimeout)
+    }
+
+    @Override
+    public void onStartAsync(AsyncEvent event) {
+        // not asked for again: the request is not put into async mode a second time
+    }
+
+    private void end(Throwable cause) {
+        Transfer started = transfer.get();
+        if (started != null && !started.state().isTerminal()) {
+            started.containerEnded(cause);
+        }
+    }
+}
