@@ -91,6 +91,13 @@ public final class FilePlanner {
                 && Preconditions.ifRangeAllows(request.conditional().ifRange(), file.validators(), nowMillis)) {
             range = RangeRequest.evaluate(request.range(), file.length(), options.maxRanges());
         }
+        if (file.contentEncoding() != null && range instanceof RangeOutcome.Partial partial
+                && partial.ranges().size() > 1) {
+            // The whole variant instead (a server may ignore Range, RFC 9110 14.2): a Content-Encoding over a
+            // multipart body says the multipart itself is encoded, and clients that decode it (curl --compressed,
+            // browsers) fail. One range of the encoded bytes is what nginx's gzip_static sends too.
+            range = new RangeOutcome.Full();
+        }
         if (range instanceof RangeOutcome.Unsatisfiable) {
             // The body is a line of text: no Content-Encoding or Content-Disposition of the file, which would
             // describe bytes not sent (RFC 9110 8.4), and no Cache-Control, which would let a cache keep the error.

@@ -15,7 +15,7 @@ import java.util.regex.Pattern;
  *        {@code null}: from the file's name, as for Sluice's own files (the container's MIME types, the
  *        {@code textCharset} for text)
  * @param cacheControl the {@code Cache-Control} value; {@code null}: the sender's ({@code cacheControl} setting);
- *        empty: none
+ *        empty: none, not even one the caller set before
  * @param rate this download's own speed limit, in place of the {@code limitRate} and {@code limitRateAfter}
  *        settings; {@code null}: those settings
  * @param userKey the rate group this download belongs to: downloads with equal keys share one

@@ -57,7 +57,7 @@ public final class Setting<T> {
             SettingType.Whole.within(EngineSettings.READ_AHEAD_BOUNDS), ENGINE.readAhead(),
             "Chunk buffers one download may hold (being read, ready, being written): {range}.",
             "2 lets the disk read of chunk n+1 overlap the network write of chunk n. A download whose client has"
-                    + " taken nothing for a second gives back all but the chunk being written, and reads them again"
+                    + " taken nothing for a second or two gives back all but the chunk being written, and reads them again"
                     + " when it takes data.");
     public static final Setting<Long> MAX_BUFFER_MEMORY = declare("maxBufferMemory",
             SettingType.Size.within(EngineSettings.MAX_BUFFER_MEMORY_BOUNDS), ENGINE.maxBufferMemory(),
@@ -67,7 +67,7 @@ public final class Setting<T> {
                     + " heap's maximum; the heap's maximum for `heap` and on Servlet 6.0 containers, whose buffers are"
                     + " on the heap), or start-up stops; unset, it is at most half of that. A client that was fast"
                     + " and then stops reading keeps the chunk being written, of the size it earned, until"
-                    + " `stallTimeout` ends it (those read ahead go back after a second): enough of them spend the"
+                    + " `stallTimeout` ends it (those read ahead go back after a second or two): enough of them spend the"
                     + " budget, and new downloads that need buffers wait that long (mapped chunks need none).");
     public static final Setting<Integer> READ_THREADS = declare("readThreads",
             SettingType.Whole.within(EngineSettings.READ_THREADS_BOUNDS), ENGINE.readThreads(),

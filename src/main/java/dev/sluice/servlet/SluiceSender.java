@@ -112,6 +112,12 @@ public final class SluiceSender {
      * answer varies on.
      */
     private static final Set<String> ERROR_PAGE_HEADERS = Set.of("Content-Range", "Retry-After", "Vary");
+    /**
+     * Headers that say how the body's bytes are coded or cut, which only Sluice knows: a caller's, set before
+     * {@link #send} ({@code Content-Encoding: gzip} over a plain file, a {@code Content-Range} on a 200), would make
+     * clients decode or place the bytes wrongly. The plan sets them where they apply.
+     */
+    private static final List<String> BODY_CODING_HEADERS = List.of("Content-Encoding", "Content-Range");
 
     /**
      * How a sender answers, apart from what each call asks: the same choices as Sluice's settings of the same
@@ -498,6 +504,9 @@ public final class SluiceSender {
             }
             return;
         }
+        if ("".equals(options.cacheControl())) {
+            response.setHeader("Cache-Control", null); // none: not the caller's either (SendOptions)
+        }
         if (!withBody || plan.body().stream().noneMatch(p -> p instanceof ResponsePlan.FilePart)) {
             file.close();
             writeSmall(request, response, plan, withBody);
@@ -713,6 +722,9 @@ public final class SluiceSender {
 
     static void applyHead(HttpServletResponse response, ResponsePlan plan) {
         response.setStatus(plan.status());
+        for (String describesTheBytes : BODY_CODING_HEADERS) {
+            response.setHeader(describesTheBytes, null); // a caller's would describe bytes Sluice does not send
+        }
         if (plan.status() == HttpServletResponse.SC_NOT_MODIFIED) {
             // No representation metadata on a 304 (RFC 9110 15.4.5): a cache would store a type the caller set
             // before send, which the 200 does not carry. Tomcat drops it itself; Jetty sent it.

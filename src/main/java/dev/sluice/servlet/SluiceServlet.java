@@ -93,7 +93,8 @@ public class SluiceServlet extends HttpServlet {
             LOG.log(Level.WARNING, "Sluice: could not register its MBean: " + e);
         }
         getServletContext().log("Sluice serving " + config.root() + " with " + config.engine() + "; chunks go by "
-                + engine.writeMode() + (jmx == null ? "" : "; counters in JMX as " + jmx.name())
+                + engine.writeMode(getServletContext().getServerInfo().toLowerCase(Locale.ROOT).startsWith("jetty"))
+                + (jmx == null ? "" : "; counters in JMX as " + jmx.name())
                 + (files.enabled() ? "; file cache of " + config.cache().maxMemory() + " bytes (files up to "
                 + config.cache().maxFileSize() + " bytes), revalidated every " + config.cache().revalidate() : "")
                 + (config.internalRoot() == null ? "" : "; hand-offs from " + config.internalRoot())

@@ -306,6 +306,18 @@ public final class TransferEngine implements AutoCloseable {
      * Jetty ee10) sees why {@code bufferKind=direct} gave heap buffers.
      */
     public String writeMode() {
+        return writeMode(true);
+    }
+
+    /**
+     * The same for a container whose output streams may not write buffers as given ({@code mappingContainer}
+     * false: Tomcat, which copies them), where {@code bufferKind=mapped} maps nothing.
+     */
+    public String writeMode(boolean mappingContainer) {
+        if (mapsFiles() && !mappingContainer) {
+            return "write(ByteBuffer) from direct buffers (bufferKind=mapped maps files only for output streams"
+                    + " that write buffers as given: Jetty's on clear text)";
+        }
         if (mapsFiles()) {
             return "write(ByteBuffer) from mapped files (regions longer than chunkSize, to output streams that"
                     + " write them as given: Jetty's on clear text) and direct buffers; "

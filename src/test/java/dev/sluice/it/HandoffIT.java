@@ -158,6 +158,32 @@ class HandoffIT {
     }
 
     /**
+     * A {@code Content-Encoding} or {@code Content-Range} the application set before {@code send} is removed: it
+     * would make clients decode or place the file's bytes wrongly. Its {@code Cache-Control} stays, unless the call
+     * asks for none ({@code withCacheControl("")}).
+     */
+    @ParameterizedTest
+    @EnumSource(ContainerKind.class)
+    void headersThatDescribeTheBytesAreSluicesAlone(ContainerKind kind) throws Exception {
+        start(kind, Map.of());
+        byte[] notes = Files.readAllBytes(internal.resolve("notes.txt"));
+        String path = "/app/api?token=" + TokenApp.TOKEN + "&f=notes.txt&stale=1";
+        TestClient.Response kept = get(path);
+        assertEquals(200, kept.status());
+        assertArrayEquals(notes, kept.body());
+        assertNull(kept.header("Content-Encoding"));
+        assertNull(kept.header("Content-Range"));
+        assertEquals("private, max-age=7", kept.header("Cache-Control"));
+
+        TestClient.Response ranged = get(path + "&cache=", "Range", "bytes=1-3");
+        assertEquals(206, ranged.status());
+        assertArrayEquals(java.util.Arrays.copyOfRange(notes, 1, 4), ranged.body());
+        assertNull(ranged.header("Content-Encoding"));
+        assertEquals("bytes 1-3/" + notes.length, ranged.header("Content-Range"));
+        assertNull(ranged.header("Cache-Control"), "withCacheControl(\"\") is none");
+    }
+
+    /**
      * An exception that leaves the application's servlet after {@code send} fails the request on every container:
      * a bare 500, and the download's transfer and file let go at once. Tomcat never calls the {@code WriteListener}
      * after such an exception, only the request's {@code AsyncListener}s: before Sluice listened there, the client

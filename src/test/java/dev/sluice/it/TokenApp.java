@@ -88,6 +88,11 @@ final class TokenApp extends HttpServlet {
             options = options.withRate(new TransferRequest.RateLimit(Long.parseLong(request.getParameter("rate")),
                     request.getParameter("after") == null ? 0 : Long.parseLong(request.getParameter("after"))));
         }
+        if (request.getParameter("stale") != null) { // headers an application set, wrongly, before send
+            response.setHeader("Content-Encoding", "gzip");
+            response.setHeader("Content-Range", "bytes 0-4/5");
+            response.setHeader("Cache-Control", "private, max-age=7");
+        }
         if (request.getParameter("apptype") != null) { // set by the application itself before send
             response.setContentType(request.getParameter("apptype"));
         }

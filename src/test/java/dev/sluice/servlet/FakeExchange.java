@@ -119,8 +119,13 @@ final class FakeExchange {
                         yield out;
                     }
                     case "setStatus" -> record("setStatus " + args[0], () -> status = (int) args[0]);
-                    case "setHeader" -> record("setHeader " + args[0], () -> headers.put((String) args[0],
-                            new ArrayList<>(List.of((String) args[1]))));
+                    case "setHeader" -> record("setHeader " + args[0], () -> {
+                        if (args[1] == null) { // Servlet 6: a null value removes the header
+                            headers.remove((String) args[0]);
+                        } else {
+                            headers.put((String) args[0], new ArrayList<>(List.of((String) args[1])));
+                        }
+                    });
                     case "addHeader" -> record("addHeader " + args[0], () -> headers.computeIfAbsent((String) args[0],
                             k -> new ArrayList<>()).add((String) args[1]));
                     case "setContentType" -> record("setContentType", () -> {

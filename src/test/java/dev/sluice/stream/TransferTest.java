@@ -985,6 +985,8 @@ class TransferTest {
                 .withReadThreads(4, 64), reads, clock::get, true, timers);
         assertTrue(growingPool.pageAdvice().available(), "a pool that may grow asks for a span's pieces at once too");
         assertEquals(fixedPool.writeMode(), growingPool.writeMode());
+        assertEquals("write(ByteBuffer) from direct buffers (bufferKind=mapped maps files only for output streams"
+                + " that write buffers as given: Jetty's on clear text)", fixedPool.writeMode(false));
         TransferEngine withoutAdvice = new TransferEngine(settings().withBufferKind(BufferKind.MAPPED), reads,
                 clock::get, true, timers).withoutPageAdvice();
         assertEquals("write(ByteBuffer) from mapped files (regions longer than chunkSize, to output streams that"
