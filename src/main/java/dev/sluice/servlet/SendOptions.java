@@ -9,8 +9,8 @@ import java.util.regex.Pattern;
  * method returns a copy with one part changed.
  *
  * @param filename the name a browser should save the file as: the response says
- *        {@code Content-Disposition: attachment} with it (RFC 6266; any characters, encoded as needed); {@code null}:
- *        no {@code Content-Disposition}
+ *        {@code Content-Disposition: attachment} with it (RFC 6266; any characters, encoded as needed); empty:
+ *        {@code attachment} with no name (a browser takes the URL's); {@code null}: no {@code Content-Disposition}
  * @param contentType the {@code Content-Type}, such as {@code application/pdf} or {@code text/csv;charset=utf-8};
  *        {@code null}: from the file's name, as for Sluice's own files (the container's MIME types, the
  *        {@code textCharset} for text)

@@ -283,8 +283,13 @@ public final class SluiceSender {
      * Answers {@code request} with {@code file}, as Sluice answers a URL (see the class comment), on
      * {@code response}. The caller returns afterwards and writes nothing more: the head may be sent already and
      * the body follows without the calling thread. Headers the caller set before stay unless Sluice sets the same
-     * ones; a body it wrote and did not flush is discarded. {@code file} is the caller's choice, trusted like any
-     * path in its code: it need not be under Sluice's {@code root}.
+     * ones (but {@code Content-Encoding} and {@code Content-Range}, which are Sluice's alone); a body it wrote and
+     * did not flush is discarded. No exception should leave the servlet afterwards: the container takes one for
+     * the request's failure, and the download ends (a bare 500 if nothing was sent). {@code file} is the caller's
+     * choice, trusted like any path in its code: it need not be under Sluice's {@code root}, and nothing stops a
+     * {@code dir.resolve(nameFromTheRequest)} with {@code ..} in the name from leaving {@code dir}; for names that
+     * come from requests, the forward and header hand-offs check them under {@code internalRoot} as Sluice checks
+     * URL paths.
      *
      * <p>What the client gets besides the file: 404 when {@code file} does not exist, is not a regular file or is
      * a symlink (it is opened without following one); 403 when it cannot be read; 304, 412 or 416 as the request's
