@@ -510,7 +510,7 @@ public final class SluiceSender {
             return;
         }
         if ("".equals(options.cacheControl())) {
-            response.setHeader("Cache-Control", null); // none: not the caller's either (SendOptions)
+            ResponseHeaders.remove(response, List.of("Cache-Control")); // none: not the caller's either (SendOptions)
         }
         if (!withBody || plan.body().stream().noneMatch(p -> p instanceof ResponsePlan.FilePart)) {
             file.close();
@@ -727,9 +727,7 @@ public final class SluiceSender {
 
     static void applyHead(HttpServletResponse response, ResponsePlan plan) {
         response.setStatus(plan.status());
-        for (String describesTheBytes : BODY_CODING_HEADERS) {
-            response.setHeader(describesTheBytes, null); // a caller's would describe bytes Sluice does not send
-        }
+        ResponseHeaders.remove(response, BODY_CODING_HEADERS); // a caller's would describe bytes Sluice does not send
         if (plan.status() == HttpServletResponse.SC_NOT_MODIFIED) {
             // No representation metadata on a 304 (RFC 9110 15.4.5): a cache would store a type the caller set
             // before send, which the 200 does not carry. Tomcat drops it itself; Jetty sent it.
@@ -1076,7 +1074,7 @@ public final class SluiceSender {
     private static void completeAborted(AsyncContext async) {
         try {
             if (async.getResponse() instanceof HttpServletResponse response && !response.isCommitted()) {
-                response.reset();
+                HandoffFilter.resetKeepingCookies(response);
                 response.setStatus(HttpServletResponse.SC_INTERNAL_SERVER_ERROR);
                 response.setContentLength(0);
             }

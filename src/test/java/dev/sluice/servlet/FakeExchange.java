@@ -120,7 +120,7 @@ final class FakeExchange {
                     }
                     case "setStatus" -> record("setStatus " + args[0], () -> status = (int) args[0]);
                     case "setHeader" -> record("setHeader " + args[0], () -> {
-                        if (args[1] == null) { // Servlet 6: a null value removes the header
+                        if (args[1] == null) { // Servlet 6.1: a null value removes the header
                             headers.remove((String) args[0]);
                         } else {
                             headers.put((String) args[0], new ArrayList<>(List.of((String) args[1])));
