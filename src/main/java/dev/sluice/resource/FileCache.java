@@ -249,6 +249,23 @@ public final class FileCache implements AutoCloseable {
      * @param resolved a {@link Resolution.Found} or a {@link Resolution.Directory} this cache gave for it
      */
     public Resolution confirm(String rawPath, Resolution resolved, Object openedKey) {
+        return confirmed(rawPath, resolved, openedKey);
+    }
+
+    /**
+     * What {@code rawPath} resolves to now, when the file at {@code resolved}'s real path is gone: looked up
+     * afresh, as {@link #confirm} does for a file that is not the one found there, and remembered. Why: a release
+     * deleted right after the symlink in front of it was switched ({@code current -> releases/42}) left the entries
+     * of its files naming paths that no longer exist, and their requests were 404 until the entries' next check.
+     */
+    public Resolution vanished(String rawPath, Resolution resolved) {
+        return confirmed(rawPath, resolved, NO_FILE);
+    }
+
+    /** A file key no file has. */
+    private static final Object NO_FILE = new Object();
+
+    private Resolution confirmed(String rawPath, Resolution resolved, Object openedKey) {
         if (!enabled() || openedKey == null) {
             return resolved;
         }

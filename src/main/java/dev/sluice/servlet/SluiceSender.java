@@ -330,7 +330,7 @@ public final class SluiceSender {
         }
         Path name = file.getFileName();
         sendSource(request, response, new Source(file, file.toString(), name == null ? "" : name.toString(),
-                codings -> PrecompressedVariants.beside(file, codings), Optional::empty, null, null), options);
+                codings -> PrecompressedVariants.beside(file, codings), Optional::empty, null, null, null), options);
     }
 
     /**
@@ -348,7 +348,7 @@ public final class SluiceSender {
                 () -> files.content(found), openedKey -> {
                     Resolution now = files.confirm(rawPath, found, openedKey);
                     return now == found ? null : now;
-                }, opened), options);
+                }, () -> files.vanished(rawPath, found), opened), options);
     }
 
     /**
@@ -387,7 +387,7 @@ public final class SluiceSender {
         }
         sendSource(request, response, new Source(found.file(), found.decodedPath(), found.decodedPath(),
                 codings -> PrecompressedVariants.fresh(internal, given.rawPath(), found.file(), codings),
-                Optional::empty, null, null), given.options());
+                Optional::empty, null, null, null), given.options());
     }
 
     private static String reason(Resolution resolution) {
@@ -440,12 +440,14 @@ public final class SluiceSender {
      * A file someone checked: its path, its name in logs and events, the name its type is found by, its variants,
      * its bytes if a cache holds them, and, when a cache found it, how to confirm that the file opened at its path
      * (given its file key) is the one found there: {@code null} when it is, else what the path resolves to now
-     * ({@link FileCache#confirm}). {@code confirm} itself is {@code null} for a file checked just now.
+     * ({@link FileCache#confirm}); and {@code vanished}, what the path resolves to now when the file at the path
+     * found is gone ({@link FileCache#vanished}). Both are {@code null} for a file checked just now.
      * {@code opened}: the file, opened for this request by {@link OpenAhead}, or null.
      */
     private record Source(Path file, String label, String name,
             Function<List<String>, List<PrecompressedVariants.Variant>> variants,
-            Supplier<Optional<FileCache.Content>> cached, Function<Object, Resolution> confirm, OpenedFile opened) {
+            Supplier<Optional<FileCache.Content>> cached, Function<Object, Resolution> confirm,
+            Supplier<Resolution> vanished, OpenedFile opened) {
     }
 
     /**
@@ -537,7 +539,17 @@ public final class SluiceSender {
         OpenedFile opened = variant.coding() == null && source.opened() != null
                 ? files.another(source.opened()).orElse(null) : null;
         if (opened == null) {
-            opened = files.open(variant.path());
+            try {
+                opened = files.open(variant.path());
+            } catch (NoSuchFileException gone) {
+                if (variant.coding() != null || source.vanished() == null) {
+                    throw gone;
+                }
+                if (source.vanished().get() instanceof Resolution.Found fresh) {
+                    return files.open(fresh.file()); // found anew, checked just now
+                }
+                throw gone;
+            }
         }
         if (variant.coding() != null || source.confirm() == null) {
             return opened;

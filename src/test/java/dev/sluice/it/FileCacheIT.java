@@ -245,6 +245,40 @@ class FileCacheIT {
     }
 
     /**
+     * A release deleted right after the symlink in front of it was switched ({@code current -> releases/b}): the
+     * next request for a file the cache found in the old release gets the new release's file at once, not a 404
+     * until the entry's next check (the cache checks every minute here).
+     */
+    @ParameterizedTest
+    @EnumSource(ContainerKind.class)
+    void aFileOfAReleaseDeletedJustAfterTheSwitchIsFoundInTheNewOne(ContainerKind kind) throws Exception {
+        kind.assumeInThisRun();
+        Path a = Files.createDirectories(root.resolve("releases/a"));
+        Path b = Files.createDirectories(root.resolve("releases/b"));
+        byte[] inA = new byte[300 * 1024];
+        byte[] inB = new byte[300 * 1024];
+        new java.util.Random(1).nextBytes(inA);
+        new java.util.Random(2).nextBytes(inB);
+        Files.write(a.resolve("app.tar"), inA);
+        Files.write(b.resolve("app.tar"), inB);
+        Path current = Files.createSymbolicLink(root.resolve("current"), root.relativize(a));
+        SluiceServlet servlet = new SluiceServlet();
+        containers.add(kind.start(servlet, Map.of("root", root.toString(), "cacheRevalidate", "60s"), 0));
+        servlets.add(servlet);
+        var uri = containers.get(0).uri();
+        assertArrayEquals(inA, TestClient.get(uri, "/current/app.tar").body());
+
+        Path next = Files.createSymbolicLink(root.resolve("current.next"), root.relativize(b));
+        Files.move(next, current, java.nio.file.StandardCopyOption.REPLACE_EXISTING,
+                java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+        Files.delete(a.resolve("app.tar"));
+        Files.delete(a);
+        TestClient.Response after = TestClient.get(uri, "/current/app.tar");
+        assertEquals(200, after.status());
+        assertArrayEquals(inB, after.body());
+    }
+
+    /**
      * A root given as a symlink, switched to another release ({@code ln -sfn} and {@code mv -T}), is followed within
      * the cache's interval: the new release's files are served, the old one's are gone, and deleting the old
      * release changes nothing (it made every request a 404 when the root was resolved once at start-up).
