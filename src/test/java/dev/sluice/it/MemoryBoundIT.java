@@ -113,6 +113,55 @@ class MemoryBoundIT {
         }
     }
 
+    /**
+     * A client paused past {@code stallTimeout} is cut, and what it reads afterwards (what the kernel and the
+     * container had queued before the cut) is a true prefix of the file: never bytes from further on.
+     *
+     * <p>Not on Tomcat, where it fails (a known defect, found 2026-12-07, not fixed): after the cut, Tomcat 11.0.24
+     * sends the last 8 KiB of the last chunk it was given in place of that chunk's start, so the client reads a
+     * spliced body before the connection ends (every run here: "byte 12764136 is not the file's", the bytes found
+     * 56 KiB further on in the file, the chunk written last being 64 KiB). Sluice wrote that chunk whole and
+     * nothing after it; Tomcat copies what it is given.
+     */
+    @ParameterizedTest
+    @EnumSource(ContainerKind.class)
+    void aClientPausedPastTheStallTimeoutReadsAPrefixThenTheCut(ContainerKind kind) throws Exception {
+        org.junit.jupiter.api.Assumptions.assumeFalse(kind == ContainerKind.TOMCAT,
+                "known defect: Tomcat splices the last chunk's tail in after a stall cut (see the Javadoc)");
+        byte[] data = randomFile("film.bin", 64 * 1024 * 1024);
+        SluiceServlet servlet = new SluiceServlet();
+        try (ContainerKind.Running container = kind.start(servlet, Map.of("root", root.toString(),
+                "stallTimeout", "3s", "bufferKind", "direct"), 0)) {
+            int from = 1000;
+            try (TestClient client = new TestClient(container.uri())) {
+                TestClient.Head head = client.send("GET", "/film.bin", Map.of("Range", "bytes=" + from + "-"), true);
+                assertEquals(206, head.status());
+                byte[] first = new byte[8 * 1024 * 1024];
+                client.readFully(first);
+                assertArrayEquals(Arrays.copyOfRange(data, from, from + first.length), first);
+                Await.until("the stalled download ended", Duration.ofSeconds(30),
+                        () -> servlet.metrics().activeTransfers() == 0 && servlet.metrics().aborted() == 1,
+                        () -> servlet.metrics().toString());
+                client.setReadTimeout(30_000);
+                byte[] buffer = new byte[64 * 1024];
+                long position = from + first.length;
+                try {
+                    for (int n; (n = client.read(buffer, 0, buffer.length)) > 0; position += n) {
+                        for (int i = 0; i < n; i++) {
+                            if (buffer[i] != data[(int) position + i]) {
+                                throw new AssertionError("byte " + (position + i) + " is not the file's ("
+                                        + (position - from) + " bytes read before this read)");
+                            }
+                        }
+                    }
+                } catch (java.io.IOException cut) {
+                    // the cut may show as a reset
+                }
+                assertTrue(position < data.length, "not cut");
+            }
+        }
+    }
+
     private byte[] randomFile(String name, int size) throws java.io.IOException {
         byte[] data = new byte[size];
         new Random(size).nextBytes(data);
