@@ -36,6 +36,7 @@ public class BlockingFileServlet extends HttpServlet {
     public static final int BUFFER_SIZE = 64 * 1024;
 
     private Path root;
+    private final java.util.concurrent.atomic.AtomicInteger inFlight = new java.util.concurrent.atomic.AtomicInteger();
 
     /** For use with the init-param {@code root}. */
     public BlockingFileServlet() {
@@ -72,7 +73,17 @@ public class BlockingFileServlet extends HttpServlet {
 
     @Override
     protected void doGet(HttpServletRequest request, HttpServletResponse response) throws IOException {
-        serve(request, response, true);
+        inFlight.incrementAndGet();
+        try {
+            serve(request, response, true);
+        } finally {
+            inFlight.decrementAndGet();
+        }
+    }
+
+    /** GET requests being answered now: each holds a container thread, perhaps blocked in a write. */
+    public int inFlight() {
+        return inFlight.get();
     }
 
     @Override
