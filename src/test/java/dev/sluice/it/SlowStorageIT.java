@@ -7,7 +7,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.sluice.peers.BlockingFileServlet;
 import dev.sluice.servlet.SluiceServlet;
-import jakarta.servlet.Servlet;
 import java.io.IOException;
 import java.io.RandomAccessFile;
 import java.lang.management.ManagementFactory;
@@ -367,7 +366,7 @@ class SlowStorageIT {
     @EnumSource(ContainerKind.class)
     void aBlockingServletHoldsAThreadPerDownloadOnTheSameStorage(ContainerKind kind) throws Exception {
         try (SlowFuse fuse = mountSlowStorage()) {
-            Servlet blocking = new BlockingFileServlet();
+            BlockingFileServlet blocking = new BlockingFileServlet();
             try (ContainerKind.Running container = kind.start(blocking, Map.of("root", mount.toString()), THREADS)) {
                 assertEquals(200, TestClient.get(container.uri(), "/small.bin").status());
                 ExecutorService readers = Executors.newFixedThreadPool(DOWNLOADS);
@@ -392,6 +391,9 @@ class SlowStorageIT {
                 } finally {
                     abortAll(downloads, readers);
                 }
+                // as in NonBlockingIT: Jetty's stop must not meet a thread blocked in a write
+                Await.until("every blocked request ended with its client gone", DEADLINE,
+                        () -> blocking.inFlight() == 0, () -> blocking.inFlight() + " requests still in the servlet");
             }
         }
     }
