@@ -111,8 +111,11 @@ public final class HandoffFilter implements Filter {
         }
     }
 
-    /** The application's answer dropped, its cookies kept, and an empty 500 in its place. */
-    private static void emptyInternalServerError(HttpServletResponse response) {
+    /**
+     * The application's answer dropped, its cookies kept, and an empty 500 in its place. Also what an aborted
+     * download that sent nothing gets ({@link SluiceSender}).
+     */
+    static void emptyInternalServerError(HttpServletResponse response) {
         resetKeepingCookies(response);
         response.setStatus(500);
         response.setContentLength(0);

@@ -1086,9 +1086,7 @@ public final class SluiceSender {
     private static void completeAborted(AsyncContext async) {
         try {
             if (async.getResponse() instanceof HttpServletResponse response && !response.isCommitted()) {
-                HandoffFilter.resetKeepingCookies(response);
-                response.setStatus(HttpServletResponse.SC_INTERNAL_SERVER_ERROR);
-                response.setContentLength(0);
+                HandoffFilter.emptyInternalServerError(response);
             }
         } catch (IllegalStateException e) {
             LOG.fine("Sluice: response committed meanwhile: " + e.getMessage());
