@@ -244,6 +244,13 @@ class FileCacheIT {
         assertArrayEquals(v2, cachedAgain.body());
     }
 
+    /** Points the symlink {@code current} at {@code target} in one step, as {@code ln -sfn} and {@code mv -T} do. */
+    private static void switchRelease(Path current, Path target) throws java.io.IOException {
+        Path next = Files.createSymbolicLink(current.resolveSibling(current.getFileName() + ".next"), target);
+        Files.move(next, current, java.nio.file.StandardCopyOption.REPLACE_EXISTING,
+                java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+    }
+
     /**
      * A release deleted right after the symlink in front of it was switched ({@code current -> releases/b}): the
      * next request for a file the cache found in the old release gets the new release's file at once, not a 404
@@ -268,9 +275,7 @@ class FileCacheIT {
         var uri = containers.get(0).uri();
         assertArrayEquals(inA, TestClient.get(uri, "/current/app.tar").body());
 
-        Path next = Files.createSymbolicLink(root.resolve("current.next"), root.relativize(b));
-        Files.move(next, current, java.nio.file.StandardCopyOption.REPLACE_EXISTING,
-                java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+        switchRelease(current, root.relativize(b));
         Files.delete(a.resolve("app.tar"));
         Files.delete(a);
         TestClient.Response after = TestClient.get(uri, "/current/app.tar");
@@ -299,9 +304,7 @@ class FileCacheIT {
         var uri = containers.get(0).uri();
         assertEquals("release a", TestClient.get(uri, "/v.txt").text());
 
-        Path next = Files.createSymbolicLink(root.resolve("current.next"), b);
-        Files.move(next, current, java.nio.file.StandardCopyOption.REPLACE_EXISTING,
-                java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+        switchRelease(current, b);
         Await.until("the new release served", DEADLINE, () -> {
             try {
                 return TestClient.get(uri, "/v.txt").text().equals("release b");
