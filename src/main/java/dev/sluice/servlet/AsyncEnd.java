@@ -1,6 +1,7 @@
 package dev.sluice.servlet;
 
 import jakarta.servlet.AsyncContext;
+import jakarta.servlet.ServletOutputStream;
 import java.util.function.Consumer;
 import java.util.logging.Logger;
 
@@ -15,16 +16,35 @@ import java.util.logging.Logger;
  * anything). So {@link #containerEnding} completes inside {@code onError}, and first waits for an end that another
  * thread has begun to return; after it, no end starts. The lock is held across one {@code complete()} or
  * {@code dispatch()}, which do not block.
+ *
+ * <p>Why an end that is not a completion waits, on Tomcat, until the container has sent what it holds
+ * ({@link #endOnceSent}): a download cut while its socket takes nothing (a stalled client, a file that failed, a
+ * stop) leaves bytes in Tomcat 11: the tail of the last chunk (up to 8 KiB) in its servlet layer's buffer, the rest
+ * in the connection's queue of non-blocking writes. {@code complete()} and {@code dispatch()} make Tomcat's writes
+ * blocking again ({@code AsyncStateMachine.clearNonBlockingListeners}), and the end of the request (its
+ * {@code ErrorReportValve}, on a cut) flushes that tail with a blocking write, which goes to the socket before the
+ * queue ({@code SocketWrapperBase.writeBlocking} does not look at it): the client got the chunk's tail where its
+ * start belonged, a spliced body. Once Tomcat calls {@code onWritePossible}, its queue is empty, and the end writes
+ * in order. A client that never reads again is ended by Tomcat's own write timeout ({@code connectionTimeout},
+ * counted from the same last byte as {@code stallTimeout}), through {@code onError}; the transfer has given back
+ * its file, buffers and place already.
  */
 final class AsyncEnd {
 
     private static final Logger LOG = Logger.getLogger(AsyncEnd.class.getName());
 
     private final AsyncContext async;
+    private final ServletOutputStream waitsForSent;
     private boolean ended; // guarded by this
+    private Consumer<AsyncContext> waiting; // guarded by this
 
-    AsyncEnd(AsyncContext async) {
+    /**
+     * @param waitsForSent the response's stream, whose {@code isReady()} says when the container holds nothing
+     *         unsent, for a container where an end must wait for that (Tomcat); {@code null} elsewhere
+     */
+    AsyncEnd(AsyncContext async, ServletOutputStream waitsForSent) {
         this.async = async;
+        this.waitsForSent = waitsForSent;
     }
 
     /** Ends the request by {@code how} ({@code complete}, or a dispatch), unless it has been ended already. */
@@ -33,11 +53,55 @@ final class AsyncEnd {
             return;
         }
         ended = true;
+        waiting = null;
         try {
             how.accept(async);
         } catch (IllegalStateException e) {
             // The container ended the request already: it does after an onError that returned without ending it.
             LOG.fine("Sluice: request already ended by the container: " + e.getMessage());
+        }
+    }
+
+    /**
+     * Ends the request by {@code how} once the container has sent every byte it was given: now, if its stream is
+     * ready, or else in the {@code onWritePossible} that follows ({@link #writePossible}); a container error that
+     * comes first ends it instead. Where nothing needs to wait, now. Called after the transfer ended, which no longer
+     * touches the stream.
+     */
+    void endOnceSent(Consumer<AsyncContext> how) {
+        if (waitsForSent == null) {
+            end(how);
+            return;
+        }
+        synchronized (this) {
+            if (ended) {
+                return;
+            }
+            waiting = how;
+        }
+        // Outside the lock: isReady() takes the container's own locks. False registers the container to call
+        // onWritePossible, which may come before it returns; an onWritePossible that came before this call, while
+        // the transfer was ending, left the stream ready.
+        boolean ready;
+        try {
+            ready = waitsForSent.isReady();
+        } catch (RuntimeException e) {
+            LOG.fine("Sluice: isReady() after the end: " + e);
+            ready = true;
+        }
+        if (ready) {
+            writePossible();
+        }
+    }
+
+    /** The container can take a write: an end that waits for it ({@link #endOnceSent}) happens now. */
+    void writePossible() {
+        Consumer<AsyncContext> how;
+        synchronized (this) {
+            how = waiting;
+        }
+        if (how != null) {
+            end(how);
         }
     }
 

@@ -83,6 +83,11 @@ final class ConnectionHistory {
                 forget(key);
                 listener.containerEnding(cause);
             }
+
+            @Override
+            public void writePossibleAfterEnd() {
+                listener.writePossibleAfterEnd();
+            }
         };
     }
 

@@ -196,6 +196,11 @@ final class Operations implements AutoCloseable {
             public void containerEnding(Throwable cause) {
                 then.containerEnding(cause);
             }
+
+            @Override
+            public void writePossibleAfterEnd() {
+                then.writePossibleAfterEnd();
+            }
         };
     }
 

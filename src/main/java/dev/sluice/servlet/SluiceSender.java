@@ -932,7 +932,8 @@ public final class SluiceSender {
             FileVersion version = file == null || file.fileKey() == null ? null
                     : new FileVersion(file.fileKey(), file.size(), file.lastModifiedMillis());
             long total = plan.contentLength();
-            AsyncEnd end = new AsyncEnd(async);
+            ServletOutputStream out = response.getOutputStream();
+            AsyncEnd end = new AsyncEnd(async, isTomcats(request) ? out : null);
             ContainerEnds containerEnds = new ContainerEnds();
             async.addListener(containerEnds);
             TransferListener listener = new TransferListener() {
@@ -948,6 +949,11 @@ public final class SluiceSender {
                 public void containerEnding(Throwable cause) {
                     end.containerEnding();
                 }
+
+                @Override
+                public void writePossibleAfterEnd() {
+                    end.writePossible();
+                }
             };
             if (operations != null) {
                 listener = operations.accessLogged(request, response, label, listener);
@@ -955,7 +961,7 @@ public final class SluiceSender {
             String connection = ConnectionHistory.key(request);
             listener = history.recording(connection, listener);
             Object user = options.userKey() != null ? options.userKey() : request.getRemoteUser();
-            TransferRequest transfer = TransferRequest.of(response.getOutputStream(),
+            TransferRequest transfer = TransferRequest.of(out,
                             file == null ? null : file.channel(), segments(plan, snapshot.bytes()), listener)
                     .withFile(version, file == null ? null : file.path()).withClientKey(request.getRemoteAddr())
                     .withUserKey(user).withRate(options.rate()).withLabel(label)
@@ -1013,6 +1019,15 @@ public final class SluiceSender {
         return connection != null && "http/1.1".equals(connection.getProtocol());
     }
 
+    /** Whether the container is Tomcat: its own request class, under the application's wrappers. */
+    private static boolean isTomcats(ServletRequest request) {
+        ServletRequest container = request;
+        while (container instanceof ServletRequestWrapper wrapper) {
+            container = wrapper.getRequest();
+        }
+        return container.getClass().getName().startsWith("org.apache.catalina.");
+    }
+
     private static boolean isJettys(ServletOutputStream out) {
         return out.getClass().getName().startsWith("org.eclipse.jetty.");
     }
@@ -1062,18 +1077,18 @@ public final class SluiceSender {
             logEnd(label, outcome, bytes, total, cause);
         }
         if (outcome == Outcome.FAILED) {
-            end.end(async -> {
+            end.endOnceSent(async -> {
                 if (bytes == 0) {
                     async.getRequest().setAttribute(FAILED_UNSENT, Boolean.TRUE);
                 }
                 cutOff(async, "its file could not be read as announced");
             });
         } else if (cause instanceof StalledException) {
-            end.end(async -> cutOff(async, "its client accepted nothing for stallTimeout"));
+            end.endOnceSent(async -> cutOff(async, "its client accepted nothing for stallTimeout"));
         } else if (outcome == Outcome.ABORTED) {
-            end.end(SluiceSender::completeAborted);
+            end.endOnceSent(SluiceSender::completeAborted);
         } else {
-            end.end(AsyncContext::complete);
+            end.end(AsyncContext::complete); // completed: the container took the last write (isReady() said so)
         }
     }
 

@@ -466,9 +466,18 @@ public final class Transfer {
      */
     private final class Callbacks implements WriteListener, BufferPool.Waiter, RateGroup.Waiter {
 
+        /** After the end, the listener hears it too (see {@link TransferListener#writePossibleAfterEnd}). */
         @Override
         public void onWritePossible() {
+            boolean late = ownership.get() == Ownership.ENDED;
             post(WRITE_POSSIBLE);
+            if (late) {
+                try {
+                    listener.writePossibleAfterEnd();
+                } catch (RuntimeException e) {
+                    engine.listenerFailed(e);
+                }
+            }
         }
 
         /**

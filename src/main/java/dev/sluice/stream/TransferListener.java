@@ -38,4 +38,15 @@ public interface TransferListener {
      */
     default void containerEnding(Throwable cause) {
     }
+
+    /**
+     * The container called {@code onWritePossible} after the transfer ended: it has sent what it held. A listener
+     * that waits for that before it ends the request (Tomcat's, see {@code AsyncEnd}) ends it here. Called on the
+     * container's thread, inside {@code onWritePossible}, once per call of it; the engine no longer touches the
+     * output stream. It may come before {@code ended} has been told, when the container calls back while the
+     * transfer is ending, so a listener must also ask {@code isReady()} itself after the end. Whatever it throws is
+     * logged by the engine. By default nothing.
+     */
+    default void writePossibleAfterEnd() {
+    }
 }

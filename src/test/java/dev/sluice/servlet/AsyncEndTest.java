@@ -4,12 +4,15 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import jakarta.servlet.AsyncContext;
+import jakarta.servlet.ServletOutputStream;
+import jakarta.servlet.WriteListener;
 import dev.sluice.it.Await;
 import java.lang.reflect.Proxy;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
@@ -33,7 +36,7 @@ class AsyncEndTest {
 
     @Test
     void theFirstEndStandsAndTheOthersDoNothing() {
-        AsyncEnd end = new AsyncEnd(async(null, null));
+        AsyncEnd end = new AsyncEnd(async(null, null), null);
         end.end(AsyncContext::dispatch);
         end.containerEnding();
         end.end(AsyncContext::complete);
@@ -43,7 +46,7 @@ class AsyncEndTest {
 
     @Test
     void theContainersErrorCompletesWhenTheTransferHasNotEnded() {
-        AsyncEnd end = new AsyncEnd(async(null, null));
+        AsyncEnd end = new AsyncEnd(async(null, null), null);
         end.containerEnding();
         end.end(AsyncContext::dispatch); // the transfer's end, later: the request may be another's by now
 
@@ -52,7 +55,7 @@ class AsyncEndTest {
 
     @Test
     void aContainerThatThrowsBecauseItEndedTheRequestIsNotAnError() {
-        AsyncEnd end = new AsyncEnd(async(null, null));
+        AsyncEnd end = new AsyncEnd(async(null, null), null);
         end.end(a -> {
             throw new IllegalStateException("already completed");
         });
@@ -69,7 +72,7 @@ class AsyncEndTest {
     void theContainersErrorWaitsForAnEndInProgress() throws Exception {
         CountDownLatch inComplete = new CountDownLatch(1);
         CountDownLatch letCompleteReturn = new CountDownLatch(1);
-        AsyncEnd end = new AsyncEnd(async(inComplete, letCompleteReturn));
+        AsyncEnd end = new AsyncEnd(async(inComplete, letCompleteReturn), null);
         Thread transfer = new Thread(() -> end.end(AsyncContext::complete), "read-thread");
         transfer.start();
         assertTrue(inComplete.await(10, TimeUnit.SECONDS));
@@ -82,5 +85,109 @@ class AsyncEndTest {
         transfer.join(10_000);
 
         assertEquals(List.of("complete on read-thread"), calls);
+    }
+
+    /** A response stream whose isReady() answers what the test says, counting the calls; it takes no write. */
+    private static final class Stream extends ServletOutputStream {
+        volatile boolean ready;
+        volatile RuntimeException fails;
+        final AtomicInteger asked = new AtomicInteger();
+
+        @Override
+        public boolean isReady() {
+            asked.incrementAndGet();
+            if (fails != null) {
+                throw fails;
+            }
+            return ready;
+        }
+
+        @Override
+        public void setWriteListener(WriteListener listener) {
+            throw new UnsupportedOperationException();
+        }
+
+        @Override
+        public void write(int b) {
+            throw new AssertionError("an end writes nothing");
+        }
+    }
+
+    @Test
+    void anEndThatWaitsForSentBytesHappensNowWhenTheStreamIsReady() {
+        Stream stream = new Stream();
+        stream.ready = true;
+        AsyncEnd end = new AsyncEnd(async(null, null), stream);
+        end.endOnceSent(AsyncContext::dispatch);
+        end.writePossible();
+
+        assertEquals(List.of("dispatch on " + Thread.currentThread().getName()), calls);
+        assertEquals(1, stream.asked.get());
+    }
+
+    @Test
+    void anEndThatWaitsForSentBytesHappensAtTheNextWritePossible() {
+        Stream stream = new Stream();
+        AsyncEnd end = new AsyncEnd(async(null, null), stream);
+        end.endOnceSent(AsyncContext::dispatch);
+        assertEquals(List.of(), calls);
+
+        end.writePossible();
+        end.writePossible();
+        end.containerEnding();
+        assertEquals(List.of("dispatch on " + Thread.currentThread().getName()), calls);
+    }
+
+    @Test
+    void theContainersErrorEndsARequestThatWaitsForSentBytes() {
+        Stream stream = new Stream();
+        AsyncEnd end = new AsyncEnd(async(null, null), stream);
+        end.endOnceSent(AsyncContext::dispatch);
+        end.containerEnding();
+        end.writePossible();
+
+        assertEquals(List.of("complete on " + Thread.currentThread().getName()), calls);
+    }
+
+    /** A write-possible while the transfer was still ending finds nothing to end; the stream is ready afterwards. */
+    @Test
+    void aWritePossibleBeforeTheEndDoesNothingAndTheEndSeesTheStreamReady() {
+        Stream stream = new Stream();
+        AsyncEnd end = new AsyncEnd(async(null, null), stream);
+        end.writePossible();
+        assertEquals(List.of(), calls);
+
+        stream.ready = true;
+        end.endOnceSent(AsyncContext::complete);
+        assertEquals(List.of("complete on " + Thread.currentThread().getName()), calls);
+    }
+
+    @Test
+    void aStreamThatThrowsInIsReadyDoesNotKeepTheRequest() {
+        Stream stream = new Stream();
+        stream.fails = new IllegalStateException("closed");
+        AsyncEnd end = new AsyncEnd(async(null, null), stream);
+        end.endOnceSent(AsyncContext::complete);
+
+        assertEquals(List.of("complete on " + Thread.currentThread().getName()), calls);
+    }
+
+    @Test
+    void withoutAStreamToWaitForAnEndHappensNow() {
+        AsyncEnd end = new AsyncEnd(async(null, null), null);
+        end.endOnceSent(AsyncContext::dispatch);
+
+        assertEquals(List.of("dispatch on " + Thread.currentThread().getName()), calls);
+    }
+
+    @Test
+    void anEndedRequestDoesNotAskTheStream() {
+        Stream stream = new Stream();
+        AsyncEnd end = new AsyncEnd(async(null, null), stream);
+        end.containerEnding();
+        end.endOnceSent(AsyncContext::dispatch);
+
+        assertEquals(0, stream.asked.get());
+        assertEquals(List.of("complete on " + Thread.currentThread().getName()), calls);
     }
 }

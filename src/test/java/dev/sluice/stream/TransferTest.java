@@ -314,6 +314,51 @@ class TransferTest {
     }
 
     /**
+     * After a stalled transfer ended, the container's {@code onWritePossible} (it has sent what it held) reaches the
+     * listener, once per call, and the stream is not touched again; those during the transfer do not.
+     */
+    @Test
+    void aWritePossibleAfterTheEndIsToldToTheListener() throws IOException {
+        byte[] data = file("a.bin", 10 * CHUNK);
+        java.util.concurrent.atomic.AtomicInteger told = new java.util.concurrent.atomic.AtomicInteger();
+        TransferListener hearing = new TransferListener() {
+            @Override
+            public void ended(Outcome outcome, long bytesWritten, Throwable cause) {
+                listener.ended(outcome, bytesWritten, cause);
+            }
+
+            @Override
+            public void writePossibleAfterEnd() {
+                told.incrementAndGet();
+                throw new IllegalStateException("the listener's own bug");
+            }
+        };
+        TransferEngine engine = engine(settings(), reads);
+        FileChannel channel = open("a.bin");
+        start(engine, out, channel, whole(data.length), hearing);
+        out.start();
+        out.setWritable(false);
+        reads.runAll();
+        out.setWritable(true);
+        out.setWritable(false);
+        reads.runAll();
+        assertEquals(0, told.get(), "told while the transfer ran");
+        clock.addAndGet(Duration.ofSeconds(31).toNanos());
+        engine.checkStalls();
+        reads.runAll();
+        assertInstanceOf(StalledException.class, listener.only().cause());
+        int sent = out.sent().length;
+
+        out.setWritable(true);
+        reads.runAll();
+
+        assertEquals(1, told.get());
+        assertEquals(sent, out.sent().length, "written after the end");
+        assertFalse(channel.isOpen());
+        assertReleased(engine);
+    }
+
+    /**
      * The stall timer's verdict reaches the transfer through the executor, so the client may start reading again
      * before it is applied: an {@code onWritePossible} in between overrules it, and the download goes on.
      */
