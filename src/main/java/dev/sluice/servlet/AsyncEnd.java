@@ -15,18 +15,20 @@ import java.util.logging.Logger;
  * response of another stream (seen: a new stream's response "already committed" before Sluice had written
  * anything). So {@link #containerEnding} completes inside {@code onError}, and first waits for an end that another
  * thread has begun to return; after it, no end starts. The lock is held across one {@code complete()} or
- * {@code dispatch()}, which do not block.
+ * {@code dispatch()}, or one {@code isReady()}, which do not block.
  *
- * <p>Why an end that is not a completion waits, on Tomcat, until the container has sent what it holds
- * ({@link #endOnceSent}): a download cut while its socket takes nothing (a stalled client, a file that failed, a
- * stop) leaves bytes in Tomcat 11: the tail of the last chunk (up to 8 KiB) in its servlet layer's buffer, the rest
- * in the connection's queue of non-blocking writes. {@code complete()} and {@code dispatch()} make Tomcat's writes
- * blocking again ({@code AsyncStateMachine.clearNonBlockingListeners}), and the end of the request (its
- * {@code ErrorReportValve}, on a cut) flushes that tail with a blocking write, which goes to the socket before the
- * queue ({@code SocketWrapperBase.writeBlocking} does not look at it): the client got the chunk's tail where its
- * start belonged, a spliced body. Once Tomcat calls {@code onWritePossible}, its queue is empty, and the end writes
- * in order. A client that never reads again is ended by Tomcat's own write timeout ({@code connectionTimeout},
- * counted from the same last byte as {@code stallTimeout}), through {@code onError}; the transfer has given back
+ * <p>Why a cut waits, on Tomcat's HTTP/1.1, until the container has sent what it holds ({@link #endOnceSent}): a
+ * download cut while its socket takes nothing (its client stalled, its file failed) leaves bytes in Tomcat 11: the
+ * tail of the last chunk (up to 8 KiB) in its servlet layer's buffer, the rest in the connection's queue of
+ * non-blocking writes. The cut's {@code dispatch()} makes Tomcat's writes blocking again
+ * ({@code AsyncStateMachine.clearNonBlockingListeners}), and the cut request's {@code ErrorReportValve} then
+ * flushes that tail with a blocking write, which goes to the socket before the queue
+ * ({@code SocketWrapperBase.writeBlocking} does not look at it): the client got the chunk's tail where its start
+ * belonged, a spliced body. Once Tomcat calls {@code onWritePossible}, its queue is empty, and the cut writes in
+ * order. A client that never reads again is ended by Tomcat's write timeout ({@code connectionTimeout}, counted
+ * from the same last byte as {@code stallTimeout}) through {@code onError}, a stopping web application's requests
+ * by its timeout through {@code onTimeout} ({@link ContainerEnds}), which complete; with no write timeout
+ * ({@code connectionTimeout="-1"}) the connection stays until its client reads or goes. The transfer has given back
  * its file, buffers and place already.
  */
 final class AsyncEnd {
@@ -78,19 +80,20 @@ final class AsyncEnd {
                 return;
             }
             waiting = how;
-        }
-        // Outside the lock: isReady() takes the container's own locks. False registers the container to call
-        // onWritePossible, which may come before it returns; an onWritePossible that came before this call, while
-        // the transfer was ending, left the stream ready.
-        boolean ready;
-        try {
-            ready = waitsForSent.isReady();
-        } catch (RuntimeException e) {
-            LOG.fine("Sluice: isReady() after the end: " + e);
-            ready = true;
-        }
-        if (ready) {
-            writePossible();
+            // Under the lock, so that it never reaches a request the container ended and recycled (an onError ends
+            // it through containerEnding, which takes the lock first); isReady() does not block or call back. False
+            // registers the container to call onWritePossible; an onWritePossible that came before this call, while
+            // the transfer was ending, left the stream ready.
+            boolean ready;
+            try {
+                ready = waitsForSent.isReady();
+            } catch (RuntimeException e) {
+                LOG.fine("Sluice: isReady() after the end: " + e);
+                ready = true;
+            }
+            if (ready) {
+                end(how);
+            }
         }
     }
 

@@ -21,6 +21,11 @@ import java.util.concurrent.atomic.AtomicReference;
 final class ContainerEnds implements AsyncListener {
 
     private final AtomicReference<Transfer> transfer = new AtomicReference<>();
+    private final AsyncEnd end;
+
+    ContainerEnds(AsyncEnd end) {
+        this.end = end;
+    }
 
     /** The transfer the engine started for the request: set right after the start. */
     void started(Transfer started) {
@@ -38,9 +43,14 @@ final class ContainerEnds implements AsyncListener {
         end(new IOException("the container completed the request before its body was sent"));
     }
 
+    /**
+     * Sluice sets no async timeout (stalls end downloads), but Tomcat times out every request still asynchronous
+     * when its web application stops: a cut that waits until Tomcat has sent what it holds ({@link AsyncEnd}) is
+     * completed here, before Tomcat's own end of a timed-out request, which writes ahead of that queue.
+     */
     @Override
     public void onTimeout(AsyncEvent event) {
-        // Sluice sets no async timeout: stalls end downloads (stallTimeout)
+        end(new IOException("the container timed the request out"));
     }
 
     @Override
@@ -48,10 +58,16 @@ final class ContainerEnds implements AsyncListener {
         // not asked for again: the request is not put into async mode a second time
     }
 
+    /** A live transfer ends as after {@code WriteListener.onError}; after its end, a cut still waiting completes. */
     private void end(Throwable cause) {
         Transfer started = transfer.get();
-        if (started != null && !started.state().isTerminal()) {
+        if (started == null) {
+            return;
+        }
+        if (!started.state().isTerminal()) {
             started.containerEnded(cause);
+        } else {
+            end.containerEnding();
         }
     }
 }

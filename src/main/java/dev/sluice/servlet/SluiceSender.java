@@ -933,8 +933,8 @@ public final class SluiceSender {
                     : new FileVersion(file.fileKey(), file.size(), file.lastModifiedMillis());
             long total = plan.contentLength();
             ServletOutputStream out = response.getOutputStream();
-            AsyncEnd end = new AsyncEnd(async, isTomcats(request) ? out : null);
-            ContainerEnds containerEnds = new ContainerEnds();
+            AsyncEnd end = new AsyncEnd(async, cutsWaitForSentBytes(request) ? out : null);
+            ContainerEnds containerEnds = new ContainerEnds(end);
             async.addListener(containerEnds);
             TransferListener listener = new TransferListener() {
                 @Override
@@ -1019,13 +1019,22 @@ public final class SluiceSender {
         return connection != null && "http/1.1".equals(connection.getProtocol());
     }
 
-    /** Whether the container is Tomcat: its own request class, under the application's wrappers. */
-    private static boolean isTomcats(ServletRequest request) {
+    /**
+     * Whether a cut of this request must wait until the container has sent what it holds ({@link AsyncEnd}):
+     * Tomcat's HTTP/1.1, whose blocking writes after the cut go ahead of its queue of non-blocking ones. Not its
+     * HTTP/2, which keeps them in order, and whose {@code isReady()} only reports (a stream that waits for its
+     * flow-control window would wait for ever).
+     */
+    private static boolean cutsWaitForSentBytes(HttpServletRequest request) {
         ServletRequest container = request;
         while (container instanceof ServletRequestWrapper wrapper) {
             container = wrapper.getRequest();
         }
-        return container.getClass().getName().startsWith("org.apache.catalina.");
+        if (!container.getClass().getName().startsWith("org.apache.catalina.")) {
+            return false;
+        }
+        ServletConnection connection = request.getServletConnection();
+        return connection != null && "http/1.1".equals(connection.getProtocol());
     }
 
     private static boolean isJettys(ServletOutputStream out) {
@@ -1086,9 +1095,9 @@ public final class SluiceSender {
         } else if (cause instanceof StalledException) {
             end.endOnceSent(async -> cutOff(async, "its client accepted nothing for stallTimeout"));
         } else if (outcome == Outcome.ABORTED) {
-            end.endOnceSent(SluiceSender::completeAborted);
+            end.end(SluiceSender::completeAborted);
         } else {
-            end.end(AsyncContext::complete); // completed: the container took the last write (isReady() said so)
+            end.end(AsyncContext::complete);
         }
     }
 

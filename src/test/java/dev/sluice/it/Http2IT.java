@@ -2,6 +2,7 @@ package dev.sluice.it;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.sluice.servlet.SluiceServlet;
@@ -20,6 +21,7 @@ import java.util.Random;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeoutException;
 import java.util.function.Supplier;
 import org.eclipse.jetty.http.HttpFields;
@@ -219,6 +221,33 @@ class Http2IT {
             Leaks.assertNothingHeld(servlet, root);
             assertEquals(5, servlet.metrics().completed());
             assertEquals(1, servlet.metrics().aborted());
+        }
+    }
+
+    /**
+     * A stream nobody reads is ended after stallTimeout, its transfer's resources given back, while the connection
+     * serves the next stream. On Tomcat this waited for ever once a cut waited for the container to have sent what
+     * it held: Tomcat's HTTP/2 {@code isReady()} only reports, so no {@code onWritePossible} came (found by review).
+     */
+    @ParameterizedTest
+    @EnumSource(value = ContainerKind.class, names = {"JETTY_EE11", "JETTY_EE10", "TOMCAT"})
+    void aStreamNobodyReadsIsEndedAfterTheStallTimeout(ContainerKind kind) throws Exception {
+        SluiceServlet servlet = new SluiceServlet();
+        try (ContainerKind.Running container = kind.start(servlet, Map.of("root", root.toString(),
+                "chunkSize", "64KiB", "stallTimeout", "2s"), 0, true)) {
+            Session session = connect(container.uri());
+            Download stalled = startDownload(session, container.uri(), "/big.bin", Map.of(), true);
+            assertEquals(200, stalled.status());
+            Await.until("the stalled transfer ended", Duration.ofSeconds(30),
+                    () -> servlet.metrics().aborted() == 1 && servlet.metrics().activeTransfers() == 0,
+                    () -> servlet.metrics().toString());
+            ExecutionException ended = assertThrows(ExecutionException.class,
+                    () -> stalled.body.sha256.get(30, TimeUnit.SECONDS), "the stalled stream was not ended");
+            assertTrue(ended.getCause() instanceof AssertionError, ended.toString());
+
+            Download next = startDownload(session, container.uri(), "/big.bin", Map.of(), false);
+            assertEquals(TestClient.sha256(big), next.awaitSha256());
+            Leaks.assertNothingHeld(servlet, root);
         }
     }
 
