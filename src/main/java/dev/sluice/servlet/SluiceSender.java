@@ -1055,8 +1055,9 @@ public final class SluiceSender {
         if (!containerTimeoutTold.get() && isContainerTimeout(cause) && containerTimeoutTold.compareAndSet(false, true)) {
             LOG.warning("Sluice: the container's own timeout ended a download (" + cause + ") before stallTimeout ("
                     + engine.settings().stallTimeout().toSeconds() + " s) could: clients that read slowly are cut"
-                    + " while they still read. Set Tomcat's Connector connectionTimeout or Jetty's"
-                    + " jetty.http.idleTimeout above stallTimeout (docs/containers.md, \"Timeouts\"), unless the"
+                    + " while they still read. Set Tomcat's Connector connectionTimeout (over HTTP/2, also its"
+                    + " Http2Protocol's writeTimeout and streamWriteTimeout) or Jetty's jetty.http.idleTimeout above"
+                    + " stallTimeout (docs/containers.md, \"Timeouts\"), unless the"
                     + " container was stopping (Jetty's graceful stop lowers every idle timeout to one second)."
                     + " Said once.");
         }
