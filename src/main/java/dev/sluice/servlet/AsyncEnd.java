@@ -17,10 +17,10 @@ import java.util.logging.Logger;
  * thread has begun to return; after it, no end starts. The lock is held across one {@code complete()} or
  * {@code dispatch()}, or one {@code isReady()}, which do not block.
  *
- * <p>Why a cut waits, on Tomcat's HTTP/1.1, until the container has sent what it holds ({@link #endOnceSent}): a
- * download cut while its socket takes nothing (its client stalled, its file failed) leaves bytes in Tomcat 11: the
- * tail of the last chunk (up to 8 KiB) in its servlet layer's buffer, the rest in the connection's queue of
- * non-blocking writes. The cut's {@code dispatch()} makes Tomcat's writes blocking again
+ * <p>Why a cut waits, on Tomcat's HTTP/1.1 and AJP, until the container has sent what it holds
+ * ({@link #endOnceSent}): a download cut while its socket takes nothing (its client stalled, its file failed)
+ * leaves bytes in Tomcat 11: the tail of the last chunk (up to 8 KiB) in its servlet layer's buffer, the rest in the
+ * connection's queue of non-blocking writes. The cut's {@code dispatch()} makes Tomcat's writes blocking again
  * ({@code AsyncStateMachine.clearNonBlockingListeners}), and the cut request's {@code ErrorReportValve} then
  * flushes that tail with a blocking write, which goes to the socket before the queue
  * ({@code SocketWrapperBase.writeBlocking} does not look at it): the client got the chunk's tail where its start

@@ -1017,17 +1017,26 @@ public final class SluiceSender {
             return false;
         }
         ServletConnection connection = request.getServletConnection();
-        return connection != null && "http/1.1".equals(connection.getProtocol());
+        return connection != null && "http/1.1".equals(connection.getProtocol()) && !isHttp2(request);
+    }
+
+    /**
+     * Whether {@code request} is an HTTP/2 stream, by its own protocol: Tomcat keeps the {@code ServletConnection} of
+     * the connection's first request, so the streams of a connection upgraded to h2c later say {@code http/1.1}
+     * there (found by review: {@code curl --http1.1 /a --next --http2 /b}).
+     */
+    private static boolean isHttp2(HttpServletRequest request) {
+        return request.getProtocol().startsWith("HTTP/2");
     }
 
     /**
      * Whether a cut of this request must wait until the container has sent what it holds ({@link AsyncEnd}):
-     * Tomcat's HTTP/1.1, whose blocking writes after the cut go ahead of its queue of non-blocking ones. Not its
-     * HTTP/2, which keeps them in order, and whose {@code isReady()} only reports (a stream that waits for its
-     * flow-control window would wait for ever).
+     * Tomcat's HTTP/1.1 and AJP, whose blocking writes after the cut go ahead of the socket's queue of non-blocking
+     * ones. Not its HTTP/2, which keeps them in order, and whose {@code isReady()} only reports (a stream that waits
+     * for its flow-control window would wait for ever).
      */
     private static boolean cutsWaitForSentBytes(HttpServletRequest request) {
-        return "http/1.1".equals(tomcatsProtocol(request));
+        return isTomcats(request) && !isHttp2(request);
     }
 
     /**
@@ -1037,31 +1046,28 @@ public final class SluiceSender {
      * which throws {@code CloseNowException} on the reset stream; the processor's error path then left the request's
      * state behind, and a later stream that got that pooled request was answered an empty 500 ("Mapping was already
      * done on this request"): 9 of 1,800 requests of clients that gave up after a second, five at a time, against 0
-     * of 2,000 with the cut, whose exception makes Tomcat close the stream before any flush.
+     * of 3,000 with the cut: its exception makes Tomcat turn the stream's I/O off ({@code CLOSE_NOW}), so that
+     * {@code asyncPostProcess} no longer flushes. Any such failure, also a first write's (its head may be committed
+     * and its bytes buffered).
      */
     private static boolean isTomcatsHttp2(HttpServletRequest request) {
-        String protocol = tomcatsProtocol(request);
-        return protocol != null && protocol.startsWith("h2");
+        return isTomcats(request) && isHttp2(request);
     }
 
-    /**
-     * The connection's protocol ({@code http/1.1}, {@code h2c}, {@code h2}) when the container is Tomcat (its own
-     * request class, under the application's wrappers); null elsewhere.
-     */
-    private static String tomcatsProtocol(HttpServletRequest request) {
+    /** Whether the container is Tomcat: its own request class, under the application's wrappers. */
+    private static boolean isTomcats(HttpServletRequest request) {
         ServletRequest container = request;
         while (container instanceof ServletRequestWrapper wrapper) {
             container = wrapper.getRequest();
         }
-        ServletConnection connection = request.getServletConnection();
-        return container.getClass().getName().startsWith("org.apache.catalina.") && connection != null
-                ? connection.getProtocol() : null;
+        return container.getClass().getName().startsWith("org.apache.catalina.");
     }
 
-    /** Whether {@code cause} is Tomcat's report of a failed write ({@code ClientAbortException}, {@code CloseNowException}). */
+    /** Whether {@code cause} is Tomcat's report of a failed write ({@code ClientAbortException} and the like). */
     private static boolean isTomcatsWriteFailure(Throwable cause) {
-        return cause != null && (cause.getClass().getName().equals("org.apache.catalina.connector.ClientAbortException")
-                || cause.getClass().getName().equals("org.apache.coyote.CloseNowException"));
+        String name = cause == null ? "" : cause.getClass().getName();
+        return name.equals("org.apache.catalina.connector.ClientAbortException")
+                || name.equals("org.apache.coyote.CloseNowException");
     }
 
     private static boolean isJettys(ServletOutputStream out) {
@@ -1122,7 +1128,7 @@ public final class SluiceSender {
             });
         } else if (cause instanceof StalledException) {
             end.endOnceSent(async -> cutOff(async, "its client accepted nothing for stallTimeout"));
-        } else if (outcome == Outcome.ABORTED && tomcatHttp2 && bytes > 0 && isTomcatsWriteFailure(cause)) {
+        } else if (outcome == Outcome.ABORTED && tomcatHttp2 && isTomcatsWriteFailure(cause)) {
             end.end(async -> cutOff(async, "its stream failed (" + cause + ")"));
         } else if (outcome == Outcome.ABORTED) {
             end.end(SluiceSender::completeAborted);
