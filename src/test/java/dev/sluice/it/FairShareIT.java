@@ -199,7 +199,10 @@ class FairShareIT {
                 double after = downloads.get(i).rate(later, laterTo);
                 assertWithin(laterTotal / 4, after, 0.15, "client " + i
                         + " once half had finished, against their mean");
-                assertTrue(after >= 1.7 * before, "client " + i + " did not speed up: " + before + " -> " + after);
+                // Its fair share doubles; each measured share may be 15% off its group's mean (above), so 1.7 sat at
+                // that band's edge (a loaded clean-clone run measured 1.696 on ee10: 524,195 -> 888,826 B/s, every
+                // other check passing). 1.4 still tells a doubled share from one that stayed.
+                assertTrue(after >= 1.4 * before, "client " + i + " did not speed up: " + before + " -> " + after);
             }
             Await.until("every transfer ended", Duration.ofSeconds(10),
                     () -> servlet.metrics().completed() == 8 && servlet.metrics().bufferBytesInUse() == 0,
