@@ -98,13 +98,9 @@ final class AsyncEnd {
     }
 
     /** The container can take a write: an end that waits for it ({@link #endOnceSent}) happens now. */
-    void writePossible() {
-        Consumer<AsyncContext> how;
-        synchronized (this) {
-            how = waiting;
-        }
-        if (how != null) {
-            end(how);
+    synchronized void writePossible() {
+        if (waiting != null) {
+            end(waiting);
         }
     }
 

@@ -1054,13 +1054,18 @@ public final class SluiceSender {
         return isTomcats(request) && isHttp2(request);
     }
 
-    /** Whether the container is Tomcat: its own request class, under the application's wrappers. */
+    /** Whether the container is Tomcat, by its own request class. */
     private static boolean isTomcats(HttpServletRequest request) {
+        return containersRequest(request).getClass().getName().startsWith("org.apache.catalina.");
+    }
+
+    /** The container's own request object, under the application's wrappers. */
+    private static ServletRequest containersRequest(ServletRequest request) {
         ServletRequest container = request;
         while (container instanceof ServletRequestWrapper wrapper) {
             container = wrapper.getRequest();
         }
-        return container.getClass().getName().startsWith("org.apache.catalina.");
+        return container;
     }
 
     /** Whether {@code cause} is Tomcat's report of a failed write ({@code ClientAbortException} and the like). */
@@ -1222,10 +1227,7 @@ public final class SluiceSender {
 
     private static IOException cutOffException(HttpServletRequest request) {
         String why = "Sluice cut off the response: " + request.getAttribute(CUT_OFF);
-        ServletRequest container = request;
-        while (container instanceof ServletRequestWrapper wrapper) {
-            container = wrapper.getRequest();
-        }
+        ServletRequest container = containersRequest(request);
         String name = container.getClass().getName();
         String quiet = name.startsWith("org.apache.catalina.") ? "org.apache.catalina.connector.ClientAbortException"
                 : name.startsWith("org.eclipse.jetty.") ? "org.eclipse.jetty.io.EofException" : null;
