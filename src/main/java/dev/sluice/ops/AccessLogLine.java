@@ -33,8 +33,8 @@ import java.util.Locale;
  * @param method the request method
  * @param path the raw request path
  * @param range what the body is
- * @param status the response status (a body that failed before its first byte was answered 500 instead, and its
- *        line says so)
+ * @param status the response status; for a body that failed before its first byte, the status it was answered
+ *        instead (500, or 503 for a file changed in place)
  * @param etag the ETag header sent, or {@code null}
  */
 public record AccessLogLine(String client, String user, String method, String path, String range, int status,
@@ -43,8 +43,7 @@ public record AccessLogLine(String client, String user, String method, String pa
     /** The line of a transfer that ended at {@code end}. */
     public String of(TransferSummary summary, Instant end) {
         Waits w = summary.waits() == null ? Waits.NONE : summary.waits();
-        boolean failedUnsent = summary.outcome() == Outcome.FAILED && summary.bytesWritten() == 0;
-        return head(end, failedUnsent ? 500 : status) + " sent=" + summary.bytesWritten()
+        return head(end, status) + " sent=" + summary.bytesWritten()
                 + " planned=" + summary.length()
                 + " duration=" + seconds(summary.durationNanos())
                 + " outcome=" + summary.outcome().name().toLowerCase(Locale.ROOT)
@@ -53,6 +52,11 @@ public record AccessLogLine(String client, String user, String method, String pa
                 + " wait_buffer=" + seconds(w.bufferNanos()) + " wait_throttle=" + seconds(w.throttleNanos())
                 + " cause=" + value(summary.outcome() == Outcome.COMPLETED || summary.cause() == null ? null
                         : summary.cause().toString());
+    }
+
+    /** This line with another status: the one a body that failed before its first byte was answered. */
+    public AccessLogLine withStatus(int answered) {
+        return new AccessLogLine(client, user, method, path, range, answered, etag);
     }
 
     /** The line of a body of {@code length} bytes handed at {@code end} to the container to send by itself. */

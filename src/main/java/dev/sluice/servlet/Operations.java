@@ -187,7 +187,11 @@ final class Operations implements AutoCloseable {
                     then.ended(summary);
                 } finally {
                     if (ACCESS.isLoggable(Level.INFO)) {
-                        ACCESS.logp(Level.INFO, SOURCE_CLASS, SOURCE_METHOD, line.of(summary, Instant.now()));
+                        boolean failedUnsent = summary.outcome() == Outcome.FAILED && summary.bytesWritten() == 0;
+                        AccessLogLine answered = failedUnsent
+                                ? line.withStatus(SluiceSender.statusOfAFailureBeforeTheFirstByte(summary.cause()))
+                                : line;
+                        ACCESS.logp(Level.INFO, SOURCE_CLASS, SOURCE_METHOD, answered.of(summary, Instant.now()));
                     }
                 }
             }

@@ -16,6 +16,7 @@ import dev.sluice.resource.Resolution;
 import dev.sluice.resource.SharedFiles;
 import dev.sluice.resource.SymlinkPolicy;
 import dev.sluice.stream.EngineSettings;
+import dev.sluice.stream.FileChangedException;
 import dev.sluice.stream.FileShrankException;
 import dev.sluice.stream.FileVersion;
 import dev.sluice.stream.Outcome;
@@ -50,7 +51,6 @@ import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Function;
 import java.util.function.Supplier;
 import java.util.logging.Level;
@@ -97,7 +97,10 @@ public final class SluiceSender {
 
     /** Request attribute that makes a dispatched request cut off its connection; see {@link #cutOff}. */
     static final String CUT_OFF = SluiceSender.class.getName() + ".cutOff";
-    /** Request attribute beside {@link #CUT_OFF}: the body failed before its first byte was written. */
+    /**
+     * Request attribute beside {@link #CUT_OFF}: the body failed before its first byte was written; its value is the
+     * status to answer ({@link #statusOfAFailureBeforeTheFirstByte}).
+     */
     static final String FAILED_UNSENT = SluiceSender.class.getName() + ".failedUnsent";
 
     private static final Logger LOG = Logger.getLogger(SluiceSender.class.getName());
@@ -106,7 +109,11 @@ public final class SluiceSender {
     private static final int ERROR_PAGE_PIECE = 16 * 1024;
     private static final String DEFAULT_CONTENT_TYPE = "application/octet-stream";
     private static final String RETRY_AFTER_SECONDS = "5";
-    private static final long OPEN_WARNING_EVERY_NANOS = 1_000_000_000L;
+    /**
+     * How soon a client may ask again for a file that was changed in place before its first byte was sent: a copy
+     * over a file takes milliseconds.
+     */
+    private static final String RETRY_CHANGED_AFTER_SECONDS = "1";
     /**
      * What an error page keeps of an error's plan: the range it could not satisfy, when to try again, what the
      * answer varies on.
@@ -204,8 +211,8 @@ public final class SluiceSender {
     /** One descriptor for all the responses sending the same version of a file at once. */
     private final SharedFiles files = new SharedFiles();
     private final AtomicBoolean containerTimeoutTold = new AtomicBoolean();
-    /** When the next "cannot open" may be logged ({@link System#nanoTime}). */
-    private final AtomicLong nextOpenWarning = new AtomicLong(System.nanoTime());
+    private final LogLimit cannotOpenLines = LogLimit.perSecond();
+    private final LogLimit failedLines = LogLimit.perSecond();
 
     /** A sender over {@code engine} with {@link Settings#defaults()}. */
     public SluiceSender(TransferEngine engine) {
@@ -579,11 +586,10 @@ public final class SluiceSender {
      */
     private void cannotOpen(HttpServletRequest request, HttpServletResponse response, FileSystemException e,
             boolean withBody) throws IOException {
-        long now = System.nanoTime();
-        long due = nextOpenWarning.get();
-        if (now - due >= 0 && nextOpenWarning.compareAndSet(due, now + OPEN_WARNING_EVERY_NANOS)) {
+        long heldBack = cannotOpenLines.admit();
+        if (heldBack >= 0) {
             LOG.warning("Sluice: cannot open " + LogText.quote(e.getFile()) + ": " + e.getReason()
-                    + " (said at most once a second)");
+                    + LogLimit.heldBackNote(heldBack));
         }
         boolean noDescriptorLeft = e.getReason() != null && e.getReason().startsWith("Too many open files")
                 || nearTheDescriptorLimit();
@@ -943,7 +949,7 @@ public final class SluiceSender {
                     if (outcome == Outcome.ABORTED) {
                         noteContainerTimeout(cause);
                     }
-                    SluiceSender.ended(end, label, outcome, bytes, total, cause, tomcatHttp2);
+                    SluiceSender.this.ended(end, label, outcome, bytes, total, cause, tomcatHttp2);
                 }
 
                 @Override
@@ -1119,7 +1125,7 @@ public final class SluiceSender {
         return false;
     }
 
-    private static void ended(AsyncEnd end, TransferLabel label, Outcome outcome, long bytes, long total,
+    private void ended(AsyncEnd end, TransferLabel label, Outcome outcome, long bytes, long total,
             Throwable cause, boolean tomcatHttp2) {
         if (outcome != Outcome.COMPLETED) {
             logEnd(label, outcome, bytes, total, cause);
@@ -1127,7 +1133,7 @@ public final class SluiceSender {
         if (outcome == Outcome.FAILED) {
             end.endOnceSent(async -> {
                 if (bytes == 0) {
-                    async.getRequest().setAttribute(FAILED_UNSENT, Boolean.TRUE);
+                    async.getRequest().setAttribute(FAILED_UNSENT, statusOfAFailureBeforeTheFirstByte(cause));
                 }
                 cutOff(async, "its file could not be read as announced");
             });
@@ -1160,17 +1166,32 @@ public final class SluiceSender {
     }
 
     /**
+     * The status a client is answered when its body failed before its first byte: 503 with {@code Retry-After} when
+     * its file was changed in place (a copy over the file was under way: asked again a moment later, the file is
+     * whole), else 500 (the disk failed).
+     */
+    static int statusOfAFailureBeforeTheFirstByte(Throwable cause) {
+        boolean changed = cause instanceof FileChangedException || cause instanceof FileShrankException;
+        return changed ? HttpServletResponse.SC_SERVICE_UNAVAILABLE : HttpServletResponse.SC_INTERNAL_SERVER_ERROR;
+    }
+
+    /**
      * One line per transfer that did not complete; nothing per chunk. An abort is the client's doing and normal
      * for a file server, so it is {@code FINE}; a failure is the server breaking a promise (read error, file
-     * shrank), so it is {@code WARNING}. The cause's stack trace only at {@code FINE}, where someone asked for it.
+     * changed), so it is {@code WARNING}, at most one a second ({@link LogLimit}: a file rewritten in a loop
+     * fails every download of it). The cause's stack trace only at {@code FINE}, where someone asked for it.
      */
-    private static void logEnd(TransferLabel label, Outcome outcome, long bytes, long total, Throwable cause) {
+    private void logEnd(TransferLabel label, Outcome outcome, long bytes, long total, Throwable cause) {
         Level level = outcome == Outcome.FAILED ? Level.WARNING : Level.FINE;
         if (!LOG.isLoggable(level)) {
             return;
         }
+        long heldBack = level == Level.WARNING ? failedLines.admit() : 0;
+        if (heldBack < 0) {
+            return;
+        }
         String line = "Sluice: " + label.file() + " (" + label.range() + ") " + outcome.name().toLowerCase(Locale.ROOT)
-                + " after " + bytes + " of " + total + " bytes: " + cause;
+                + " after " + bytes + " of " + total + " bytes: " + cause + LogLimit.heldBackNote(heldBack);
         LOG.log(level, line, LOG.isLoggable(Level.FINE) ? cause : null);
     }
 
@@ -1191,7 +1212,8 @@ public final class SluiceSender {
     /**
      * Answers, when {@code request} is the dispatch of a response cut off ({@link #cutOff}): a body that failed
      * before its first byte, its response not committed, gets a plain 500 (or the webapp's page for 500), as any
-     * error; otherwise this throws the container's own exception for a lost connection, chosen by the container's
+     * error, or a 503 with {@code Retry-After} when its file was changed in place ({@link #statusOfAFailureBeforeTheFirstByte});
+     * otherwise this throws the container's own exception for a lost connection, chosen by the container's
      * own request class and loaded by its class loader (Tomcat's {@code ClientAbortException}, Jetty's
      * {@code EofException}), which both close the connection on and log at debug level only, as for a client gone:
      * Sluice's own line has said why. Elsewhere a plain {@code IOException}, which the container logs as a
@@ -1206,7 +1228,7 @@ public final class SluiceSender {
         if (request.getAttribute(CUT_OFF) == null) {
             return false;
         }
-        if (request.getAttribute(FAILED_UNSENT) == null || response.isCommitted()) {
+        if (!(request.getAttribute(FAILED_UNSENT) instanceof Integer status) || response.isCommitted()) {
             throw cutOffException(request);
         }
         // Answered here once: the webapp's error page for 500, if Sluice serves it, comes by a dispatch of this very
@@ -1214,12 +1236,16 @@ public final class SluiceSender {
         request.removeAttribute(CUT_OFF);
         request.removeAttribute(FAILED_UNSENT);
         response.reset();
+        List<ResponsePlan.Header> headers = status == HttpServletResponse.SC_SERVICE_UNAVAILABLE
+                ? List.of(new ResponsePlan.Header("Retry-After", RETRY_CHANGED_AFTER_SECONDS)) : List.of();
         // Jetty's stream stays non-blocking after reset (Tomcat's reset drops the listener): a write needs isReady()
         // first, which is true on a response nothing was written to. Tomcat closes the connection after a 500.
         if (response.getOutputStream().isReady()) {
-            internalServerError(request, response, true);
+            writeSmall(request, response, FilePlanner.text(status, status == HttpServletResponse.SC_SERVICE_UNAVAILABLE
+                    ? "Service Unavailable" : "Internal Server Error", headers), true);
         } else {
-            response.setStatus(500);
+            response.setStatus(status);
+            headers.forEach(header -> response.setHeader(header.name(), header.value()));
             response.setContentLength(0);
         }
         return true;

@@ -146,6 +146,74 @@ class RewriteIT {
         assertEquals(List.of(), warnings);
     }
 
+    /**
+     * A file rewritten in place over and over while it is requested, as a job that copies a new version over the
+     * served file does: a download whose file changed before its first byte is answered 503 with
+     * {@code Retry-After: 1} (asked again a moment later, the copy is done), never 500, and its access-log line says
+     * 503. Any other download is a 200, whole or cut short. Its bytes are not compared here: a change within the
+     * file system's timestamp tick, with the size unchanged, is invisible to any check of size and time, and this
+     * loop rewrites far faster than any deployment; the bytes of changes that are seen are {@code TransferTest}'s
+     * and the test above.
+     */
+    @ParameterizedTest
+    @MethodSource("kinds")
+    void aFileRewrittenInPlaceBeforeItsFirstByteIsA503ToAskAgain(ContainerKind kind) throws Exception {
+        kind.assumeInThisRun();
+        root = Files.createDirectory(work.resolve("root"));
+        int size = 256 * 1024; // above cacheMaxFileSize: read from the file each time
+        byte[][] versions = {new byte[size], new byte[size]};
+        new Random(11).nextBytes(versions[0]);
+        new Random(12).nextBytes(versions[1]);
+        Path file = Files.write(root.resolve("copied.bin"), versions[0]);
+        servlet = new SluiceServlet();
+        try (LogCapture access = LogCapture.of("dev.sluice.access")) {
+            container = kind.start(servlet, Map.of("root", root.toString(), "accessLog", "true", "sendfile", "false"),
+                    0);
+            logger.addHandler(capture);
+            java.util.concurrent.atomic.AtomicBoolean writing = new java.util.concurrent.atomic.AtomicBoolean(true);
+            Thread writer = new Thread(() -> {
+                for (int i = 1; writing.get(); i++) {
+                    try {
+                        Files.write(file, versions[i % 2]);
+                    } catch (IOException e) {
+                        throw new java.io.UncheckedIOException(e);
+                    }
+                }
+            }, "rewriter");
+            writer.start();
+            Map<Integer, Integer> statuses = new java.util.TreeMap<>();
+            long deadline = System.nanoTime() + DEADLINE.toNanos();
+            try {
+                while (statuses.getOrDefault(503, 0) < 3 && System.nanoTime() - deadline < 0) {
+                    TestClient.Response response;
+                    try {
+                        response = TestClient.exchange(container.uri(), "GET", "/copied.bin", Map.of());
+                    } catch (java.io.EOFException cut) {
+                        statuses.merge(0, 1, Integer::sum); // a 200 cut short: the change came after its first byte
+                        continue;
+                    }
+                    statuses.merge(response.status(), 1, Integer::sum);
+                    assertTrue(response.status() == 200 || response.status() == 503, statuses.toString());
+                    if (response.status() == 503) {
+                        assertEquals("1", response.header("retry-after"));
+                        assertEquals("Service Unavailable\n", response.text());
+                    }
+                }
+            } finally {
+                writing.set(false);
+                writer.join();
+            }
+            assertTrue(statuses.getOrDefault(503, 0) >= 3, "no change seen before a first byte in "
+                    + DEADLINE.toSeconds() + " s: " + statuses);
+            Await.until("every download ended", DEADLINE, () -> servlet.metrics().activeTransfers() == 0,
+                    () -> servlet.metrics().toString());
+            List<String> failedUnsent = access.messages(Level.INFO).stream()
+                    .filter(m -> m.contains(" outcome=failed") && m.contains(" sent=0 ")).toList();
+            assertTrue(failedUnsent.size() >= 3 && failedUnsent.stream().allMatch(m -> m.contains(" status=503 ")),
+                    failedUnsent.toString());
+        }
+    }
+
     static Stream<ContainerKind> kinds() {
         return Stream.of(ContainerKind.values());
     }

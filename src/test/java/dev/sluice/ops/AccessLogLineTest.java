@@ -45,9 +45,10 @@ class AccessLogLineTest {
         assertEquals("0.005", pairs.get("duration"));
         assertEquals(new FileShrankException(10).toString(), pairs.get("cause"));
         assertEquals("200", pairs.get("status"), "ten bytes went: the client saw the 200 cut short");
-        Map<String, String> unsent = Logfmt.parse(line.of(new TransferSummary(Outcome.FAILED, 0, 20,
-                new FileShrankException(0), 5_000_000, Waits.NONE), END));
-        assertEquals("500", unsent.get("status"), "nothing went: the client was answered 500");
+        Map<String, String> unsent = Logfmt.parse(line.withStatus(503).of(new TransferSummary(Outcome.FAILED, 0,
+                20, new FileShrankException(0), 5_000_000, Waits.NONE), END));
+        assertEquals("503", unsent.get("status"), "nothing went: the status the client was answered instead");
+        assertEquals("failed", unsent.get("outcome"));
         Map<String, String> aborted = Logfmt.parse(line.of(new TransferSummary(Outcome.ABORTED, 0, 20,
                 new java.io.IOException("Broken pipe"), 5_000_000, Waits.NONE), END));
         assertEquals("200", aborted.get("status"), "a client gone is no server error");

@@ -83,6 +83,7 @@ final class FakeExchange {
                     case "getDispatcherType" -> dispatcherType;
                     case "getAttribute" -> attributes.get((String) args[0]);
                     case "setAttribute" -> attributes.put((String) args[0], args[1]);
+                    case "removeAttribute" -> attributes.remove((String) args[0]);
                     case "getAttributeNames" -> Collections.enumeration(new ArrayList<>(attributes.keySet()));
                     case "getHeader" -> requestHeaders.get((String) args[0]);
                     case "getHeaders" -> Collections.enumeration(requestHeaders.containsKey((String) args[0])

@@ -194,6 +194,38 @@ class SluiceSenderTest {
         assertEquals(List.of(), exchange.calls);
     }
 
+    /**
+     * A body that failed before its first byte: the dispatch answers it, with nothing of the file's head left, 503
+     * and {@code Retry-After} when the file was being changed in place, 500 when the disk failed.
+     */
+    @Test
+    void aBodyThatFailedBeforeItsFirstByteIsAnsweredByItsCutOffDispatch() throws IOException {
+        Path file = file();
+        for (int status : new int[] {503, 500}) {
+            FakeExchange cut = new FakeExchange();
+            cut.dispatcherType = jakarta.servlet.DispatcherType.ASYNC;
+            cut.headers.put("ETag", new java.util.ArrayList<>(List.of("\"the-file's\"")));
+            cut.attributes.put(SluiceSender.CUT_OFF, "its file could not be read as announced");
+            cut.attributes.put(SluiceSender.FAILED_UNSENT, status);
+            sender().send(cut.request(), cut.response(), file, SendOptions.defaults());
+            assertEquals(status, cut.status);
+            assertNull(cut.header("ETag"));
+            assertEquals(status == 503 ? "1" : null, cut.header("Retry-After"));
+            assertEquals(status == 503 ? "Service Unavailable\n" : "Internal Server Error\n",
+                    cut.body.toString(java.nio.charset.StandardCharsets.UTF_8));
+            assertEquals(List.of(), List.copyOf(cut.attributes.keySet()), "the page for the status would answer again");
+        }
+    }
+
+    @Test
+    void aFileChangedInPlaceBeforeTheFirstByteIsATemporaryFailure() {
+        assertEquals(503, SluiceSender.statusOfAFailureBeforeTheFirstByte(
+                new dev.sluice.stream.FileChangedException("file modified in place while it was served")));
+        assertEquals(503, SluiceSender.statusOfAFailureBeforeTheFirstByte(
+                new dev.sluice.stream.FileShrankException(0)));
+        assertEquals(500, SluiceSender.statusOfAFailureBeforeTheFirstByte(new IOException("Input/output error")));
+    }
+
     @Test
     void headAnswersWithTheFilesHeadAndTheCallsOptions() throws IOException {
         Path file = file();
