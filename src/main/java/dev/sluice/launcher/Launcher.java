@@ -323,6 +323,7 @@ public final class Launcher {
         context.addServlet(holder, "/");
         context.getServletHandler().setDecodeAmbiguousURIs(true); // the "%25" allowed above; Sluice reads the raw path
         server.setHandler(new GracefulHandler(context));
+        server.setDefaultHandler(new ServerWideOptions());
         server.setStopTimeout(stopTimeout.toMillis());
         server.setStopAtShutdown(true);
         try {

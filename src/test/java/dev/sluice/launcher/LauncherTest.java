@@ -299,6 +299,29 @@ class LauncherTest {
         }
     }
 
+    /** {@code OPTIONS *} asks about the server as a whole; any other target outside the context stays 404. */
+    @Test
+    void optionsForTheWholeServerAnswersTheMethodsSluiceServes() throws Exception {
+        Files.writeString(root.resolve("hello.txt"), "hello");
+        Launcher launcher = Launcher.start("127.0.0.1", 0, Map.of("root", root.toString()));
+        try (java.net.Socket socket = new java.net.Socket("127.0.0.1", URI.create(launcher.url()).getPort())) {
+            socket.setSoTimeout(10_000);
+            socket.getOutputStream().write(("OPTIONS * HTTP/1.1\r\nHost: x\r\n\r\n"
+                    + "OPTIONS /hello.txt HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+                    .getBytes(StandardCharsets.US_ASCII));
+            String answers = new String(socket.getInputStream().readAllBytes(), StandardCharsets.US_ASCII);
+            String[] heads = answers.split("\r\n\r\n");
+            assertEquals(2, heads.length, answers);
+            for (String head : heads) {
+                assertTrue(head.startsWith("HTTP/1.1 200 "), answers);
+                assertTrue(head.contains("\r\nAllow: " + ServerWideOptions.ALLOW), answers);
+                assertTrue(head.contains("\r\nContent-Length: 0"), answers);
+            }
+        } finally {
+            launcher.stop();
+        }
+    }
+
     @Test
     void servesH2cByUpgradeUnlessHttp2IsOff() throws Exception {
         Files.writeString(root.resolve("hello.txt"), "hello");
