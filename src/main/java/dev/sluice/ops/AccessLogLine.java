@@ -33,8 +33,8 @@ import java.util.Locale;
  * @param method the request method
  * @param path the raw request path
  * @param range what the body is
- * @param status the response status; for a body that failed before its first byte, the status it was answered
- *        instead (500, or 503 for a file changed in place)
+ * @param status the status the client was answered: the response's, or for a body that ended before its first
+ *        byte the one it was answered instead ({@link #withStatus})
  * @param etag the ETag header sent, or {@code null}
  */
 public record AccessLogLine(String client, String user, String method, String path, String range, int status,
@@ -54,7 +54,7 @@ public record AccessLogLine(String client, String user, String method, String pa
                         : summary.cause().toString());
     }
 
-    /** This line with another status: the one a body that failed before its first byte was answered. */
+    /** This line with another status: the one a body that ended before its first byte was answered instead. */
     public AccessLogLine withStatus(int answered) {
         return new AccessLogLine(client, user, method, path, range, answered, etag);
     }

@@ -187,10 +187,7 @@ final class Operations implements AutoCloseable {
                     then.ended(summary);
                 } finally {
                     if (ACCESS.isLoggable(Level.INFO)) {
-                        boolean failedUnsent = summary.outcome() == Outcome.FAILED && summary.bytesWritten() == 0;
-                        AccessLogLine answered = failedUnsent
-                                ? line.withStatus(SluiceSender.statusOfAFailureBeforeTheFirstByte(summary.cause()))
-                                : line;
+                        AccessLogLine answered = line.withStatus(answeredStatus(line.status(), summary));
                         ACCESS.logp(Level.INFO, SOURCE_CLASS, SOURCE_METHOD, answered.of(summary, Instant.now()));
                     }
                 }
@@ -205,6 +202,25 @@ final class Operations implements AutoCloseable {
             public void writePossibleAfterEnd() {
                 then.writePossibleAfterEnd();
             }
+        };
+    }
+
+    /**
+     * The status a download's client was answered: its head's, unless its body ended before its first byte. Then a
+     * failure was answered instead ({@link SluiceSender#statusOfAFailureBeforeTheFirstByte}), and so was an abort
+     * the application caused (the exception it let out after handing the file over, which the container reports:
+     * anything but an {@code IOException}), by a bare 500 ({@code SluiceSender.completeAborted}). A client gone
+     * before the first byte keeps the head's status: nobody heard the 500, and it is no server error.
+     */
+    static int answeredStatus(int headStatus, TransferSummary summary) {
+        if (summary.bytesWritten() != 0) {
+            return headStatus;
+        }
+        return switch (summary.outcome()) {
+            case FAILED -> SluiceSender.statusOfAFailureBeforeTheFirstByte(summary.cause());
+            case ABORTED -> summary.cause() == null || summary.cause() instanceof java.io.IOException ? headStatus
+                    : HttpServletResponse.SC_INTERNAL_SERVER_ERROR;
+            case COMPLETED -> headStatus;
         };
     }
 

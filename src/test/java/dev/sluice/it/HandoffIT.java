@@ -35,6 +35,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Random;
 import java.util.Set;
+import java.util.function.Supplier;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.zip.GZIPOutputStream;
@@ -193,26 +194,36 @@ class HandoffIT {
     @ParameterizedTest
     @EnumSource(ContainerKind.class)
     void anExceptionAfterSendFailsTheRequestAndHoldsNothing(ContainerKind kind) throws Exception {
-        start(kind, Map.of("stallTimeout", "10m"));
-        String big = "/app/api?token=" + TokenApp.TOKEN + "&f=big.bin";
-        for (String[] range : List.of(new String[0], new String[] {"Range", "bytes=0-9,100-109"})) {
-            TestClient.Response failed = get(big + "&fail=1", range);
-            assertEquals(500, failed.status(), String.join(" ", range));
-            assertEquals("0", failed.header("Content-Length"));
-            assertEquals(0, failed.body().length);
-            assertNull(failed.header("ETag"), "Sluice's head is gone");
-            Leaks.assertNothingHeld(sluice, internal);
-
-            for (String misuse : List.of("closeafter", "writeafter")) {
-                try (TestClient client = new TestClient(container.uri())) {
-                    client.setReadTimeout(30_000);
-                    client.send("GET", big + "&" + misuse + "=1", range.length == 0 ? Map.of()
-                            : Map.of(range[0], range[1]), true);
-                    client.skip(Long.MAX_VALUE); // to the connection's end: what arrives is spoilt, as documented
-                } catch (IOException e) {
-                    // an empty reply: spoilt as well
-                }
+        try (LogCapture access = LogCapture.of("dev.sluice.access")) {
+            start(kind, Map.of("stallTimeout", "10m", "accessLog", "true"));
+            String big = "/app/api?token=" + TokenApp.TOKEN + "&f=big.bin";
+            List<String[]> ranges = List.of(new String[0], new String[] {"Range", "bytes=0-9,100-109"});
+            for (String[] range : ranges) {
+                TestClient.Response failed = get(big + "&fail=1", range);
+                assertEquals(500, failed.status(), String.join(" ", range));
+                assertEquals("0", failed.header("Content-Length"));
+                assertEquals(0, failed.body().length);
+                assertNull(failed.header("ETag"), "Sluice's head is gone");
                 Leaks.assertNothingHeld(sluice, internal);
+            }
+            Supplier<List<String>> lines = () -> access.messages(java.util.logging.Level.INFO);
+            Await.until("their access-log lines", DEADLINE, () -> lines.get().size() == ranges.size(),
+                    () -> lines.get().toString());
+            assertTrue(lines.get().stream().allMatch(line -> line.contains(" status=500 ")
+                    && line.contains(" outcome=aborted ") && line.contains(" sent=0 ")), lines.get().toString());
+
+            for (String[] range : ranges) {
+                for (String misuse : List.of("closeafter", "writeafter")) {
+                    try (TestClient client = new TestClient(container.uri())) {
+                        client.setReadTimeout(30_000);
+                        client.send("GET", big + "&" + misuse + "=1", range.length == 0 ? Map.of()
+                                : Map.of(range[0], range[1]), true);
+                        client.skip(Long.MAX_VALUE); // to the connection's end: what arrives is spoilt, as documented
+                    } catch (IOException e) {
+                        // an empty reply: spoilt as well
+                    }
+                    Leaks.assertNothingHeld(sluice, internal);
+                }
             }
         }
     }

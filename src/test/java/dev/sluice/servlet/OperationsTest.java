@@ -3,7 +3,12 @@ package dev.sluice.servlet;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import dev.sluice.http.ResponsePlan;
+import dev.sluice.stream.FileChangedException;
+import dev.sluice.stream.Outcome;
 import dev.sluice.stream.TransferEngine;
+import dev.sluice.stream.TransferSummary;
+import dev.sluice.stream.Waits;
+import java.io.IOException;
 import jakarta.servlet.http.HttpServletRequest;
 import java.lang.reflect.Proxy;
 import java.nio.file.Path;
@@ -36,6 +41,20 @@ class OperationsTest {
 
     @TempDir
     Path root;
+
+    /** What the access log says a download's client was answered, by how its body ended and why. */
+    @Test
+    void theStatusLoggedIsTheOneTheClientWasAnswered() {
+        java.util.function.BiFunction<Outcome, Throwable, Integer> unsent = (outcome, cause) ->
+                Operations.answeredStatus(206, new TransferSummary(outcome, 0, 10, cause, 1, Waits.NONE));
+        assertEquals(206, unsent.apply(Outcome.COMPLETED, null));
+        assertEquals(503, unsent.apply(Outcome.FAILED, new FileChangedException("modified in place")));
+        assertEquals(500, unsent.apply(Outcome.FAILED, new IOException("Input/output error")));
+        assertEquals(500, unsent.apply(Outcome.ABORTED, new IllegalStateException("the application's own")));
+        assertEquals(206, unsent.apply(Outcome.ABORTED, new IOException("Broken pipe")), "a client gone");
+        assertEquals(206, Operations.answeredStatus(206, new TransferSummary(Outcome.FAILED, 1, 10,
+                new FileChangedException("modified in place"), 1, Waits.NONE)), "a byte went: the head's status");
+    }
 
     /** A request from {@code address} whose user is in the roles {@code roles}; nothing else is asked. */
     private static HttpServletRequest request(String address, String... roles) {
