@@ -386,13 +386,14 @@ public final class Setting<T> {
      * The value of the setting given as {@code text}: its default when the text is null or blank.
      *
      * @throws ConfigException naming the setting and the value if the text is not a value of the setting, or if a
-     *     required setting is missing
+     *     required setting is missing (null) or empty (blank)
      */
     public T read(String text) {
         String trimmed = text == null ? "" : text.trim();
         if (trimmed.isEmpty()) {
             if (defaultValue == null) {
-                throw new ConfigException("Sluice setting '" + key + "' is missing: " + type.missing());
+                throw new ConfigException("Sluice setting '" + key + "' is " + (text == null ? "missing" : "empty")
+                        + ": " + type.missing());
             }
             return defaultValue;
         }

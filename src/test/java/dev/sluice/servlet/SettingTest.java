@@ -125,8 +125,10 @@ class SettingTest {
                 () -> Setting.PRECOMPRESSED.read("br, deflate")).getMessage());
         assertEquals("Sluice setting 'welcomeFiles' has invalid value 'index.html,..': '..' is not a plain file name",
                 assertThrows(ConfigException.class, () -> Setting.WELCOME_FILES.read("index.html,..")).getMessage());
-        assertEquals("Sluice setting 'root' is missing: set it to the directory to serve",
+        assertEquals("Sluice setting 'root' is empty: set it to the directory to serve",
                 assertThrows(ConfigException.class, () -> Setting.ROOT.read(" ")).getMessage());
+        assertEquals("Sluice setting 'root' is missing: set it to the directory to serve",
+                assertThrows(ConfigException.class, () -> Setting.ROOT.read(null)).getMessage());
     }
 
     @Test
