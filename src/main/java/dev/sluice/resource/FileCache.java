@@ -172,7 +172,7 @@ public final class FileCache implements AutoCloseable {
         ThreadPoolExecutor threads = new ThreadPoolExecutor(THREADS, THREADS, 30, TimeUnit.SECONDS,
                 new ArrayBlockingQueue<>(QUEUE), JoinableThreads.daemon("sluice-cache-"));
         threads.allowCoreThreadTimeOut(true);
-        return new FileCache(resolver, settings, new DiskStorage(resolver, () -> { }), System::nanoTime, threads,
+        return new FileCache(resolver, settings, new DiskStorage(resolver), System::nanoTime, threads,
                 threads);
     }
 
@@ -396,7 +396,8 @@ public final class FileCache implements AutoCloseable {
     /** Whether the entry's file should have its bytes kept and has none yet. */
     private boolean wantsBytes(Entry entry) {
         Looked looked = entry.looked();
-        return entry.content() == null && looked.kind() == Looked.Kind.FILE && looked.size() <= settings.maxFileSize()
+        return entry.content() == null && looked.kind() == Looked.Kind.FILE && settings.maxFileSize() > 0
+                && looked.size() <= settings.maxFileSize()
                 && looked.size() + ENTRY_OVERHEAD <= settings.maxMemory();
     }
 

@@ -53,7 +53,18 @@ final class FileWindows {
             throw new IllegalArgumentException("slice " + position + "+" + length + " spans two windows");
         }
         if (index != windowIndex || offset + length > window.capacity()) {
-            window = shared.window(channel, file, index, size);
+            try {
+                window = shared.window(channel, file, index, size);
+            } catch (IOException e) {
+                // A read-only mapping past the end cannot extend the file: truncated since its size was read.
+                long now = channel.size();
+                if (now < size) {
+                    FileShrankException shrank = new FileShrankException(now);
+                    shrank.addSuppressed(e);
+                    throw shrank;
+                }
+                throw e;
+            }
             windowIndex = index;
         }
         return window.slice((int) offset, length);

@@ -540,7 +540,24 @@ public final class Transfer {
     }
 
     void readFailed(ByteBuffer buffer, Throwable cause) {
-        post(new ReadFailed(buffer, cause));
+        post(new ReadFailed(buffer, cause instanceof FileShrankException early ? whyTheFileEndedEarly(early) : cause));
+    }
+
+    /**
+     * Why a read met the file's end before the body's: the file's change, when its size or time says so
+     * ({@link #fileProblem}); else the storage reports a size it cannot read up to (a FUSE or network mount, a
+     * pseudo-file): an I/O error, not a change, so that the client is not told to ask again for a file that will
+     * never read whole (the servlet answers a change before the first byte with 503, an I/O error with 500).
+     * Thread-safe, as {@link #fileProblem} is: a read thread asks, after the read that met the end.
+     */
+    private IOException whyTheFileEndedEarly(FileShrankException early) {
+        try {
+            IOException problem = fileProblem();
+            return problem != null ? problem : new IOException("the storage ended the file before the size it"
+                    + " reports, which did not change, nor did its time (" + early.getMessage() + ")");
+        } catch (IOException e) {
+            return e;
+        }
     }
 
     /**
@@ -945,9 +962,7 @@ public final class Transfer {
         ByteBuffer lastByte = ByteBuffer.allocate(1);
         try {
             if (channel.read(lastByte, mapped.fileEnd() - 1) < 1) {
-                // the file ends before the byte: the reason is the one the check before it would give
-                IOException problem = fileProblem();
-                end(Outcome.FAILED, problem != null ? problem : new FileShrankException(channel.size()));
+                end(Outcome.FAILED, whyTheFileEndedEarly(new FileShrankException(mapped.fileEnd() - 1)));
                 return null;
             }
         } catch (IOException e) {

@@ -41,6 +41,8 @@ class FileCacheTest {
     Path root;
 
     private final AtomicLong nanos = new AtomicLong(1_000_000_000L);
+    /** The wall clock the storage tells a file's age by: an hour after {@link #T0}. */
+    private final AtomicLong wallMillis = new AtomicLong(T0 + 3_600_000L);
     private final Queue<Runnable> background = new ArrayDeque<>();
     private final AtomicInteger looks = new AtomicInteger();
     private final AtomicInteger reads = new AtomicInteger();
@@ -51,7 +53,7 @@ class FileCacheTest {
         private final DiskStorage disk;
 
         CountingStorage(FileResolver resolver) {
-            this.disk = new DiskStorage(resolver, () -> afterRead.run());
+            this.disk = new DiskStorage(resolver, () -> afterRead.run(), wallMillis::get);
         }
 
         @Override
@@ -258,6 +260,38 @@ class FileCacheTest {
         FileCache.Content content = cache.content(found(cache.resolve("/a.txt"))).orElseThrow();
         assertEquals("version two", text(content));
         assertEquals(T0 + 2000, content.lastModifiedMillis(), "the bytes carry the time they were read with");
+    }
+
+    /**
+     * A file modified a moment ago may be half written (a copy over it empties it, then writes it): its bytes are
+     * not kept, but read by its requests, until a revalidation finds it settled.
+     */
+    @Test
+    void theBytesOfAFileModifiedAMomentAgoAreKeptOnlyOnceItSettled() throws IOException {
+        long now = wallMillis.get();
+        write("a.txt", "the first half of a co", now - DiskStorage.SETTLED_MILLIS + 1);
+        FileCache cache = cache();
+        Resolution.Found found = found(cache.resolve("/a.txt"));
+        runBackground();
+        assertEquals(1, reads.get());
+        assertTrue(cache.content(found).isEmpty(), "the bytes of a file that may be being written were kept");
+
+        advance(INTERVAL);
+        wallMillis.addAndGet(INTERVAL.toMillis());
+        cache.resolve("/a.txt");
+        runBackground();
+        assertEquals(2, reads.get());
+        assertEquals("the first half of a co", text(cache.content(found(cache.resolve("/a.txt"))).orElseThrow()));
+    }
+
+    @Test
+    void noBytesAreKeptWhenTheLargestFileForBytesIsZeroNotEvenAnEmptyFilesOnes() throws IOException {
+        write("empty.txt", "", T0);
+        FileCache cache = cache(1 << 20, 0);
+        Resolution.Found empty = found(cache.resolve("/empty.txt"));
+        runBackground();
+        assertEquals(0, reads.get());
+        assertTrue(cache.content(empty).isEmpty());
     }
 
     @Test

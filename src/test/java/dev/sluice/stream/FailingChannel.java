@@ -8,28 +8,66 @@ import java.nio.channels.FileLock;
 import java.nio.channels.ReadableByteChannel;
 import java.nio.channels.WritableByteChannel;
 
-/** A read-only channel over a real file whose positional reads fail from a given offset on, like a bad disk. */
+/**
+ * A read-only channel over a real file whose positional reads fail from a given offset on, like a bad disk; or, made
+ * by {@link #endingAt}, find the file's end there while its size says more, like a mount whose sizes are wrong.
+ */
 final class FailingChannel extends FileChannel {
 
     private final FileChannel delegate;
     private final long failFrom;
+    private final boolean endsThere;
+    /** Run once, right after the first {@link #size()} read the size: a change of the file just then. */
+    private Runnable afterFirstSize;
 
     FailingChannel(FileChannel delegate, long failFrom) {
+        this(delegate, failFrom, false);
+    }
+
+    private FailingChannel(FileChannel delegate, long failFrom, boolean endsThere) {
         this.delegate = delegate;
         this.failFrom = failFrom;
+        this.endsThere = endsThere;
+    }
+
+    /** Reads as the file does; {@code change} runs right after the size is first read. */
+    static FailingChannel changedAfterItsSize(FileChannel delegate, Runnable change) {
+        FailingChannel channel = new FailingChannel(delegate, Long.MAX_VALUE, false);
+        channel.afterFirstSize = change;
+        return channel;
+    }
+
+    /** Reads from {@code end} on find the end of the file, whose size stays the real file's. */
+    static FailingChannel endingAt(FileChannel delegate, long end) {
+        return new FailingChannel(delegate, end, true);
     }
 
     @Override
     public int read(ByteBuffer dst, long position) throws IOException {
         if (position >= failFrom) {
+            if (endsThere) {
+                return -1;
+            }
             throw new IOException("Input/output error (injected)");
         }
-        return delegate.read(dst, position);
+        if (!endsThere) {
+            return delegate.read(dst, position);
+        }
+        ByteBuffer upToTheEnd = dst.slice().limit((int) Math.min(dst.remaining(), failFrom - position));
+        int read = delegate.read(upToTheEnd, position);
+        dst.position(dst.position() + Math.max(read, 0));
+        return read;
     }
 
     @Override
     public long size() throws IOException {
-        return delegate.size();
+        long size = delegate.size();
+        Runnable change = afterFirstSize;
+        afterFirstSize = null;
+        if (change != null) {
+            change.run();
+        }
+        return size;
     }
 
     @Override

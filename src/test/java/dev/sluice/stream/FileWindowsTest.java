@@ -77,6 +77,28 @@ class FileWindowsTest {
         }
     }
 
+    /**
+     * A file truncated between the read of its size and its mapping: the read-only mapping cannot extend the file
+     * (the JDK says "cannot extend file to required size"), and the slice says the file shrank, which the engine
+     * tells apart from a disk's error.
+     */
+    @Test
+    void aFileTruncatedBeforeItsWindowIsMappedShrank() throws IOException {
+        try (FileChannel file = sparseFile(1 << 20);
+             FileChannel truncating = FileChannel.open(dir.resolve("sparse.bin"), StandardOpenOption.WRITE);
+             FailingChannel channel = FailingChannel.changedAfterItsSize(file, () -> {
+                 try {
+                     truncating.truncate(4096);
+                 } catch (IOException e) {
+                     throw new java.io.UncheckedIOException(e);
+                 }
+             })) {
+            FileWindows windows = new FileWindows(channel, version(1 << 20), cache(1 << 20, 4));
+            FileShrankException shrank = assertThrows(FileShrankException.class, () -> windows.slice(0, 8192));
+            assertEquals("file ended at byte 4096 before the promised length", shrank.getMessage());
+        }
+    }
+
     @Test
     void transfersOfOneFileVersionShareItsWindowsAndOthersDoNot() throws IOException {
         try (FileChannel one = sparseFile(100_000, 0, 50_000); FileChannel two = FileChannel.open(

@@ -553,6 +553,35 @@ class TransferTest {
     }
 
     /**
+     * A read that finds the file's end before the size the file still reports (a mount whose sizes are wrong) is the
+     * storage's error, not a change of the file: the servlet tells a change (503, ask again) from an error (500).
+     */
+    @ParameterizedTest
+    @EnumSource(BufferKind.class)
+    void aFileThatReadsShorterThanItsUnchangedSizeFailsWithAnIoErrorNotAChange(BufferKind kind) throws IOException {
+        byte[] data = file("a.bin", 10 * CHUNK);
+        TransferEngine engine = engine(settings().withBufferKind(kind), reads);
+        FailingChannel channel = FailingChannel.endingAt(open("a.bin"), 3 * CHUNK + 7);
+        start(engine, out, channel, whole(data.length), listener);
+        out.start();
+        reads.runAll();
+
+        assertEquals(Outcome.FAILED, listener.only().outcome());
+        Throwable cause = listener.only().cause();
+        assertEquals(IOException.class, cause.getClass(), cause.toString());
+        assertTrue(cause.getMessage().startsWith("the storage ended the file before the size it reports"),
+                cause.getMessage());
+        byte[] sent = out.sent();
+        assertArrayEquals(Arrays.copyOf(data, sent.length), sent);
+        // A mapping reads past where the channel's reads end (the file is whole): the body's last byte, read from
+        // the channel before the last write, finds the end; a copy stops where its read found it.
+        assertTrue(sent.length < data.length && (kind == BufferKind.MAPPED || sent.length <= 3 * CHUNK + 7),
+                "sent " + sent.length);
+        assertFalse(channel.isOpen());
+        assertReleased(engine);
+    }
+
+    /**
      * A mapped body's last byte is read from the file (not through the mapping) before its last chunk is written:
      * when that read fails, the transfer fails with the read's error, and the chunk is never written.
      */
