@@ -10,9 +10,10 @@ import org.eclipse.jetty.util.Callback;
 
 /**
  * The launcher's answer to {@code OPTIONS *}, a question about the server as a whole (RFC 9110, 9.3.7): 200 with
- * the methods Sluice serves in {@code Allow}, as Tomcat and Jetty's distribution answer it. The launcher's one
- * context, at {@code /}, takes only targets that start with {@code /}, so without this Jetty answered 404. Set as
- * the server's default handler: it sees only what no context took.
+ * the methods Sluice serves in {@code Allow}, as Jetty's distribution answers it (its {@code DefaultHandler};
+ * Tomcat answers 200 too, with its own list). The launcher's one context, at {@code /}, takes only targets that
+ * start with {@code /}, so without this Jetty answered 404. Set as the server's default handler: it sees only what
+ * no context took.
  */
 final class ServerWideOptions extends Handler.Abstract.NonBlocking {
 

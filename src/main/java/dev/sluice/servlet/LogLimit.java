@@ -8,7 +8,9 @@ import java.util.concurrent.atomic.AtomicLong;
  * a period, and the next line that goes says how many were left out.
  *
  * <p>Thread-safe: one compare-and-set on the next due time decides which caller's line goes. A line held back while
- * another goes may be counted in the line after, never lost from the count.
+ * another goes is counted in that line's note or in the next one's, never twice and never lost. The count of the
+ * last lines of a burst waits for the next line, which may never come: the counters that come with such lines
+ * ({@code failed}) have them all.
  */
 final class LogLimit {
 
@@ -45,7 +47,7 @@ final class LogLimit {
         return admit(System.nanoTime());
     }
 
-    /** What a line that went adds about the ones held back before it: nothing, or how many. */
+    /** The note a line adds, for {@link #perSecond()}: how many were held back before it, or nothing. */
     static String heldBackNote(long heldBack) {
         return heldBack > 0 ? " (" + heldBack + " more such lines were held back: at most one a second)" : "";
     }

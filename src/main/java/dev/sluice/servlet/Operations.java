@@ -183,11 +183,14 @@ final class Operations implements AutoCloseable {
 
             @Override
             public void ended(TransferSummary summary) {
+                // Asked before the end is answered, which may complete the request: a committed head was sent.
+                boolean headSent = summary.bytesWritten() != 0 || committed(response);
                 try {
                     then.ended(summary);
                 } finally {
                     if (ACCESS.isLoggable(Level.INFO)) {
-                        AccessLogLine answered = line.withStatus(answeredStatus(line.status(), summary));
+                        AccessLogLine answered = headSent ? line
+                                : line.withStatus(answeredStatus(line.status(), summary));
                         ACCESS.logp(Level.INFO, SOURCE_CLASS, SOURCE_METHOD, answered.of(summary, Instant.now()));
                     }
                 }
@@ -222,6 +225,18 @@ final class Operations implements AutoCloseable {
                     : HttpServletResponse.SC_INTERNAL_SERVER_ERROR;
             case COMPLETED -> headStatus;
         };
+    }
+
+    /**
+     * Whether the response's head went: then its status is the one the client got, even with no body byte (a first
+     * write that failed after committing it; the container's own end of the request), and a cut follows.
+     */
+    private static boolean committed(HttpServletResponse response) {
+        try {
+            return response.isCommitted();
+        } catch (RuntimeException recycled) {
+            return true; // the container is done with it: nothing Sluice answers instead went
+        }
     }
 
     /** The access-log line of a body of {@code length} bytes that the container sends by itself. */

@@ -299,7 +299,7 @@ class LauncherTest {
         }
     }
 
-    /** {@code OPTIONS *} asks about the server as a whole; any other target outside the context stays 404. */
+    /** {@code OPTIONS *} asks about the server as a whole: the same methods as for a file. */
     @Test
     void optionsForTheWholeServerAnswersTheMethodsSluiceServes() throws Exception {
         Files.writeString(root.resolve("hello.txt"), "hello");
