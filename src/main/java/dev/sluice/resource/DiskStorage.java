@@ -21,7 +21,10 @@ import java.util.function.LongSupplier;
  * over a file ({@code cp new old}) empties it, then writes it piece by piece, and every write within one tick of
  * the file system's clock leaves the same modification time, so an empty or half-written file can look like a
  * version of its own; kept, it would be served whole for up to twice {@code cacheRevalidate}. Its requests read
- * the file until a later revalidation finds it settled.
+ * the file until a later revalidation finds it settled. The age is told by this machine's clock: a time more than
+ * {@link #SETTLED_MILLIS} ahead of it (an archive restored with its times, a mount whose clock is ahead) counts as
+ * settled, so that such files are cached at all; on a mount whose clock is off by more than that, a copy under way
+ * is not recognised, as before this rule.
  */
 final class DiskStorage implements FileCache.Storage {
 
@@ -56,7 +59,7 @@ final class DiskStorage implements FileCache.Storage {
         try (OpenedFile file = OpenedFile.open(looked.real())) {
             if (file.size() != looked.size() || file.lastModifiedMillis() != looked.lastModifiedMillis()
                     || !Objects.equals(file.fileKey(), looked.fileKey()) || file.size() > Integer.MAX_VALUE
-                    || wallMillis.getAsLong() - file.lastModifiedMillis() < SETTLED_MILLIS) {
+                    || Math.abs(wallMillis.getAsLong() - file.lastModifiedMillis()) < SETTLED_MILLIS) {
                 return Optional.empty();
             }
             ByteBuffer bytes = ByteBuffer.allocate((int) file.size());

@@ -57,7 +57,13 @@ final class FileWindows {
                 window = shared.window(channel, file, index, size);
             } catch (IOException e) {
                 // A read-only mapping past the end cannot extend the file: truncated since its size was read.
-                long now = channel.size();
+                long now;
+                try {
+                    now = channel.size();
+                } catch (IOException unknown) {
+                    e.addSuppressed(unknown);
+                    throw e;
+                }
                 if (now < size) {
                     FileShrankException shrank = new FileShrankException(now);
                     shrank.addSuppressed(e);

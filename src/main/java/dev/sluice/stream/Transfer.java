@@ -545,16 +545,25 @@ public final class Transfer {
 
     /**
      * Why a read met the file's end before the body's: the file's change, when its size or time says so
-     * ({@link #fileProblem}); else the storage reports a size it cannot read up to (a FUSE or network mount, a
-     * pseudo-file): an I/O error, not a change, so that the client is not told to ask again for a file that will
-     * never read whole (the servlet answers a change before the first byte with 503, an I/O error with 500).
-     * Thread-safe, as {@link #fileProblem} is: a read thread asks, after the read that met the end.
+     * ({@link #fileProblem}), or when a read where the end was met now finds bytes (a copy over the file emptied
+     * and refilled it within one tick of the file system's clock, size and time as before); else the storage
+     * reports a size it cannot read up to (a FUSE or network mount, a pseudo-file): an I/O error, not a change, so
+     * that the client is not told to ask again for a file that will never read whole (the servlet answers a change
+     * before the first byte with 503, an I/O error with 500). Thread-safe, as {@link #fileProblem} is, and
+     * positional reads are: a read thread asks, after the read that met the end.
      */
     private IOException whyTheFileEndedEarly(FileShrankException early) {
         try {
             IOException problem = fileProblem();
-            return problem != null ? problem : new IOException("the storage ended the file before the size it"
-                    + " reports, which did not change, nor did its time (" + early.getMessage() + ")");
+            if (problem != null) {
+                return problem;
+            }
+            if (channel.read(ByteBuffer.allocate(1), early.position()) > 0) {
+                return new FileChangedException("file rewritten while it was served: a read found its end at byte "
+                        + early.position() + ", where it has bytes again");
+            }
+            return new IOException("the storage ended the file before the size it reports (" + channel.size()
+                    + " bytes): " + early.getMessage());
         } catch (IOException e) {
             return e;
         }

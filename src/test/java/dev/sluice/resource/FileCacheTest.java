@@ -284,6 +284,16 @@ class FileCacheTest {
         assertEquals("the first half of a co", text(cache.content(found(cache.resolve("/a.txt"))).orElseThrow()));
     }
 
+    /** A time well ahead of this machine's clock is not a file being written: its bytes are kept at once. */
+    @Test
+    void theBytesOfAFileWhoseTimeIsAheadOfTheClockAreKept() throws IOException {
+        write("restored.txt", "from an archive made on a fast clock", wallMillis.get() + 60_000);
+        FileCache cache = cache();
+        Resolution.Found found = found(cache.resolve("/restored.txt"));
+        runBackground();
+        assertEquals("from an archive made on a fast clock", text(cache.content(found).orElseThrow()));
+    }
+
     @Test
     void noBytesAreKeptWhenTheLargestFileForBytesIsZeroNotEvenAnEmptyFilesOnes() throws IOException {
         write("empty.txt", "", T0);

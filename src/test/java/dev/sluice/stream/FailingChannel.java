@@ -17,6 +17,9 @@ final class FailingChannel extends FileChannel {
     private final FileChannel delegate;
     private final long failFrom;
     private final boolean endsThere;
+    /** With {@link #endsThere}: only the first read that reaches {@link #failFrom} finds the end there. */
+    private boolean endsOnce;
+    private boolean endedOnce;
     /** Run once, right after the first {@link #size()} read the size: a change of the file just then. */
     private Runnable afterFirstSize;
 
@@ -42,10 +45,25 @@ final class FailingChannel extends FileChannel {
         return new FailingChannel(delegate, end, true);
     }
 
+    /**
+     * The first read that reaches {@code end} finds the end of the file there, and every read after it reads the
+     * file whole: a copy over the file met at its truncation and over by the next read, within one tick of the
+     * file system's clock (size and time as before).
+     */
+    static FailingChannel endingOnceAt(FileChannel delegate, long end) {
+        FailingChannel channel = new FailingChannel(delegate, end, true);
+        channel.endsOnce = true;
+        return channel;
+    }
+
     @Override
     public int read(ByteBuffer dst, long position) throws IOException {
+        if (endsOnce && endedOnce) {
+            return delegate.read(dst, position);
+        }
         if (position >= failFrom) {
             if (endsThere) {
+                endedOnce = true;
                 return -1;
             }
             throw new IOException("Input/output error (injected)");

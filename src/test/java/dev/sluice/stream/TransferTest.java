@@ -562,7 +562,8 @@ class TransferTest {
         byte[] data = file("a.bin", 10 * CHUNK);
         TransferEngine engine = engine(settings().withBufferKind(kind), reads);
         FailingChannel channel = FailingChannel.endingAt(open("a.bin"), 3 * CHUNK + 7);
-        start(engine, out, channel, whole(data.length), listener);
+        Path path = dir.resolve("a.bin");
+        engine.start(TransferRequest.of(out, channel, whole(data.length), listener).withFile(versionOf(path), path));
         out.start();
         reads.runAll();
 
@@ -577,6 +578,32 @@ class TransferTest {
         // the channel before the last write, finds the end; a copy stops where its read found it.
         assertTrue(sent.length < data.length && (kind == BufferKind.MAPPED || sent.length <= 3 * CHUNK + 7),
                 "sent " + sent.length);
+        assertFalse(channel.isOpen());
+        assertReleased(engine);
+    }
+
+    /**
+     * A read that found the file's end where, a moment later, the file has bytes again, its size and time as before
+     * (a copy over the file within one tick of its clock): a change, which the servlet answers 503 before the first
+     * byte, not the storage's error.
+     */
+    @ParameterizedTest
+    @EnumSource(value = BufferKind.class, names = {"HEAP", "DIRECT"})
+    void aFileThatEndedEarlyForOneReadOnlyWasRewrittenInPlace(BufferKind kind) throws IOException {
+        byte[] data = file("a.bin", 10 * CHUNK);
+        Path path = dir.resolve("a.bin");
+        TransferEngine engine = engine(settings().withBufferKind(kind), reads);
+        FailingChannel channel = FailingChannel.endingOnceAt(open("a.bin"), 3 * CHUNK + 7);
+        engine.start(TransferRequest.of(out, channel, whole(data.length), listener).withFile(versionOf(path), path));
+        out.start();
+        reads.runAll();
+
+        assertEquals(Outcome.FAILED, listener.only().outcome());
+        Throwable cause = listener.only().cause();
+        assertInstanceOf(FileChangedException.class, cause, cause.toString());
+        assertTrue(cause.getMessage().contains("at byte " + (3 * CHUNK + 7)), cause.getMessage());
+        byte[] sent = out.sent();
+        assertArrayEquals(Arrays.copyOf(data, sent.length), sent);
         assertFalse(channel.isOpen());
         assertReleased(engine);
     }
