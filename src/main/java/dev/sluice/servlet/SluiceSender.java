@@ -1212,8 +1212,8 @@ public final class SluiceSender {
     /**
      * Answers, when {@code request} is the dispatch of a response cut off ({@link #cutOff}): a body that failed
      * before its first byte, its response not committed, gets a plain 500 (or the webapp's page for 500), as any
-     * error, or a 503 with {@code Retry-After} when its file was changed in place ({@link #statusOfAFailureBeforeTheFirstByte});
-     * otherwise this throws the container's own exception for a lost connection, chosen by the container's
+     * error, or a 503 with {@code Retry-After} when its file was changed in place
+     * ({@link #statusOfAFailureBeforeTheFirstByte}); otherwise this throws the container's own exception for a lost connection, chosen by the container's
      * own request class and loaded by its class loader (Tomcat's {@code ClientAbortException}, Jetty's
      * {@code EofException}), which both close the connection on and log at debug level only, as for a client gone:
      * Sluice's own line has said why. Elsewhere a plain {@code IOException}, which the container logs as a
