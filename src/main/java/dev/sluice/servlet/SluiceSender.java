@@ -1031,7 +1031,7 @@ public final class SluiceSender {
      * the connection's first request, so the streams of a connection upgraded to h2c later say {@code http/1.1}
      * there (found by review: {@code curl --http1.1 /a --next --http2 /b}).
      */
-    private static boolean isHttp2(HttpServletRequest request) {
+    static boolean isHttp2(HttpServletRequest request) {
         return request.getProtocol().startsWith("HTTP/2");
     }
 

@@ -68,6 +68,6 @@ final class TomcatSendfile {
      * engine.
      */
     static boolean fits(HttpServletRequest request, long length) {
-        return length <= Integer.MAX_VALUE || !request.getProtocol().startsWith("HTTP/2");
+        return length <= Integer.MAX_VALUE || !SluiceSender.isHttp2(request);
     }
 }

@@ -56,23 +56,28 @@ final class FileWindows {
             try {
                 window = shared.window(channel, file, index, size);
             } catch (IOException e) {
-                // A read-only mapping past the end cannot extend the file: truncated since its size was read.
-                long now;
-                try {
-                    now = channel.size();
-                } catch (IOException unknown) {
-                    e.addSuppressed(unknown);
-                    throw e;
-                }
-                if (now < size) {
-                    FileShrankException shrank = new FileShrankException(now);
-                    shrank.addSuppressed(e);
-                    throw shrank;
-                }
-                throw e;
+                throw shrankBelow(size, e);
             }
             windowIndex = index;
         }
         return window.slice((int) offset, length);
+    }
+
+    /**
+     * What a failed mapping means: the file shrank below {@code size} since that was read (a read-only mapping past
+     * the end cannot extend the file), or else the mapping's own failure {@code e}.
+     */
+    private IOException shrankBelow(long size, IOException e) {
+        try {
+            long now = channel.size();
+            if (now < size) {
+                FileShrankException shrank = new FileShrankException(now);
+                shrank.addSuppressed(e);
+                return shrank;
+            }
+        } catch (IOException unknown) {
+            e.addSuppressed(unknown);
+        }
+        return e;
     }
 }
