@@ -24,9 +24,10 @@ import java.util.concurrent.Semaphore;
  * touches it through a mapping ({@code MappedByteBuffer.load()} does), and the JVM reports that fault from compiled
  * code only later, as an {@link InternalError} in whatever the thread does next: outside any handler here, it
  * killed the read thread and left its transfer waiting for a read that never ended, the client's connection held
- * for good. A read of the file answers the same failures at once, as an {@link IOException} or a short read, and
- * names them as they are; the touch after it finds the pages in memory. What it costs: a {@code sendfile} to
- * {@code /dev/null} per missing piece, which copies nothing, next to the storage's own time.
+ * for good. So the touch is the kernel's ({@link PageTouch}), where such a page fails the call; and before it, a
+ * read of the file answers the storage's failures as they are, an {@link IOException} or a short read, where the
+ * touch would see only a page it cannot read; the touch after it finds the pages in memory. What it costs: a
+ * {@code sendfile} to {@code /dev/null} per missing piece, which copies nothing, next to the storage's own time.
  *
  * @param firstRead whether this is the transfer's first read: the pieces of its span keep that rank in the
  *        read pool's queue
@@ -195,15 +196,18 @@ record MappedChunkRead(Transfer transfer, FileWindows windows, long position, in
 
     /**
      * Reads {@code [offset, offset + bytes)} of the span from the file (to {@link #SINK}), so that its pages are in
-     * the page cache, then enters them in this mapping's page tables ({@code load()}, a touch per page,
-     * now from memory): the storage's failures come back from the read, as they are (see the class comment), and
-     * the touch reaches no storage. Touched, the pages are the mapping's, which the kernel's reclaim keeps longer
-     * than pages read once (and {@code posix_fadvise(DONTNEED)} cannot drop), so they stay in memory until the
-     * chunks cut from them are sent (docs/performance.md, "Waiting for a span's pieces without touching them").
-     * What is left of the fault: a truncation of the file, or an eviction and a failing re-read, between the read
-     * and the touch, microseconds apart.
+     * the page cache, then enters them in this mapping's page tables (a touch per page by the kernel,
+     * {@link PageTouch}, now from memory): the storage's failures come back from the read, as they are (see the
+     * class comment), and the touch reaches no storage. Touched, the pages are the mapping's, which the kernel's
+     * reclaim keeps longer than pages read once (and {@code posix_fadvise(DONTNEED)} cannot drop), so they stay in
+     * memory until the chunks cut from them are sent (docs/performance.md, "Waiting for a span's pieces without
+     * touching them"). A truncation of the file between the read and the touch, microseconds apart, or an eviction
+     * and a failing re-read, fails the touch; then the piece is read from the file once more, whose end or error
+     * names the cause (a piece that reads whole again was cut and refilled meanwhile: reported cut, and the
+     * transfer finds the change, {@code Transfer.whyTheFileEndedEarly}).
      *
-     * @throws FileShrankException when the file now ends before the piece does
+     * @throws FileShrankException when the file now ends before the piece does, or a page of it could not be
+     *         touched but reads again
      */
     private void readPiece(MappedByteBuffer span, int offset, int bytes) throws IOException {
         FileChannel channel = windows.channel();
@@ -224,7 +228,15 @@ record MappedChunkRead(Transfer transfer, FileWindows windows, long position, in
         if (SINK == null || !piece.isLoaded()) {
             ChunkRead.readFully(channel, SCRATCH.get().clear().limit(bytes), position + offset);
         }
-        piece.load();
+        try {
+            engine.pageTouch().touch(piece);
+        } catch (PageTouch.UnreadablePage e) {
+            // Truncated since the read, or evicted and failing the re-read: the file says which, read once more.
+            ChunkRead.readFully(channel, SCRATCH.get().clear().limit(bytes), position + offset);
+            FileShrankException gone = new FileShrankException(position + offset + e.offset()); // and back again
+            gone.initCause(e);
+            throw gone;
+        }
     }
 
     private void loaded(MappedByteBuffer span, Throwable failure) {

@@ -545,7 +545,8 @@ public final class Transfer {
 
     /**
      * Why a read met the file's end before the body's: the file's change, when its size or time says so
-     * ({@link #fileProblem}), or when a read where the end was met now finds bytes (a copy over the file emptied
+     * ({@link #fileProblem}, asked before and after the read below: a writer in a loop may have emptied the file
+     * again in between), or when a read where the end was met now finds bytes (a copy over the file emptied
      * and refilled it within one tick of the file system's clock, size and time as before); else the storage
      * reports a size it cannot read up to (a FUSE or network mount, a pseudo-file): an I/O error, not a change, so
      * that the client is not told to ask again for a file that will never read whole (the servlet answers a change
@@ -561,6 +562,10 @@ public final class Transfer {
             if (channel.read(ByteBuffer.allocate(1), early.position()) > 0) {
                 return new FileChangedException("file rewritten while it was served: a read found its end at byte "
                         + early.position() + ", where it has bytes again");
+            }
+            problem = fileProblem();
+            if (problem != null) {
+                return problem;
             }
             return new IOException("the storage ended the file before the size it reports (" + channel.size()
                     + " bytes): " + early.getMessage());

@@ -232,6 +232,13 @@ public final class TransferEngine implements AutoCloseable {
     /** Not final only for {@link #withoutPageAdvice}, which runs before any transfer. */
     private PageAdvice pageAdvice = PageAdvice.system();
 
+    /** How a read thread enters a span's pages in the page tables once they are read ({@link PageTouch}). */
+    PageTouch pageTouch() {
+        return pageTouch;
+    }
+
+    private final PageTouch pageTouch = new PageTouch();
+
     /**
      * For tests: no page advice, as in a JVM that does not open {@code java.nio} (the tests do), so that a cold
      * span's pieces are loaded by several read threads ({@link SpanLoad}). Call before any transfer.
@@ -386,6 +393,7 @@ public final class TransferEngine implements AutoCloseable {
         if (readPool != null) {
             readPool.shutdown();
         }
+        pageTouch.close();
         if (timer != null) {
             timer.shutdownNow();
         }

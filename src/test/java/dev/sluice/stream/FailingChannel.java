@@ -22,6 +22,9 @@ final class FailingChannel extends FileChannel {
     private boolean endedOnce;
     /** Run once, right after the first {@link #size()} read the size: a change of the file just then. */
     private Runnable afterFirstSize;
+    /** With {@link #endsThere}: run once, when a read finds the end the second time (a look again after the first). */
+    private Runnable atSecondEnd;
+    private int ends;
 
     FailingChannel(FileChannel delegate, long failFrom) {
         this(delegate, failFrom, false);
@@ -46,6 +49,16 @@ final class FailingChannel extends FileChannel {
     }
 
     /**
+     * Reads from {@code end} on find the end of the file, whose size stays the real file's until the second read
+     * that finds it runs {@code change}: a file emptied again while the first end was looked into.
+     */
+    static FailingChannel endingAtThenChanged(FileChannel delegate, long end, Runnable change) {
+        FailingChannel channel = new FailingChannel(delegate, end, true);
+        channel.atSecondEnd = change;
+        return channel;
+    }
+
+    /**
      * The first read that reaches {@code end} finds the end of the file there, and every read after it reads the
      * file whole: a copy over the file met at its truncation and over by the next read, within one tick of the
      * file system's clock (size and time as before).
@@ -64,6 +77,9 @@ final class FailingChannel extends FileChannel {
         if (position >= failFrom) {
             if (endsThere) {
                 endedOnce = true;
+                if (++ends == 2 && atSecondEnd != null) {
+                    atSecondEnd.run();
+                }
                 return -1;
             }
             throw new IOException("Input/output error (injected)");

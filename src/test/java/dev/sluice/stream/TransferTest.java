@@ -12,6 +12,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.RandomAccessFile;
+import java.io.UncheckedIOException;
 import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -578,6 +579,34 @@ class TransferTest {
         // the channel before the last write, finds the end; a copy stops where its read found it.
         assertTrue(sent.length < data.length && (kind == BufferKind.MAPPED || sent.length <= 3 * CHUNK + 7),
                 "sent " + sent.length);
+        assertFalse(channel.isOpen());
+        assertReleased(engine);
+    }
+
+    /**
+     * A read that found the file's end, in a file that looks unchanged at first and is emptied while the end is
+     * looked into (a writer truncating and refilling it in a loop): a change, not the storage's error.
+     */
+    @ParameterizedTest
+    @EnumSource(value = BufferKind.class, names = {"HEAP", "DIRECT"})
+    void aFileEmptiedWhileItsEarlyEndIsLookedIntoWasChanged(BufferKind kind) throws IOException {
+        byte[] data = file("a.bin", 10 * CHUNK);
+        Path path = dir.resolve("a.bin");
+        TransferEngine engine = engine(settings().withBufferKind(kind), reads);
+        FailingChannel channel = FailingChannel.endingAtThenChanged(open("a.bin"), 3 * CHUNK + 7, () -> {
+            try (FileChannel writer = FileChannel.open(path, StandardOpenOption.WRITE)) {
+                writer.truncate(0);
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+        });
+        engine.start(TransferRequest.of(out, channel, whole(data.length), listener).withFile(versionOf(path), path));
+        out.start();
+        reads.runAll();
+
+        assertEquals(Outcome.FAILED, listener.only().outcome());
+        Throwable cause = listener.only().cause();
+        assertInstanceOf(FileShrankException.class, cause, cause.toString());
         assertFalse(channel.isOpen());
         assertReleased(engine);
     }
