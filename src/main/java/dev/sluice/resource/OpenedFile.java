@@ -9,6 +9,7 @@ import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.BasicFileAttributes;
+import java.nio.file.attribute.FileTime;
 import java.util.Objects;
 
 /**
@@ -25,11 +26,12 @@ import java.util.Objects;
  * @param path the file's real path
  * @param channel open for reading; whoever sends the body closes it
  * @param size bytes in the file when it was opened
- * @param lastModifiedMillis modification time, milliseconds since the epoch
+ * @param lastModified modification time, as precise as the file system keeps it (see {@code FileVersion}); the
+ *        headers use its milliseconds ({@link #lastModifiedMillis()})
  * @param fileKey what identifies the opened file on its file system (device and inode), or null where the
  *        file system has none
  */
-public record OpenedFile(Path path, FileChannel channel, long size, long lastModifiedMillis, Object fileKey)
+public record OpenedFile(Path path, FileChannel channel, long size, FileTime lastModified, Object fileKey)
         implements Closeable {
 
     private static final int ATTEMPTS = 3;
@@ -56,8 +58,7 @@ public record OpenedFile(Path path, FileChannel channel, long size, long lastMod
                 long size = channel.size();
                 BasicFileAttributes after = Files.readAttributes(path, BasicFileAttributes.class,
                         LinkOption.NOFOLLOW_LINKS);
-                OpenedFile opened = new OpenedFile(path, channel, size, after.lastModifiedTime().toMillis(),
-                        after.fileKey());
+                OpenedFile opened = new OpenedFile(path, channel, size, after.lastModifiedTime(), after.fileKey());
                 if (Objects.equals(before.fileKey(), after.fileKey())
                         && before.lastModifiedTime().equals(after.lastModifiedTime())
                         && before.size() == size && after.size() == size) {
@@ -94,10 +95,15 @@ public record OpenedFile(Path path, FileChannel channel, long size, long lastMod
         try {
             BasicFileAttributes now = Files.readAttributes(path, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
             return now.isRegularFile() && fileKey.equals(now.fileKey()) && now.size() == size
-                    && now.lastModifiedTime().toMillis() == lastModifiedMillis && channel.size() == size;
+                    && now.lastModifiedTime().equals(lastModified) && channel.size() == size;
         } catch (IOException e) {
             return false;
         }
+    }
+
+    /** The modification time in milliseconds since the epoch: what {@code Last-Modified} and the ETag carry. */
+    public long lastModifiedMillis() {
+        return lastModified.toMillis();
     }
 
     @Override

@@ -13,6 +13,7 @@ import java.nio.file.LinkOption;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.attribute.BasicFileAttributes;
+import java.nio.file.attribute.FileTime;
 import java.util.Arrays;
 import java.util.Map;
 import java.util.Optional;
@@ -87,7 +88,7 @@ public final class SharedFiles {
             throw new NoSuchFileException(path.toString(), null, "not a regular file");
         }
         Descriptor shared = open.get(path);
-        if (shared != null && shared.describes(now.fileKey(), now.size(), now.lastModifiedTime().toMillis())
+        if (shared != null && shared.describes(now.fileKey(), now.size(), now.lastModifiedTime())
                 && shared.acquire()) {
             shared.addStripeIfCrowded();
             return shared.file(path);
@@ -102,7 +103,7 @@ public final class SharedFiles {
             if (published == null) {
                 return fresh.file(path);
             }
-            if (published.describes(opened.fileKey(), opened.size(), opened.lastModifiedMillis())
+            if (published.describes(opened.fileKey(), opened.size(), opened.lastModified())
                     && published.acquire()) {
                 OpenedFile joined = published.file(path);
                 closeSpare(opened);
@@ -178,8 +179,8 @@ public final class SharedFiles {
         }
 
         /** Whether this version, every stripe still open, is of the file version with this key, size and time. */
-        boolean describes(Object fileKey, long size, long lastModifiedMillis) {
-            if (!isVersion(fileKey, size, lastModifiedMillis)) {
+        boolean describes(Object fileKey, long size, FileTime lastModified) {
+            if (!isVersion(fileKey, size, lastModified)) {
                 return false;
             }
             for (FileChannel stripe : stripes) {
@@ -191,9 +192,8 @@ public final class SharedFiles {
         }
 
         /** Whether this is the file version with this key, size and time. */
-        private boolean isVersion(Object fileKey, long size, long lastModifiedMillis) {
-            return file.fileKey().equals(fileKey) && file.size() == size
-                    && file.lastModifiedMillis() == lastModifiedMillis;
+        private boolean isVersion(Object fileKey, long size, FileTime lastModified) {
+            return file.fileKey().equals(fileKey) && file.size() == size && file.lastModified().equals(lastModified);
         }
 
         /** The channel for a call on this thread: threads spread over the stripes. */
@@ -224,7 +224,7 @@ public final class SharedFiles {
             }
             synchronized (this) {
                 if (!closed && stripes.length == count
-                        && isVersion(stripe.fileKey(), stripe.size(), stripe.lastModifiedMillis())) {
+                        && isVersion(stripe.fileKey(), stripe.size(), stripe.lastModified())) {
                     FileChannel[] more = Arrays.copyOf(stripes, count + 1);
                     more[count] = stripe.channel();
                     stripes = more;
@@ -266,7 +266,7 @@ public final class SharedFiles {
         }
 
         OpenedFile file(Path path) {
-            return new OpenedFile(path, new View(this), file.size(), file.lastModifiedMillis(), file.fileKey());
+            return new OpenedFile(path, new View(this), file.size(), file.lastModified(), file.fileKey());
         }
     }
 

@@ -936,7 +936,7 @@ public final class SluiceSender {
             AsyncContext async = request.startAsync(request, response);
             async.setTimeout(0); // a wall-clock limit kills long downloads that are progressing; stalls end them
             FileVersion version = file == null || file.fileKey() == null ? null
-                    : new FileVersion(file.fileKey(), file.size(), file.lastModifiedMillis());
+                    : new FileVersion(file.fileKey(), file.size(), file.lastModified());
             long total = plan.contentLength();
             ServletOutputStream out = response.getOutputStream();
             boolean tomcatHttp2 = isTomcatsHttp2(request);

@@ -7,6 +7,7 @@ import java.nio.file.LinkOption;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.attribute.BasicFileAttributes;
+import java.nio.file.attribute.FileTime;
 
 /**
  * Whether a transfer's open file still holds the version the response announced. Run by the read threads after
@@ -63,10 +64,10 @@ final class FileCheck {
         if (!version.fileKey().equals(now.fileKey())) {
             return null; // replaced by another file: the open one is untouched
         }
-        long modified = now.lastModifiedTime().toMillis();
-        if (modified != version.lastModifiedMillis()) {
+        FileTime modified = now.lastModifiedTime();
+        if (!modified.equals(version.lastModified())) { // to the nanosecond where the file system keeps them
             return new FileChangedException("file modified in place while it was served (modification time "
-                    + version.lastModifiedMillis() + " ms, now " + modified + " ms)");
+                    + version.lastModified() + ", now " + modified + ")");
         }
         return null;
     }

@@ -152,9 +152,9 @@ class RewriteIT {
      * served file does: a download whose file changed before its first byte is answered 503 with
      * {@code Retry-After: 1} (asked again a moment later, the copy is done), never 500, and its access-log line says
      * 503. Any other download is a 200, whole or cut short. Its bytes are not compared here: a change within the
-     * file system's timestamp tick, with the size unchanged, is invisible to any check of size and time, and this
-     * loop rewrites far faster than any deployment; the bytes of changes that are seen are {@code TransferTest}'s
-     * and the test above.
+     * file system's timestamp tick (a few milliseconds before Linux 6.13's multigrain timestamps, or on other file
+     * systems), with the size unchanged, is invisible to any check of size and time, and this loop rewrites far
+     * faster than any deployment; the bytes of changes that are seen are {@code TransferTest}'s and the test above.
      */
     @ParameterizedTest
     @MethodSource("kinds")

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.sluice.it.OpenFiles;
+import dev.sluice.it.Rewrites;
 import java.io.IOException;
 import java.io.InterruptedIOException;
 import java.nio.ByteBuffer;
@@ -24,6 +25,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -230,6 +232,24 @@ class SharedFilesTest {
             }
         }
         assertEquals(0, descriptorsOf(file));
+    }
+
+    /** Changed in place within the millisecond of the open: another version still, to the nanosecond. */
+    @Test
+    void aFileRewrittenWithinTheMillisecondOfItsOpenGetsADescriptorOfItsOwn() throws IOException {
+        Path file = Files.writeString(dir.resolve("a.txt"), "same size");
+        for (int tries = 0; tries < 200; tries++) {
+            try (OpenedFile before = files.open(file)) {
+                if (Rewrites.inPlaceWithinTheMillisecondOf(file, before.lastModified())) {
+                    try (OpenedFile after = files.open(file)) {
+                        assertEquals(2, descriptorsOf(file));
+                        assertEquals(before.lastModifiedMillis(), after.lastModifiedMillis());
+                    }
+                    return;
+                }
+            }
+        }
+        Assumptions.abort("no rewrite of 200 fell within the millisecond of the open before it");
     }
 
     @Test

@@ -26,8 +26,7 @@ public final class FileCheckCost {
                 new byte[1024 * 1024]);
         BasicFileAttributes attributes = Files.readAttributes(file, BasicFileAttributes.class,
                 LinkOption.NOFOLLOW_LINKS);
-        FileVersion version = new FileVersion(attributes.fileKey(), attributes.size(),
-                attributes.lastModifiedTime().toMillis());
+        FileVersion version = new FileVersion(attributes.fileKey(), attributes.size(), attributes.lastModifiedTime());
         ThreadMXBean threads = ManagementFactory.getThreadMXBean();
         try (FileChannel channel = FileChannel.open(file, StandardOpenOption.READ)) {
             FileCheck check = new FileCheck(channel, version, file);

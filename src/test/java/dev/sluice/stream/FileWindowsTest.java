@@ -9,6 +9,7 @@ import java.nio.MappedByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.FileTime;
 import java.time.Duration;
 import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.Test;
@@ -60,7 +61,7 @@ class FileWindowsTest {
     }
 
     private static FileVersion version(long size) {
-        return new FileVersion("inode-1", size, 1234L);
+        return new FileVersion("inode-1", size, FileTime.fromMillis(1234L));
     }
 
     @Test
@@ -109,7 +110,7 @@ class FileWindowsTest {
             assertEquals(1, cache.size(), "equal versions mapped window 0 twice");
             assertEquals(50_000, markerAt(new FileWindows(two, version(100_000), cache).slice(50_000, 16), 0));
             assertEquals(2, cache.size());
-            new FileWindows(one, new FileVersion("inode-1", 100_000, 999L), cache).slice(0, 4096);
+            new FileWindows(one, new FileVersion("inode-1", 100_000, FileTime.fromMillis(999L)), cache).slice(0, 4096);
             assertEquals(3, cache.size(), "another modification time is another version");
             assertEquals(0, markerAt(new FileWindows(one, null, cache).slice(0, 4096), 0));
             assertEquals(3, cache.size(), "a file with no version was cached");
@@ -140,7 +141,7 @@ class FileWindowsTest {
             MappedWindows cache = new MappedWindows(8192, 100, 20_000, Duration.ofSeconds(30).toNanos(),
                     clock::get);
             for (int i = 0; i < 6; i++) { // six small files: 18,000 bytes, under the bound
-                new FileWindows(small, new FileVersion("small-" + i, 3000, 1L), cache).slice(0, 1000);
+                new FileWindows(small, new FileVersion("small-" + i, 3000, FileTime.fromMillis(1L)), cache).slice(0, 1000);
             }
             assertEquals(6, cache.size());
             assertEquals(18_000, cache.bytes());

@@ -807,7 +807,7 @@ class TransferTest {
     private static FileVersion versionOf(Path path) throws IOException {
         Files.setLastModifiedTime(path, FileTime.fromMillis(1_600_000_000_000L));
         BasicFileAttributes attributes = Files.readAttributes(path, BasicFileAttributes.class);
-        return new FileVersion(attributes.fileKey(), attributes.size(), attributes.lastModifiedTime().toMillis());
+        return new FileVersion(attributes.fileKey(), attributes.size(), attributes.lastModifiedTime());
     }
 
     /** Changes the file in place: {@code rewrite} empties and writes it again, as {@code cp} does. */
@@ -1185,7 +1185,7 @@ class TransferTest {
         byte[] data = file("a.bin", 20 * CHUNK + 7);
         TransferEngine engine = engine(settings().withBufferKind(BufferKind.MAPPED), reads);
         TransferRequest request = TransferRequest.of(out, open("a.bin"), whole(data.length), listener)
-                .withFile(new FileVersion("a.bin", data.length, 1L));
+                .withFile(new FileVersion("a.bin", data.length, FileTime.fromMillis(1L)));
         engine.start(mappedChunks ? request : request.withoutMappedChunks());
         out.start();
         reads.runAll();
@@ -1202,7 +1202,7 @@ class TransferTest {
     void windowsAreSharedByOneFileVersionAndForgottenWhenNobodyReadsThem() throws IOException {
         byte[] data = file("a.bin", 20 * CHUNK);
         TransferEngine engine = engine(settings().withBufferKind(BufferKind.MAPPED), reads);
-        FileVersion version = new FileVersion("a.bin", data.length, 1L);
+        FileVersion version = new FileVersion("a.bin", data.length, FileTime.fromMillis(1L));
         for (int i = 0; i < 2; i++) {
             FakeOutputStream stream = new FakeOutputStream();
             RecordingListener ended = new RecordingListener();
