@@ -12,6 +12,7 @@ import dev.sluice.stream.TransferEngine;
 import dev.sluice.stream.TransferLabel;
 import dev.sluice.stream.TransferListener;
 import dev.sluice.stream.TransferSummary;
+import dev.sluice.stream.Waits;
 import jakarta.servlet.ServletContext;
 import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
@@ -245,6 +246,18 @@ final class Operations implements AutoCloseable {
             String range = response.getHeader("Content-Range");
             AccessLogLine line = line(request, response, range == null ? "full" : range);
             ACCESS.logp(Level.INFO, SOURCE_CLASS, SOURCE_METHOD, line.handedOff(length, Instant.now()));
+        }
+    }
+
+    /**
+     * The access-log line of an empty file's 200: a download of no bytes, which no transfer sends (the head says it
+     * all), logged as one that completed.
+     */
+    void emptyFileAnswered(HttpServletRequest request, HttpServletResponse response) {
+        if (accessLog && ACCESS.isLoggable(Level.INFO)) {
+            AccessLogLine line = line(request, response, "full");
+            ACCESS.logp(Level.INFO, SOURCE_CLASS, SOURCE_METHOD, line.of(
+                    new TransferSummary(Outcome.COMPLETED, 0, 0, null, 0, Waits.NONE), Instant.now()));
         }
     }
 

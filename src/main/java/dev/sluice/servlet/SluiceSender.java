@@ -524,6 +524,9 @@ public final class SluiceSender {
         if (!withBody || plan.body().stream().noneMatch(p -> p instanceof ResponsePlan.FilePart)) {
             file.close();
             writeSmall(request, response, plan, withBody);
+            if (withBody && plan.status() == HttpServletResponse.SC_OK && file.size() == 0) {
+                operations.emptyFileAnswered(request, response);
+            }
             return;
         }
         try {

@@ -11,6 +11,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.logging.Level;
 import java.util.logging.LogRecord;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -138,6 +139,20 @@ class AccessLogIT {
             assertTrue(failed.get("cause").contains("FileShrankException"), failed.toString());
             Leaks.assertNothingHeld(servlet, root);
             assertEquals(5, records.size(), "one line per transfer, nothing else");
+            assertEquals(5, servlet.metrics().completed() + servlet.metrics().aborted() + servlet.metrics().failed());
+
+            // An empty file: a download of no bytes, which no transfer sends, still has its line.
+            Files.write(root.resolve("empty.bin"), new byte[0]);
+            TestClient.Response empty = TestClient.get(container.uri(), "/empty.bin");
+            assertEquals(200, empty.status());
+            assertEquals(0, empty.body().length);
+            awaitLines(6);
+            Map<String, String> none = lines().get(5);
+            assertEquals(Map.of("client", "127.0.0.1", "user", "-", "method", "GET", "path", "/empty.bin",
+                    "range", "full", "status", "200", "sent", "0", "planned", "0", "outcome", "completed", "cause", "-"),
+                    subset(none, "client", "user", "method", "path", "range", "status", "sent", "planned", "outcome",
+                            "cause"));
+            assertEquals(empty.header("ETag").replace("\"", ""), none.get("etag"));
             assertEquals(5, servlet.metrics().completed() + servlet.metrics().aborted() + servlet.metrics().failed());
         }
     }
