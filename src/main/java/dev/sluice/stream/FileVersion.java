@@ -11,6 +11,9 @@ import java.nio.file.attribute.FileTime;
  * someone looked at its time a time of its own, to the nanosecond (multigrain timestamps: ext4, xfs, btrfs,
  * tmpfs), so that a rewrite within the millisecond Sluice opened the file in is still a new version. Before, or on
  * other file systems, two writes within one tick of the kernel's coarse clock (a few milliseconds) share a time.
+ * Not seen, but possible: a network or FUSE mount that reports an unchanged file's time differently below the
+ * millisecond from one look to the next (a client's cached time, then the server's rounded one) makes its
+ * downloads look changed: a 503 to ask again, or a download cut.
  *
  * @param fileKey what identifies the file on its file system (device and inode), never null
  * @param size bytes in the file

@@ -3,6 +3,7 @@ package dev.sluice.resource;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
+import dev.sluice.it.Rewrites;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
@@ -37,6 +38,22 @@ class OpenedFileTest {
     @Test
     void aDirectoryIsNotAFile() {
         assertThrows(NoSuchFileException.class, () -> OpenedFile.open(dir));
+    }
+
+    /** Rewritten in place within the millisecond of the open: changed, to the nanosecond (Tomcat's sendfile waits). */
+    @Test
+    void notUnchangedOnDiskOnceRewrittenWithinTheMillisecondOfTheOpen() throws IOException {
+        Path file = Files.write(dir.resolve("g.bin"), new byte[100]);
+        for (int tries = 0; tries < 200; tries++) {
+            try (OpenedFile opened = OpenedFile.open(file)) {
+                org.junit.jupiter.api.Assertions.assertTrue(opened.unchangedOnDisk());
+                if (Rewrites.inPlaceWithinTheMillisecondOf(file, opened.lastModified())) {
+                    org.junit.jupiter.api.Assertions.assertFalse(opened.unchangedOnDisk());
+                    return;
+                }
+            }
+        }
+        org.junit.jupiter.api.Assumptions.abort("no rewrite of 200 fell within the millisecond of the open before it");
     }
 
     @Test
