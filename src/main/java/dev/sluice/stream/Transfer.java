@@ -1343,6 +1343,8 @@ public final class Transfer {
      * Ends the transfer: terminal state first (so late events know to clean up after themselves), then the
      * channel, the buffers, the counters, and the listener, exactly once. A read still in flight closes the
      * channel and returns its buffer when it comes back ({@link #releaseLateEvents}), so no thread waits for it.
+     * Each step runs whatever the one before threw: Java 17 raised a mapping's fault as an {@link InternalError}
+     * at the thread's next safepoint, which was once inside the channel's close, and the end went untold.
      */
     private void finish(State terminal) {
         shown = terminal;
@@ -1351,11 +1353,17 @@ public final class Transfer {
         try {
             giveBackHeld(terminal);
         } finally { // whatever a release woke and threw, the channel closes and the end is told
-            if (readSide != ReadSide.READING) {
-                IOUtils.closeQuietly(channel);
+            try {
+                if (readSide != ReadSide.READING) {
+                    IOUtils.closeQuietly(channel); // quiet about exceptions, not about an Error
+                }
+            } finally {
+                try {
+                    releaseLateEvents();
+                } finally {
+                    tellEnded(outcome);
+                }
             }
-            releaseLateEvents();
-            tellEnded(outcome);
         }
     }
 

@@ -12,7 +12,7 @@ import java.nio.channels.WritableByteChannel;
  * A read-only channel over a real file whose positional reads fail from a given offset on, like a bad disk; or, made
  * by {@link #endingAt}, find the file's end there while its size says more, like a mount whose sizes are wrong.
  */
-final class FailingChannel extends FileChannel {
+class FailingChannel extends FileChannel {
 
     private final FileChannel delegate;
     private final long failFrom;

@@ -125,6 +125,32 @@ class TransferTest {
         assertEquals(0, out.protocolViolations());
     }
 
+    /**
+     * An {@link Error} out of the channel's close, as a fault of a mapping came out of Java 17 on a read thread
+     * (an {@link InternalError} raised at the thread's next safepoint, which was in that close): the end is still told
+     * and the buffers go back. Told nothing, the servlet never completes the request and the client waits for good.
+     */
+    @Test
+    void anErrorOutOfTheChannelsCloseStillEndsTheTransfer() throws IOException {
+        byte[] data = file("a.bin", 3 * CHUNK + 5);
+        TransferEngine engine = engine(settings(), reads);
+        FileChannel channel = new FailingChannel(open("a.bin"), Long.MAX_VALUE) {
+            @Override
+            protected void implCloseChannel() throws IOException {
+                super.implCloseChannel();
+                throw new InternalError("a fault occurred in an unsafe memory access operation (injected)");
+            }
+        };
+        start(engine, out, channel, whole(data.length), listener);
+        out.start();
+        assertThrows(InternalError.class, reads::runAll); // not swallowed: the thread's owner sees it
+
+        assertArrayEquals(data, out.sent());
+        assertEquals(Outcome.COMPLETED, listener.only().outcome());
+        assertFalse(channel.isOpen());
+        assertReleased(engine);
+    }
+
     @Test
     void aBodyOfLiteralBytesNeedsNoChannelAndNoRead() {
         byte[] data = new byte[3 * CHUNK + 5];
