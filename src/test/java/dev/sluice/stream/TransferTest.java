@@ -590,12 +590,7 @@ class TransferTest {
         TransferEngine engine = engine(settings().withBufferKind(kind), reads);
         FailingChannel channel = FailingChannel.endingAt(open("a.bin"), 3 * CHUNK + 7);
         Path path = dir.resolve("a.bin");
-        engine.start(TransferRequest.of(out, channel, whole(data.length), listener).withFile(versionOf(path), path));
-        out.start();
-        reads.runAll();
-
-        assertEquals(Outcome.FAILED, listener.only().outcome());
-        Throwable cause = listener.only().cause();
+        Throwable cause = failureOfWholeCheckedDownload(engine, channel, path, data.length);
         assertEquals(IOException.class, cause.getClass(), cause.toString());
         assertTrue(cause.getMessage().startsWith("the storage ended the file before the size it reports"),
                 cause.getMessage());
@@ -626,12 +621,7 @@ class TransferTest {
                 throw new UncheckedIOException(e);
             }
         });
-        engine.start(TransferRequest.of(out, channel, whole(data.length), listener).withFile(versionOf(path), path));
-        out.start();
-        reads.runAll();
-
-        assertEquals(Outcome.FAILED, listener.only().outcome());
-        Throwable cause = listener.only().cause();
+        Throwable cause = failureOfWholeCheckedDownload(engine, channel, path, data.length);
         assertInstanceOf(FileShrankException.class, cause, cause.toString());
         assertFalse(channel.isOpen());
         assertReleased(engine);
@@ -649,12 +639,7 @@ class TransferTest {
         Path path = dir.resolve("a.bin");
         TransferEngine engine = engine(settings().withBufferKind(kind), reads);
         FailingChannel channel = FailingChannel.endingOnceAt(open("a.bin"), 3 * CHUNK + 7);
-        engine.start(TransferRequest.of(out, channel, whole(data.length), listener).withFile(versionOf(path), path));
-        out.start();
-        reads.runAll();
-
-        assertEquals(Outcome.FAILED, listener.only().outcome());
-        Throwable cause = listener.only().cause();
+        Throwable cause = failureOfWholeCheckedDownload(engine, channel, path, data.length);
         assertInstanceOf(FileChangedException.class, cause, cause.toString());
         assertTrue(cause.getMessage().contains("at byte " + (3 * CHUNK + 7)), cause.getMessage());
         byte[] sent = out.sent();
@@ -827,6 +812,19 @@ class TransferTest {
     /** Starts a transfer of the whole of {@code path} that checks the file against its version, as the servlet's do. */
     private void startChecked(TransferEngine engine, FileChannel channel, Path path, long length) throws IOException {
         engine.start(TransferRequest.of(out, channel, whole(length), listener).withFile(versionOf(path), path));
+    }
+
+    /**
+     * Starts a download of the whole of {@code path} read through {@code channel}, checked against the file's version
+     * ({@link #versionOf}), runs it to its end, which must be a failure, and returns why.
+     */
+    private Throwable failureOfWholeCheckedDownload(TransferEngine engine, FileChannel channel, Path path, long length)
+            throws IOException {
+        engine.start(TransferRequest.of(out, channel, whole(length), listener).withFile(versionOf(path), path));
+        out.start();
+        reads.runAll();
+        assertEquals(Outcome.FAILED, listener.only().outcome());
+        return listener.only().cause();
     }
 
     /** The file's version as the servlet takes it, with a modification time well in the past. */
