@@ -110,6 +110,15 @@ public enum ContainerKind {
         return start(servlet, initParams, maxThreads, false, null, idleTimeout);
     }
 
+    /**
+     * As {@link #start(Servlet, Map, int, boolean)}, with the container's {@code idleTimeout} as in
+     * {@link #start(Servlet, Map, int, Duration)}.
+     */
+    public Running start(Servlet servlet, Map<String, String> initParams, int maxThreads, boolean h2c,
+            Duration idleTimeout) throws Exception {
+        return start(servlet, initParams, maxThreads, h2c, null, idleTimeout);
+    }
+
     /** As {@link #start(Servlet, Map, int)}, behind the container's own {@code login}. */
     public Running start(Servlet servlet, Map<String, String> initParams, int maxThreads, Login login)
             throws Exception {
