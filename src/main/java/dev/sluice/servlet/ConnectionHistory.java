@@ -88,6 +88,11 @@ final class ConnectionHistory {
             public void writePossibleAfterEnd() {
                 listener.writePossibleAfterEnd();
             }
+
+            @Override
+            public void beforeFirstWrite() throws java.io.IOException {
+                listener.beforeFirstWrite();
+            }
         };
     }
 

@@ -3,6 +3,7 @@ package dev.sluice.servlet;
 import dev.sluice.stream.Transfer;
 import jakarta.servlet.AsyncEvent;
 import jakarta.servlet.AsyncListener;
+import jakarta.servlet.http.HttpServletResponse;
 import java.io.IOException;
 import java.util.concurrent.atomic.AtomicReference;
 
@@ -40,7 +41,27 @@ final class ContainerEnds implements AsyncListener {
 
     @Override
     public void onComplete(AsyncEvent event) {
-        end(new IOException("the container completed the request before its body was sent"));
+        int status = event.getSuppliedResponse() instanceof HttpServletResponse response ? response.getStatus() : 0;
+        end(new CompletedEarly(status));
+    }
+
+    /**
+     * Why a transfer ended when the container completed its request first, with the status the container answered
+     * (asked in {@code onComplete}, while the response is still the request's; 0 when not known): Jetty, for one,
+     * answers an application's {@code sendError} after {@code send} with its own page.
+     */
+    static final class CompletedEarly extends IOException {
+
+        private final int status;
+
+        CompletedEarly(int status) {
+            super("the container completed the request before its body was sent");
+            this.status = status;
+        }
+
+        int status() {
+            return status;
+        }
     }
 
     /**

@@ -190,7 +190,7 @@ final class Operations implements AutoCloseable {
                     then.ended(summary);
                 } finally {
                     if (ACCESS.isLoggable(Level.INFO)) {
-                        AccessLogLine answered = headSent ? line
+                        AccessLogLine answered = headSent ? line.withStatus(sentStatus(line.status(), summary))
                                 : line.withStatus(answeredStatus(line.status(), summary));
                         ACCESS.logp(Level.INFO, SOURCE_CLASS, SOURCE_METHOD, answered.of(summary, Instant.now()));
                     }
@@ -206,7 +206,24 @@ final class Operations implements AutoCloseable {
             public void writePossibleAfterEnd() {
                 then.writePossibleAfterEnd();
             }
+
+            @Override
+            public void beforeFirstWrite() throws java.io.IOException {
+                then.beforeFirstWrite();
+            }
         };
+    }
+
+    /**
+     * The status of a head that went: Sluice's, unless the container answered the request itself before the body
+     * (Jetty's page for an application's {@code sendError} after {@code send}), as it said when it completed it.
+     */
+    static int sentStatus(int headStatus, TransferSummary summary) {
+        if (summary.cause() instanceof SluiceSender.AnsweredAfterSend answered) {
+            return answered.status(); // Tomcat's head of a sendError after send, over Sluice's
+        }
+        return summary.cause() instanceof ContainerEnds.CompletedEarly completed && completed.status() != 0
+                ? completed.status() : headStatus;
     }
 
     /**
@@ -222,7 +239,8 @@ final class Operations implements AutoCloseable {
         }
         return switch (summary.outcome()) {
             case FAILED -> SluiceSender.statusOfAFailureBeforeTheFirstByte(summary.cause());
-            case ABORTED -> summary.cause() == null || summary.cause() instanceof java.io.IOException ? headStatus
+            case ABORTED -> summary.cause() instanceof SluiceSender.AnsweredAfterSend answered ? answered.status()
+                    : summary.cause() == null || summary.cause() instanceof java.io.IOException ? headStatus
                     : HttpServletResponse.SC_INTERNAL_SERVER_ERROR;
             case COMPLETED -> headStatus;
         };

@@ -136,7 +136,9 @@ public final class SluiceSender {
      * @param textCharset the charset announced for text types, or null ({@code textCharset})
      * @param precompressed content codings whose variants may be sent when a call allows them, in order of
      *        preference ({@code precompressed})
-     * @param sendfile whether Tomcat's sendfile may send a body that needs no pacing ({@code sendfile})
+     * @param sendfile whether Tomcat's sendfile may send a body that needs no pacing ({@code sendfile}), where
+     *        nothing of the application runs after the hand-off: Sluice's own URLs and the header hand-off, never a
+     *        call of {@link SluiceSender#send} (see {@link Source#lastWord})
      * @param internalRoot the directory whose files the forward and header hand-offs may send, or null: no
      *        hand-offs ({@code internalRoot})
      * @param symlinks which symlinks under {@code internalRoot} may be followed ({@code followSymlinks})
@@ -337,7 +339,8 @@ public final class SluiceSender {
         }
         Path name = file.getFileName();
         sendSource(request, response, new Source(file, file.toString(), name == null ? "" : name.toString(),
-                codings -> PrecompressedVariants.beside(file, codings), Optional::empty, null, null, null), options);
+                codings -> PrecompressedVariants.beside(file, codings), Optional::empty, null, null, null, false),
+                options);
     }
 
     /**
@@ -355,7 +358,7 @@ public final class SluiceSender {
                 () -> files.content(found), openedKey -> {
                     Resolution now = files.confirm(rawPath, found, openedKey);
                     return now == found ? null : now;
-                }, () -> files.vanished(rawPath, found), opened), options);
+                }, () -> files.vanished(rawPath, found), opened, true), options);
     }
 
     /**
@@ -394,7 +397,8 @@ public final class SluiceSender {
         }
         sendSource(request, response, new Source(found.file(), found.decodedPath(), found.decodedPath(),
                 codings -> PrecompressedVariants.fresh(internal, given.rawPath(), found.file(), codings),
-                Optional::empty, null, null, null), given.options());
+                Optional::empty, null, null, null, request.getDispatcherType() != DispatcherType.FORWARD),
+                given.options()); // after a forward, the application's code goes on when forward() returns
     }
 
     private static String reason(Resolution resolution) {
@@ -450,11 +454,21 @@ public final class SluiceSender {
      * ({@link FileCache#confirm}); and {@code vanished}, what the path resolves to now when the file at the path
      * found is gone ({@link FileCache#vanished}). Both are {@code null} for a file checked just now.
      * {@code opened}: the file, opened for this request by {@link OpenAhead}, or null.
+     *
+     * @param lastWord whether nothing of the application runs on this request after Sluice answers it (Sluice's
+     *        URLs; the header hand-off, after the application's chain returned), so that Tomcat's sendfile may take
+     *        the body. Not after {@link #send}: Tomcat reads its sendfile attributes only when it commits the
+     *        response, after the servlet returned, and sends the file as the body of whatever is answered then, so
+     *        an exception or a {@code sendError} of the caller after {@code send} went out as the file's bytes under
+     *        the error's status and Tomcat's {@code text/html} (a black-box run: an uploaded file with a script in it,
+     *        sent by an application that threw after {@code send}). Sluice cannot see that answer coming, and
+     *        removing the attributes is too late once the error page commits; the engine's download, which starts
+     *        only after the servlet returned, ends at the container's error instead (a bare 500).
      */
     private record Source(Path file, String label, String name,
             Function<List<String>, List<PrecompressedVariants.Variant>> variants,
             Supplier<Optional<FileCache.Content>> cached, Function<Object, Resolution> confirm,
-            Supplier<Resolution> vanished, OpenedFile opened) {
+            Supplier<Resolution> vanished, OpenedFile opened, boolean lastWord) {
     }
 
     /**
@@ -531,7 +545,7 @@ public final class SluiceSender {
         }
         try {
             applyHead(response, plan);
-            if (sendfile(request, response, plan, file, options)) {
+            if (source.lastWord() && sendfile(request, response, plan, file, options)) {
                 return;
             }
         } catch (IOException | RuntimeException e) {
@@ -964,6 +978,14 @@ public final class SluiceSender {
                 public void writePossibleAfterEnd() {
                     end.writePossible();
                 }
+
+                @Override
+                public void beforeFirstWrite() throws IOException {
+                    int status = response.getStatus();
+                    if (status != plan.status()) {
+                        throw new AnsweredAfterSend(status);
+                    }
+                }
             };
             if (operations != null) {
                 listener = operations.accessLogged(request, response, label, listener);
@@ -1142,6 +1164,8 @@ public final class SluiceSender {
             });
         } else if (cause instanceof StalledException) {
             end.endOnceSent(async -> cutOff(async, "its client accepted nothing for stallTimeout"));
+        } else if (cause instanceof AnsweredAfterSend answered) {
+            end.end(async -> completeAnsweredAfterSend(async, answered.status()));
         } else if (outcome == Outcome.ABORTED && tomcatHttp2 && isTomcatsWriteFailure(cause)) {
             end.end(async -> cutOff(async, "its stream failed (" + cause + ")"));
         } else if (outcome == Outcome.ABORTED) {
@@ -1161,6 +1185,47 @@ public final class SluiceSender {
         try {
             if (async.getResponse() instanceof HttpServletResponse response && !response.isCommitted()) {
                 HandoffFilter.emptyInternalServerError(response);
+            }
+        } catch (IllegalStateException e) {
+            LOG.fine("Sluice: response committed meanwhile: " + e.getMessage());
+        }
+        async.complete();
+    }
+
+    /**
+     * Why a download did not start: by its first write, the response's status was no longer its own (the
+     * application called {@code sendError}, or {@code setStatus}, after {@link #send}), so the body is not what the
+     * client was answered. Tomcat lets the body go under the new status (its error page is not made for an async
+     * request), where it would carry a file the application meant to refuse.
+     */
+    static final class AnsweredAfterSend extends IOException {
+
+        private final int status;
+
+        AnsweredAfterSend(int status) {
+            super("the application answered " + status + " after handing the body over");
+            this.status = status;
+        }
+
+        int status() {
+            return status;
+        }
+    }
+
+    /**
+     * Ends a download whose application answered otherwise after {@link #send} ({@link AnsweredAfterSend}): its
+     * status with no body (Sluice's headers dropped, the application's cookies kept), unless the container committed
+     * its own answer already. Tomcat 11 does, for a {@code sendError} after {@code send}, before the first
+     * {@code onWritePossible}: its status and error page over Sluice's headers, {@code Content-Length} included, so
+     * its client waits for the rest until Tomcat's timeout (a cut cannot help: Tomcat no longer dispatches a request
+     * in error to the application). No byte of the file goes, which is what matters.
+     */
+    private static void completeAnsweredAfterSend(AsyncContext async, int status) {
+        try {
+            if (async.getResponse() instanceof HttpServletResponse response && !response.isCommitted()) {
+                HandoffFilter.resetKeepingCookies(response);
+                response.setStatus(status);
+                response.setContentLength(0);
             }
         } catch (IllegalStateException e) {
             LOG.fine("Sluice: response committed meanwhile: " + e.getMessage());

@@ -357,6 +357,8 @@ public final class Transfer {
     private End ending;
     /** The read-ahead was given back while the socket refused data: nothing is read again until it drains. */
     private boolean readAheadShed;
+    /** The listener was asked whether the body may go ({@link TransferListener#beforeFirstWrite}). */
+    private boolean firstWriteAllowed;
     private final ArrayDeque<Chunk> ready = new ArrayDeque<>();
     private int segmentIndex;
     private long segmentOffset;
@@ -882,6 +884,16 @@ public final class Transfer {
     }
 
     private void write(Chunk chunk) {
+        if (!firstWriteAllowed) {
+            try {
+                listener.beforeFirstWrite();
+            } catch (IOException | RuntimeException refused) {
+                recycle(chunk);
+                end(Outcome.ABORTED, refused);
+                return;
+            }
+            firstWriteAllowed = true;
+        }
         pace = Pace.FREE;
         mappedEnd = Math.max(mappedEnd, chunk.fileEnd());
         int bytes = chunk.data().remaining();

@@ -1,5 +1,7 @@
 package dev.sluice.stream;
 
+import java.io.IOException;
+
 /**
  * Told once, when a transfer ends. The servlet layer completes the {@code AsyncContext} here. Called on
  * whichever thread ended the transfer: a container thread, or one of the engine's read threads (which also run
@@ -48,5 +50,16 @@ public interface TransferListener {
      * logged by the engine. By default nothing.
      */
     default void writePossibleAfterEnd() {
+    }
+
+    /**
+     * Asked once, on the thread about to make the body's first write, right before it: whether the response may
+     * still carry the body. An {@code IOException} from here ends the transfer as {@link Outcome#ABORTED} with it as
+     * the cause, nothing written. The servlet layer refuses when the application answered otherwise after handing
+     * the body over (a {@code sendError} after {@code send}): the status is no longer the body's. By default yes.
+     *
+     * @throws IOException when the body must not go
+     */
+    default void beforeFirstWrite() throws IOException {
     }
 }

@@ -185,12 +185,12 @@ public enum ContainerKind {
             throws Exception {
         assumeInThisRun();
         if (errorPages.isEmpty()) {
-            return start(servlets, filters, errorPages, null);
+            return start(servlets, filters, errorPages, null, false);
         }
         Path webapp = descriptor(errorPages);
         Running running;
         try {
-            running = start(servlets, filters, errorPages, webapp);
+            running = start(servlets, filters, errorPages, webapp, false);
         } catch (Exception | Error e) {
             org.apache.commons.io.file.PathUtils.deleteDirectory(webapp);
             throw e;
@@ -221,6 +221,13 @@ public enum ContainerKind {
         };
     }
 
+    /** As {@link #start(List, List)} on Tomcat as it comes, sendfile on ({@link #startTomcatWithSendfile}). */
+    public static Running startTomcatWithSendfile(List<ServletSpec> servlets, List<FilterSpec> filters)
+            throws Exception {
+        TOMCAT.assumeInThisRun();
+        return TOMCAT.start(servlets, filters, Map.of(), null, true);
+    }
+
     /** The key of {@link #start(List, List, Map)}'s error pages for the default page, the one for every status. */
     public static final int EVERY_STATUS = 0;
 
@@ -239,7 +246,7 @@ public enum ContainerKind {
     }
 
     private Running start(List<ServletSpec> servlets, List<FilterSpec> filters, Map<Integer, String> errorPages,
-            Path webapp) throws Exception {
+            Path webapp, boolean tomcatSendfile) throws Exception {
         return switch (this) {
             case JETTY_EE11 -> startJetty(true, 0, false, null, server -> {
                 var context = new org.eclipse.jetty.ee11.servlet.ServletContextHandler("/");
@@ -323,7 +330,7 @@ public enum ContainerKind {
                 }
                 return context;
             });
-            case TOMCAT -> startTomcat(0, false, false, null, null, context -> {
+            case TOMCAT -> startTomcat(0, tomcatSendfile, false, null, null, context -> {
                 for (ServletSpec spec : servlets) {
                     Wrapper wrapper = Tomcat.addServlet(context, spec.name(), spec.servlet());
                     wrapper.setAsyncSupported(spec.async());

@@ -40,6 +40,7 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.zip.GZIPOutputStream;
 import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
@@ -89,6 +90,16 @@ class HandoffIT {
 
     private void start(ContainerKind kind, Map<String, String> extra, Map<Integer, String> errorPages)
             throws Exception {
+        container = kind.start(servlets(extra), filters(), errorPages);
+    }
+
+    /** The same application on Tomcat as it comes, sendfile on. */
+    private void startTomcatWithSendfile() throws Exception {
+        container = ContainerKind.startTomcatWithSendfile(servlets(Map.of()), filters());
+    }
+
+    /** Writes the files and makes the servlets: Sluice with {@code extra} settings, and the token app. */
+    private List<ContainerKind.ServletSpec> servlets(Map<String, String> extra) throws IOException {
         writeFiles();
         sluice = new SluiceServlet();
         Map<String, String> params = new HashMap<>(extra);
@@ -96,15 +107,16 @@ class HandoffIT {
         params.put("internalRoot", internal.toString());
         params.put("chunkSize", "64KiB");
         app = new TokenApp(internal);
+        return List.of(new ContainerKind.ServletSpec("sluice", sluice, params, true, List.of("/")),
+                new ContainerKind.ServletSpec("app", app, Map.of(), true, List.of("/app/*", "/noasync/*")));
+    }
+
+    private static List<ContainerKind.FilterSpec> filters() {
         Set<DispatcherType> requestAndAsync = Set.of(DispatcherType.REQUEST, DispatcherType.ASYNC);
-        container = kind.start(List.of(
-                        new ContainerKind.ServletSpec("sluice", sluice, params, true, List.of("/")),
-                        new ContainerKind.ServletSpec("app", app, Map.of(), true, List.of("/app/*", "/noasync/*"))),
-                List.of(new ContainerKind.FilterSpec("plain", new PlainFilter(), false, List.of("/noasync/*"),
-                                Set.of(DispatcherType.REQUEST)),
-                        new ContainerKind.FilterSpec("handoff", new HandoffFilter(), true,
-                                List.of("/app/header", "/app/header-async", "/noasync/header"), requestAndAsync)),
-                errorPages);
+        return List.of(new ContainerKind.FilterSpec("plain", new PlainFilter(), false, List.of("/noasync/*"),
+                        Set.of(DispatcherType.REQUEST)),
+                new ContainerKind.FilterSpec("handoff", new HandoffFilter(), true,
+                        List.of("/app/header", "/app/header-async", "/noasync/header"), requestAndAsync));
     }
 
     private void writeFiles() throws IOException {
@@ -226,6 +238,80 @@ class HandoffIT {
                 }
             }
         }
+    }
+
+    /**
+     * An application that refuses after {@code send} ({@code sendError(403)}) answers 403 without a byte of the file,
+     * on every container, and the download lets everything go. Before, Tomcat let the download start once the
+     * servlet returned, and it sent the file under the 403 (its error page is not made for an async request).
+     */
+    @ParameterizedTest
+    @EnumSource(ContainerKind.class)
+    void aRefusalAfterSendAnswersItsStatusWithoutTheFile(ContainerKind kind) throws Exception {
+        try (LogCapture access = LogCapture.of("dev.sluice.access")) {
+            start(kind, Map.of("accessLog", "true"));
+            String file = new String(big, 0, 64, StandardCharsets.ISO_8859_1);
+            for (Map<String, String> range : List.of(Map.<String, String>of(), Map.of("Range", "bytes=0-99"))) {
+                try (TestClient client = new TestClient(container.uri())) {
+                    client.setReadTimeout(30_000);
+                    TestClient.Head head = client.send("GET", url("api", "big.bin", "errorafter", "403"), range, true);
+                    assertEquals(403, head.status(), range.toString());
+                    // To the connection's end (the client asked for its close): Tomcat's head keeps Sluice's
+                    // Content-Length over its own page, so no length can be trusted here.
+                    java.io.ByteArrayOutputStream body = new java.io.ByteArrayOutputStream();
+                    byte[] buffer = new byte[8192];
+                    for (int n; (n = client.read(buffer, 0, buffer.length)) > 0; ) {
+                        body.write(buffer, 0, n);
+                    }
+                    assertFalse(body.toString(StandardCharsets.ISO_8859_1).contains(file),
+                            range + ": the file went out under the 403");
+                }
+                Leaks.assertNothingHeld(sluice, internal);
+            }
+            Supplier<List<String>> lines = () -> access.messages(java.util.logging.Level.INFO);
+            Await.until("their access-log lines", DEADLINE, () -> lines.get().size() == 2,
+                    () -> lines.get().toString());
+            assertTrue(lines.get().stream().allMatch(line -> line.contains(" status=403 ")
+                    && line.contains(" outcome=aborted ") && line.contains(" sent=0 ")), lines.get().toString());
+        }
+    }
+
+    /**
+     * On Tomcat with its sendfile on, an application's answer after {@code send} (an exception, a
+     * {@code sendError}) never carries the file: {@code send} keeps the body in the engine, whose download starts
+     * only once the servlet returned. Before, Tomcat's sendfile sent the file's bytes as the body of Tomcat's error
+     * page, under its status and {@code text/html} (a black-box run: an uploaded file with a script in it, a stored
+     * XSS). The header hand-off, after which none of the application runs, keeps Tomcat's sendfile.
+     */
+    @Test
+    void onTomcatsSendfileAnAnswerAfterSendNeverCarriesTheFile() throws Exception {
+        startTomcatWithSendfile();
+        String notes = "/app/api?token=" + TokenApp.TOKEN + "&f=notes.txt&filename=notes.txt";
+        byte[] file = Files.readAllBytes(internal.resolve("notes.txt"));
+
+        TestClient.Response failed = get(notes + "&fail=1");
+        assertEquals(500, failed.status());
+        assertEquals(0, failed.body().length, failed.text());
+        assertNull(failed.header("ETag"), "Sluice's head is gone");
+        TestClient.Response refused = get(notes + "&errorafter=403");
+        assertEquals(403, refused.status());
+        assertFalse(new String(refused.body(), StandardCharsets.ISO_8859_1)
+                .contains(new String(file, StandardCharsets.ISO_8859_1)), refused.text());
+        Await.until("both downloads let go", DEADLINE, () -> sluice.metrics().activeTransfers() == 0,
+                () -> sluice.metrics().toString());
+        assertEquals(0, sluice.metrics().handedOff(), sluice.metrics().toString());
+
+        TestClient.Response sent = get(notes);
+        assertEquals(200, sent.status());
+        assertArrayEquals(file, sent.body());
+        TestClient.Response byHeader = get(url("header", "big.bin"));
+        assertEquals(200, byHeader.status());
+        assertArrayEquals(big, byHeader.body());
+        Await.until("the downloads done", DEADLINE, () -> sluice.metrics().activeTransfers() == 0,
+                () -> sluice.metrics().toString());
+        assertEquals(1, sluice.metrics().handedOff(), "the header's hand-off went to Tomcat's sendfile: "
+                + sluice.metrics());
+        Leaks.assertNothingHeld(sluice, internal);
     }
 
     private TestClient.Response get(String path, String... headers) throws IOException {
@@ -542,8 +628,8 @@ class HandoffIT {
     }
 
     /**
-     * An application that calls {@code send} a second time on the same request (whole file: Tomcat's sendfile;
-     * with a rate: the engine) gets an {@code IllegalStateException} and the first answer goes on, byte-exact.
+     * An application that calls {@code send} a second time on the same request (a whole file, and one with a
+     * rate) gets an {@code IllegalStateException} and the first answer goes on, byte-exact.
      * Before, Tomcat held a second transfer until the stall timeout and Jetty sent the file twice.
      */
     @ParameterizedTest

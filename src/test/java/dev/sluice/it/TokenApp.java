@@ -28,7 +28,8 @@ import java.util.function.Supplier;
  * {@code precompressed}. Test-only ones make the bad calls: {@code how=relative|none} for the API's path,
  * {@code how=path|absolute} for a forward's Path attribute (under the internal root, or as given),
  * {@code commit=1}/{@code close=1} for a response already committed or closed before the call,
- * {@code raw=NAME:VALUE} for one more header or attribute as is, {@code cookie=VALUE} for a cookie of the app.
+ * {@code raw=NAME:VALUE} for one more header or attribute as is, {@code cookie=VALUE} for a cookie of the app;
+ * after {@code send}, {@code fail=1} throws and {@code errorafter=STATUS} calls {@code sendError}.
  */
 final class TokenApp extends HttpServlet {
 
@@ -132,6 +133,9 @@ final class TokenApp extends HttpServlet {
         }
         if (request.getParameter("fail") != null) { // the application's own failure after the hand-over
             throw new IllegalStateException("the app failed after send");
+        }
+        if (request.getParameter("errorafter") != null) { // the application refuses, too late
+            response.sendError(Integer.parseInt(request.getParameter("errorafter")));
         }
         if (request.getParameter("closeafter") != null) {
             response.getOutputStream().close();

@@ -54,6 +54,15 @@ class OperationsTest {
         assertEquals(206, unsent.apply(Outcome.ABORTED, new IOException("Broken pipe")), "a client gone");
         assertEquals(206, Operations.answeredStatus(206, new TransferSummary(Outcome.FAILED, 1, 10,
                 new FileChangedException("modified in place"), 1, Waits.NONE)), "a byte went: the head's status");
+        assertEquals(403, unsent.apply(Outcome.ABORTED, new SluiceSender.AnsweredAfterSend(403)),
+                "the application's sendError after send");
+
+        java.util.function.Function<Throwable, Integer> sent = cause ->
+                Operations.sentStatus(206, new TransferSummary(Outcome.ABORTED, 0, 10, cause, 1, Waits.NONE));
+        assertEquals(403, sent.apply(new SluiceSender.AnsweredAfterSend(403)), "Tomcat's head of the sendError");
+        assertEquals(404, sent.apply(new ContainerEnds.CompletedEarly(404)), "Jetty's page for the sendError");
+        assertEquals(206, sent.apply(new ContainerEnds.CompletedEarly(0)), "not known: the head's");
+        assertEquals(206, sent.apply(new IOException("Broken pipe")));
     }
 
     /** A request from {@code address} whose user is in the roles {@code roles}; nothing else is asked. */

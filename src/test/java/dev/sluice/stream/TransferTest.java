@@ -126,6 +126,59 @@ class TransferTest {
     }
 
     /**
+     * The listener's {@code beforeFirstWrite} is asked once, right before the body's first write: a refusal ends the
+     * transfer as aborted with it as the cause, nothing written and nothing held (the servlet refuses when the
+     * application answered otherwise after handing the body over); a yes lets every byte go and is not asked again.
+     */
+    @Test
+    void theListenerIsAskedOnceBeforeTheFirstWriteAndItsRefusalSendsNothing() throws IOException {
+        byte[] data = file("a.bin", 3 * CHUNK + 5);
+        IOException refusal = new IOException("the application answered 403 (injected)");
+        List<Boolean> asked = new java.util.ArrayList<>();
+        for (boolean refuse : new boolean[] {true, false}) {
+            RecordingListener ends = new RecordingListener();
+            TransferListener gate = new TransferListener() {
+                @Override
+                public void ended(TransferSummary summary) {
+                    ends.ended(summary);
+                }
+
+                @Override
+                public void ended(Outcome outcome, long bytesWritten, Throwable cause) {
+                    ends.ended(outcome, bytesWritten, cause);
+                }
+
+                @Override
+                public void beforeFirstWrite() throws IOException {
+                    asked.add(refuse);
+                    if (refuse) {
+                        throw refusal;
+                    }
+                }
+            };
+            FakeOutputStream stream = new FakeOutputStream();
+            TransferEngine engine = engine(settings(), reads);
+            FileChannel channel = open("a.bin");
+            start(engine, stream, channel, whole(data.length), gate);
+            stream.start();
+            reads.runAll();
+
+            if (refuse) {
+                assertEquals(0, stream.sent().length, "a byte went after the refusal");
+                assertEquals(Outcome.ABORTED, ends.only().outcome());
+                assertEquals(0, ends.only().bytesWritten());
+                assertSame(refusal, ends.only().cause());
+            } else {
+                assertArrayEquals(data, stream.sent());
+                assertEquals(Outcome.COMPLETED, ends.only().outcome());
+            }
+            assertFalse(channel.isOpen());
+            assertReleased(engine);
+        }
+        assertEquals(List.of(true, false), asked, "asked once per transfer");
+    }
+
+    /**
      * An {@link Error} out of the channel's close, as a fault of a mapping came out of Java 17 on a read thread
      * (an {@link InternalError} raised at the thread's next safepoint, which was in that close): the end is still told
      * and the buffers go back. Told nothing, the servlet never completes the request and the client waits for good.
