@@ -98,7 +98,8 @@ record Handoff(String rawPath, String refusal, SendOptions options, Object given
         Object file = source.values().apply(HandoffOption.FILE);
         SendOptions options = SendOptions.defaults()
                 .withFilename(text(source, HandoffOption.FILENAME, source.headers() ? Handoff::decodeFilename : t -> t))
-                .withContentType(text(source, HandoffOption.CONTENT_TYPE, checked(SendOptions::checkContentType)))
+                .withContentType(text(source, HandoffOption.CONTENT_TYPE,
+                        type -> type.isBlank() ? null : checked(SendOptions::checkContentType).apply(type)))
                 .withCacheControl(text(source, HandoffOption.CACHE_CONTROL, checked(SendOptions::checkCacheControl)))
                 .withRate(rate(source, engine))
                 .withUserKey(source.values().apply(HandoffOption.USER_KEY))
@@ -192,12 +193,16 @@ record Handoff(String rawPath, String refusal, SendOptions options, Object given
         }
     }
 
+    /** A true/false option; false when not given, or given empty (as an empty setting means its default). */
     private static boolean flag(Source source, HandoffOption option) {
         Object value = source.values().apply(option);
         if (value == null || value instanceof Boolean) {
             return Boolean.TRUE.equals(value);
         }
         String text = value.toString().trim().toLowerCase(Locale.ROOT);
+        if (value instanceof String && text.isEmpty()) {
+            return false;
+        }
         if (value instanceof String && (text.equals("true") || text.equals("false"))) {
             return text.equals("true");
         }

@@ -157,8 +157,21 @@ public final class SluiceSender {
                     serveHidden, MediaTypes.builtIn());
         }
 
+        /**
+         * @throws IllegalArgumentException if {@code cacheControl} has a character that is not visible ASCII, space
+         *         or tab (it would split the head), a coding of {@code precompressed} is not one Sluice knows, or
+         *         {@code maxRanges} is below 1
+         */
         public Settings {
             precompressed = List.copyOf(precompressed);
+            SendOptions.checkCacheControl(cacheControl);
+            Set<String> known = new java.util.TreeSet<>(PrecompressedVariants.SUFFIXES.keySet());
+            for (String coding : precompressed) {
+                if (!known.contains(coding)) {
+                    throw new IllegalArgumentException("not a coding Sluice has variants for (" + String.join(", ",
+                            known) + "): " + LogText.quote(coding));
+                }
+            }
             Objects.requireNonNull(symlinks, "symlinks");
             Objects.requireNonNull(mediaTypes, "mediaTypes");
             if (maxRanges < 1) {
@@ -253,6 +266,7 @@ public final class SluiceSender {
      *         initialised (give it {@code load-on-startup})
      */
     public static SluiceSender from(ServletContext context) {
+        Objects.requireNonNull(context, "context");
         Object sender = context.getAttribute(CONTEXT_ATTRIBUTE);
         if (sender instanceof SluiceSender found) {
             return found;

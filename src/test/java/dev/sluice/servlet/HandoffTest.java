@@ -73,6 +73,10 @@ class HandoffTest {
         assertNull(attributes("dev.sluice.file", "a.bin", "dev.sluice.limitRate", " ").options().rate());
         assertEquals(new TransferRequest.RateLimit(2 << 20, 0), attributes("dev.sluice.file", "a.bin",
                 "dev.sluice.limitRate", "", "dev.sluice.limitRateAfter", 0).options().rate());
+        SendOptions empty = headers("X-Sluice-File", "a.bin", "X-Sluice-Content-Type", "",
+                "X-Sluice-Precompressed", " ").options();
+        assertNull(empty.contentType(), "empty: the type by the file's name");
+        assertFalse(empty.precompressed(), "empty: the default, false");
     }
 
     @ParameterizedTest

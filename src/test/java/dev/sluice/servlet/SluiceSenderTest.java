@@ -301,6 +301,22 @@ class SluiceSenderTest {
                 settings.mediaTypes().overrides());
     }
 
+    /**
+     * An application's own settings are checked as the servlet's are: a Cache-Control that would split the head
+     * (Jetty sent "private  X-Injected: yes" as one header line), a coding Sluice has no variants for.
+     */
+    @Test
+    void settingsThatWouldSplitTheHeadOrNameAnUnknownCodingAreRefused() {
+        SluiceSender.Settings defaults = SluiceSender.Settings.defaults();
+        assertTrue(assertThrows(IllegalArgumentException.class,
+                () -> defaults.withCacheControl("private\r\nX-Injected: yes")).getMessage().contains("Cache-Control"));
+        assertTrue(assertThrows(IllegalArgumentException.class,
+                () -> defaults.withPrecompressed(List.of("deflate"))).getMessage().contains("br, gzip, zstd"));
+        assertEquals(List.of("zstd", "br"), defaults.withPrecompressed(List.of("zstd", "br")).precompressed());
+        assertEquals("private, max-age=60", defaults.withCacheControl("private, max-age=60").cacheControl());
+        assertThrows(NullPointerException.class, () -> SluiceSender.from(null));
+    }
+
     /** Sluice's Vary joins the application's (a list field): a cache must not lose the app's Cookie. */
     @Test
     void sluicesVaryIsAddedToTheApplicationsOnce() {
