@@ -240,6 +240,8 @@ final class Operations implements AutoCloseable {
         return switch (summary.outcome()) {
             case FAILED -> SluiceSender.statusOfAFailureBeforeTheFirstByte(summary.cause());
             case ABORTED -> summary.cause() instanceof SluiceSender.AnsweredAfterSend answered ? answered.status()
+                    : summary.cause() instanceof ContainerEnds.CompletedEarly completed && completed.status() != 0
+                    ? completed.status()
                     : summary.cause() == null || summary.cause() instanceof java.io.IOException ? headStatus
                     : HttpServletResponse.SC_INTERNAL_SERVER_ERROR;
             case COMPLETED -> headStatus;

@@ -138,7 +138,8 @@ public final class SluiceSender {
      *        preference ({@code precompressed})
      * @param sendfile whether Tomcat's sendfile may send a body that needs no pacing ({@code sendfile}), where
      *        nothing of the application runs after the hand-off: Sluice's own URLs and the header hand-off, never a
-     *        call of {@link SluiceSender#send} (see {@link Source#lastWord})
+     *        call of {@link SluiceSender#send}, after which an application's error would go out with the file as
+     *        its body
      * @param internalRoot the directory whose files the forward and header hand-offs may send, or null: no
      *        hand-offs ({@code internalRoot})
      * @param symlinks which symlinks under {@code internalRoot} may be followed ({@code followSymlinks})
@@ -970,6 +971,8 @@ public final class SluiceSender {
                     : new FileVersion(file.fileKey(), file.size(), file.lastModified());
             long total = plan.contentLength();
             ServletOutputStream out = response.getOutputStream();
+            // The status the head took: the plan's, or the including request's (an include sets none).
+            int headStatus = response.getStatus();
             boolean tomcatHttp2 = isTomcatsHttp2(request);
             AsyncEnd end = new AsyncEnd(async, cutsWaitForSentBytes(request) ? out : null);
             ContainerEnds containerEnds = new ContainerEnds(end);
@@ -996,7 +999,7 @@ public final class SluiceSender {
                 @Override
                 public void beforeFirstWrite() throws IOException {
                     int status = response.getStatus();
-                    if (status != plan.status()) {
+                    if (status != headStatus) {
                         throw new AnsweredAfterSend(status);
                     }
                 }
@@ -1209,8 +1212,8 @@ public final class SluiceSender {
     /**
      * Why a download did not start: by its first write, the response's status was no longer its own (the
      * application called {@code sendError}, or {@code setStatus}, after {@link #send}), so the body is not what the
-     * client was answered. Tomcat lets the body go under the new status (its error page is not made for an async
-     * request), where it would carry a file the application meant to refuse.
+     * client was answered. Tomcat let the body go under the new status, after its own error page's head, where
+     * it carried a file the application meant to refuse.
      */
     static final class AnsweredAfterSend extends IOException {
 

@@ -885,11 +885,11 @@ public final class Transfer {
 
     private void write(Chunk chunk) {
         if (!firstWriteAllowed) {
-            try {
-                listener.beforeFirstWrite();
-            } catch (IOException | RuntimeException refused) {
+            // As a write: the listener looks at the response, which the container may have ended and recycled.
+            Throwable refused = callContainer(listener::beforeFirstWrite);
+            if (refused != null) {
                 recycle(chunk);
-                end(Outcome.ABORTED, refused);
+                containerFailed(refused);
                 return;
             }
             firstWriteAllowed = true;

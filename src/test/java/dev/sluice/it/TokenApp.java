@@ -29,7 +29,8 @@ import java.util.function.Supplier;
  * {@code how=path|absolute} for a forward's Path attribute (under the internal root, or as given),
  * {@code commit=1}/{@code close=1} for a response already committed or closed before the call,
  * {@code raw=NAME:VALUE} for one more header or attribute as is, {@code cookie=VALUE} for a cookie of the app;
- * after {@code send}, {@code fail=1} throws and {@code errorafter=STATUS} calls {@code sendError}.
+ * after {@code send}, {@code fail=1} throws, {@code errorafter=STATUS} calls {@code sendError} and
+ * {@code statusafter=STATUS} {@code setStatus}.
  */
 final class TokenApp extends HttpServlet {
 
@@ -136,6 +137,9 @@ final class TokenApp extends HttpServlet {
         }
         if (request.getParameter("errorafter") != null) { // the application refuses, too late
             response.sendError(Integer.parseInt(request.getParameter("errorafter")));
+        }
+        if (request.getParameter("statusafter") != null) {
+            response.setStatus(Integer.parseInt(request.getParameter("statusafter")));
         }
         if (request.getParameter("closeafter") != null) {
             response.getOutputStream().close();

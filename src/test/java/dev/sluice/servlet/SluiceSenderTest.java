@@ -314,7 +314,7 @@ class SluiceSenderTest {
                 () -> defaults.withPrecompressed(List.of("deflate"))).getMessage().contains("br, gzip, zstd"));
         assertEquals(List.of("zstd", "br"), defaults.withPrecompressed(List.of("zstd", "br")).precompressed());
         assertEquals("private, max-age=60", defaults.withCacheControl("private, max-age=60").cacheControl());
-        assertThrows(NullPointerException.class, () -> SluiceSender.from(null));
+        assertEquals("context", assertThrows(NullPointerException.class, () -> SluiceSender.from(null)).getMessage());
     }
 
     /** Sluice's Vary joins the application's (a list field): a cache must not lose the app's Cookie. */
