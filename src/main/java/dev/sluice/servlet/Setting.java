@@ -146,7 +146,8 @@ public final class Setting<T> {
                     + " See \"Protecting paths\".");
     public static final Setting<Boolean> SENDFILE = declare("sendfile", SettingType.OneOf.trueOrFalse(), true,
             "On Tomcat with sendfile on its connector: a whole file or one range, with no speed limit and no"
-                    + " `maxTransfers`, is sent by Tomcat's sendfile; in the launcher (`--sendfile`): Sluice's engine"
+                    + " `maxTransfers`, is sent by Tomcat's sendfile (Sluice's URLs and the header hand-off, not"
+                    + " `SluiceSender.send`); in the launcher (`--sendfile`): Sluice's engine"
                     + " sends its mapped chunks with sendfile on HTTP/1.1; `false`: always Sluice's engine, copying.",
             "Speed limits are `limitRate`, `globalRate`, `limitRatePerClient` and `limitRatePerUser`. Sendfile sends"
                     + " the file from the kernel without copying it through the JVM, so the bytes queued for a socket"
