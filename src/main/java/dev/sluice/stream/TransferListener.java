@@ -3,11 +3,12 @@ package dev.sluice.stream;
 import java.io.IOException;
 
 /**
- * Told once, when a transfer ends (and asked once, before its first write, {@link #beforeFirstWrite}). The servlet layer completes the {@code AsyncContext} here. Called on
- * whichever thread ended the transfer: a container thread, or one of the engine's read threads (which also run
- * the passes that timers and grants start). By then every buffer the transfer held is back in the pool or retired,
- * and the file channel is closed, except while a read is still in flight: that read closes the channel and
- * returns its buffer when it comes back, so the end is never delayed by a slow disk.
+ * Told once, when a transfer ends (and asked once, before its first write: {@link #beforeFirstWrite}). The servlet
+ * layer completes the {@code AsyncContext} here. Called on whichever thread ended the transfer: a container thread,
+ * or one of the engine's read threads (which also run the passes that timers and grants start). By then every buffer
+ * the transfer held is back in the pool or retired, and the file channel is closed, except while a read is still in
+ * flight: that read closes the channel and returns its buffer when it comes back, so the end is never delayed by a
+ * slow disk.
  */
 @FunctionalInterface
 public interface TransferListener {
@@ -55,9 +56,10 @@ public interface TransferListener {
     /**
      * Asked once, on the thread about to make the body's first write, right before it, and only while the
      * container has reported no error: whether the response may still carry the body. An {@code IOException} (or a
-     * {@code RuntimeException}) from here ends the transfer as {@link Outcome#ABORTED} with it as the cause, nothing
-     * written. The servlet layer refuses when the application answered otherwise after handing
-     * the body over (a {@code sendError} after {@code send}): the status is no longer the body's. By default yes.
+     * {@code RuntimeException}) from here ends the transfer, nothing written, as a failed write does: as
+     * {@link Outcome#ABORTED} with it as the cause (as {@link Outcome#FAILED} if the file turns out to be at fault).
+     * The servlet layer refuses when the application answered otherwise after handing the body over (a
+     * {@code sendError} after {@code send}): the status is no longer the body's. By default yes.
      *
      * @throws IOException when the body must not go
      */
