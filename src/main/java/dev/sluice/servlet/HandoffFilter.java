@@ -77,6 +77,12 @@ public final class HandoffFilter implements Filter {
             emptyInternalServerError(response);
             return;
         }
+        if (answer.repeatedOption() != null) {
+            LOG.warning("Sluice: " + LogText.quote(answer.repeatedOption()) + " added twice, with different values:"
+                    + " which one the application meant is not known: answered 500");
+            emptyInternalServerError(response);
+            return;
+        }
         Object sender = request.getServletContext().getAttribute(SluiceSender.CONTEXT_ATTRIBUTE);
         if (!(sender instanceof SluiceSender sluice)) {
             LOG.warning("Sluice: X-Sluice-File " + LogText.quote(answer.options().get(HandoffOption.FILE.header()))

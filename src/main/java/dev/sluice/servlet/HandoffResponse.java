@@ -37,6 +37,8 @@ final class HandoffResponse extends HttpServletResponseWrapper {
     private final Map<String, String> options = new TreeMap<>(String.CASE_INSENSITIVE_ORDER);
     private boolean handoff;
     private boolean refused;
+    /** The first X-Sluice-* header added a second time with another value, or null. */
+    private String repeated;
     private ServletOutputStream out;
     private PrintWriter writer;
 
@@ -53,6 +55,15 @@ final class HandoffResponse extends HttpServletResponseWrapper {
     /** The X-Sluice-* headers the application set, names in any case. */
     Map<String, String> options() {
         return options;
+    }
+
+    /**
+     * The first {@code X-Sluice-*} header the application added a second time with another value ({@code addHeader}:
+     * two header lines, two files or two limits), or null. Which one it meant is not known, so the filter sends
+     * neither; a {@code setHeader} replaces, as on any response.
+     */
+    String repeatedOption() {
+        return repeated;
     }
 
     /**
@@ -117,6 +128,10 @@ final class HandoffResponse extends HttpServletResponseWrapper {
     public void addHeader(String name, String value) {
         if (isSluiceHeader(name)) {
             if (value != null) { // as the containers do: adding no value removes nothing
+                String had = options.get(name);
+                if (repeated == null && had != null && !had.equals(value)) {
+                    repeated = name;
+                }
                 keep(name, value);
             }
         } else if (passes() || "Set-Cookie".equalsIgnoreCase(name)) {

@@ -587,6 +587,9 @@ class HandoffIT {
         }
         assertEquals(200, get(url("header", "dir/inner%2etxt")).status(), "escapes are decoded once");
         assertEquals(500, get(url("header", "big.bin", "raw", "X-Sluice-Limit-Rat:1MiB")).status(), "misspelt");
+        TestClient.Response twice = get(url("header", "big.bin", "raw", "X-Sluice-File:notes.txt"));
+        assertEquals(500, twice.status(), "two files: which one is not known");
+        assertEquals(0, twice.body().length);
         assertEquals(500, get(url("forward", "big.bin", "raw", "dev.sluice.limitRat:1MiB")).status(), "misspelt");
         assertEquals(404, get(url("forward", "../secret/outside.txt", "how", "path")).status(), "a Path with ..");
         assertEquals(404, get(url("forward", secret.resolve("outside.txt").toString(), "how", "absolute")).status(),

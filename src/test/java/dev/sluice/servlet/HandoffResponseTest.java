@@ -31,6 +31,19 @@ class HandoffResponseTest {
         assertEquals(List.of("setHeader X-Other"), real.calls);
     }
 
+    /** Two header lines for one option (addHeader twice, other values) are ambiguous; setHeader replaces. */
+    @Test
+    void anOptionAddedTwiceWithAnotherValueIsNamed() {
+        app.setHeader("X-Sluice-File", "a.bin");
+        app.setHeader("X-Sluice-File", "b.bin");
+        app.addHeader("X-Sluice-Limit-Rate", "1MiB");
+        app.addHeader("x-sluice-limit-rate", "1MiB");
+        assertNull(app.repeatedOption(), "replaced, or the same value again");
+        app.addHeader("x-sluice-file", "c.bin");
+        app.addHeader("X-Sluice-Limit-Rate", "2MiB");
+        assertEquals("x-sluice-file", app.repeatedOption(), "the first one named");
+    }
+
     @Test
     void beforeTheFileHeaderEverythingPassesAfterItNothingButCookies() throws IOException {
         app.setContentType("text/html");
