@@ -117,13 +117,18 @@ public final class HandoffFilter implements Filter {
         }
     }
 
-    /**
-     * The application's answer dropped, its cookies kept, and an empty 500 in its place. Also what an aborted
-     * download that sent nothing gets ({@link SluiceSender}).
-     */
+    /** The application's answer dropped, its cookies kept, and an empty 500 in its place. */
     static void emptyInternalServerError(HttpServletResponse response) {
+        emptyAnswer(response, HttpServletResponse.SC_INTERNAL_SERVER_ERROR);
+    }
+
+    /**
+     * The application's answer dropped, its cookies kept, and {@code status} with no body in its place. Also what a
+     * download that sent nothing gets when it ends aborted or refused ({@link SluiceSender}).
+     */
+    static void emptyAnswer(HttpServletResponse response, int status) {
         resetKeepingCookies(response);
-        response.setStatus(500);
+        response.setStatus(status);
         response.setContentLength(0);
     }
 

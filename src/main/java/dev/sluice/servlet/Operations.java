@@ -230,7 +230,8 @@ final class Operations implements AutoCloseable {
      * The status a download's client was answered: its head's, unless its body ended before its first byte. Then a
      * failure was answered instead ({@link SluiceSender#statusOfAFailureBeforeTheFirstByte}), and so was an abort
      * the application caused (the exception it let out after handing the file over, which the container reports:
-     * anything but an {@code IOException}), by a bare 500 ({@code SluiceSender.completeAborted}). A client gone
+     * anything but an {@code IOException}), by a bare 500 ({@code SluiceSender.completeEmpty}); an answer of the
+     * application's or the container's own after the hand-over keeps its status ({@link #sentStatus}). A client gone
      * before the first byte keeps the head's status: nobody heard the 500, and it is no server error.
      */
     static int answeredStatus(int headStatus, TransferSummary summary) {
@@ -239,11 +240,8 @@ final class Operations implements AutoCloseable {
         }
         return switch (summary.outcome()) {
             case FAILED -> SluiceSender.statusOfAFailureBeforeTheFirstByte(summary.cause());
-            case ABORTED -> summary.cause() instanceof SluiceSender.AnsweredAfterSend answered ? answered.status()
-                    : summary.cause() instanceof ContainerEnds.CompletedEarly completed && completed.status() != 0
-                    ? completed.status()
-                    : summary.cause() == null || summary.cause() instanceof java.io.IOException ? headStatus
-                    : HttpServletResponse.SC_INTERNAL_SERVER_ERROR;
+            case ABORTED -> summary.cause() == null || summary.cause() instanceof java.io.IOException
+                    ? sentStatus(headStatus, summary) : HttpServletResponse.SC_INTERNAL_SERVER_ERROR;
             case COMPLETED -> headStatus;
         };
     }

@@ -1182,26 +1182,33 @@ public final class SluiceSender {
         } else if (cause instanceof StalledException) {
             end.endOnceSent(async -> cutOff(async, "its client accepted nothing for stallTimeout"));
         } else if (cause instanceof AnsweredAfterSend answered) {
-            end.end(async -> completeAnsweredAfterSend(async, answered.status()));
+            end.end(async -> completeEmpty(async, answered.status()));
         } else if (outcome == Outcome.ABORTED && tomcatHttp2 && isTomcatsWriteFailure(cause)) {
             end.end(async -> cutOff(async, "its stream failed (" + cause + ")"));
         } else if (outcome == Outcome.ABORTED) {
-            end.end(SluiceSender::completeAborted);
+            end.end(async -> completeEmpty(async, HttpServletResponse.SC_INTERNAL_SERVER_ERROR));
         } else {
             end.end(AsyncContext::complete);
         }
     }
 
     /**
-     * Completes an aborted download. One whose response is not committed yet (the container failed the request
-     * before the first write: Tomcat, when the application's servlet threw after handing the file over, see
-     * {@link ContainerEnds}) becomes a bare 500 rather than Sluice's head, with its {@code Content-Length}, over no
-     * body. The transfer has ended, so nothing writes to the response any more.
+     * Completes a download that sent nothing, with {@code status} and no body where the response is not committed
+     * yet: Sluice's headers dropped, the application's cookies kept. An aborted one gets a bare 500 rather than
+     * Sluice's head, with its {@code Content-Length}, over no body (the container failed the request before the
+     * first write: Tomcat, when the application's servlet threw after handing the file over, see
+     * {@link ContainerEnds}); one whose application answered otherwise after {@link #send}
+     * ({@link AnsweredAfterSend}) gets that status. A container that committed its own answer already keeps it:
+     * Tomcat 11 does, for a {@code sendError} after {@code send}, before the first {@code onWritePossible}: its
+     * status and error page over Sluice's headers, {@code Content-Length} included, so its client waits for the
+     * rest until Tomcat's timeout (a cut cannot help: Tomcat no longer dispatches a request in error to the
+     * application). No byte of the file goes, which is what matters. The transfer has ended, so nothing writes to
+     * the response any more.
      */
-    private static void completeAborted(AsyncContext async) {
+    private static void completeEmpty(AsyncContext async, int status) {
         try {
             if (async.getResponse() instanceof HttpServletResponse response && !response.isCommitted()) {
-                HandoffFilter.emptyInternalServerError(response);
+                HandoffFilter.emptyAnswer(response, status);
             }
         } catch (IllegalStateException e) {
             LOG.fine("Sluice: response committed meanwhile: " + e.getMessage());
@@ -1227,27 +1234,6 @@ public final class SluiceSender {
         int status() {
             return status;
         }
-    }
-
-    /**
-     * Ends a download whose application answered otherwise after {@link #send} ({@link AnsweredAfterSend}): its
-     * status with no body (Sluice's headers dropped, the application's cookies kept), unless the container committed
-     * its own answer already. Tomcat 11 does, for a {@code sendError} after {@code send}, before the first
-     * {@code onWritePossible}: its status and error page over Sluice's headers, {@code Content-Length} included, so
-     * its client waits for the rest until Tomcat's timeout (a cut cannot help: Tomcat no longer dispatches a request
-     * in error to the application). No byte of the file goes, which is what matters.
-     */
-    private static void completeAnsweredAfterSend(AsyncContext async, int status) {
-        try {
-            if (async.getResponse() instanceof HttpServletResponse response && !response.isCommitted()) {
-                HandoffFilter.resetKeepingCookies(response);
-                response.setStatus(status);
-                response.setContentLength(0);
-            }
-        } catch (IllegalStateException e) {
-            LOG.fine("Sluice: response committed meanwhile: " + e.getMessage());
-        }
-        async.complete();
     }
 
     /**
