@@ -64,7 +64,7 @@ jetty.httpConfig.uriCompliance?=DEFAULT,AMBIGUOUS_PATH_ENCODING
 # sluice.limitRatePerClient=0
 ## Most bytes per second all downloads of one user may take together, e.g. 2MiB; 0: no limit. The user is the authenticated user, or the key an application gives when it hands a download to Sluice; a download with no user is not limited by it.
 # sluice.limitRatePerUser=0
-## On Tomcat with sendfile on its connector: a whole file or one range, with no speed limit and no maxTransfers, is sent by Tomcat's sendfile (Sluice's URLs and the header hand-off, not SluiceSender.send); in the launcher (--sendfile): Sluice's engine sends its mapped chunks with sendfile on HTTP/1.1; false: always Sluice's engine, copying.
+## On Tomcat with sendfile on its connector: a whole file or one range, with no speed limit and no maxTransfers, is sent by Tomcat's sendfile (Sluice's URLs and the header hand-off, not SluiceSender.send); in the launcher (--sendfile, default remote): Sluice's engine sends its mapped chunks with sendfile on HTTP/1.1 to clients on other machines (true: to every client); false: always Sluice's engine, copying.
 # sluice.sendfile=true
 ## Memory for what Sluice remembers of recently requested files (existence, size, time, real path) and the bytes of small ones (cacheMaxFileSize), least recently used out first: 0 to 1GiB; 0: off.
 # sluice.cacheMaxMemory=10MiB

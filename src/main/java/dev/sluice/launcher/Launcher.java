@@ -36,13 +36,13 @@ import org.eclipse.jetty.util.thread.QueuedThreadPool;
  * One command to serve a directory: embedded Jetty 12.1 (ee11) with {@link SluiceServlet} at {@code /}.
  *
  * <pre>java -jar sluice-launcher.jar [--root DIR] [--port N] [--host ADDR] [--http2[=false]] [--stopTimeout=30s]
- *     [--requestHeaderTimeout=20s] [--sendfile[=false]] [--name=value ...]</pre>
+ *     [--requestHeaderTimeout=20s] [--sendfile[=remote|true|false]] [--name=value ...]</pre>
  *
  * <p>With {@code --sign=PATH} it prints a signed link instead of serving (see {@link SignCommand}).
  *
  * <p>The connector is a {@link SendfileConnector} unless {@code --sendfile=false}: on HTTP/1.1 connections the
  * engine's mapped chunks go from the file with {@code sendfile} instead of a copy (docs/sendfile-jetty.md), as
- * Tomcat's and nginx's do; h2c copies.
+ * Tomcat's and nginx's do, by default ({@link Sendfile#REMOTE}) to clients on other machines only; h2c copies.
  *
  * <p>The connector speaks HTTP/1.1 and, unless {@code --http2=false}, clear-text HTTP/2 (h2c) on the same port,
  * as jetty-home's {@code http2c} module does: a client may start with the HTTP/2 preface (prior knowledge) or
@@ -110,7 +110,7 @@ public final class Launcher {
     static final int DEFAULT_PORT = 8080;
     static final String DEFAULT_HOST = "127.0.0.1";
     static final boolean DEFAULT_HTTP2 = true;
-    static final boolean DEFAULT_SENDFILE = true;
+    static final Sendfile DEFAULT_SENDFILE = Sendfile.REMOTE;
     static final Duration DEFAULT_STOP_TIMEOUT = Duration.ofSeconds(30);
     static final Duration DEFAULT_REQUEST_HEADER_TIMEOUT = Duration.ofSeconds(20);
     /** How much longer than {@code stallTimeout} Jetty's idle timeout is (see the class comment). */
@@ -126,7 +126,41 @@ public final class Launcher {
      * {@link SendfileConnector}.
      */
     record Options(String host, int port, boolean http2, Duration stopTimeout, Duration requestHeaderTimeout,
-            Map<String, String> settings, boolean help, boolean sendfile) {
+            Map<String, String> settings, boolean help, Sendfile sendfile) {
+    }
+
+    /** Which HTTP/1.1 connections send file bodies with {@code sendfile} ({@code --sendfile}). */
+    public enum Sendfile {
+        /** {@code false}: none; every body is copied. */
+        OFF("false"),
+        /**
+         * {@code remote}, the default: those of clients on other machines; a client on this machine (loopback, or
+         * the host's own address) gets copies, which cost the machine less in total (see {@link SendfileConnector}).
+         */
+        REMOTE("remote"),
+        /** {@code true}, or {@code --sendfile} alone: every HTTP/1.1 connection. */
+        ALWAYS("true");
+
+        private final String word;
+
+        Sendfile(String word) {
+            this.word = word;
+        }
+
+        /** The option's value on the command line. */
+        public String word() {
+            return word;
+        }
+
+        static Sendfile of(String word) {
+            for (Sendfile mode : values()) {
+                if (mode.word.equals(word)) {
+                    return mode;
+                }
+            }
+            throw new IllegalArgumentException("option --sendfile has invalid value '" + word
+                    + "': expected remote, true or false");
+        }
     }
 
     private final Server server;
@@ -279,12 +313,13 @@ public final class Launcher {
     }
 
     /**
-     * As {@link #start(String, int, boolean, Duration, Duration, Map)}; {@code sendfile}: HTTP/1.1 connections
-     * send the engine's mapped chunks from the file with {@code transferTo} (see {@link SendfileConnector}); on by
-     * default; {@code false}: Jetty's own connector, which copies.
+     * As {@link #start(String, int, boolean, Duration, Duration, Map)}; {@code sendfile}: which HTTP/1.1
+     * connections send the engine's mapped chunks from the file with {@code transferTo} (see
+     * {@link SendfileConnector}); {@link Sendfile#REMOTE} by default; {@link Sendfile#OFF}: Jetty's own connector,
+     * which copies.
      */
     public static Launcher start(String host, int port, boolean http2, Duration stopTimeout,
-            Duration requestHeaderTimeout, boolean sendfile, Map<String, String> settings) throws Exception {
+            Duration requestHeaderTimeout, Sendfile sendfile, Map<String, String> settings) throws Exception {
         Duration stallTimeout = SluiceConfig.from(settings).engine().stallTimeout();
         int cores = Runtime.getRuntime().availableProcessors();
         Server server = new Server(threadPool(cores));
@@ -303,8 +338,9 @@ public final class Launcher {
                 ? new ConnectionFactory[] {http1, new HTTP2CServerConnectionFactory(config)}
                 : new ConnectionFactory[] {http1};
         ServerConnector connector;
-        if (sendfile) {
-            connector = SendfileConnector.create(server, ACCEPTORS, selectors(cores), protocols);
+        if (sendfile != Sendfile.OFF) {
+            connector = SendfileConnector.create(server, ACCEPTORS, selectors(cores), sendfile == Sendfile.ALWAYS,
+                    protocols);
         } else {
             connector = new LauncherConnector(server, ACCEPTORS, selectors(cores), protocols);
         }
@@ -433,7 +469,7 @@ public final class Launcher {
         String host = DEFAULT_HOST;
         int port = DEFAULT_PORT;
         boolean http2 = DEFAULT_HTTP2;
-        boolean sendfile = DEFAULT_SENDFILE;
+        Sendfile sendfile = DEFAULT_SENDFILE;
         Duration stopTimeout = DEFAULT_STOP_TIMEOUT;
         Duration requestHeaderTimeout = DEFAULT_REQUEST_HEADER_TIMEOUT;
         Map<String, String> settings = new LinkedHashMap<>();
@@ -449,7 +485,7 @@ public final class Launcher {
                 continue;
             }
             if (arg.equals("--sendfile")) {
-                sendfile = true;
+                sendfile = Sendfile.ALWAYS;
                 continue;
             }
             if (!arg.startsWith("--") || arg.length() == 2) {
@@ -474,7 +510,7 @@ public final class Launcher {
                 case "host" -> host = value;
                 case "port" -> port = port(value);
                 case "http2" -> http2 = flag("http2", value);
-                case "sendfile" -> sendfile = flag("sendfile", value);
+                case "sendfile" -> sendfile = Sendfile.of(value);
                 case "stopTimeout" -> stopTimeout = stopTimeout(value);
                 case "requestHeaderTimeout" -> requestHeaderTimeout = requestHeaderTimeout(value);
                 default -> settings.put(name, value);
@@ -550,10 +586,12 @@ public final class Launcher {
         out.printf("  %-28s%s%n", "--port N", "Port to listen on (default " + DEFAULT_PORT + "; 0 picks a free one).");
         out.printf("  %-28s%s%n", "--http2=" + DEFAULT_HTTP2, "Also serve clear-text HTTP/2 (h2c, by prior "
                 + "knowledge or Upgrade) on the same port; --http2=false: HTTP/1.1 only.");
-        out.printf("  %-28s%s%n", "--sendfile=" + DEFAULT_SENDFILE, "Send file bodies on HTTP/1.1 connections "
-                + "with sendfile (FileChannel.transferTo) instead of copying them (h2c copies); false: always "
-                + "copy. See docs/sendfile-jetty.md. The launcher's form of the sendfile setting, which in a "
-                + "WAR on Tomcat hands bodies to Tomcat's sendfile.");
+        out.printf("  %-28s%s%n", "--sendfile=" + DEFAULT_SENDFILE.word(), "Send file bodies on HTTP/1.1 "
+                + "connections with sendfile (FileChannel.transferTo) instead of copying them (h2c copies): remote: "
+                + "to clients on other machines, copying to a client on this one (loopback or the host's own "
+                + "address, such as a local reverse proxy: copying costs the machine less CPU there); true: to "
+                + "every client; false: always copy. See docs/sendfile-jetty.md. The launcher's form of the "
+                + "sendfile setting, which in a WAR on Tomcat hands bodies to Tomcat's sendfile.");
         out.printf("  %-28s%s%n", "--stopTimeout=" + DEFAULT_STOP_TIMEOUT.toSeconds() + "s", "On SIGTERM or Ctrl-C, "
                 + "stop accepting at once and let running downloads finish for up to this long, then cut them "
                 + "(0: cut at once).");

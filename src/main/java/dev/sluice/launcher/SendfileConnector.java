@@ -2,6 +2,9 @@ package dev.sluice.launcher;
 
 import dev.sluice.stream.FileRegions;
 import java.io.IOException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.SocketAddress;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.channels.SelectionKey;
@@ -35,31 +38,70 @@ import org.eclipse.jetty.util.thread.Scheduler;
  * <p>Only on an HTTP/1.1 connection ({@link HttpConnection}, which writes a Content-Length body's buffer as the
  * servlet gave it): an h2c connection (upgraded or by prior knowledge) frames its data and keeps the portable
  * path; TLS would wrap the buffer before it reached this endpoint (the launcher has no TLS).
+ *
+ * <h2>Why a client on the same machine may get copies</h2>
+ * With {@code sameMachineToo} false (the launcher's default, {@code --sendfile=remote}), a connection whose client
+ * is on this machine (a loopback address, or the connection's own local address: a reverse proxy or a client on the
+ * same host) gets Jetty's plain endpoint, which copies. Measured on loopback (docs/sendfile-jetty.md, "A client on
+ * the same machine"): the receiving process spent 1.3 to 1.5 times the CPU per GB on bytes sent with
+ * {@code sendfile} than on bytes sent by copying, while the server's own CPU per GB was about the same either way,
+ * so copying cost the machine less in total and moved more bytes on the same cores. A client on another machine
+ * pays its receive on its own CPU, and there {@code sendfile} saves the server its copy. Decided once per
+ * connection, when it is accepted.
  */
 public final class SendfileConnector extends LauncherConnector {
 
     private final LongAdder sentFromFiles = new LongAdder();
+    private final boolean sameMachineToo;
 
-    private SendfileConnector(Server server, int acceptors, int selectors, ConnectionFactory... factories) {
+    private SendfileConnector(Server server, int acceptors, int selectors, boolean sameMachineToo,
+            ConnectionFactory... factories) {
         super(server, acceptors, selectors, factories);
+        this.sameMachineToo = sameMachineToo;
     }
 
     /**
-     * A connector whose HTTP/1.1 connections send the engine's mapped chunks with {@code sendfile}; it turns the
+     * A connector whose HTTP/1.1 connections send the engine's mapped chunks with {@code sendfile}, to every client
+     * when {@code sameMachineToo}, else to clients on other machines only (see the class comment); it turns the
      * engine's offers on ({@link FileRegions#enable()}, for the whole JVM: a chunk no endpoint claims is written as
      * before).
      */
-    public static SendfileConnector create(Server server, int acceptors, int selectors,
+    public static SendfileConnector create(Server server, int acceptors, int selectors, boolean sameMachineToo,
             ConnectionFactory... factories) {
         FileRegions.enable();
-        return new SendfileConnector(server, acceptors, selectors, factories);
+        return new SendfileConnector(server, acceptors, selectors, sameMachineToo, factories);
     }
 
     @Override
-    protected SocketChannelEndPoint newEndPoint(SocketChannel channel, ManagedSelector selector, SelectionKey key) {
+    protected SocketChannelEndPoint newEndPoint(SocketChannel channel, ManagedSelector selector, SelectionKey key)
+            throws IOException {
+        if (!sameMachineToo && onThisMachine(channel)) {
+            return super.newEndPoint(channel, selector, key);
+        }
         SendfileEndPoint endpoint = new SendfileEndPoint(channel, selector, key, getScheduler(), sentFromFiles);
         endpoint.setIdleTimeout(getIdleTimeout());
         return endpoint;
+    }
+
+    private static boolean onThisMachine(SocketChannel channel) {
+        try {
+            return onThisMachine(channel.getLocalAddress(), channel.getRemoteAddress());
+        } catch (IOException e) {
+            return false; // closed already: whichever endpoint it gets fails its first read
+        }
+    }
+
+    /**
+     * Whether the client at {@code remote} is on this machine: a loopback address, or the connection's own local
+     * address (a client that connected to one of this host's addresses from the host itself).
+     */
+    static boolean onThisMachine(SocketAddress local, SocketAddress remote) {
+        if (!(remote instanceof InetSocketAddress peer) || peer.getAddress() == null) {
+            return false;
+        }
+        InetAddress client = peer.getAddress();
+        return client.isLoopbackAddress()
+                || local instanceof InetSocketAddress own && client.equals(own.getAddress());
     }
 
     /** Body bytes this connector's endpoints sent with {@code transferTo}, not copied. */

@@ -147,14 +147,17 @@ public final class Setting<T> {
     public static final Setting<Boolean> SENDFILE = declare("sendfile", SettingType.OneOf.trueOrFalse(), true,
             "On Tomcat with sendfile on its connector: a whole file or one range, with no speed limit and no"
                     + " `maxTransfers`, is sent by Tomcat's sendfile (Sluice's URLs and the header hand-off, not"
-                    + " `SluiceSender.send`); in the launcher (`--sendfile`): Sluice's engine"
-                    + " sends its mapped chunks with sendfile on HTTP/1.1; `false`: always Sluice's engine, copying.",
+                    + " `SluiceSender.send`); in the launcher (`--sendfile`, default `remote`): Sluice's engine"
+                    + " sends its mapped chunks with sendfile on HTTP/1.1 to clients on other machines (`true`: to"
+                    + " every client); `false`: always Sluice's engine, copying.",
             "Speed limits are `limitRate`, `globalRate`, `limitRatePerClient` and `limitRatePerUser`. Sendfile sends"
                     + " the file from the kernel without copying it through the JVM, so the bytes queued for a socket"
                     + " are read from the file as they leave, and on Tomcat a handed-off body is not checked at all"
                     + " after the hand-off: where files change in place while served, `false`."
-                    + " On a machine where copying is cheap, `false` sent 16 to 70% more over loopback than sendfile"
-                    + " ([measured](docs/performance.md#another-machine-2026-12-06); nginx's sendfile did the same)."
+                    + " Over loopback, copying sent more than sendfile on the machines of 2026-12-06 to 08 and cost"
+                    + " the machine less CPU in total (the receiver pays more for sendfile's bytes), so the launcher"
+                    + " copies to a client on its own machine, such as a local reverse proxy"
+                    + " ([measured](docs/sendfile-jetty.md#a-client-on-the-same-machine))."
                     + " See \"Tomcat's sendfile\" and [sendfile on Jetty](docs/sendfile-jetty.md).");
     public static final Setting<Long> CACHE_MAX_MEMORY = declare("cacheMaxMemory", new SettingType.Size(0, 1L << 30),
             10L << 20,

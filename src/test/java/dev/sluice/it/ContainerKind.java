@@ -393,7 +393,7 @@ public enum ContainerKind {
                 ? new org.eclipse.jetty.server.ConnectionFactory[] {
                     http1, new org.eclipse.jetty.http2.server.HTTP2CServerConnectionFactory(config)}
                 : new org.eclipse.jetty.server.ConnectionFactory[] {http1};
-        ServerConnector connector = sendfile ? SendfileConnector.create(server, 1, 1, protocols)
+        ServerConnector connector = sendfile ? SendfileConnector.create(server, 1, 1, true, protocols)
                 : new ServerConnector(server, 1, 1, protocols);
         connector.setHost("127.0.0.1");
         connector.setPort(0);

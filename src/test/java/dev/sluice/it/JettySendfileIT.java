@@ -10,19 +10,26 @@ import java.io.InputStream;
 import java.io.OutputStream;
 import java.io.RandomAccessFile;
 import java.lang.management.ManagementFactory;
+import java.net.Inet4Address;
+import java.net.InetAddress;
 import java.net.InetSocketAddress;
+import java.net.NetworkInterface;
 import java.net.Socket;
+import java.net.SocketException;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HexFormat;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Random;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
@@ -71,11 +78,15 @@ class JettySendfileIT {
         try (RandomAccessFile sparse = new RandomAccessFile(root.resolve("huge.bin").toFile(), "rw")) {
             sparse.setLength(1L << 30); // no socket buffer holds it: an abort is seen mid-body
         }
-        startLauncher(true);
+        startLauncher(Launcher.Sendfile.ALWAYS);
     }
 
-    private void startLauncher(boolean sendfile) throws Exception {
-        launcher = Launcher.start("127.0.0.1", 0, true, Duration.ofSeconds(1), Duration.ofSeconds(20), sendfile,
+    private void startLauncher(Launcher.Sendfile sendfile) throws Exception {
+        startLauncher("127.0.0.1", sendfile);
+    }
+
+    private void startLauncher(String host, Launcher.Sendfile sendfile) throws Exception {
+        launcher = Launcher.start(host, 0, true, Duration.ofSeconds(1), Duration.ofSeconds(20), sendfile,
                 Map.of("root", root.toString()));
         base = URI.create(launcher.url().replace("localhost", "127.0.0.1"));
     }
@@ -171,7 +182,7 @@ class JettySendfileIT {
     @Test
     void withSendfileOffAChangeInPlaceAfterTheTransferCompletedNeverReachesTheClient() throws Exception {
         launcher.stop();
-        startLauncher(false);
+        startLauncher(Launcher.Sendfile.OFF);
         byte[] original = Arrays.copyOf(data, 3 * 1024 * 1024);
         Path file = root.resolve("c.bin");
         Files.write(file, original);
@@ -211,6 +222,43 @@ class JettySendfileIT {
                 "the body is the file as it was when the transfer completed (" + (all.length - bodyStart) + " bytes)");
         assertEquals(0, launcher.sentFromFiles(), "nothing went by sendfile");
         assertNothingHeld();
+    }
+
+    /**
+     * The launcher's default, {@code --sendfile=remote}: a client on this machine gets copies (docs/sendfile-jetty.md,
+     * "A client on the same machine"), over loopback and over one of the host's own addresses, and the same bytes.
+     * {@code onThisMachine} is asked of every connection; a client on another machine is not at hand here, so that
+     * side of the choice is {@code SendfileConnectorTest}'s.
+     */
+    @Test
+    void byDefaultAClientOnThisMachineGetsTheSameBytesCopied() throws Exception {
+        launcher.stop();
+        startLauncher("0.0.0.0", Launcher.Sendfile.REMOTE);
+        List<String> hosts = new ArrayList<>(List.of("127.0.0.1"));
+        ownAddress().ifPresent(address -> hosts.add(address.getHostAddress()));
+        for (String host : hosts) {
+            try (Connection connection = new Connection(URI.create("http://" + host + ":" + base.getPort() + "/"))) {
+                Response whole = connection.get("/f.bin", Map.of());
+                assertEquals(200, whole.status(), host);
+                assertEquals(sha256(data), whole.sha256(), host);
+                Response range = connection.get("/f.bin", Map.of("Range", "bytes=1000-20000000"));
+                assertEquals(206, range.status(), host);
+                assertEquals(sha256(Arrays.copyOfRange(data, 1000, 20_000_001)), range.sha256(), host);
+            }
+        }
+        assertEquals(0, launcher.sentFromFiles(), "nothing went by sendfile to " + hosts);
+        assertNothingHeld();
+    }
+
+    /** An IPv4 address of this host that is not a loopback one, if it has one that is up. */
+    private static Optional<InetAddress> ownAddress() throws SocketException {
+        return NetworkInterface.networkInterfaces().filter(ownInterface -> {
+            try {
+                return ownInterface.isUp() && !ownInterface.isLoopback();
+            } catch (SocketException e) {
+                return false;
+            }
+        }).flatMap(NetworkInterface::inetAddresses).filter(address -> address instanceof Inet4Address).findFirst();
     }
 
     @Test

@@ -116,15 +116,18 @@ class LauncherTest {
     }
 
     @Test
-    void sendfileIsAnOnByDefaultSwitchThatTakesAnExplicitBoolean() {
-        assertTrue(Launcher.parse(new String[] {"--root", "/srv"}).sendfile(), "on unless turned off");
-        assertFalse(Launcher.parse(new String[] {"--sendfile=false"}).sendfile());
+    void sendfileIsRemoteByDefaultABareSwitchForEveryClientAndTakesItsWords() {
+        assertEquals(Launcher.Sendfile.REMOTE, Launcher.parse(new String[] {"--root", "/srv"}).sendfile(),
+                "to clients on other machines unless told otherwise");
+        assertEquals(Launcher.Sendfile.OFF, Launcher.parse(new String[] {"--sendfile=false"}).sendfile());
         Launcher.Options bare = Launcher.parse(new String[] {"--sendfile=false", "--sendfile", "--root", "/srv"});
-        assertTrue(bare.sendfile());
+        assertEquals(Launcher.Sendfile.ALWAYS, bare.sendfile());
         assertEquals(Map.of("root", "/srv"), bare.settings(), "a bare --sendfile must not take the next argument");
-        assertTrue(Launcher.parse(new String[] {"--sendfile=true"}).sendfile());
-        assertFalse(Launcher.parse(new String[] {"--sendfile", "--sendfile=false"}).sendfile());
-        assertEquals("option --sendfile has invalid value 'yes': expected true or false",
+        assertEquals(Launcher.Sendfile.ALWAYS, Launcher.parse(new String[] {"--sendfile=true"}).sendfile());
+        assertEquals(Launcher.Sendfile.REMOTE,
+                Launcher.parse(new String[] {"--sendfile", "--sendfile=remote"}).sendfile());
+        assertEquals(Launcher.Sendfile.OFF, Launcher.parse(new String[] {"--sendfile", "--sendfile=false"}).sendfile());
+        assertEquals("option --sendfile has invalid value 'yes': expected remote, true or false",
                 assertThrows(IllegalArgumentException.class,
                         () -> Launcher.parse(new String[] {"--sendfile=yes"})).getMessage());
     }
@@ -162,7 +165,7 @@ class LauncherTest {
             assertTrue(help.contains("--" + setting.key() + "="), setting.key());
         }
         assertEquals(1, help.split("--sendfile=", -1).length - 1, "one --sendfile line, the launcher's: " + help);
-        assertTrue(help.contains("--sendfile=true"), help);
+        assertTrue(help.contains("--sendfile=remote"), help);
         assertTrue(help.contains("--http2=true"), help);
         assertTrue(help.contains("--http2=false"), help);
         assertTrue(help.contains("--stopTimeout=30s"), help);
