@@ -6,6 +6,7 @@ import jakarta.servlet.AsyncListener;
 import jakarta.servlet.http.HttpServletResponse;
 import java.io.IOException;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Supplier;
 
 /**
  * Ends a download's transfer when the container ends its request on its own, outside the output stream: an
@@ -36,13 +37,13 @@ final class ContainerEnds implements AsyncListener {
     @Override
     public void onError(AsyncEvent event) {
         Throwable cause = event.getThrowable();
-        end(cause != null ? cause : new IOException("the container reported an error on the request"));
+        end(() -> cause != null ? cause : new IOException("the container reported an error on the request"));
     }
 
     @Override
     public void onComplete(AsyncEvent event) {
-        int status = event.getSuppliedResponse() instanceof HttpServletResponse response ? response.getStatus() : 0;
-        end(new CompletedEarly(status));
+        end(() -> new CompletedEarly(event.getSuppliedResponse() instanceof HttpServletResponse response
+                ? response.getStatus() : 0));
     }
 
     /**
@@ -71,7 +72,7 @@ final class ContainerEnds implements AsyncListener {
      */
     @Override
     public void onTimeout(AsyncEvent event) {
-        end(new IOException("the container timed the request out"));
+        end(() -> new IOException("the container timed the request out"));
     }
 
     @Override
@@ -79,14 +80,19 @@ final class ContainerEnds implements AsyncListener {
         // not asked for again: the request is not put into async mode a second time
     }
 
-    /** A live transfer ends as after {@code WriteListener.onError}; after its end, a cut still waiting completes. */
-    private void end(Throwable cause) {
+    /**
+     * A live transfer ends as after {@code WriteListener.onError}; after its end, a cut still waiting completes.
+     * The cause is made only for a live transfer: every download's request completes through {@code onComplete},
+     * nearly always after its transfer ended, and an exception made there for nothing (its stack trace filled) was
+     * one per request.
+     */
+    private void end(Supplier<? extends Throwable> cause) {
         Transfer started = transfer.get();
         if (started == null) {
             return;
         }
         if (!started.state().isTerminal()) {
-            started.containerEnded(cause);
+            started.containerEnded(cause.get());
         } else {
             end.containerEnding();
         }
