@@ -32,12 +32,47 @@ public final class PathEncoding {
                     || c == '-' || c == '_' || c == '.' || c == '~') {
                 encoded.append((char) c);
             } else {
-                encoded.append('%').append(Character.toUpperCase(Character.forDigit(c >> 4, 16)))
-                        .append(Character.toUpperCase(Character.forDigit(c & 15, 16)));
+                appendEscaped(encoded, c);
             }
         }
         return encoded.toString();
     }
+
+    /**
+     * A request's raw query made fit for a URI (RFC 3986 Section 3.4): what a query may hold (unreserved and
+     * sub-delimiter characters, {@code : @ / ?}) and well-formed {@code %XX} escapes are kept as they are, so the
+     * query means what it meant; every other character (a space, {@code " < > \ ^ ` { | }}, a {@code %} that
+     * starts no escape, controls, anything outside ASCII) is percent-encoded as its UTF-8 bytes.
+     */
+    public static String encodeQuery(String rawQuery) {
+        StringBuilder encoded = new StringBuilder(rawQuery.length() + 16);
+        for (int i = 0; i < rawQuery.length(); i++) {
+            char c = rawQuery.charAt(i);
+            boolean escape = c == '%' && i + 2 < rawQuery.length() && hexValue(rawQuery.charAt(i + 1)) >= 0
+                    && hexValue(rawQuery.charAt(i + 2)) >= 0;
+            if (escape || c < 0x80 && QUERY_CHARACTERS.indexOf(c) >= 0) {
+                encoded.append(c);
+                continue;
+            }
+            int cp = rawQuery.codePointAt(i);
+            String character = Character.isBmpCodePoint(cp) && Character.isSurrogate((char) cp) ? "\uFFFD"
+                    : Character.toString(cp);
+            for (byte b : character.getBytes(StandardCharsets.UTF_8)) {
+                appendEscaped(encoded, b & 0xff);
+            }
+            i += Character.charCount(cp) - 1;
+        }
+        return encoded.toString();
+    }
+
+    private static void appendEscaped(StringBuilder encoded, int octet) {
+        encoded.append('%').append(Character.toUpperCase(Character.forDigit(octet >> 4, 16)))
+                .append(Character.toUpperCase(Character.forDigit(octet & 15, 16)));
+    }
+
+    /** RFC 3986's query characters but {@code %}: unreserved, sub-delims, {@code : @ / ?}. */
+    private static final String QUERY_CHARACTERS = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
+            + "-._~!$&'()*+,;=:@/?";
 
     /**
      * Decodes every {@code %XX} escape once and reads the bytes as UTF-8. Characters outside ASCII that arrive

@@ -86,6 +86,28 @@ public final class Preconditions {
     }
 
     /**
+     * Evaluates the preconditions for a representation that has neither an entity-tag nor a modification date (a
+     * generated page such as a directory listing): If-Match holds only as {@code *}, else 412 (no tag can match,
+     * RFC 9110 Section 13.1.1); If-None-Match {@code *} gives 304 for GET and HEAD, 412 for other methods (RFC 9110
+     * Section 13.1.2), and a list of tags matches nothing; the date fields are ignored, as a recipient must for a
+     * resource without a modification date (RFC 9110 Sections 13.1.3 and 13.1.4).
+     *
+     * @param headers the conditional fields of the request
+     * @param isGetOrHead whether the request method is GET or HEAD
+     * @return the decision, never {@code null}
+     */
+    public static Decision evaluateWithoutValidators(ConditionalHeaders headers, boolean isGetOrHead) {
+        Objects.requireNonNull(headers, "headers");
+        if (headers.ifMatch() != null && !EntityTag.isAny(headers.ifMatch())) {
+            return Decision.PRECONDITION_FAILED;
+        }
+        if (headers.ifNoneMatch() != null && EntityTag.isAny(headers.ifNoneMatch())) {
+            return isGetOrHead ? Decision.NOT_MODIFIED : Decision.PRECONDITION_FAILED;
+        }
+        return Decision.CONTINUE;
+    }
+
+    /**
      * Evaluates If-Range (RFC 9110 Section 13.1.5) at the current time; see
      * {@link #ifRangeAllows(String, Validators, long)}.
      *

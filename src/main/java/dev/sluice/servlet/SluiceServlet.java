@@ -1,10 +1,12 @@
 package dev.sluice.servlet;
 
+import dev.sluice.http.ConditionalHeaders;
 import dev.sluice.http.DirectoryListing;
 import dev.sluice.http.FilePlanner;
 import dev.sluice.http.MediaTypes;
 import dev.sluice.http.MethodRegistry;
 import dev.sluice.http.PathEncoding;
+import dev.sluice.http.Preconditions;
 import dev.sluice.http.ResponsePlan;
 import dev.sluice.http.SignedLinks;
 import dev.sluice.resource.DirectoryEntries;
@@ -402,7 +404,8 @@ public class SluiceServlet extends HttpServlet {
 
     /**
      * {@code ?download} asks for the file as an attachment, with any value but {@code 0}, {@code false}, {@code no}
-     * or {@code off} (in any case), which ask for nothing, as applications write the flag's absence.
+     * or {@code off} (in any case), which ask for nothing, as applications write the flag's absence. Name and value
+     * are read percent-decoded, as a form's are ({@code %66alse} is {@code false}, {@code +} a space).
      */
     static boolean hasDownloadFlag(String query) {
         if (query == null) {
@@ -410,13 +413,22 @@ public class SluiceServlet extends HttpServlet {
         }
         for (String pair : query.split("&")) {
             int equals = pair.indexOf('=');
-            String key = equals < 0 ? pair : pair.substring(0, equals);
+            String key = formDecoded(equals < 0 ? pair : pair.substring(0, equals));
             if (key.equals("download")) {
-                String value = equals < 0 ? "" : pair.substring(equals + 1).toLowerCase(Locale.ROOT);
+                String value = equals < 0 ? "" : formDecoded(pair.substring(equals + 1)).toLowerCase(Locale.ROOT);
                 return !NO_DOWNLOAD.contains(value);
             }
         }
         return false;
+    }
+
+    /** A query's name or value as a form encodes it; a malformed escape leaves it as it came. */
+    private static String formDecoded(String raw) {
+        try {
+            return PathEncoding.decode(raw.replace('+', ' '));
+        } catch (PathEncoding.MalformedPathException e) {
+            return raw;
+        }
     }
 
     /** The raw path of the directory's first existing welcome file, or null. */
@@ -451,6 +463,24 @@ public class SluiceServlet extends HttpServlet {
             }
             // Not the one the cache found when renamed since: what the path leads to now, looked at just now.
             directory = looked;
+        }
+        // A listing has no ETag and no Last-Modified: only If-Match and If-None-Match "*" can decide (listings
+        // answer GET and HEAD only).
+        switch (Preconditions.evaluateWithoutValidators(new ConditionalHeaders(SluiceSender.field(request,
+                "If-Match"), SluiceSender.field(request, "If-None-Match"), null, null, null), true)) {
+            case NOT_MODIFIED -> {
+                send(request, response, new ResponsePlan(HttpServletResponse.SC_NOT_MODIFIED, List.of(), List.of(),
+                        -1), false);
+                return;
+            }
+            case PRECONDITION_FAILED -> {
+                send(request, response, FilePlanner.text(HttpServletResponse.SC_PRECONDITION_FAILED,
+                        "Precondition Failed", List.of()), withBody);
+                return;
+            }
+            case CONTINUE -> {
+                // the listing
+            }
         }
         List<DirectoryListing.Entry> entries = DirectoryEntries.visible(resolver, directory).stream()
                 .map(e -> new DirectoryListing.Entry(e.name(), e.directory(), e.size(), e.lastModifiedMillis()))
@@ -494,7 +524,8 @@ public class SluiceServlet extends HttpServlet {
     /**
      * A directory named without its trailing slash: send the client to it, so relative links resolve. The
      * location is rebuilt from the normalized path, never copied from the request: {@code //host} as a request
-     * path would otherwise become a redirect to another site.
+     * path would otherwise become a redirect to another site. The query goes along with what a URI may not hold
+     * percent-encoded ({@link PathEncoding#encodeQuery}): a container may pass {@code <} or {@code "} through.
      */
     private static void redirectToDirectory(HttpServletRequest request, HttpServletResponse response,
             Resolution.Directory directory) {
@@ -504,7 +535,8 @@ public class SluiceServlet extends HttpServlet {
         String query = request.getQueryString();
         response.setStatus(HttpServletResponse.SC_FOUND);
         response.setHeader("Location", request.getContextPath() + servletPrefix
-                + PathEncoding.encode(directory.decodedPath()) + "/" + (query == null ? "" : "?" + query));
+                + PathEncoding.encode(directory.decodedPath()) + "/"
+                + (query == null ? "" : "?" + PathEncoding.encodeQuery(query)));
         response.setContentLength(0);
     }
 }

@@ -53,6 +53,28 @@ class PreconditionsTest {
     }
 
     @Test
+    void withoutValidatorsOnlyTheWildcardsAndIfMatchsTagsDecide() {
+        assertEquals(CONTINUE, Preconditions.evaluateWithoutValidators(ConditionalHeaders.none(), true));
+        assertEquals(PRECONDITION_FAILED, Preconditions.evaluateWithoutValidators(
+                new ConditionalHeaders("\"x\"", null, null, null, null), true), "no tag to match");
+        assertEquals(PRECONDITION_FAILED, Preconditions.evaluateWithoutValidators(
+                new ConditionalHeaders("W/\"x\", \"y\"", null, null, null, null), true));
+        assertEquals(CONTINUE, Preconditions.evaluateWithoutValidators(
+                new ConditionalHeaders("*", null, null, null, null), true), "it exists");
+        assertEquals(NOT_MODIFIED, Preconditions.evaluateWithoutValidators(
+                new ConditionalHeaders(null, "*", null, null, null), true));
+        assertEquals(PRECONDITION_FAILED, Preconditions.evaluateWithoutValidators(
+                new ConditionalHeaders(null, "*", null, null, null), false));
+        assertEquals(CONTINUE, Preconditions.evaluateWithoutValidators(
+                new ConditionalHeaders(null, "\"x\"", null, null, null), true), "no tag matches");
+        assertEquals(CONTINUE, Preconditions.evaluateWithoutValidators(
+                new ConditionalHeaders(null, null, "Sun, 06 Nov 2101 08:49:37 GMT",
+                        "Sun, 06 Nov 1994 08:49:37 GMT", null), true), "no date to compare");
+        assertEquals(PRECONDITION_FAILED, Preconditions.evaluateWithoutValidators(
+                new ConditionalHeaders("\"x\"", "*", null, null, null), true), "If-Match first");
+    }
+
+    @Test
     void noConditionsContinue() {
         assertEquals(CONTINUE, get(ConditionalHeaders.none()));
         assertEquals(CONTINUE, put(ConditionalHeaders.none()));

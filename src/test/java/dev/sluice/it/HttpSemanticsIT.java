@@ -712,7 +712,8 @@ class HttpSemanticsIT {
         assertWhole(reply, text);
         assertEquals("attachment; filename=\"report.txt\"", reply.header("content-disposition"));
         assertNull(get("/report.txt").header("content-disposition"), "no flag, no attachment");
-        for (String no : List.of("download=0", "download=false", "download=No", "a=1&download=off")) {
+        for (String no : List.of("download=0", "download=false", "download=No", "a=1&download=off",
+                "download=%66alse", "download=%30", "%64ownload=of%66")) {
             assertNull(get("/report.txt?" + no).header("content-disposition"), no);
         }
         assertEquals("attachment; filename=\"report.txt\"",
@@ -954,6 +955,27 @@ class HttpSemanticsIT {
         }
     }
 
+    /**
+     * The query goes along with the redirect, with what a URI may not hold percent-encoded (RFC 3986 Section 3.4,
+     * RFC 9110 Section 10.2.2); escapes already there are kept. Some containers refuse such a request first (400).
+     */
+    @ParameterizedTest
+    @EnumSource(ContainerKind.class)
+    void aDirectoryRedirectKeepsItsQueryAsAValidUri(ContainerKind kind) throws Exception {
+        start(kind, Map.of());
+        writeText("sub/index.html", "<h1>dir</h1>\n");
+        Reply plain = get("/sub?a=1&b=%41");
+        assertEquals(302, plain.status());
+        assertTrue(plain.header("location").endsWith("/sub/?a=1&b=%41"), plain.header("location"));
+        Reply odd = get("/sub?a=<x>&q=\"|^`{}");
+        if (odd.status() == 302) {
+            String location = odd.header("location");
+            assertTrue(location.endsWith("/sub/?a=%3Cx%3E&q=%22%7C%5E%60%7B%7D"), location);
+        } else {
+            assertEquals(400, odd.status(), "refused by the container before Sluice");
+        }
+    }
+
     @ParameterizedTest
     @EnumSource(ContainerKind.class)
     void directoryWithItsSlashServesIndexHtml(ContainerKind kind) throws Exception {
@@ -1010,6 +1032,31 @@ class HttpSemanticsIT {
         assertFalse(html.contains(".secret"), "a hidden entry is listed: " + html);
         assertFalse(html.contains("escape-link"), "a link out of the root is listed: " + html);
         assertNoLeak("/list/", reply);
+    }
+
+    /**
+     * A listing has no ETag and no Last-Modified (RFC 9110 Sections 13.1.1 and 13.1.2): no tag of If-Match can
+     * match it (412), If-None-Match {@code *} matches it as it exists (304), a list of tags matches nothing, and
+     * dates are ignored.
+     */
+    @ParameterizedTest
+    @EnumSource(ContainerKind.class)
+    void aDirectoryListingAnswersTheConditionsThatCanDecideWithoutValidators(ContainerKind kind) throws Exception {
+        start(kind, Map.of("dirListing", "true"));
+        writeText("list/plain.txt", "plain\n");
+        Reply failed = get("/list/", Map.of("If-Match", "\"x\""));
+        assertEquals(412, failed.status());
+        assertFalse(failed.text().contains("plain.txt"), "the listing went with the 412");
+        Reply notModified = get("/list/", Map.of("If-None-Match", "*"));
+        assertEquals(304, notModified.status());
+        assertEquals(0, notModified.body().length);
+        for (Map<String, String> goOn : List.of(Map.of("If-Match", "*"), Map.of("If-None-Match", "\"x\""),
+                Map.of("If-Modified-Since", "Sun, 06 Nov 2101 08:49:37 GMT"),
+                Map.of("If-Unmodified-Since", "Sun, 06 Nov 1994 08:49:37 GMT"))) {
+            Reply listed = get("/list/", goOn);
+            assertEquals(200, listed.status(), goOn.toString());
+            assertTrue(listed.text().contains("plain.txt"), goOn.toString());
+        }
     }
 
     // ---------------------------------------------------------------------------------------------------------
