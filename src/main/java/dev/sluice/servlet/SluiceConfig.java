@@ -147,6 +147,14 @@ public record SluiceConfig(Path root, EngineSettings engine, SymlinkPolicy symli
                 emptyToNull(values.get(Setting.TEXT_CHARSET)), values.get(Setting.PRECOMPRESSED),
                 values.get(Setting.WELCOME_FILES), values.get(Setting.DIR_LISTING),
                 mediaTypes(values.get(Setting.MIME_TYPES)));
+        if (!values.get(Setting.SERVE_HIDDEN)) {
+            for (String welcome : values.get(Setting.WELCOME_FILES)) {
+                if (welcome.startsWith(".")) {
+                    throw ConfigException.invalid(Setting.WELCOME_FILES, values.text(Setting.WELCOME_FILES),
+                            welcome + " is a hidden name, never served while serveHidden=false");
+                }
+            }
+        }
         String statusPath = emptyToNull(values.get(Setting.STATUS_PATH));
         String metricsPath = emptyToNull(values.get(Setting.METRICS_PATH));
         if (metricsPath != null && metricsPath.equals(statusPath)) {

@@ -155,6 +155,15 @@ class SluiceConfigTest {
     }
 
     @Test
+    void aHiddenWelcomeFileIsRefusedUnlessHiddenFilesAreServed() {
+        String message = error("welcomeFiles", "index.html, .home");
+        assertTrue(message.contains("'welcomeFiles' has invalid value 'index.html, .home'")
+                && message.contains(".home is a hidden name, never served while serveHidden=false"), message);
+        assertEquals(java.util.List.of("index.html", ".home"),
+                config("welcomeFiles", "index.html, .home", "serveHidden", "true").responses().welcomeFiles());
+    }
+
+    @Test
     void theStatusPathIsOffByDefaultAndTakesAPlainPath() {
         assertEquals(null, config().statusPath());
         assertEquals(null, config("statusPath", "").statusPath());
