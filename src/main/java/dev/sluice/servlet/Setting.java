@@ -154,7 +154,7 @@ public final class Setting<T> {
                     + " the file from the kernel without copying it through the JVM, so the bytes queued for a socket"
                     + " are read from the file as they leave, and on Tomcat a handed-off body is not checked at all"
                     + " after the hand-off: where files change in place while served, `false`."
-                    + " Over loopback, copying sent more than sendfile on the machines of 2026-12-06 to 08 and cost"
+                    + " Over loopback, copying sent more than sendfile in the benchmark runs of 2026-12-06 to 08 and cost"
                     + " the machine less CPU in total (the receiver pays more for sendfile's bytes), so the launcher"
                     + " copies to a client on its own machine, such as a local reverse proxy"
                     + " ([measured](docs/sendfile-jetty.md#a-client-on-the-same-machine))."
