@@ -114,6 +114,15 @@ public final class PathEncoding {
         }
     }
 
+    /** {@link #decode}, or {@code null} where the raw text cannot be decoded. */
+    public static String decodeOrNull(String raw) {
+        try {
+            return decode(raw);
+        } catch (MalformedPathException e) {
+            return null;
+        }
+    }
+
     private static int hexValue(char c) {
         if (c >= '0' && c <= '9') {
             return c - '0';

@@ -219,7 +219,7 @@ public final class SignedLinks {
                 return Optional.empty();
             }
         }
-        String decoded = decodeOrNull(rawPath);
+        String decoded = PathEncoding.decodeOrNull(rawPath);
         return decoded == null ? Optional.empty() : Optional.ofNullable(canonical(decoded));
     }
 
@@ -249,29 +249,17 @@ public final class SignedLinks {
         return "/" + String.join("/", segments);
     }
 
-    /** A query value decoded like a path (once, strictly UTF-8, {@code +} a plus); null if malformed. */
-    /** The path or value decoded as the resolver decodes it, or {@code null} when it cannot be. */
-    private static String decodeOrNull(String raw) {
-        try {
-            return PathEncoding.decode(raw);
-        } catch (PathEncoding.MalformedPathException e) {
-            return null;
-        }
-    }
-
     private static String decodeValue(String raw) {
         if (raw.length() > MAX_VALUE_LENGTH) {
             return null;
         }
-        String decoded = decodeOrNull(raw);
+        String decoded = PathEncoding.decodeOrNull(raw);
         if (decoded == null || decoded.chars().anyMatch(c -> c < 0x20 || c == 0x7f)) {
             return null;
         }
         return decoded;
     }
 
-    /** Decodes {@code %XX} escapes once, strictly as UTF-8, as the file resolver does; null if malformed. */
-    /** Percent-encodes every byte of the UTF-8 form but {@code /} and RFC 3986's unreserved characters. */
     /**
      * An IP address literal (IPv4 dotted quad, or IPv6 with or without brackets, no zone), or null. Never looks a
      * name up: anything but a literal is refused before the JDK sees it.

@@ -424,11 +424,8 @@ public class SluiceServlet extends HttpServlet {
 
     /** A query's name or value as a form encodes it; a malformed escape leaves it as it came. */
     private static String formDecoded(String raw) {
-        try {
-            return PathEncoding.decode(raw.replace('+', ' '));
-        } catch (PathEncoding.MalformedPathException e) {
-            return raw;
-        }
+        String decoded = PathEncoding.decodeOrNull(raw.replace('+', ' '));
+        return decoded != null ? decoded : raw;
     }
 
     /** The raw path of the directory's first existing welcome file, or null. */
