@@ -339,9 +339,14 @@ public final class FileResolver {
                 throw notFound("Windows device name");
             }
         }
-        if (!serveHidden && segment.charAt(0) == '.') {
+        if (!serveHidden && isHiddenName(segment)) {
             throw notFound("hidden name");
         }
+    }
+
+    /** Whether a file name is hidden: it starts with a dot, and {@code serveHidden=false} serves no such name. */
+    public static boolean isHiddenName(String name) {
+        return name.startsWith(".");
     }
 
     static boolean isDeviceName(String segment) {
@@ -379,7 +384,7 @@ public final class FileResolver {
         for (int i = root.getNameCount(); i < real.getNameCount(); i++) {
             realNames.add(real.getName(i).toString());
         }
-        if (!serveHidden && realNames.stream().anyMatch(n -> n.startsWith("."))) {
+        if (!serveHidden && realNames.stream().anyMatch(FileResolver::isHiddenName)) {
             throw notFound("hidden target");
         }
         if (!namesMatch(segments, realNames)

@@ -4,6 +4,7 @@ import dev.sluice.http.MediaTypes;
 import dev.sluice.http.SignedLinks;
 import dev.sluice.ops.AddressRanges;
 import dev.sluice.resource.FileCache;
+import dev.sluice.resource.FileResolver;
 import dev.sluice.resource.SymlinkPolicy;
 import dev.sluice.stream.BufferKind;
 import dev.sluice.stream.EngineSettings;
@@ -149,7 +150,7 @@ public record SluiceConfig(Path root, EngineSettings engine, SymlinkPolicy symli
                 mediaTypes(values.get(Setting.MIME_TYPES)));
         if (!values.get(Setting.SERVE_HIDDEN)) {
             for (String welcome : values.get(Setting.WELCOME_FILES)) {
-                if (welcome.startsWith(".")) {
+                if (FileResolver.isHiddenName(welcome)) {
                     throw ConfigException.invalid(Setting.WELCOME_FILES, values.text(Setting.WELCOME_FILES),
                             welcome + " is a hidden name, never served while serveHidden=false");
                 }
